@@ -1,0 +1,121 @@
+package dev.locking.spi;
+
+import dev.locking.api.LockInfo;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One backend's atomic lock operations, used by the core's {@code LockingService}.
+ *
+ * <h2>What the core guarantees</h2>
+ * <ul>
+ *   <li>Keys are validated (non-empty, at most 1024 characters), without duplicates and sorted;
+ *       the list is never empty.</li>
+ *   <li>A lease, when given, is positive. An owner id, when given, is non-empty.</li>
+ *   <li>The core waits, renews leases, handles nested calls and logs; the provider does not.</li>
+ * </ul>
+ *
+ * <h2>What the provider must do</h2>
+ * <ul>
+ *   <li>Be safe for concurrent use by many threads.</li>
+ *   <li>Make each method one atomic step on the backend as far as it can: {@link #tryAcquire} is
+ *       all or nothing and never waits for a held key.</li>
+ *   <li>Give fencing tokens that strictly increase per key, across release and expiry.</li>
+ *   <li>Report an unreachable backend as {@link dev.locking.api.ProviderUnavailableException} within a
+ *       bounded time, never hang.</li>
+ *   <li>Connect lazily, on first use.</li>
+ * </ul>
+ *
+ * <h2>Owners</h2>
+ * A key held by a non-null owner can be re-acquired, extended and released by that owner only. A key
+ * held anonymously ({@code ownerId == null}) is re-entered by nobody and released by anyone.
+ *
+ * @since 0.1.0
+ */
+public interface LockingProvider extends AutoCloseable {
+
+    /**
+     * Returns this instance's id, as given in its {@link ProviderConfig}.
+     *
+     * @return the id, such as {@code lp_redis}
+     */
+    String id();
+
+    /**
+     * Makes one atomic attempt to take every key. Never waits.
+     *
+     * <ul>
+     *   <li>A free key (never held, released, or whose lease lapsed) is taken with a new, higher
+     *       fencing token.</li>
+     *   <li>A key held by the same non-null owner is re-entered: with a lease, its expiry becomes
+     *       now + lease; without one, the old expiry stays; the token does not change.</li>
+     *   <li>Any other held key makes the whole attempt a {@link AcquireResult.Conflict}, and no key
+     *       changes.</li>
+     * </ul>
+     *
+     * @param keys    sorted, distinct, validated keys
+     * @param ownerId the owner, or {@code null} for an anonymous lock
+     * @param lease   the lease, or {@code null} for a lock that never expires
+     * @return the tokens and expiry, or the first conflicting key
+     */
+    AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease);
+
+    /**
+     * Resets the lease of keys held by this owner to now + lease, only if the owner still holds every
+     * one of them.
+     *
+     * @param keys    sorted, distinct, validated keys
+     * @param ownerId the owner that holds them
+     * @param lease   the new lease, positive
+     * @return true if every key was held by the owner and extended; false if any was not (then the
+     *         ones still held may or may not have been extended)
+     */
+    boolean extend(List<String> keys, String ownerId, Duration lease);
+
+    /**
+     * Releases every key held anonymously or by the given owner; leaves keys held by other owners
+     * alone, and owned keys when {@code ownerId} is null.
+     *
+     * @param keys    sorted, distinct, validated keys
+     * @param ownerId the owner, or {@code null}
+     * @return true only if every key was released
+     */
+    boolean release(List<String> keys, @Nullable String ownerId);
+
+    /**
+     * Releases every lock of an owner, or every lock of this provider (within its namespace) when
+     * {@code ownerId} is null. With an owner, the cost must grow with that owner's locks only.
+     *
+     * @param ownerId the owner, or {@code null} for all
+     */
+    void releaseAll(@Nullable String ownerId);
+
+    /**
+     * Reports who holds a key.
+     *
+     * @param key a validated key
+     * @return the lock, or empty when the key is free or its lease has lapsed
+     */
+    Optional<LockInfo> inspect(String key);
+
+    /**
+     * Blocks until one of the keys may have become free (released or expired), or {@code maxWait}
+     * passed, whichever is first. Spurious early returns are allowed: the core calls
+     * {@link #tryAcquire} again after each return. It should wake on a release notification, not
+     * only by polling.
+     *
+     * @param keys    keys the caller waits for, sorted and distinct
+     * @param maxWait the longest wait, positive
+     * @throws InterruptedException if the thread is interrupted while waiting
+     */
+    void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException;
+
+    /**
+     * Releases connections, threads and other resources. Idempotent; no checked exception. Locks held
+     * on a distributed backend are not released.
+     */
+    @Override
+    void close();
+}
