@@ -1,0 +1,352 @@
+package dev.locking.core;
+
+import dev.locking.api.AcquireOptions;
+import dev.locking.api.ExecuteOptions;
+import dev.locking.api.Lease;
+import dev.locking.api.LockAcquisitionException;
+import dev.locking.api.LockInfo;
+import dev.locking.api.LockLostException;
+import dev.locking.api.LockTimeoutException;
+import dev.locking.api.LockedJob;
+import dev.locking.api.LockingException;
+import dev.locking.api.LockingService;
+import dev.locking.api.ProviderNotFoundException;
+import dev.locking.api.ReleaseAllOptions;
+import dev.locking.api.ReleaseOptions;
+import dev.locking.spi.AcquireResult;
+import dev.locking.spi.LockingProvider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link LockingService} the core builds: validates, resolves the provider, waits, renews and nests,
+ * and leaves only the atomic steps to the provider.
+ *
+ * <p>Concurrency: the provider map is immutable after construction. Per-thread nesting state lives in a
+ * {@link ThreadLocal} that only its thread touches. Running {@code execute} calls are shared with the
+ * {@link LeaseRenewer} through {@link Execution}, whose own comment says who writes what.
+ */
+final class DefaultLockingService implements LockingService {
+    private static final Logger log = LoggerFactory.getLogger(DefaultLockingService.class);
+
+    /** The longest single wait on a provider before trying again, in case a release notification was missed. */
+    static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    private final Map<String, LockingProvider> providers;
+    private final Set<String> providerIds;
+    private final LockingProvider defaultProvider;
+    private final LockingClock clock;
+    private final LeaseRenewer renewer;
+    private final String ownerPrefix = Keys.EXECUTE_OWNER_PREFIX + UUID.randomUUID() + ":";
+    private final AtomicLong executions = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** The {@code execute} calls running on each thread, innermost last; empty when none. */
+    private final ThreadLocal<ArrayList<Execution>> running = ThreadLocal.withInitial(() -> new ArrayList<>(2));
+
+    DefaultLockingService(Map<String, LockingProvider> providers, String defaultId, LockingClock clock) {
+        this.providers = Map.copyOf(providers);
+        this.providerIds = Collections.unmodifiableSet(new TreeSet<>(providers.keySet()));
+        LockingProvider d = this.providers.get(defaultId);
+        if (d == null) {
+            throw new ProviderNotFoundException(defaultId, providerIds);
+        }
+        this.defaultProvider = d;
+        this.clock = clock;
+        this.renewer = new LeaseRenewer(clock);
+    }
+
+    // ---------------------------------------------------------------- execute
+
+    @Override
+    public <T extends @Nullable Object, E extends Exception> T execute(
+            Collection<String> keys, LockedJob<T, E> job, @Nullable ExecuteOptions options) throws E {
+        ExecuteOptions o = options == null ? ExecuteOptions.DEFAULTS : options;
+        List<String> sorted = Keys.canonical(keys);
+        if (job == null) {
+            throw new IllegalArgumentException("job must not be null (key \"" + sorted.get(0) + "\")");
+        }
+        Duration lease = Keys.lease(o.effectiveExpire(), sorted);
+        LockingProvider provider = provider(o.provider());
+
+        ArrayList<Execution> stack = running.get();
+        Execution parent = null;
+        List<String> toTake = sorted;
+        if (!stack.isEmpty()) {
+            parent = innermost(stack, provider);
+            if (parent != null) {
+                toTake = notHeld(stack, provider, sorted);
+                if (toTake.isEmpty()) {
+                    // Every key is already held by an enclosing call of this thread: run at once.
+                    return runNested(job, parent, sorted);
+                }
+            }
+        }
+
+        String owner = ownerPrefix + Long.toHexString(executions.incrementAndGet());
+        AcquireResult.Acquired acquired = acquireWaiting(provider, toTake, owner, lease, o.effectiveTimeout());
+        Execution execution = new Execution(provider, sorted, toTake, owner, lease, acquired.fencingTokens(),
+                parent, clock.nanoTime());
+        renewer.register(execution);
+        stack.add(execution);
+        T result = null;
+        Throwable failure = null;
+        try {
+            result = job.run(execution);
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            stack.remove(stack.size() - 1);
+            renewer.unregister(execution);
+        }
+        boolean held = execution.complete();
+        releaseAfterJob(provider, toTake, owner, failure);
+        if (!held) {
+            throw new LockLostException(execution.lostMessage(), failure);
+        }
+        if (failure == null && parent != null && parent.isLost()) {
+            throw new LockLostException(parent.lostMessage());
+        }
+        if (failure != null) {
+            throw Job.<E>rethrow(failure);
+        }
+        return result;
+    }
+
+    private <T extends @Nullable Object, E extends Exception> T runNested(
+            LockedJob<T, E> job, Execution parent, List<String> keys) throws E {
+        T result = job.run(keys.equals(parent.keys()) ? parent : new NestedHandle(parent, keys));
+        if (parent.isLost()) {
+            throw new LockLostException(parent.lostMessage());
+        }
+        return result;
+    }
+
+    private AcquireResult.Acquired acquireWaiting(
+            LockingProvider provider, List<String> keys, String owner, Duration lease, Duration timeout) {
+        long deadline = clock.nanoTime() + timeout.toNanos();
+        while (true) {
+            AcquireResult result = tryAcquire(provider, keys, owner, lease);
+            if (result instanceof AcquireResult.Acquired acquired) {
+                if (log.isDebugEnabled()) {
+                    log.debug("execute took {} on {} as {}", keys, provider.id(), owner);
+                }
+                return acquired;
+            }
+            String conflict = ((AcquireResult.Conflict) result).key();
+            long remaining = deadline - clock.nanoTime();
+            if (remaining <= 0) {
+                if (log.isDebugEnabled()) {
+                    log.debug("execute timed out after {} waiting for {} on {} (held: \"{}\")", timeout, keys,
+                            provider.id(), conflict);
+                }
+                throw new LockTimeoutException();
+            }
+            try {
+                provider.awaitRelease(List.of(conflict), Duration.ofNanos(Math.min(remaining, WAIT_SLICE_NANOS)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LockingException("Interrupted while waiting to lock " + keys + " on " + provider.id()
+                        + "; nothing was locked", e);
+            } catch (LockingException | IllegalArgumentException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw providerFailure(provider, "awaitRelease", e);
+            }
+        }
+    }
+
+    private void releaseAfterJob(LockingProvider provider, List<String> keys, String owner,
+            @Nullable Throwable failure) {
+        // A job may leave the thread interrupted; providers doing I/O may refuse to run then.
+        boolean interrupted = Thread.interrupted();
+        try {
+            boolean released = provider.release(keys, owner);
+            if (log.isDebugEnabled()) {
+                log.debug("execute released {} on {} ({})", keys, provider.id(), released ? "released" : "already gone");
+            }
+        } catch (RuntimeException e) {
+            log.warn("Could not release {} on {} after the job; the locks lapse when their lease ends: {}",
+                    keys, provider.id(), e.toString());
+            if (failure != null) {
+                failure.addSuppressed(e);
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static @Nullable Execution innermost(List<Execution> stack, LockingProvider provider) {
+        for (int i = stack.size() - 1; i >= 0; i--) {
+            Execution e = stack.get(i);
+            if (e.provider == provider) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private static List<String> notHeld(List<Execution> stack, LockingProvider provider, List<String> keys) {
+        List<String> missing = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            boolean held = false;
+            for (Execution e : stack) {
+                if (e.provider == provider && e.keys().contains(key)) {
+                    held = true;
+                    break;
+                }
+            }
+            if (!held) {
+                missing.add(key);
+            }
+        }
+        return missing.size() == keys.size() ? keys : List.copyOf(missing);
+    }
+
+    // ---------------------------------------------------------------- acquire / release
+
+    @Override
+    public Lease acquire(Collection<String> keys, @Nullable AcquireOptions options) {
+        AcquireOptions o = options == null ? AcquireOptions.DEFAULTS : options;
+        List<String> sorted = Keys.canonical(keys);
+        String owner = Keys.owner(o.ownerId());
+        Duration lease = Keys.lease(o.expire(), sorted);
+        LockingProvider provider = provider(o.provider());
+        AcquireResult result = tryAcquire(provider, sorted, owner, lease);
+        if (result instanceof AcquireResult.Conflict conflict) {
+            if (log.isDebugEnabled()) {
+                log.debug("acquire of {} on {} failed: \"{}\" is held", sorted, provider.id(), conflict.key());
+            }
+            throw new LockAcquisitionException(conflict.key());
+        }
+        AcquireResult.Acquired acquired = (AcquireResult.Acquired) result;
+        if (log.isDebugEnabled()) {
+            log.debug("acquired {} on {} (owner {}, lease {})", sorted, provider.id(), owner, lease);
+        }
+        return new Lease(provider.id(), sorted, owner, acquired.expiresAt(), acquired.fencingTokens());
+    }
+
+    @Override
+    public boolean release(Collection<String> keys, @Nullable ReleaseOptions options) {
+        ReleaseOptions o = options == null ? ReleaseOptions.DEFAULTS : options;
+        List<String> sorted = Keys.canonical(keys);
+        String owner = Keys.owner(o.ownerId());
+        LockingProvider provider = provider(o.provider());
+        boolean released;
+        try {
+            released = provider.release(sorted, owner);
+        } catch (LockingException | IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw providerFailure(provider, "release", e);
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("release of {} on {} (owner {}): {}", sorted, provider.id(), owner, released);
+        }
+        return released;
+    }
+
+    @Override
+    public void releaseAll(@Nullable ReleaseAllOptions options) {
+        ReleaseAllOptions o = options == null ? ReleaseAllOptions.DEFAULTS : options;
+        String owner = Keys.owner(o.ownerId());
+        LockingProvider provider = provider(o.provider());
+        try {
+            provider.releaseAll(owner);
+        } catch (LockingException | IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw providerFailure(provider, "releaseAll", e);
+        }
+        log.debug("releaseAll on {} (owner {})", provider.id(), owner);
+    }
+
+    @Override
+    public Optional<LockInfo> inspect(String key, @Nullable String providerId) {
+        Keys.check(key);
+        LockingProvider provider = provider(providerId);
+        try {
+            return provider.inspect(key);
+        } catch (LockingException | IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw providerFailure(provider, "inspect", e);
+        }
+    }
+
+    private static AcquireResult tryAcquire(LockingProvider provider, List<String> keys, @Nullable String owner,
+            @Nullable Duration lease) {
+        try {
+            return provider.tryAcquire(keys, owner, lease);
+        } catch (LockingException | IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw providerFailure(provider, "tryAcquire", e);
+        }
+    }
+
+    private static LockingException providerFailure(LockingProvider provider, String operation, RuntimeException e) {
+        return new LockingException("Locking provider " + provider.id() + " failed in " + operation + ": " + e, e);
+    }
+
+    // ---------------------------------------------------------------- providers and lifecycle
+
+    private LockingProvider provider(@Nullable String id) {
+        if (closed.get()) {
+            throw new IllegalStateException("This LockingService is closed");
+        }
+        if (id == null) {
+            return defaultProvider;
+        }
+        LockingProvider provider = providers.get(id);
+        if (provider == null) {
+            throw new ProviderNotFoundException(id, providerIds);
+        }
+        return provider;
+    }
+
+    @Override
+    public Set<String> providerIds() {
+        return providerIds;
+    }
+
+    @Override
+    public String defaultProviderId() {
+        return defaultProvider.id();
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        renewer.close();
+        for (LockingProvider provider : providers.values()) {
+            try {
+                provider.close();
+            } catch (RuntimeException e) {
+                log.warn("Closing locking provider {} failed: {}", provider.id(), e.toString());
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LockingService" + providerIds + " default " + defaultProvider.id();
+    }
+}
