@@ -1,0 +1,92 @@
+package dev.locking.memory;
+
+import dev.locking.spi.LockingProvider;
+import dev.locking.spi.LockingProviderFactory;
+import dev.locking.spi.ProviderConfig;
+import java.time.Duration;
+
+/**
+ * Creates {@code lp_memory} providers: locks kept in this JVM's memory, which exclude threads of this
+ * JVM only.
+ *
+ * <h2>What you get</h2>
+ * <ul>
+ *   <li>All-or-nothing multi-key acquires without a global lock, linearizable: no other thread ever
+ *       sees some keys of a call taken and others not.</li>
+ *   <li>Fencing tokens from one counter per provider, so they increase per key across release and
+ *       expiry (they restart with the JVM).</li>
+ *   <li>Leases judged by {@link System#nanoTime()}; {@code expiresAt} is reported in wall-clock time.
+ *       Expired locks count as free at once and are swept away in the background.</li>
+ *   <li>Waiters are woken in FIFO order when a key is released or expires, and a key freed while
+ *       threads wait is held back for the first of them for a short grace period (250 ms), so a
+ *       thread that releases and re-acquires in a loop cannot starve them.</li>
+ *   <li>Released and expired keys leave nothing behind.</li>
+ * </ul>
+ *
+ * <h2>Options</h2>
+ * <ul>
+ *   <li>{@code sweepInterval}: how often expired locks are swept away in the background (default 1 s).
+ *       An ISO-8601 duration ({@code PT5S}), milliseconds ({@code 5000}), or {@code 5s}, {@code 500ms},
+ *       {@code 2m}, {@code 1h}.</li>
+ * </ul>
+ * The sweeper thread (a daemon) starts with the first lease and stops on
+ * {@link LockingProvider#close()}, which also drops every lock. After close, every call throws
+ * {@link IllegalStateException}.
+ *
+ * @since 0.1.0
+ */
+public final class MemoryProviderFactory implements LockingProviderFactory {
+
+    /** The provider type; the default instance's id is {@code lp_memory}. */
+    public static final String TYPE = "memory";
+
+    /** The option that sets how often expired locks are swept away. */
+    public static final String SWEEP_INTERVAL = "sweepInterval";
+
+    /** Creates the factory; {@link java.util.ServiceLoader} calls this. */
+    public MemoryProviderFactory() {}
+
+    /**
+     * Returns {@value #TYPE}.
+     *
+     * @return the provider type
+     */
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    /**
+     * Creates an in-memory provider; starts nothing until a lease is first used.
+     *
+     * @param config the id and options
+     * @return a new, empty provider
+     * @throws IllegalArgumentException if {@code sweepInterval} is not a positive duration
+     */
+    @Override
+    public LockingProvider create(ProviderConfig config) {
+        Duration sweepInterval = MemoryLockingProvider.DEFAULT_SWEEP_INTERVAL;
+        String value = config.option(SWEEP_INTERVAL).orElse(null);
+        if (value != null) {
+            sweepInterval = DurationOption.parse(SWEEP_INTERVAL, value);
+        }
+        return new MemoryLockingProvider(config.id(), TimeSource.SYSTEM, sweepInterval,
+                MemoryLockingProvider.DEFAULT_HANDOFF_GRACE);
+    }
+
+    /**
+     * Creates an in-memory provider with default options, without going through a
+     * {@link ProviderConfig}; for tests and benchmarks.
+     *
+     * @param id the provider id, such as {@code lp_memory}
+     * @return a new, empty provider
+     * @throws IllegalArgumentException if the id is empty
+     */
+    public static LockingProvider newProvider(String id) {
+        if (id.isEmpty()) {
+            throw new IllegalArgumentException("Provider id must not be empty");
+        }
+        return new MemoryLockingProvider(id, TimeSource.SYSTEM, MemoryLockingProvider.DEFAULT_SWEEP_INTERVAL,
+                MemoryLockingProvider.DEFAULT_HANDOFF_GRACE);
+    }
+}
