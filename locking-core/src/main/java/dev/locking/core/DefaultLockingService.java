@@ -72,6 +72,7 @@ final class DefaultLockingService implements LockingService {
     // ---------------------------------------------------------------- execute
 
     @Override
+    @SuppressWarnings("NullAway") // T may be nullable (T extends @Nullable Object); NullAway cannot see it here
     public <T extends @Nullable Object, E extends Exception> T execute(
             Collection<String> keys, LockedJob<T, E> job, @Nullable ExecuteOptions options) throws E {
         ExecuteOptions o = options == null ? ExecuteOptions.DEFAULTS : options;
@@ -79,7 +80,7 @@ final class DefaultLockingService implements LockingService {
         if (job == null) {
             throw new IllegalArgumentException("job must not be null (key \"" + sorted.get(0) + "\")");
         }
-        Duration lease = Keys.lease(o.effectiveExpire(), sorted);
+        Duration lease = Keys.positiveLease(o.effectiveExpire(), sorted);
         LockingProvider provider = provider(o.provider());
 
         ArrayList<Execution> stack = running.get();
@@ -121,7 +122,7 @@ final class DefaultLockingService implements LockingService {
             throw new LockLostException(parent.lostMessage());
         }
         if (failure != null) {
-            throw Job.<E>rethrow(failure);
+            throw Job.<RuntimeException>rethrow(failure);
         }
         return result;
     }

@@ -5,11 +5,12 @@ final class Job {
     private Job() {}
 
     /**
-     * Throws {@code t} as is. A job can only throw its declared {@code E} or an unchecked exception, so
-     * the unchecked cast does not lie about anything the compiler could have checked.
+     * Throws {@code t} as is. A job can only throw its declared checked exception or an unchecked one,
+     * so rethrowing it unchecked hides nothing the compiler could have checked. The type variable's
+     * bound is {@link Throwable}, so the cast is erased and never fails at run time.
      */
-    @SuppressWarnings("unchecked")
-    static <E extends Exception> RuntimeException rethrow(Throwable t) throws E {
-        throw (E) t;
+    @SuppressWarnings({"unchecked", "TypeParameterUnusedInFormals"})
+    static <X extends Throwable> RuntimeException rethrow(Throwable t) throws X {
+        throw (X) t;
     }
 }

@@ -66,7 +66,12 @@ final class Keys {
 
     /** Checks a lease given by the caller; null means none. */
     static @Nullable Duration lease(@Nullable Duration expire, List<String> keys) {
-        if (expire != null && (expire.isZero() || expire.isNegative())) {
+        return expire == null ? null : positiveLease(expire, keys);
+    }
+
+    /** Checks a lease that must be there. */
+    static Duration positiveLease(Duration expire, List<String> keys) {
+        if (expire.isZero() || expire.isNegative()) {
             throw new IllegalArgumentException("expire must be positive: " + expire + " (key \"" + keys.get(0) + "\")");
         }
         return expire;

@@ -22,11 +22,12 @@ class ConfigurationTest {
     @Test
     void laterSourcesWin_file_thenEnvironment_thenSystemProperties_thenBuilder() {
         ClassLoader loader = TestProviders.loaderWith(dir, TestProviders.RecordingFactory.class.getName());
-        TestProviders.writeProperties(dir, String.join("\n",
-                "locking.providers.recording.fromFile=file",
-                "locking.providers.recording.envWins=file",
-                "locking.providers.recording.sysWins=file",
-                "locking.providers.recording.builderWins=file"));
+        TestProviders.writeProperties(dir, """
+                locking.providers.recording.fromFile=file
+                locking.providers.recording.envWins=file
+                locking.providers.recording.sysWins=file
+                locking.providers.recording.builderWins=file
+                """);
         Map<String, String> env = Map.of(
                 "LOCKING_PROVIDERS_RECORDING_ENV_WINS", "env",
                 "LOCKING_PROVIDERS_RECORDING_SYS_WINS", "env",
@@ -54,10 +55,11 @@ class ConfigurationTest {
     @Test
     void namedInstances_getTheirOwnIdAndOptions_besideTheDefaultInstance() {
         ClassLoader loader = TestProviders.loaderWith(dir, TestProviders.RecordingFactory.class.getName());
-        TestProviders.writeProperties(dir, String.join("\n",
-                "locking.providers.orders.type=recording",
-                "locking.providers.orders.address=orders-host",
-                "locking.default=lp_orders"));
+        TestProviders.writeProperties(dir, """
+                locking.providers.orders.type=recording
+                locking.providers.orders.address=orders-host
+                locking.default=lp_orders
+                """);
         try (LockingService locking = Locking.builder().classLoader(loader).environment(Map.of())
                 .systemProperties(new Properties())
                 .provider("lp_billing", "recording", Map.of("address", "billing-host"))

@@ -115,7 +115,8 @@ class ValidationTest {
     void nullOptions_meanTheDefaults() {
         assertThat(locking.acquire("k", null).ownerId()).isNull();
         assertThat(locking.release("k", null)).isTrue();
-        assertThat(locking.execute("k", lock -> 7, null)).isEqualTo(7);
+        int result = locking.execute("k", lock -> 7, null);
+        assertThat(result).isEqualTo(7);
         locking.releaseAll(null);
     }
 }
