@@ -19,23 +19,23 @@ import org.jspecify.annotations.Nullable;
 
 /** The {@code locking} command line. Exit codes: 0 success, 1 the operation failed, 2 bad usage. */
 public final class LockingCommand {
-    static final String USAGE = String.join("\n",
-            "Usage: locking <command> [options]",
-            "",
-            "Commands:",
-            "  demo                      ten buyers, five items: first without a lock, then with execute",
-            "  providers                 the configured providers and the default",
-            "  inspect <key>             who holds a key",
-            "  acquire <key>             take a lock (never waits); prints the lease",
-            "  release <key>             release a lock",
-            "",
-            "Options:",
-            "  --provider <id>           the provider, e.g. lp_redis (default: the configured default)",
-            "  --owner <id>              owner id for acquire/release",
-            "  --expire <duration>       lease for acquire, e.g. 30s, 500ms, PT1M (default: never expires)",
-            "",
-            "Providers are configured as in a Java application: locking.properties, LOCKING_* environment",
-            "variables or -D system properties, e.g. LOCKING_PROVIDERS_REDIS_ADDRESS=redis://127.0.0.1:6379");
+    static final String USAGE = """
+            Usage: locking <command> [options]
+
+            Commands:
+              demo                      ten buyers, five items: first without a lock, then with execute
+              providers                 the configured providers and the default
+              inspect <key>             who holds a key
+              acquire <key>             take a lock (never waits); prints the lease
+              release <key>             release a lock
+
+            Options:
+              --provider <id>           the provider, e.g. lp_redis (default: the configured default)
+              --owner <id>              owner id for acquire/release
+              --expire <duration>       lease for acquire, e.g. 30s, 500ms, PT1M (default: never expires)
+
+            Providers are configured as in a Java application: locking.properties, LOCKING_* environment
+            variables or -D system properties, e.g. LOCKING_PROVIDERS_REDIS_ADDRESS=redis://127.0.0.1:6379""";
 
     private final PrintStream out;
     private final PrintStream err;

@@ -68,12 +68,12 @@ final class StockDemo {
                     if (locked) {
                         locking.execute(key, lock -> {
                             buy.run();
-                            return null;
+                            return Boolean.TRUE;
                         }, options);
                     } else {
                         buy.run();
                     }
-                    return null;
+                    return Boolean.TRUE;
                 }));
             }
             start.countDown();
