@@ -1,0 +1,911 @@
+package dev.locking.zookeeper;
+
+import dev.locking.api.LockInfo;
+import dev.locking.api.LockingException;
+import dev.locking.api.ProviderUnavailableException;
+import dev.locking.spi.AcquireResult;
+import dev.locking.spi.LockingProvider;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.ACLProvider;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Stat;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code lp_zookeeper}: locks as znodes, written with ZooKeeper multi-operation transactions.
+ *
+ * <h2>Layout (under the namespace, {@code /locking} by default)</h2>
+ * <pre>
+ * /locks/&lt;key&gt;                   one node per held key; data = {@link LockData} (owner, expiry, nonce);
+ *                                  its creation zxid (czxid) is the fencing token
+ * /owners/&lt;owner&gt;                 a container node per owner (ZooKeeper removes it once empty)
+ * /owners/&lt;owner&gt;/&lt;key&gt;           the owner index: one empty node per key the owner holds
+ * </pre>
+ * Keys and owners are single segments made by {@link Segments#encode}. Anonymous locks have no index
+ * entry. The index entry is always created and deleted in the same transaction as its lock node.
+ *
+ * <h2>Ephemeral and persistent locks</h2>
+ * An owner id that starts with {@value #EXECUTE_OWNER_PREFIX} (the core's owners for {@code execute})
+ * gets EPHEMERAL lock and index nodes, tied to this client's session: when the session ends (the process
+ * crashed, or was cut off for longer than the session timeout) ZooKeeper deletes them. Every other lock
+ * (from {@code acquire}) is PERSISTENT, outlives the process and is free once its lease lapses.
+ *
+ * <h2>Leases and clocks</h2>
+ * A lease's expiry is written as epoch milliseconds of the writing client's wall clock (now + lease) and
+ * is judged by the reading client's wall clock: a lapsed node is free and is taken over by deleting it
+ * (with its version) and creating a new one in the same transaction. The clocks of all clients must
+ * therefore agree (NTP); a client whose clock runs ahead by S sees leases lapse S early. ZooKeeper never
+ * deletes a lapsed persistent node by itself: it stays until the key is acquired, released or
+ * {@code releaseAll()} runs.
+ *
+ * <h2>Sessions</h2>
+ * Curator reports SUSPENDED when the connection drops ("not sure": calls wait up to the connection
+ * timeout for it to come back, then fail with {@link ProviderUnavailableException}) and LOST when the
+ * session has expired ("gone": every ephemeral node of the session is deleted, or will be). On LOST the
+ * provider bumps {@link #sessionGeneration}; {@link #extend} of an {@code execute} owner whose locks were
+ * taken in an earlier generation returns false at once, and any {@code extend} of an {@code execute}
+ * owner checks that the node's ephemeral owner is the current session, so the core turns the job's
+ * handle lost.
+ *
+ * <h2>Concurrency</h2>
+ * Every operation reads the nodes it needs, decides, and commits one transaction whose deletes and
+ * updates carry the versions it read; if any node changed in between, the transaction fails as a whole
+ * and the operation reads and decides again (a bounded number of times). Each attempt's writes carry a
+ * random nonce so that an attempt whose reply was lost (and was retried by Curator) is recognised as
+ * having succeeded. Shared mutable state: {@link #started} (set once under {@link #lifecycle}), the
+ * owner-container cache, {@link #execGenerations}, and the watches, all thread-safe.
+ */
+final class ZookeeperLockingProvider implements LockingProvider {
+    private static final Logger log = LoggerFactory.getLogger(ZookeeperLockingProvider.class);
+
+    /** Owners with this prefix are the core's {@code execute} owners; their locks are ephemeral. */
+    static final String EXECUTE_OWNER_PREFIX = "exec:";
+
+    static final String LOCKS = "/locks";
+    static final String OWNERS = "/owners";
+
+    /** How often one operation re-reads and retries after a concurrent change made its transaction fail. */
+    private static final int MAX_ATTEMPTS = 25;
+    private static final int MAX_CACHED_CONTAINERS = 10_000;
+
+    private final String id;
+    private final String namespace;
+    private final Clock clock;
+    private final @Nullable ZookeeperOptions options;
+    private final @Nullable CuratorFramework givenClient;
+    private final Object lifecycle = new Object();
+    private volatile @Nullable Started started;
+    private volatile boolean closed;
+    private volatile boolean layoutReady;
+    private final AtomicLong sessionGeneration = new AtomicLong();
+    private final ConcurrentHashMap<String, Long> execGenerations = new ConcurrentHashMap<>();
+    private final Set<String> knownContainers = ConcurrentHashMap.newKeySet();
+    private final KeyWatches watches = new KeyWatches();
+    private final ConnectionStateListener stateListener = this::stateChanged;
+
+    /** The running client: the root client and its namespaced view. */
+    private record Started(CuratorFramework root, CuratorFramework ns, Duration connectionTimeout) {}
+
+    private ZookeeperLockingProvider(String id, String namespace, Clock clock, @Nullable ZookeeperOptions options,
+            @Nullable CuratorFramework givenClient) {
+        this.id = id;
+        this.namespace = namespace;
+        this.clock = clock;
+        this.options = options;
+        this.givenClient = givenClient;
+    }
+
+    /** A provider that builds, starts (on first use) and closes its own Curator client. */
+    static ZookeeperLockingProvider withOwnClient(String id, ZookeeperOptions options, Clock clock) {
+        return new ZookeeperLockingProvider(id, options.namespace(), clock, options, null);
+    }
+
+    /** A provider on the application's client, which the application starts and closes. */
+    static ZookeeperLockingProvider withGivenClient(String id, CuratorFramework client, String namespace,
+            Clock clock) {
+        String base = client.getNamespace();
+        String full = base == null || base.isEmpty() ? namespace : base + "/" + namespace;
+        return new ZookeeperLockingProvider(id, full, clock, null, client);
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    // ------------------------------------------------------------------------------------------ acquire
+
+    @Override
+    public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+        CuratorFramework ns = ready();
+        boolean ephemeral = isExecuteOwner(ownerId);
+        long generation = sessionGeneration.get();
+        String nonce = UUID.randomUUID().toString();
+        Set<String> deleteFirst = new HashSet<>();
+        boolean containerExists = false;
+        try {
+            for (int attempt = 1; ; attempt++) {
+                long now = clock.millis();
+                long session = ephemeral ? sessionId() : 0L;
+                long newExpiry = lease == null ? LockData.NEVER : plus(now, lease);
+                LockData ours = new LockData(ownerId, newExpiry, nonce);
+                byte[] data = ours.toBytes();
+                Plan plan = new Plan(ns);
+                Map<String, Long> tokens = new LinkedHashMap<>();
+                long expiresAt = LockData.NEVER;
+                boolean writes = false;
+                List<String> created = new ArrayList<>();
+                String ownerContainer = ownerId == null ? null : ownerPath(ownerId);
+                boolean containerPlanned = containerExists
+                        || (ownerContainer != null && knownContainers.contains(ownerContainer));
+                for (String key : keys) {
+                    String lockPath = lockPath(key);
+                    Node node = read(ns, lockPath);
+                    boolean mine = node != null
+                            && (nonce.equals(node.data.nonce()) || node.data.ownedBy(ownerId))
+                            && !node.data.lapsedAt(now)
+                            && !(ephemeral && node.stat.getEphemeralOwner() != session);
+                    if (node != null && mine) {
+                        tokens.put(key, node.stat.getCzxid());
+                        if (lease != null && !nonce.equals(node.data.nonce())) {
+                            plan.setData(lockPath, node.data.withExpiry(newExpiry).toBytes(), node.stat.getVersion());
+                            expiresAt = Math.min(expiresAt, newExpiry);
+                            writes = true;
+                        } else {
+                            plan.check(lockPath, node.stat.getVersion());
+                            expiresAt = Math.min(expiresAt, node.data.expiresAtMillis());
+                        }
+                        continue;
+                    }
+                    if (node != null) {
+                        boolean deadSessionOfOurs = ephemeral && node.data.ownedBy(ownerId);
+                        if (!node.data.lapsedAt(now) && !deadSessionOfOurs) {
+                            log.debug("{}: {} not acquired for {}: held by another owner", id, keys, ownerId);
+                            return new AcquireResult.Conflict(key);
+                        }
+                        // Lapsed (or left by a lost session of this very owner): take it over.
+                        String previousOwner = node.data.owner();
+                        if (previousOwner != null) {
+                            String oldIndex = indexPath(previousOwner, key);
+                            if (ns.checkExists().forPath(oldIndex) != null) {
+                                plan.deleteIndex(oldIndex);
+                                deleteFirst.remove(oldIndex);
+                            }
+                        }
+                        plan.deleteLock(lockPath, node.stat.getVersion());
+                    }
+                    CreateMode mode = ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT;
+                    plan.createLock(lockPath, data, mode);
+                    created.add(key);
+                    writes = true;
+                    expiresAt = Math.min(expiresAt, newExpiry);
+                    if (ownerId != null && ownerContainer != null) {
+                        if (!containerPlanned) {
+                            plan.createContainer(ownerContainer);
+                            containerPlanned = true; // one create per transaction
+                        }
+                        String index = indexPath(ownerId, key);
+                        if (deleteFirst.contains(index)) {
+                            plan.deleteIndex(index);
+                        }
+                        plan.createIndex(index, mode);
+                    }
+                }
+                if (!writes) {
+                    // Every key is ours already and nothing changes: no transaction needed.
+                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation);
+                }
+                if (!created.isEmpty()) {
+                    // A setData in the same transaction reports the transaction's zxid: the new czxid.
+                    plan.probe(lockPath(created.get(0)), data);
+                }
+                Failure failure = plan.commit();
+                if (failure == null) {
+                    if (!created.isEmpty()) {
+                        long czxid = plan.probedCzxid();
+                        for (String key : created) {
+                            tokens.put(key, czxid);
+                        }
+                    }
+                    if (ownerContainer != null && !ephemeral) {
+                        rememberContainer(ownerContainer);
+                    }
+                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation);
+                }
+                switch (failure.step.kind) {
+                    case CONTAINER_CREATE -> {
+                        if (failure.code == KeeperException.Code.NODEEXISTS) {
+                            containerExists = true;
+                            if (!ephemeral) {
+                                rememberContainer(failure.step.path);
+                            }
+                        }
+                    }
+                    case INDEX_CREATE -> {
+                        if (failure.code == KeeperException.Code.NODEEXISTS) {
+                            deleteFirst.add(failure.step.path); // left over by a non-atomic releaseAll()
+                        } else if (failure.code == KeeperException.Code.NONODE) {
+                            // The owner's container was reaped by the server after we saw it: create it again.
+                            containerExists = false;
+                            forgetContainer(ZKPaths.getPathAndNode(failure.step.path).getPath());
+                        }
+                    }
+                    case INDEX_DELETE -> deleteFirst.remove(failure.step.path);
+                    case LOCK_CREATE -> {
+                        if (failure.code == KeeperException.Code.NONODE) {
+                            layoutReady = false;
+                            ensureLayout(ns);
+                        }
+                    }
+                    default -> {
+                        // A lock node changed since we read it: read again.
+                    }
+                }
+                failure.rethrowUnlessRetryable();
+                checkAttempts(attempt, "acquiring", keys, failure);
+            }
+        } catch (Exception e) {
+            throw failure("acquiring", keys, e);
+        }
+    }
+
+    private AcquireResult acquired(List<String> keys, @Nullable String ownerId, Map<String, Long> tokens,
+            long expiresAt, boolean ephemeral, long generation) {
+        if (ephemeral && ownerId != null) {
+            execGenerations.putIfAbsent(ownerId, generation);
+        }
+        Instant expiry = expiresAt == LockData.NEVER ? null : Instant.ofEpochMilli(expiresAt);
+        if (log.isDebugEnabled()) {
+            log.debug("{}: acquired {} for {} ({}), expires {}, tokens {}", id, keys,
+                    ownerId == null ? "anonymous" : ownerId, ephemeral ? "ephemeral" : "persistent",
+                    expiry == null ? "never" : expiry, tokens);
+        }
+        return new AcquireResult.Acquired(tokens, expiry);
+    }
+
+    // ------------------------------------------------------------------------------------------- extend
+
+    @Override
+    public boolean extend(List<String> keys, String ownerId, Duration lease) {
+        boolean ephemeral = isExecuteOwner(ownerId);
+        if (ephemeral) {
+            Long taken = execGenerations.get(ownerId);
+            if (taken != null && taken != sessionGeneration.get()) {
+                log.debug("{}: not extending {} for {}: the session that held them was lost", id, keys, ownerId);
+                return false;
+            }
+        }
+        CuratorFramework ns = ready();
+        try {
+            for (int attempt = 1; ; attempt++) {
+                long now = clock.millis();
+                long session = ephemeral ? sessionId() : 0L;
+                long newExpiry = plus(now, lease);
+                Plan plan = new Plan(ns);
+                for (String key : keys) {
+                    String lockPath = lockPath(key);
+                    Node node = read(ns, lockPath);
+                    if (node == null || !node.data.ownedBy(ownerId) || node.data.lapsedAt(now)
+                            || (ephemeral && node.stat.getEphemeralOwner() != session)) {
+                        log.debug("{}: not extending {} for {}: {} is no longer held by it", id, keys, ownerId, key);
+                        return false;
+                    }
+                    plan.setData(lockPath, node.data.withExpiry(newExpiry).toBytes(), node.stat.getVersion());
+                }
+                Failure failure = plan.commit();
+                if (failure == null) {
+                    log.debug("{}: extended {} for {} to {}", id, keys, ownerId, Instant.ofEpochMilli(newExpiry));
+                    return true;
+                }
+                failure.rethrowUnlessRetryable();
+                checkAttempts(attempt, "extending", keys, failure);
+            }
+        } catch (Exception e) {
+            throw failure("extending", keys, e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ release
+
+    @Override
+    public boolean release(List<String> keys, @Nullable String ownerId) {
+        CuratorFramework ns = ready();
+        Set<String> missingIndex = new HashSet<>();
+        try {
+            for (int attempt = 1; ; attempt++) {
+                long now = clock.millis();
+                Plan plan = new Plan(ns);
+                boolean all = true;
+                List<String> releasing = new ArrayList<>();
+                for (String key : keys) {
+                    String lockPath = lockPath(key);
+                    Node node = read(ns, lockPath);
+                    if (node == null) {
+                        all = false;
+                        continue;
+                    }
+                    String holder = node.data.owner();
+                    boolean lapsed = node.data.lapsedAt(now);
+                    boolean releasable = holder == null || holder.equals(ownerId);
+                    if (!releasable) {
+                        all = false;
+                        continue;
+                    }
+                    if (lapsed) {
+                        all = false; // not held any more; delete the leftover node all the same
+                    } else {
+                        releasing.add(key);
+                    }
+                    plan.deleteLock(lockPath, node.stat.getVersion());
+                    if (holder != null) {
+                        String index = indexPath(holder, key);
+                        if (!missingIndex.contains(index)) {
+                            plan.deleteIndex(index);
+                        }
+                    }
+                }
+                if (plan.isEmpty()) {
+                    log.debug("{}: released nothing of {} for {}", id, keys, ownerId);
+                    return false;
+                }
+                Failure failure = plan.commit();
+                if (failure == null) {
+                    if (ownerId != null && isExecuteOwner(ownerId)) {
+                        execGenerations.remove(ownerId);
+                    }
+                    log.debug("{}: released {} of {} for {}", id, releasing, keys, ownerId);
+                    return all;
+                }
+                if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
+                    missingIndex.add(failure.step.path);
+                }
+                failure.rethrowUnlessRetryable();
+                checkAttempts(attempt, "releasing", keys, failure);
+            }
+        } catch (Exception e) {
+            throw failure("releasing", keys, e);
+        }
+    }
+
+    @Override
+    public void releaseAll(@Nullable String ownerId) {
+        CuratorFramework ns = ready();
+        try {
+            if (ownerId == null) {
+                releaseEverything(ns);
+            } else {
+                releaseOwner(ns, ownerId);
+            }
+        } catch (Exception e) {
+            throw failure(ownerId == null ? "releasing every lock" : "releasing the locks of " + ownerId,
+                    List.of(), e);
+        }
+    }
+
+    /** Walks the owner's index only: the cost grows with this owner's locks, not with all locks. */
+    private void releaseOwner(CuratorFramework ns, String ownerId) throws Exception {
+        String container = ownerPath(ownerId);
+        List<String> children;
+        try {
+            children = ns.getChildren().forPath(container);
+        } catch (KeeperException.NoNodeException e) {
+            children = List.of();
+        }
+        int released = 0;
+        for (String segment : children) {
+            String lockPath = ZKPaths.makePath(LOCKS, segment);
+            String index = ZKPaths.makePath(container, segment);
+            for (int attempt = 1; ; attempt++) {
+                Node node = read(ns, lockPath);
+                Plan plan = new Plan(ns);
+                if (node != null && node.data.ownedBy(ownerId)) {
+                    plan.deleteLock(lockPath, node.stat.getVersion());
+                }
+                plan.deleteIndex(index);
+                Failure failure = plan.commit();
+                if (failure == null) {
+                    released += node != null && node.data.ownedBy(ownerId) ? 1 : 0;
+                    break;
+                }
+                if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
+                    break; // released concurrently
+                }
+                failure.rethrowUnlessRetryable();
+                checkAttempts(attempt, "releasing", List.of(segment), failure);
+            }
+        }
+        execGenerations.remove(ownerId);
+        log.debug("{}: released every lock of {} ({} locks)", id, ownerId, released);
+    }
+
+    /** Deletes every lock and index node under the namespace; not one atomic step. */
+    private void releaseEverything(CuratorFramework ns) throws Exception {
+        int released = 0;
+        for (String segment : children(ns, LOCKS)) {
+            if (deleteQuietly(ns, ZKPaths.makePath(LOCKS, segment))) {
+                released++;
+            }
+        }
+        for (String owner : children(ns, OWNERS)) {
+            String container = ZKPaths.makePath(OWNERS, owner);
+            for (String segment : children(ns, container)) {
+                deleteQuietly(ns, ZKPaths.makePath(container, segment));
+            }
+        }
+        execGenerations.clear();
+        log.debug("{}: released every lock in /{} ({} locks)", id, namespace, released);
+    }
+
+    private static List<String> children(CuratorFramework ns, String path) throws Exception {
+        try {
+            return ns.getChildren().forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
+        }
+    }
+
+    private static boolean deleteQuietly(CuratorFramework ns, String path) throws Exception {
+        try {
+            ns.delete().forPath(path);
+            return true;
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ inspect
+
+    @Override
+    public Optional<LockInfo> inspect(String key) {
+        CuratorFramework ns = ready();
+        try {
+            Node node = read(ns, lockPath(key));
+            if (node == null || node.data.lapsedAt(clock.millis())) {
+                return Optional.empty();
+            }
+            return Optional.of(new LockInfo(key, node.data.owner(), node.data.expiresAt(), node.stat.getCzxid()));
+        } catch (Exception e) {
+            throw failure("inspecting", List.of(key), e);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- await
+
+    @Override
+    public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
+        CuratorFramework ns = ready();
+        List<String> paths = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            paths.add(lockPath(key));
+        }
+        long maxMillis = Math.max(1, saturatedMillis(maxWait));
+        try {
+            watches.await(paths, maxMillis, clock.millis(), (path, watcher) -> {
+                Stat stat = new Stat();
+                try {
+                    return LockData.parse(ns.getData().storingStatIn(stat).usingWatcher(watcher).forPath(path));
+                } catch (KeeperException.NoNodeException e) {
+                    return null;
+                }
+            });
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw failure("waiting for", keys, e);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- close
+
+    @Override
+    public void close() {
+        Started s;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            s = started;
+        }
+        watches.wakeAll();
+        if (s != null) {
+            s.root.getConnectionStateListenable().removeListener(stateListener);
+            if (givenClient == null) {
+                // Ends the session: ZooKeeper deletes this provider's ephemeral (execute) locks at once.
+                s.root.close();
+            }
+        }
+        log.debug("{}: closed", id);
+    }
+
+    // ------------------------------------------------------------------------------- connection handling
+
+    /** The namespaced client, started and connected, with the layout nodes in place. */
+    private CuratorFramework ready() {
+        Started s = started;
+        if (s == null) {
+            s = start();
+        }
+        if (closed) {
+            throw new IllegalStateException(id + " is closed");
+        }
+        if (!s.root.getZookeeperClient().isConnected()) {
+            boolean connected;
+            try {
+                connected = s.root.blockUntilConnected(
+                        (int) s.connectionTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LockingException(id + ": interrupted while connecting to ZooKeeper", e);
+            }
+            if (!connected) {
+                throw new ProviderUnavailableException(id + ": no ZooKeeper server answered within "
+                        + s.connectionTimeout + " (" + describe() + ")");
+            }
+        }
+        if (!layoutReady) {
+            try {
+                ensureLayout(s.ns);
+            } catch (Exception e) {
+                throw failure("preparing /" + namespace + " on", List.of(), e);
+            }
+        }
+        return s.ns;
+    }
+
+    private Started start() {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException(id + " is closed");
+            }
+            Started s = started;
+            if (s != null) {
+                return s;
+            }
+            CuratorFramework root;
+            Duration connectionTimeout;
+            if (givenClient != null) {
+                root = givenClient;
+                if (root.getState() != CuratorFrameworkState.STARTED) {
+                    throw new IllegalStateException(id + ": the CuratorFramework given to the provider is "
+                            + root.getState() + "; start it before the first lock call");
+                }
+                connectionTimeout = Duration.ofMillis(root.getZookeeperClient().getConnectionTimeoutMs());
+            } else {
+                ZookeeperOptions o = Objects.requireNonNull(options);
+                root = newClient(o);
+                connectionTimeout = o.connectionTimeout();
+            }
+            root.getConnectionStateListenable().addListener(stateListener);
+            if (givenClient == null) {
+                log.info("{}: connecting to ZooKeeper ({})", id, describe());
+                root.start();
+            }
+            CuratorFramework ns = root.usingNamespace(namespace);
+            s = new Started(root, ns, connectionTimeout);
+            started = s;
+            return s;
+        }
+    }
+
+    private static CuratorFramework newClient(ZookeeperOptions o) {
+        CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
+                .connectString(o.connectString())
+                .sessionTimeoutMs((int) o.sessionTimeout().toMillis())
+                .connectionTimeoutMs((int) o.connectionTimeout().toMillis())
+                // One retry: a call fails within about twice the connection timeout when no server answers.
+                .retryPolicy(new RetryNTimes(1, 250));
+        String auth = o.auth();
+        if (auth != null) {
+            builder.authorization("digest", auth.getBytes(StandardCharsets.UTF_8)).aclProvider(new DigestAcl());
+        }
+        return builder.build();
+    }
+
+    /**
+     * With {@code auth}: every node this provider creates may be read by anyone but changed, created under
+     * and deleted only by clients with the same digest credentials.
+     */
+    private static final class DigestAcl implements ACLProvider {
+        private static final List<ACL> ACLS = List.of(
+                new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
+                new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+
+        @Override
+        public List<ACL> getDefaultAcl() {
+            return ACLS;
+        }
+
+        @Override
+        public List<ACL> getAclForPath(String path) {
+            return ACLS;
+        }
+    }
+
+    private void ensureLayout(CuratorFramework ns) throws Exception {
+        for (String path : List.of(LOCKS, OWNERS)) {
+            try {
+                ns.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path);
+            } catch (KeeperException.NodeExistsException e) {
+                // Already there.
+            }
+        }
+        if (options != null && options.auth() != null && !layoutReady) {
+            for (ACL acl : ns.getACL().forPath(LOCKS)) {
+                int writes = ZooDefs.Perms.CREATE | ZooDefs.Perms.DELETE;
+                if ("world".equals(acl.getId().getScheme()) && (acl.getPerms() & writes) != 0) {
+                    log.warn("{}: /{}{} was created without credentials and lets any client create and delete"
+                            + " lock nodes; auth protects only nodes created with it. Restrict it with setAcl"
+                            + " or use a new namespace", id, namespace, LOCKS);
+                }
+            }
+        }
+        layoutReady = true;
+    }
+
+    private void stateChanged(CuratorFramework client, ConnectionState state) {
+        switch (state) {
+            case LOST -> {
+                sessionGeneration.incrementAndGet();
+                if (!execGenerations.isEmpty()) {
+                    log.warn("{}: the ZooKeeper session was lost; the {} execute lock(s) taken in it are gone and"
+                            + " their jobs' handles turn lost", id, execGenerations.size());
+                } else {
+                    log.warn("{}: the ZooKeeper session was lost", id);
+                }
+                watches.wakeAll();
+            }
+            case SUSPENDED -> log.warn("{}: connection to ZooKeeper suspended; calls wait up to the connection"
+                    + " timeout for it to come back", id);
+            case RECONNECTED -> {
+                log.info("{}: reconnected to ZooKeeper", id);
+                watches.wakeAll();
+            }
+            default -> {
+                // CONNECTED, READ_ONLY: nothing to do.
+            }
+        }
+    }
+
+    private long sessionId() throws Exception {
+        Started s = Objects.requireNonNull(started);
+        return s.root.getZookeeperClient().getZooKeeper().getSessionId();
+    }
+
+    private String describe() {
+        ZookeeperOptions o = options;
+        if (o == null) {
+            return "application's CuratorFramework, namespace /" + namespace;
+        }
+        return o.serverCount() + " server(s), namespace /" + namespace + ", session timeout " + o.sessionTimeout()
+                + (o.auth() == null ? "" : ", digest auth");
+    }
+
+    private RuntimeException failure(String action, List<String> keys, Exception e) {
+        String what = keys.isEmpty() ? action : action + " " + keys;
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return new LockingException(id + ": interrupted while " + what, e);
+        }
+        if (e instanceof LockingException le) {
+            return le;
+        }
+        if (closed && e instanceof IllegalStateException) {
+            return new IllegalStateException(id + " is closed", e);
+        }
+        if (e instanceof KeeperException ke) {
+            return switch (ke.code()) {
+                case CONNECTIONLOSS, SESSIONEXPIRED, OPERATIONTIMEOUT, SESSIONMOVED, REQUESTTIMEOUT, NOTREADONLY,
+                        RECONFIGINPROGRESS -> new ProviderUnavailableException(id + ": ZooKeeper did not answer while "
+                                + what + " (" + ke.code() + "; " + describe() + ")", e);
+                case NOAUTH, AUTHFAILED, INVALIDACL -> new LockingException(id + ": ZooKeeper refused " + what + " ("
+                        + ke.code() + "): check the auth option and the ACL of /" + namespace, e);
+                default -> new LockingException(id + ": ZooKeeper failed while " + what + " (" + ke.code() + ")", e);
+            };
+        }
+        return new LockingException(id + ": failed while " + what + ": " + e, e);
+    }
+
+    private void checkAttempts(int attempt, String action, List<String> keys, Failure failure) {
+        if (attempt >= MAX_ATTEMPTS) {
+            throw new LockingException(id + ": gave up " + action + " " + keys + " after " + attempt
+                    + " attempts: other clients kept changing the nodes (last: " + failure.code + " on "
+                    + failure.step.path + ")");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    static boolean isExecuteOwner(@Nullable String ownerId) {
+        return ownerId != null && ownerId.startsWith(EXECUTE_OWNER_PREFIX);
+    }
+
+    static String lockPath(String key) {
+        return LOCKS + "/" + Segments.encode(key);
+    }
+
+    static String ownerPath(String ownerId) {
+        return OWNERS + "/" + Segments.encode(ownerId);
+    }
+
+    static String indexPath(String ownerId, String key) {
+        return ownerPath(ownerId) + "/" + Segments.encode(key);
+    }
+
+    private void rememberContainer(String path) {
+        if (knownContainers.size() >= MAX_CACHED_CONTAINERS) {
+            knownContainers.clear();
+        }
+        knownContainers.add(path);
+    }
+
+    private void forgetContainer(String path) {
+        knownContainers.remove(path);
+    }
+
+    private static long plus(long nowMillis, Duration lease) {
+        long millis = saturatedMillis(lease);
+        long sum = nowMillis + millis;
+        return sum < nowMillis || sum >= LockData.NEVER ? LockData.NEVER - 1 : sum;
+    }
+
+    private static long saturatedMillis(Duration d) {
+        try {
+            return d.toMillis();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static @Nullable Node read(CuratorFramework ns, String path) throws Exception {
+        Stat stat = new Stat();
+        try {
+            byte[] bytes = ns.getData().storingStatIn(stat).forPath(path);
+            return new Node(LockData.parse(bytes), stat);
+        } catch (KeeperException.NoNodeException e) {
+            return null;
+        }
+    }
+
+    /** A lock node as read: its data and its stat (version, czxid, ephemeral owner). */
+    private record Node(LockData data, Stat stat) {}
+
+    enum Kind { LOCK_CREATE, LOCK_DELETE, LOCK_SET, LOCK_CHECK, INDEX_CREATE, INDEX_DELETE, CONTAINER_CREATE, PROBE }
+
+    /** One operation of a transaction, kept to interpret a failure. */
+    private record Step(Kind kind, String path) {}
+
+    /** Why a transaction failed: the first operation that failed and its error. */
+    private record Failure(Step step, KeeperException.Code code, KeeperException cause) {
+        /** Failures that mean "the nodes changed since they were read" are retried; others are thrown. */
+        void rethrowUnlessRetryable() throws KeeperException {
+            switch (code) {
+                case NODEEXISTS, NONODE, BADVERSION, NOTEMPTY -> {
+                    // retried
+                }
+                default -> throw cause;
+            }
+        }
+    }
+
+    /** The operations of one transaction, with what each one is for. */
+    private static final class Plan {
+        private final CuratorFramework ns;
+        private final List<CuratorOp> ops = new ArrayList<>();
+        private final List<Step> steps = new ArrayList<>();
+        private @Nullable List<CuratorTransactionResult> results;
+
+        Plan(CuratorFramework ns) {
+            this.ns = ns;
+        }
+
+        boolean isEmpty() {
+            return ops.isEmpty();
+        }
+
+        void createLock(String path, byte[] data, CreateMode mode) throws Exception {
+            add(Kind.LOCK_CREATE, path, ns.transactionOp().create().withMode(mode).forPath(path, data));
+        }
+
+        void deleteLock(String path, int version) throws Exception {
+            add(Kind.LOCK_DELETE, path, ns.transactionOp().delete().withVersion(version).forPath(path));
+        }
+
+        void setData(String path, byte[] data, int version) throws Exception {
+            add(Kind.LOCK_SET, path, ns.transactionOp().setData().withVersion(version).forPath(path, data));
+        }
+
+        void check(String path, int version) throws Exception {
+            add(Kind.LOCK_CHECK, path, ns.transactionOp().check().withVersion(version).forPath(path));
+        }
+
+        void createContainer(String path) throws Exception {
+            add(Kind.CONTAINER_CREATE, path, ns.transactionOp().create().withMode(CreateMode.CONTAINER).forPath(path));
+        }
+
+        void createIndex(String path, CreateMode mode) throws Exception {
+            add(Kind.INDEX_CREATE, path, ns.transactionOp().create().withMode(mode).forPath(path, new byte[0]));
+        }
+
+        void deleteIndex(String path) throws Exception {
+            add(Kind.INDEX_DELETE, path, ns.transactionOp().delete().forPath(path));
+        }
+
+        /** A setData (version 0) on a node created earlier in this transaction: its stat carries the czxid. */
+        void probe(String path, byte[] data) throws Exception {
+            add(Kind.PROBE, path, ns.transactionOp().setData().withVersion(0).forPath(path, data));
+        }
+
+        private void add(Kind kind, String path, CuratorOp op) {
+            ops.add(op);
+            steps.add(new Step(kind, path));
+        }
+
+        /** Commits; returns null on success, or the failing step for a transaction ZooKeeper refused. */
+        @Nullable Failure commit() throws Exception {
+            try {
+                results = ns.transaction().forOperations(ops);
+                return null;
+            } catch (KeeperException e) {
+                List<OpResult> opResults = e.getResults();
+                if (opResults == null) {
+                    throw e; // not a refused transaction: connection loss and the like
+                }
+                for (int i = 0; i < opResults.size() && i < steps.size(); i++) {
+                    if (opResults.get(i) instanceof OpResult.ErrorResult error) {
+                        int err = error.getErr();
+                        if (err != KeeperException.Code.OK.intValue()
+                                && err != KeeperException.Code.RUNTIMEINCONSISTENCY.intValue()) {
+                            return new Failure(steps.get(i), KeeperException.Code.get(err), e);
+                        }
+                    }
+                }
+                throw e;
+            }
+        }
+
+        /** The czxid reported by the {@link #probe}, which is the zxid of the committed transaction. */
+        long probedCzxid() {
+            List<CuratorTransactionResult> r = Objects.requireNonNull(results);
+            for (int i = 0; i < steps.size(); i++) {
+                if (steps.get(i).kind == Kind.PROBE) {
+                    Stat stat = r.get(i).getResultStat();
+                    if (stat != null) {
+                        return stat.getCzxid();
+                    }
+                }
+            }
+            throw new IllegalStateException("the transaction reported no stat for its probe");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.locking.zookeeper;
+
+import dev.locking.spi.ProviderConfig;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Set;
+import org.apache.zookeeper.client.ConnectStringParser;
+import org.apache.zookeeper.common.PathUtils;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The options of one {@code lp_zookeeper} instance, parsed and checked when the provider is created.
+ *
+ * @param connectString     ZooKeeper's connect string, such as {@code zk1:2181,zk2:2181/chroot}
+ * @param namespace         the node under which this provider keeps its nodes, without a leading slash
+ * @param sessionTimeout    the session timeout the client asks for (the server may clamp it)
+ * @param connectionTimeout how long a call waits for a connection before it fails
+ * @param auth              digest credentials {@code user:password}, or {@code null}; never logged
+ */
+record ZookeeperOptions(
+        String connectString,
+        String namespace,
+        Duration sessionTimeout,
+        Duration connectionTimeout,
+        @Nullable String auth) {
+    private static final Logger log = LoggerFactory.getLogger(ZookeeperOptions.class);
+
+    static final String DEFAULT_CONNECT_STRING = "127.0.0.1:2181";
+    static final String DEFAULT_NAMESPACE = "locking";
+    static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(15);
+    static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Set<String> KNOWN =
+            Set.of("connectstring", "namespace", "sessiontimeout", "connectiontimeout", "auth");
+
+    /** Never prints the credentials. */
+    @Override
+    public String toString() {
+        return "ZookeeperOptions[servers=" + serverCount() + ", namespace=/" + namespace + ", sessionTimeout="
+                + sessionTimeout + ", connectionTimeout=" + connectionTimeout + ", auth="
+                + (auth == null ? "none" : "digest") + "]";
+    }
+
+    /** How many servers the connect string names (logged instead of the connect string itself). */
+    int serverCount() {
+        return new ConnectStringParser(connectString).getServerAddresses().size();
+    }
+
+    static ZookeeperOptions from(ProviderConfig config) {
+        String id = config.id();
+        for (String name : config.options().keySet()) {
+            if (!KNOWN.contains(normalise(name))) {
+                log.warn("{}: unknown option \"{}\" is ignored; known options are connectString, namespace,"
+                        + " sessionTimeout, connectionTimeout and auth", id, name);
+            }
+        }
+        String connectString = config.option("connectString").map(String::trim).orElse(DEFAULT_CONNECT_STRING);
+        checkConnectString(connectString, id);
+        String namespace = checkNamespace(config.option("namespace").orElse(DEFAULT_NAMESPACE), id);
+        Duration session = config.option("sessionTimeout")
+                .map(v -> parseDuration("sessionTimeout", v, id))
+                .orElse(DEFAULT_SESSION_TIMEOUT);
+        Duration connection = config.option("connectionTimeout")
+                .map(v -> parseDuration("connectionTimeout", v, id))
+                .orElse(DEFAULT_CONNECTION_TIMEOUT);
+        String auth = config.option("auth").orElse(null);
+        if (auth != null) {
+            int colon = auth.indexOf(':');
+            if (colon <= 0 || colon == auth.length() - 1) {
+                // The value is deliberately left out: it is a password.
+                throw new IllegalArgumentException("auth must be digest credentials of the form user:password,"
+                        + " with a non-empty user and password (provider " + id + ")");
+            }
+        }
+        return new ZookeeperOptions(connectString, namespace, session, connection, auth);
+    }
+
+    static String checkNamespace(String value, String id) {
+        String ns = value.trim();
+        while (ns.startsWith("/")) {
+            ns = ns.substring(1);
+        }
+        if (ns.isEmpty() || ns.endsWith("/")) {
+            throw new IllegalArgumentException("namespace must be a ZooKeeper path such as locking or apps/locking: \""
+                    + value + "\" (provider " + id + ")");
+        }
+        try {
+            PathUtils.validatePath("/" + ns);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("namespace must be a ZooKeeper path such as locking or apps/locking: \""
+                    + value + "\" (" + e.getMessage() + "; provider " + id + ")", e);
+        }
+        if (ns.equals("zookeeper") || ns.startsWith("zookeeper/")) {
+            throw new IllegalArgumentException(
+                    "namespace must not be under /zookeeper, which ZooKeeper reserves: \"" + value + "\" (provider "
+                            + id + ")");
+        }
+        return ns;
+    }
+
+    private static void checkConnectString(String value, String id) {
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("connectString must name at least one host:port (provider " + id
+                    + ")");
+        }
+        try {
+            if (new ConnectStringParser(value).getServerAddresses().isEmpty()) {
+                throw new IllegalArgumentException("no server");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("connectString must be host:port[,host:port...][/chroot]: \"" + value
+                    + "\" (provider " + id + ")", e);
+        }
+    }
+
+    /**
+     * Parses a positive duration given as ISO-8601 ({@code PT5S}), plain milliseconds ({@code 5000}) or
+     * a number with a unit ({@code 500ms}, {@code 5s}, {@code 2m}).
+     */
+    static Duration parseDuration(String option, String value, String id) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        Duration d;
+        try {
+            if (v.startsWith("p")) {
+                d = Duration.parse(v.toUpperCase(Locale.ROOT));
+            } else if (v.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
+            } else if (v.endsWith("s")) {
+                d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1).trim()));
+            } else if (v.endsWith("m")) {
+                d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1).trim()));
+            } else {
+                d = Duration.ofMillis(Long.parseLong(v));
+            }
+        } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
+            throw new IllegalArgumentException(option + " must be a duration such as PT5S, 5s, 500ms or 5000"
+                    + " (milliseconds): \"" + value + "\" (provider " + id + ")", e);
+        }
+        if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(option + " must be positive and below 24 days: \"" + value
+                    + "\" (provider " + id + ")");
+        }
+        return d;
+    }
+
+    private static String normalise(String name) {
+        StringBuilder b = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c != '-' && c != '_' && c != '.') {
+                b.append(Character.toLowerCase(c));
+            }
+        }
+        return b.toString();
+    }
+}
