@@ -1,0 +1,110 @@
+package dev.locking.tck;
+
+import dev.locking.api.LockInfo;
+import dev.locking.spi.AcquireResult;
+import dev.locking.spi.LockingProvider;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The provider the kit registers with each test's {@code LockingService}: it passes every call to the
+ * provider under test and counts it, so a test can prove which calls the core made (none, for bad input).
+ *
+ * <p>{@link #close()} does not close the delegate: the kit shares one provider across the tests of a class
+ * and closes it itself after the last one.
+ */
+final class CountingProvider implements LockingProvider {
+    private final LockingProvider delegate;
+    private final AtomicInteger tryAcquires = new AtomicInteger();
+    private final AtomicInteger conflicts = new AtomicInteger();
+    private final AtomicInteger extendCalls = new AtomicInteger();
+    private final AtomicInteger releases = new AtomicInteger();
+    private final AtomicInteger releaseAlls = new AtomicInteger();
+    private final AtomicInteger inspects = new AtomicInteger();
+    private final AtomicInteger awaits = new AtomicInteger();
+
+    CountingProvider(LockingProvider delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public String id() {
+        return delegate.id();
+    }
+
+    @Override
+    public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+        tryAcquires.incrementAndGet();
+        AcquireResult result = delegate.tryAcquire(keys, ownerId, lease);
+        if (result instanceof AcquireResult.Conflict) {
+            conflicts.incrementAndGet();
+        }
+        return result;
+    }
+
+    @Override
+    public boolean extend(List<String> keys, String ownerId, Duration lease) {
+        extendCalls.incrementAndGet();
+        return delegate.extend(keys, ownerId, lease);
+    }
+
+    @Override
+    public boolean release(List<String> keys, @Nullable String ownerId) {
+        releases.incrementAndGet();
+        return delegate.release(keys, ownerId);
+    }
+
+    @Override
+    public void releaseAll(@Nullable String ownerId) {
+        releaseAlls.incrementAndGet();
+        delegate.releaseAll(ownerId);
+    }
+
+    @Override
+    public Optional<LockInfo> inspect(String key) {
+        inspects.incrementAndGet();
+        return delegate.inspect(key);
+    }
+
+    @Override
+    public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
+        awaits.incrementAndGet();
+        delegate.awaitRelease(keys, maxWait);
+    }
+
+    /** Leaves the delegate open: the kit closes it after the last test of the class. */
+    @Override
+    public void close() {}
+
+    /** How many {@code tryAcquire} calls returned a conflict. */
+    int conflicts() {
+        return conflicts.get();
+    }
+
+    /** How many {@code awaitRelease} calls began. */
+    int awaits() {
+        return awaits.get();
+    }
+
+    /** A snapshot of every counter. */
+    Calls calls() {
+        return new Calls(tryAcquires.get(), extendCalls.get(), releases.get(), releaseAlls.get(), inspects.get(),
+                awaits.get());
+    }
+
+    /** Counts of calls that reached the provider under test. */
+    record Calls(int tryAcquire, int extend, int release, int releaseAll, int inspect, int awaitRelease) {
+        /** Calls that could change what the backend holds. */
+        int writes() {
+            return tryAcquire + extend + release + releaseAll;
+        }
+
+        /** Every call. */
+        int total() {
+            return writes() + inspect + awaitRelease;
+        }
+    }
+}
