@@ -53,8 +53,16 @@ final class RedisLockingProvider implements LockingProvider {
     private final RedisConnection connection;
     private final ReleaseWaiters waiters;
     private final Clock clock;
+    private final Duration maxWaitSlice;
 
     RedisLockingProvider(String id, RedisSettings settings, @Nullable RedissonClient borrowed) {
+        this(id, settings, borrowed, MAX_WAIT_SLICE);
+    }
+
+    /** For tests: a longer slice shows that a waiter wakes by notification, not by looking again. */
+    RedisLockingProvider(String id, RedisSettings settings, @Nullable RedissonClient borrowed,
+            Duration maxWaitSlice) {
+        this.maxWaitSlice = maxWaitSlice;
         this.id = id;
         this.layout = settings.layout;
         this.cluster = settings.cluster;
@@ -70,6 +78,11 @@ final class RedisLockingProvider implements LockingProvider {
 
     KeyLayout layout() {
         return layout;
+    }
+
+    /** For tests: how many lock keys have a waiter now. */
+    int waitingKeys() {
+        return waiters.waitingKeys();
     }
 
     @Override
@@ -396,7 +409,7 @@ final class RedisLockingProvider implements LockingProvider {
         }
         ReleaseWaiters.Waiter waiter = waiters.register(lockKeys);
         try {
-            long slice = Math.min(maxWait.toNanos(), MAX_WAIT_SLICE.toNanos());
+            long slice = Math.min(maxWait.toNanos(), maxWaitSlice.toNanos());
             List<Group> groups = groups(keys);
             List<CompletableFuture<List<Object>>> futures = new ArrayList<>();
             for (Group group : groups) {
