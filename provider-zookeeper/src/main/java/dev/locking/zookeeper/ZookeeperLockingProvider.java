@@ -637,9 +637,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
      * and deleted only by clients with the same digest credentials.
      */
     private static final class DigestAcl implements ACLProvider {
-        private static final List<ACL> ACLS = List.of(
+        // Not List.of: ZooKeeper asks the list whether it contains null, which List.of answers with an NPE.
+        private static final List<ACL> ACLS = java.util.Collections.unmodifiableList(java.util.Arrays.asList(
                 new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
-                new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+                new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE)));
 
         @Override
         public List<ACL> getDefaultAcl() {
@@ -654,10 +655,13 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     private void ensureLayout(CuratorFramework ns) throws Exception {
         for (String path : List.of(LOCKS, OWNERS)) {
-            try {
-                ns.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path);
-            } catch (KeeperException.NodeExistsException e) {
-                // Already there.
+            // Look first: a client without the credentials of an ACL-protected namespace may not even try.
+            if (ns.checkExists().forPath(path) == null) {
+                try {
+                    ns.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path);
+                } catch (KeeperException.NodeExistsException e) {
+                    // Created meanwhile by another client.
+                }
             }
         }
         if (options != null && options.auth() != null && !layoutReady) {
@@ -695,6 +699,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 // CONNECTED, READ_ONLY: nothing to do.
             }
         }
+    }
+
+    /** The root client once started, else null (for tests that expire its session). */
+    @Nullable CuratorFramework startedClient() {
+        Started s = started;
+        return s == null ? null : s.root;
     }
 
     private long sessionId() throws Exception {
