@@ -1,0 +1,322 @@
+package dev.locking.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.locking.api.LockInfo;
+import dev.locking.memory.MemoryProviderFactory;
+import dev.locking.spi.AcquireResult;
+import dev.locking.spi.LockingProvider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.platform.engine.discovery.DiscoverySelectors;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+/**
+ * Checks the kit itself: each case breaks one rule on top of {@code lp_memory} and runs the kit's test for
+ * that rule, which must fail. The same tests pass against the unbroken provider.
+ */
+class KitDetectsBrokenProvidersTest {
+
+    static Stream<Arguments> brokenProviders() {
+        return Stream.of(
+                Arguments.of(NonAtomicAcquire.class, LockingProviderConformance.HeldBySomeoneElse.class,
+                        "severalKeys_reportTheFirstConflictInSortedOrder_andChangeNoKey"),
+                Arguments.of(AnonymousReentry.class, LockingProviderConformance.HeldBySomeoneElse.class,
+                        "heldAnonymously_isReenteredByNobody"),
+                Arguments.of(ReentryResetsExpiry.class, LockingProviderConformance.SameOwnerReentry.class,
+                        "withoutExpire_keepsTheOldExpiry_andTheTokens"),
+                Arguments.of(OwnerBlindRelease.class, LockingProviderConformance.Release.class,
+                        "anOwnedLock_isLeftAloneWhenNoOwnerIsGiven"),
+                Arguments.of(GreedyReleaseAll.class, LockingProviderConformance.ReleaseAll.class,
+                        "ofAnOwner_releasesEveryLockOfThatOwner_andNothingElse"),
+                Arguments.of(ConstantTokens.class, LockingProviderConformance.FencingTokens.class,
+                        "spi_increaseAcrossReleases"),
+                // The core retries every 500 ms whatever the provider does, so a deaf awaitRelease shows only
+                // through the SPI.
+                Arguments.of(DeafAwaitRelease.class, LockingProviderConformance.AwaitRelease.class,
+                        "returnsSoonAfterARelease"),
+                Arguments.of(ExtendAlwaysSucceeds.class, LockingProviderConformance.ExecuteLease.class,
+                        "aLostLease_interruptsTheJob_andExecuteThrowsLockLostException"),
+                Arguments.of(InterruptSwallowingAwait.class, LockingProviderConformance.InterruptDuringAWait.class,
+                        "spi_awaitRelease_answersAnInterruptWithInterruptedException"));
+    }
+
+    @ParameterizedTest(name = "{0} fails {2}")
+    @MethodSource("brokenProviders")
+    void theKitFailsABrokenProvider(Class<? extends LockingProviderConformance> broken, Class<?> group, String test) {
+        TestExecutionSummary summary = run(List.of(DiscoverySelectors.selectNestedMethod(List.of(broken), group, test)));
+
+        assertThat(summary.getTestsFoundCount()).as("tests found").isEqualTo(1);
+        assertThat(summary.getTestsFailedCount()).as("tests failed").isEqualTo(1);
+    }
+
+    @Test
+    void theSameTestsPassAgainstTheUnbrokenProvider() {
+        List<org.junit.platform.engine.DiscoverySelector> selectors = new ArrayList<>();
+        brokenProviders().forEach(a -> selectors.add(DiscoverySelectors.selectNestedMethod(
+                List.of(Unbroken.class), (Class<?>) a.get()[1], (String) a.get()[2])));
+
+        TestExecutionSummary summary = run(selectors);
+
+        assertThat(summary.getTestsFoundCount()).isEqualTo(selectors.size());
+        assertThat(summary.getFailures()).isEmpty();
+        assertThat(summary.getTestsSucceededCount()).isEqualTo(selectors.size());
+    }
+
+    private static TestExecutionSummary run(List<? extends org.junit.platform.engine.DiscoverySelector> selectors) {
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectors).build();
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        LauncherFactory.create().execute(request, listener);
+        return listener.getSummary();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The kit, run against lp_memory with one rule broken
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** The kit against a provider built from lp_memory; waits that a broken provider never ends are shortened. */
+    abstract static class Broken extends LockingProviderConformance {
+        abstract LockingProvider breakRule(LockingProvider memory);
+
+        @Override
+        protected LockingProvider newProvider(String id) {
+            return breakRule(MemoryProviderFactory.newProvider(id));
+        }
+
+        @Override
+        protected Duration patience() {
+            return Duration.ofSeconds(3);
+        }
+    }
+
+    static class Unbroken extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return memory;
+        }
+    }
+
+    /** Takes keys one by one and keeps the ones taken before a conflict. */
+    static class NonAtomicAcquire extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+                    Map<String, Long> tokens = new HashMap<>();
+                    AcquireResult.Acquired last = null;
+                    for (String key : keys) {
+                        AcquireResult one = memory.tryAcquire(List.of(key), ownerId, lease);
+                        if (one instanceof AcquireResult.Conflict) {
+                            return one;
+                        }
+                        last = (AcquireResult.Acquired) one;
+                        tokens.putAll(last.fencingTokens());
+                    }
+                    return new AcquireResult.Acquired(tokens, last == null ? null : last.expiresAt());
+                }
+            };
+        }
+    }
+
+    /** Lets an anonymous caller re-enter an anonymous lock. */
+    static class AnonymousReentry extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+                    AcquireResult result = memory.tryAcquire(keys, ownerId, lease);
+                    if (result instanceof AcquireResult.Conflict && ownerId == null && keys.size() == 1) {
+                        Optional<LockInfo> held = memory.inspect(keys.get(0));
+                        if (held.isPresent() && held.get().ownerId() == null) {
+                            return new AcquireResult.Acquired(Map.of(keys.get(0), held.get().fencingToken()),
+                                    held.get().expiresAt());
+                        }
+                    }
+                    return result;
+                }
+            };
+        }
+    }
+
+    /** A re-entry without a lease gives the lock a fresh ten-minute lease instead of keeping the old one. */
+    static class ReentryResetsExpiry extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+                    if (ownerId != null && lease == null) {
+                        memory.extend(keys, ownerId, Duration.ofMinutes(10));
+                    }
+                    return memory.tryAcquire(keys, ownerId, lease);
+                }
+            };
+        }
+    }
+
+    /** A release without an owner also releases owned keys. */
+    static class OwnerBlindRelease extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public boolean release(List<String> keys, @Nullable String ownerId) {
+                    boolean all = true;
+                    for (String key : keys) {
+                        Optional<LockInfo> held = memory.inspect(key);
+                        String owner = ownerId != null ? ownerId : held.map(LockInfo::ownerId).orElse(null);
+                        all &= memory.release(List.of(key), owner);
+                    }
+                    return all;
+                }
+            };
+        }
+    }
+
+    /** releaseAll(owner) releases everyone's locks. */
+    static class GreedyReleaseAll extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public void releaseAll(@Nullable String ownerId) {
+                    memory.releaseAll(null);
+                }
+            };
+        }
+    }
+
+    /** Every fencing token is 1. */
+    static class ConstantTokens extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+                    AcquireResult result = memory.tryAcquire(keys, ownerId, lease);
+                    if (result instanceof AcquireResult.Acquired acquired) {
+                        Map<String, Long> ones = new HashMap<>();
+                        keys.forEach(k -> ones.put(k, 1L));
+                        return new AcquireResult.Acquired(ones, acquired.expiresAt());
+                    }
+                    return result;
+                }
+
+                @Override
+                public Optional<LockInfo> inspect(String key) {
+                    return memory.inspect(key).map(i -> new LockInfo(i.key(), i.ownerId(), i.expiresAt(), 1L));
+                }
+            };
+        }
+    }
+
+    /** awaitRelease ignores releases and always waits its whole maxWait. */
+    static class DeafAwaitRelease extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
+                    TimeUnit.NANOSECONDS.sleep(maxWait.toNanos());
+                }
+            };
+        }
+    }
+
+    /** extend reports success without checking that the owner still holds the keys. */
+    static class ExtendAlwaysSucceeds extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public boolean extend(List<String> keys, String ownerId, Duration lease) {
+                    memory.extend(keys, ownerId, lease);
+                    return true;
+                }
+            };
+        }
+    }
+
+    /** awaitRelease swallows an interrupt and returns as if a key had been released. */
+    static class InterruptSwallowingAwait extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public void awaitRelease(List<String> keys, Duration maxWait) {
+                    try {
+                        memory.awaitRelease(keys, maxWait);
+                    } catch (InterruptedException e) {
+                        // the bug under test: the interrupt is lost
+                    }
+                }
+            };
+        }
+    }
+
+    /** Passes every call on; each broken provider overrides one method. */
+    private static class Forwarding implements LockingProvider {
+        private final LockingProvider delegate;
+
+        Forwarding(LockingProvider delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public String id() {
+            return delegate.id();
+        }
+
+        @Override
+        public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+            return delegate.tryAcquire(keys, ownerId, lease);
+        }
+
+        @Override
+        public boolean extend(List<String> keys, String ownerId, Duration lease) {
+            return delegate.extend(keys, ownerId, lease);
+        }
+
+        @Override
+        public boolean release(List<String> keys, @Nullable String ownerId) {
+            return delegate.release(keys, ownerId);
+        }
+
+        @Override
+        public void releaseAll(@Nullable String ownerId) {
+            delegate.releaseAll(ownerId);
+        }
+
+        @Override
+        public Optional<LockInfo> inspect(String key) {
+            return delegate.inspect(key);
+        }
+
+        @Override
+        public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
+            delegate.awaitRelease(keys, maxWait);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+}
