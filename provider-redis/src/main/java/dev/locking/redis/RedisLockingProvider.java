@@ -85,6 +85,11 @@ final class RedisLockingProvider implements LockingProvider {
         return waiters.waitingKeys();
     }
 
+    /** For tests: how many threads are blocked waiting for a notification now. */
+    int sleepingWaiters() {
+        return waiters.sleepingWaiters();
+    }
+
     @Override
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         checkOpen();

@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
@@ -30,6 +31,8 @@ final class ReleaseWaiters {
     private final RedisConnection connection;
     private final KeyLayout layout;
     private final ConcurrentHashMap<String, Set<Waiter>> waiting = new ConcurrentHashMap<>();
+    /** Waiters blocked on their latch now; read by tests. */
+    private final AtomicInteger sleeping = new AtomicInteger();
     private final Object subscribeLock = new Object();
     private volatile @Nullable Integer listenerId;
     private volatile @Nullable RTopic topic;
@@ -40,7 +43,7 @@ final class ReleaseWaiters {
     }
 
     /** One waiting thread. */
-    static final class Waiter {
+    final class Waiter {
         private final CountDownLatch woken = new CountDownLatch(1);
 
         void wake() {
@@ -49,7 +52,12 @@ final class ReleaseWaiters {
 
         /** Returns true when woken, false when the time ran out. */
         boolean await(long nanos) throws InterruptedException {
-            return woken.await(nanos, TimeUnit.NANOSECONDS);
+            sleeping.incrementAndGet();
+            try {
+                return woken.await(nanos, TimeUnit.NANOSECONDS);
+            } finally {
+                sleeping.decrementAndGet();
+            }
         }
     }
 
@@ -105,6 +113,10 @@ final class ReleaseWaiters {
 
     int waitingKeys() {
         return waiting.size();
+    }
+
+    int sleepingWaiters() {
+        return sleeping.get();
     }
 
     private void onMessage(String message) {

@@ -1,6 +1,7 @@
 -- Reads and keeps an owner's index set (a script, so that it always runs on the master).
 -- KEYS: the owner's index set. ARGV: 'members', 'add' or 'remove', lease in ms ('0' = none), lock keys.
--- 'add' keeps the set alive at least as long as the locks it lists. 'members' returns the set.
+-- 'add' keeps the set alive at least as long as the locks it lists. 'members' returns the set; the
+-- others return an empty array.
 local index = KEYS[1]
 if ARGV[1] == 'members' then
   return redis.call('SMEMBERS', index)
@@ -20,4 +21,4 @@ else
     redis.call('SREM', index, ARGV[i])
   end
 end
-return 1
+return {}

@@ -48,15 +48,20 @@ final class RedisCluster implements BeforeAllCallback {
         return get().processes.stream().map(RedisProcess::address).collect(Collectors.joining(","));
     }
 
-    /** An admin connection to the node that serves a slot. */
-    RespClient adminFor(int slot) {
+    /** Which of the masters (0, 1, 2) serves a slot. */
+    static int nodeOf(int slot) {
         int node = 0;
         for (int i = 0; i < MASTERS; i++) {
             if (slot >= i * 16384 / MASTERS) {
                 node = i;
             }
         }
-        int port = get().processes.get(node).port();
+        return node;
+    }
+
+    /** An admin connection to the node that serves a slot. */
+    RespClient adminFor(int slot) {
+        int port = get().processes.get(nodeOf(slot)).port();
         return RespClient.connect("127.0.0.1", port, null, null, null);
     }
 

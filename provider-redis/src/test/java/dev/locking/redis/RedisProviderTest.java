@@ -315,7 +315,8 @@ class RedisProviderTest {
                     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 });
                 waiting.await();
-                await().atMost(Duration.ofSeconds(10)).until(() -> ((RedisLockingProvider) slow).waitingKeys() == 1);
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> ((RedisLockingProvider) slow).sleepingWaiters() == 1);
 
                 redis.release(List.of("k"), "holder");
 
