@@ -1,38 +1,35 @@
 package dev.locking.zookeeper;
 
-import dev.locking.spi.AcquireResult;
-import dev.locking.spi.LockingProvider;
+import dev.locking.api.LockingService;
+import dev.locking.core.Locking;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A child JVM that takes one key the way {@code execute} does (an {@code exec:} owner, so an ephemeral
- * node in its session), writes the fencing token to a file and then blocks until it is killed (or five
- * minutes pass, so a forgotten child never lingers).
+ * A child JVM that runs {@code execute} on one key through {@code Locking.create()} (configured by the
+ * {@code -Dlocking...} system properties it was started with), writes the job's fencing token to a file
+ * and then blocks inside the job until it is killed (or five minutes pass, so a forgotten child never
+ * lingers).
  *
- * <p>Arguments: connect string, namespace, session timeout, key, the file to write.
+ * <p>Arguments: the key, the file to write.
  */
 public final class ExecuteHolderMain {
     private ExecuteHolderMain() {}
 
     public static void main(String[] args) throws Exception {
-        LockingProvider provider = new ZookeeperProviderFactory().create(new MapConfig("lp_zookeeper",
-                Map.of("connectString", args[0], "namespace", args[1], "sessionTimeout", args[2])));
-        AcquireResult result = provider.tryAcquire(List.of(args[3]), "exec:child:" + ProcessHandle.current().pid(),
-                Duration.ofMinutes(5));
-        if (!(result instanceof AcquireResult.Acquired acquired)) {
-            System.exit(2);
-            return;
+        String key = args[0];
+        Path file = Path.of(args[1]);
+        try (LockingService locking = Locking.create()) {
+            locking.execute(key, lock -> {
+                Path tmp = Path.of(file + ".tmp");
+                Files.writeString(tmp, Long.toString(lock.fencingToken(key)), StandardCharsets.UTF_8);
+                Files.move(tmp, file);
+                TimeUnit.MINUTES.sleep(5);
+                return null;
+            });
         }
-        Path tmp = Path.of(args[4] + ".tmp");
-        Files.writeString(tmp, Long.toString(acquired.fencingTokens().get(args[3])), StandardCharsets.UTF_8);
-        Files.move(tmp, Path.of(args[4]));
-        TimeUnit.MINUTES.sleep(5);
         System.exit(3);
     }
 }

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * A process that holds an {@code execute} lock and is killed with SIGKILL (no shutdown hook, no release):
@@ -44,8 +45,11 @@ class ZookeeperChildJvmTest {
         Files.writeString(argFile, "-cp\n\"" + classPath().replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n",
                 StandardCharsets.UTF_8);
         command.add("@" + argFile);
-        command.addAll(List.of(ExecuteHolderMain.class.getName(), ZK.connectString(), namespace,
-                session.toMillis() + "ms", key, tokenFile.toString()));
+        command.add("-Dlocking.default=lp_zookeeper");
+        command.add("-Dlocking.providers.zookeeper.connectString=" + ZK.connectString());
+        command.add("-Dlocking.providers.zookeeper.namespace=" + namespace);
+        command.add("-Dlocking.providers.zookeeper.sessionTimeout=" + session.toMillis() + "ms");
+        command.addAll(List.of(ExecuteHolderMain.class.getName(), key, tokenFile.toString()));
         Process child = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("child.out").toFile())
@@ -63,11 +67,13 @@ class ZookeeperChildJvmTest {
             assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
             long killedAt = System.nanoTime();
 
-            // Its lease (5 minutes) is far away: only the end of its session frees the key.
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+            // Its lease (30 s by default, renewed until the kill) is far away: the end of its session frees the key.
+            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
                     .until(() -> observer.inspect(key).isEmpty());
             Duration freedAfter = Duration.ofNanos(System.nanoTime() - killedAt);
-            assertThat(freedAfter).isLessThan(Duration.ofSeconds(30));
+            LoggerFactory.getLogger(ZookeeperChildJvmTest.class).info("The killed holder's lock was free after {}",
+                    freedAfter);
+            assertThat(freedAfter).as("well before the 20 to 30 s the lease had left").isLessThan(Duration.ofSeconds(15));
             AcquireResult next = observer.tryAcquire(List.of(key), "bob", null);
             assertThat(next).isInstanceOf(AcquireResult.Acquired.class);
             assertThat(((AcquireResult.Acquired) next).fencingTokens().get(key)).isGreaterThan(token);

@@ -1,9 +1,14 @@
 package dev.locking.zookeeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.locking.api.ExecuteOptions;
 import dev.locking.api.LockInfo;
+import dev.locking.api.LockLostException;
+import dev.locking.api.LockingService;
+import dev.locking.core.Locking;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import java.time.Duration;
@@ -11,6 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.KillSession;
@@ -80,6 +90,34 @@ class ZookeeperSessionTest {
         assertThat(holder.release(List.of(again), newOwner)).isTrue();
         // The lost owner's leftover (if any) is released without complaint.
         holder.releaseAll(execOwner);
+    }
+
+    @Test
+    void aRunningExecute_whoseSessionIsLost_throwsLockLostException_andItsLockIsFree() throws Exception {
+        String key = "session-job-" + UUID.randomUUID();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (LockingService locking = Locking.builder().provider(holder).defaultProvider(holder.id()).build()) {
+            CountDownLatch running = new CountDownLatch(1);
+            CountDownLatch never = new CountDownLatch(1);
+            Future<Object> job = pool.submit(() -> locking.execute(key, lock -> {
+                running.countDown();
+                never.await(); // until the core interrupts the job
+                return "finished";
+            }, ExecuteOptions.builder().expire(Duration.ofSeconds(3)).build()));
+            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(other.inspect(key)).isPresent();
+
+            CuratorFramework client = Objects.requireNonNull(holder.startedClient());
+            KillSession.kill(client.getZookeeperClient().getZooKeeper());
+
+            assertThatThrownBy(() -> job.get(30, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(LockLostException.class);
+            await().atMost(Duration.ofSeconds(30)).until(() -> other.inspect(key).isEmpty());
+            assertThat(other.tryAcquire(List.of(key), "bob", null)).isInstanceOf(AcquireResult.Acquired.class);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
