@@ -1,0 +1,51 @@
+package dev.locking.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.locking.spi.AcquireResult;
+import java.time.Duration;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** Helpers shared by the provider tests. */
+final class Providers {
+
+    static final Duration GRACE = MemoryLockingProvider.DEFAULT_HANDOFF_GRACE;
+
+    private Providers() {}
+
+    /** A provider on a fake clock whose sweeper practically never runs by itself. */
+    static MemoryLockingProvider onFakeTime(FakeTime time) {
+        return new MemoryLockingProvider("lp_memory", time, Duration.ofHours(1), GRACE);
+    }
+
+    /** A provider on the system clock with the given sweep interval. */
+    static MemoryLockingProvider onSystemTime(Duration sweepInterval) {
+        return new MemoryLockingProvider("lp_memory", TimeSource.SYSTEM, sweepInterval, GRACE);
+    }
+
+    static AcquireResult.Acquired acquired(AcquireResult result) {
+        assertThat(result).isInstanceOf(AcquireResult.Acquired.class);
+        return (AcquireResult.Acquired) result;
+    }
+
+    static long token(AcquireResult result, String key) {
+        Long token = acquired(result).fencingTokens().get(key);
+        assertThat(token).as("token of %s", key).isNotNull();
+        return token == null ? -1 : token;
+    }
+
+    /**
+     * Takes the keys the way the core does: try, and on conflict wait for the conflicting key, in slices.
+     */
+    static AcquireResult.Acquired acquireWaiting(MemoryLockingProvider provider, List<String> keys,
+            @Nullable String owner, @Nullable Duration lease, Duration slice) throws InterruptedException {
+        while (true) {
+            AcquireResult result = provider.tryAcquire(keys, owner, lease);
+            if (result instanceof AcquireResult.Acquired acquired) {
+                return acquired;
+            }
+            provider.awaitRelease(List.of(((AcquireResult.Conflict) result).key()), slice);
+        }
+    }
+}
