@@ -74,11 +74,11 @@ final class RedisProcess implements AutoCloseable {
     }
 
     static RedisProcess start(String... extraArgs) {
-        return start(null, null, extraArgs);
+        return startWith(null, null, extraArgs);
     }
 
     /** Starts a server on a free port; {@code tls} makes it a TLS-only server whose client side uses it. */
-    static RedisProcess start(@Nullable SSLContext tls, @Nullable String password, String... extraArgs) {
+    static RedisProcess startWith(@Nullable SSLContext tls, @Nullable String password, String... extraArgs) {
         return start(freePort(false), tls, password, extraArgs);
     }
 
