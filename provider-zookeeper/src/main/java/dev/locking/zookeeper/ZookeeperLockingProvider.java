@@ -107,6 +107,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private volatile @Nullable Started started;
     private volatile boolean closed;
     private volatile boolean layoutReady;
+    private final Object layoutLock = new Object();
+    /** Guarded by {@link #layoutLock}: whether the namespace's ACL was checked (once). */
+    private boolean aclChecked;
     private final AtomicLong sessionGeneration = new AtomicLong();
     private final ConcurrentHashMap<String, Long> execGenerations = new ConcurrentHashMap<>();
     private final Set<String> knownContainers = ConcurrentHashMap.newKeySet();
@@ -654,6 +657,14 @@ final class ZookeeperLockingProvider implements LockingProvider {
     }
 
     private void ensureLayout(CuratorFramework ns) throws Exception {
+        synchronized (layoutLock) {
+            if (!layoutReady) {
+                createLayout(ns);
+            }
+        }
+    }
+
+    private void createLayout(CuratorFramework ns) throws Exception {
         for (String path : List.of(LOCKS, OWNERS)) {
             // Look first: a client without the credentials of an ACL-protected namespace may not even try.
             if (ns.checkExists().forPath(path) == null) {
@@ -664,7 +675,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 }
             }
         }
-        if (options != null && options.auth() != null && !layoutReady) {
+        if (options != null && options.auth() != null && !aclChecked) {
+            aclChecked = true;
             for (ACL acl : ns.getACL().forPath(LOCKS)) {
                 int writes = ZooDefs.Perms.CREATE | ZooDefs.Perms.DELETE;
                 if ("world".equals(acl.getId().getScheme()) && (acl.getPerms() & writes) != 0) {
