@@ -277,6 +277,16 @@ class ZookeeperProviderTest {
             assertThat(a.release(List.of(k), "dave")).isTrue();
             assertThat(raw.checkExists().forPath(index)).isNull();
         }
+
+        @Test
+        void anOwnerContainerDeletedBehindTheProvidersBack_isCreatedAgain() throws Exception {
+            String container = "/" + namespace + ZookeeperLockingProvider.ownerPath("erin");
+            acquired(a.tryAcquire(List.of(key("1")), "erin", null)); // a now believes the container exists
+            assertThat(a.release(List.of(key("1")), "erin")).isTrue();
+            raw.delete().forPath(container); // as ZooKeeper does with an empty container
+            acquired(a.tryAcquire(List.of(key("2")), "erin", null));
+            assertThat(raw.getChildren().forPath(container)).containsExactly(Segments.encode(key("2")));
+        }
     }
 
     @Nested
