@@ -14,7 +14,6 @@ import dev.locking.hazelcast.LockProcessors.Acquire;
 import dev.locking.hazelcast.LockProcessors.Extend;
 import dev.locking.hazelcast.LockProcessors.Inspect;
 import dev.locking.hazelcast.LockProcessors.Release;
-import dev.locking.hazelcast.LockProcessors.ReleaseOwned;
 import dev.locking.hazelcast.LockProcessors.Restore;
 import dev.locking.hazelcast.LockProcessors.Undo;
 import dev.locking.hazelcast.Outcome.Status;
@@ -28,6 +27,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -61,8 +61,9 @@ import org.slf4j.LoggerFactory;
  *       expired or evicted key; a waiter also re-checks after at most the holder's remaining lease
  *       (Hazelcast may remove an expired entry seconds late) and at most every
  *       {@value #RECHECK_MILLIS} ms (a notification lost in a fail-over).</li>
- *   <li>{@code releaseAll(owner)} runs one processor on the entries an indexed predicate on
- *       {@code owner} finds; {@code releaseAll()} clears the lock map (never the counters).</li>
+ *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on
+ *       {@code owner} and releases each as {@code release} would; {@code releaseAll()} clears the lock
+ *       map (never the counters).</li>
  * </ul>
  *
  * <h2>Concurrency</h2>
@@ -213,21 +214,34 @@ final class HazelcastLockingProvider implements LockingProvider {
     @Override
     public void releaseAll(@Nullable String ownerId) {
         Backend b = backend();
-        try {
-            if (ownerId == null) {
-                b.locks.clear();
-            } else {
-                Predicate<String, LockEntry> owned = Predicates.equal("owner", ownerId);
-                Map<String, Boolean> results = b.locks.executeOnEntries(new ReleaseOwned(ownerId), owned);
-                log.debug("{}: released {} lock(s) of {}", id, results.values().stream().filter(r -> r).count(),
-                        describe(ownerId));
-            }
-        } catch (RuntimeException e) {
-            throw translate(e, "releaseAll", ownerId == null ? "every key" : "the keys of " + describe(ownerId));
-        }
         if (ownerId == null) {
+            try {
+                b.locks.clear();
+            } catch (RuntimeException e) {
+                throw translate(e, "releaseAll", "every key");
+            }
             log.debug("{}: released every lock in map {}", id, mapName);
+            return;
         }
+        // An index lookup finds the owner's keys; each is then released like release(key, owner), so the
+        // step waits for a concurrent acquire on that key instead of racing with it.
+        Set<String> keys;
+        try {
+            Predicate<String, LockEntry> owned = Predicates.equal("owner", ownerId);
+            keys = b.locks.keySet(owned);
+        } catch (RuntimeException e) {
+            throw translate(e, "releaseAll", "the keys of " + describe(ownerId));
+        }
+        long deadline = deadline();
+        List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            answers.add(submit(() -> b.locks.submitToKey(key, new Release(ownerId))));
+        }
+        int released = 0;
+        for (CompletableFuture<Outcome> answer : answers) {
+            released += await(answer, deadline, "releaseAll", describe(ownerId)).status() == Status.DONE ? 1 : 0;
+        }
+        log.debug("{}: released {} lock(s) of {}", id, released, describe(ownerId));
     }
 
     @Override

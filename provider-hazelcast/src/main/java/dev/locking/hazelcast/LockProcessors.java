@@ -2,6 +2,7 @@ package dev.locking.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
+import com.hazelcast.core.Offloadable;
 import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
@@ -29,11 +30,14 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Fencing tokens</h2>
  * A token comes from a counter map without TTL (the <i>fencing map</i>), keyed like the lock map. A
- * processor taking a free key increments the counter from inside its own step. The key is the same in
- * both maps, so both entries live in the same partition and the nested call runs inline on the same
- * partition thread, which Hazelcast allows for one partition (no other map operation on that partition
- * can run in between). A release or an expiry removes the lock entry but never the counter, so tokens
- * keep increasing.
+ * release or an expiry removes the lock entry but never its counter, so tokens keep increasing.
+ * {@link Acquire} bumps the counter from inside its own step: it is {@link Offloadable}, so Hazelcast
+ * locks the key in the lock map, runs {@code process} on its offloadable executor (where it may call
+ * the counter map like any client) and then writes the result and unlocks the key on the partition
+ * thread. Every other mutating processor on that key waits for the key lock, so the step stays atomic;
+ * and no partition thread ever blocks on the counter's backups (a partition thread that waited for a
+ * backup ack from a member whose partition thread waited on it in turn would stall both for the backup
+ * timeout).
  */
 final class LockProcessors {
 
@@ -87,7 +91,7 @@ final class LockProcessors {
     }
 
     /** Takes a key for an owner, or re-enters it, or reports the holder. */
-    static final class Acquire extends Mutating implements HazelcastInstanceAware {
+    static final class Acquire extends Mutating implements HazelcastInstanceAware, Offloadable {
         private static final long serialVersionUID = 1L;
 
         private final @Nullable String owner;
@@ -109,6 +113,11 @@ final class LockProcessors {
         @Override
         public void setHazelcastInstance(HazelcastInstance instance) {
             this.hazelcast = instance;
+        }
+
+        @Override
+        public String getExecutorName() {
+            return OFFLOADABLE_EXECUTOR;
         }
 
         @Override
@@ -259,30 +268,6 @@ final class LockProcessors {
         @Override
         public @Nullable EntryProcessor<String, LockEntry, Outcome> getBackupProcessor() {
             return null;
-        }
-    }
-
-    /**
-     * Releases an owner's lock; run with {@code executeOnEntries} and a predicate on the indexed
-     * {@code owner} attribute. Its decision depends on the stored owner only, so backups run it as it is.
-     */
-    static final class ReleaseOwned implements EntryProcessor<String, LockEntry, Boolean> {
-        private static final long serialVersionUID = 1L;
-
-        private final String owner;
-
-        ReleaseOwned(String owner) {
-            this.owner = owner;
-        }
-
-        @Override
-        public Boolean process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
-            if (stored != null && stored.ownedBy(owner)) {
-                entry.setValue(null);
-                return Boolean.TRUE;
-            }
-            return Boolean.FALSE;
         }
     }
 

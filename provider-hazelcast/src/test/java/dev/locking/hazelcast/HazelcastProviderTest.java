@@ -1,0 +1,350 @@
+package dev.locking.hazelcast;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.DistributedObject;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.query.LocalIndexStats;
+import dev.locking.api.ProviderUnavailableException;
+import dev.locking.spi.AcquireResult.Acquired;
+import dev.locking.spi.AcquireResult.Conflict;
+import dev.locking.spi.LockingProvider;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What is particular to the Hazelcast provider: options, lazy start, the map layout, waking, closing. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HazelcastProviderTest {
+
+    private @Nullable HazelcastInstance member;
+    private @Nullable HazelcastInstance client;
+    private String cluster = "";
+
+    @BeforeAll
+    void start() {
+        cluster = TestMembers.clusterName("provider");
+        member = TestMembers.startMember(cluster);
+        client = TestMembers.client(cluster, TestMembers.address(member()));
+    }
+
+    @AfterAll
+    void stop() {
+        if (client != null) {
+            client.shutdown();
+        }
+        if (member != null) {
+            member.shutdown();
+        }
+    }
+
+    HazelcastInstance member() {
+        return Objects.requireNonNull(member);
+    }
+
+    HazelcastInstance client() {
+        return Objects.requireNonNull(client);
+    }
+
+    static String map() {
+        return "map-" + UUID.randomUUID();
+    }
+
+    static Set<String> instanceNames() {
+        Set<String> names = Hazelcast.getAllHazelcastInstances().stream().map(HazelcastInstance::getName)
+                .collect(Collectors.toSet());
+        HazelcastClient.getAllHazelcastClients().forEach(c -> names.add(c.getName()));
+        return names;
+    }
+
+    @Nested
+    class Options {
+        @Test
+        void create_withBadValues_throwsIllegalArgumentExceptionNamingTheOption() {
+            assertThatThrownBy(() -> TestMembers.provider("lp_hazelcast", Map.of("members", "a:1,,b:2")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("members");
+            assertThatThrownBy(() -> TestMembers.provider("lp_hazelcast", Map.of("connectTimeout", "soon")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connectTimeout");
+            assertThatThrownBy(() -> TestMembers.provider("lp_hazelcast", Map.of("operation_timeout", "-5s")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("operationTimeout");
+            assertThatThrownBy(() -> TestMembers.provider("lp_hazelcast", Map.of("mapName", " ")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mapName");
+            assertThatThrownBy(() -> TestMembers.provider("lp_hazelcast", Map.of("config", "/no/such/file.xml")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("config");
+        }
+
+        @Test
+        void create_withConfigAndMembers_isRejected(@TempDir Path dir) throws IOException {
+            Path file = Files.writeString(dir.resolve("client.yaml"), "hazelcast-client:\n  cluster-name: x\n");
+            assertThatThrownBy(() -> TestMembers.provider("lp_hazelcast",
+                    Map.of("config", file.toString(), "members", "127.0.0.1:5701")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("config");
+        }
+
+        @Test
+        void create_withBrokenConfigFile_throwsIllegalArgumentException(@TempDir Path dir) throws IOException {
+            Path file = Files.writeString(dir.resolve("broken.xml"), "<hazelcast><no-such-element/></hazelcast>");
+            assertThatThrownBy(() -> TestMembers.provider("lp_hazelcast", Map.of("config", file.toString())))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("config");
+        }
+
+        @Test
+        void durations_acceptIsoMillisecondsAndShortForms() {
+            assertThat(DurationOption.parse("x", "PT2S")).isEqualTo(Duration.ofSeconds(2));
+            assertThat(DurationOption.parse("x", "1500")).isEqualTo(Duration.ofMillis(1500));
+            assertThat(DurationOption.parse("x", "3s")).isEqualTo(Duration.ofSeconds(3));
+            assertThat(DurationOption.parse("x", "250ms")).isEqualTo(Duration.ofMillis(250));
+            assertThat(DurationOption.parse("x", "2m")).isEqualTo(Duration.ofMinutes(2));
+        }
+
+        @Test
+        void clientConfigFile_isUsedAsItIs(@TempDir Path dir) throws IOException {
+            Path file = Files.writeString(dir.resolve("client.xml"), """
+                    <hazelcast-client xmlns="http://www.hazelcast.com/schema/client-config">
+                      <cluster-name>%s</cluster-name>
+                      <network>
+                        <cluster-members><address>%s</address></cluster-members>
+                      </network>
+                    </hazelcast-client>
+                    """.formatted(cluster, TestMembers.address(member())));
+            String mapName = map();
+            try (LockingProvider provider = TestMembers.provider("lp_hazelcast",
+                    Map.of("config", file.toString(), "mapName", mapName))) {
+                provider.tryAcquire(List.of("k"), "owner", null);
+                IMap<String, LockEntry> locks = member().getMap(mapName);
+                assertThat(locks.get("k")).isEqualTo(new LockEntry("owner", 1, LockEntry.NEVER));
+            }
+        }
+    }
+
+    @Nested
+    class Lazy {
+        @Test
+        void create_startsNothing_andAnUnreachableClusterFailsFirstUseInBoundedTime() {
+            Set<String> before = instanceNames();
+            long start = System.nanoTime();
+            try (LockingProvider provider = TestMembers.provider("lp_hazelcast", Map.of(
+                    "members", "127.0.0.1:" + TestMembers.freePort(), "clusterName", "nobody",
+                    "connectTimeout", "1s", "operationTimeout", "1s"))) {
+                assertThat(instanceNames()).isEqualTo(before);
+                assertThatThrownBy(() -> provider.inspect("k"))
+                        .isInstanceOf(ProviderUnavailableException.class)
+                        .hasMessageContaining("lp_hazelcast");
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+        }
+
+        @Test
+        void withoutOptions_startsAnEmbeddedMemberThatJoinsNobody_onFirstUse_andStopsItOnClose() {
+            Set<String> before = instanceNames();
+            LockingProvider provider = TestMembers.provider("lp_solo", Map.of());
+            try {
+                assertThat(instanceNames()).isEqualTo(before);
+                assertThat(provider.tryAcquire(List.of("k"), null, Duration.ofSeconds(5))).isInstanceOf(Acquired.class);
+                HazelcastInstance started = Hazelcast.getAllHazelcastInstances().stream()
+                        .filter(i -> i.getName().startsWith("lp_solo-member-")).findFirst().orElseThrow();
+                Config config = started.getConfig();
+                assertThat(config.getClusterName()).isEqualTo("locking");
+                assertThat(config.getNetworkConfig().getJoin().getMulticastConfig().isEnabled()).isFalse();
+                assertThat(config.getNetworkConfig().getJoin().getTcpIpConfig().isEnabled()).isFalse();
+                assertThat(config.getNetworkConfig().getJoin().getAutoDetectionConfig().isEnabled()).isFalse();
+                assertThat(config.getProperty("hazelcast.phone.home.enabled")).isEqualTo("false");
+                assertThat(started.getCluster().getMembers()).hasSize(1);
+                assertThat(started.getCluster().getLocalMember().getAddress().getHost()).isEqualTo("127.0.0.1");
+            } finally {
+                provider.close();
+            }
+            assertThat(instanceNames()).isEqualTo(before);
+        }
+
+        @Test
+        void fromInstance_touchesTheInstanceOnlyOnFirstUse_andCloseLeavesItRunning() {
+            String mapName = map();
+            LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_borrowed", client(), mapName);
+            assertThat(member().getDistributedObjects()).extracting(DistributedObject::getName).doesNotContain(mapName);
+            provider.tryAcquire(List.of("k"), "o", null);
+            assertThat(member().getDistributedObjects()).extracting(DistributedObject::getName)
+                    .contains(mapName, mapName + "-fencing");
+            provider.close();
+            assertThat(client().getLifecycleService().isRunning()).isTrue();
+            assertThat(client().<String, LockEntry>getMap(mapName).get("k")).isNotNull();
+            assertThatThrownBy(() -> provider.inspect("k")).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Nested
+    class MapLayout {
+        @Test
+        void leaseIsTheEntryTtl_andALockWithoutLeaseHasNone() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                provider.tryAcquire(List.of("leased"), "o", Duration.ofSeconds(30));
+                provider.tryAcquire(List.of("forever"), "o", null);
+                IMap<String, LockEntry> locks = member().getMap(mapName);
+                assertThat(locks.getEntryView("leased").getTtl()).isBetween(29_000L, 30_000L);
+                assertThat(locks.getEntryView("forever").getTtl()).isEqualTo(Long.MAX_VALUE);
+            }
+        }
+
+        @Test
+        void releaseAllOfOwner_usesTheOwnerIndex() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", member(), mapName)) {
+                for (int i = 0; i < 50; i++) {
+                    provider.tryAcquire(List.of("k" + i), i < 5 ? "few" : "many", null);
+                }
+                provider.releaseAll("few");
+                Map<String, LocalIndexStats> indexes = member().getMap(mapName).getLocalMapStats().getIndexStats();
+                assertThat(indexes).isNotEmpty();
+                assertThat(indexes.values().stream().mapToLong(LocalIndexStats::getQueryCount).sum()).isPositive();
+                assertThat(provider.inspect("k0")).isEmpty();
+                assertThat(provider.inspect("k5")).isPresent();
+            }
+        }
+
+        @Test
+        void releaseAll_clearsOnlyItsOwnMap_andTokensKeepIncreasing() {
+            String mine = map();
+            String theirs = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_a", client(), mine);
+                    LockingProvider other = HazelcastProviderFactory.fromInstance("lp_b", client(), theirs)) {
+                long before = ((Acquired) provider.tryAcquire(List.of("k"), "o", null)).fencingTokens().get("k");
+                other.tryAcquire(List.of("k"), "o", null);
+                provider.releaseAll(null);
+                assertThat(provider.inspect("k")).isEmpty();
+                assertThat(other.inspect("k")).isPresent();
+                long after = ((Acquired) provider.tryAcquire(List.of("k"), "o", null)).fencingTokens().get("k");
+                assertThat(after).isGreaterThan(before);
+            }
+        }
+    }
+
+    @Nested
+    class Waking {
+        /** A provider whose waiters never re-check on their own within a test's time. */
+        LockingProvider noPolling(String mapName) {
+            return new HazelcastLockingProvider("lp_hazelcast", InstanceSource.borrowed(client()), mapName,
+                    Duration.ofSeconds(5), TimeUnit.MINUTES.toMillis(10));
+        }
+
+        @Test
+        void aReleaseWakesAWaiterThroughTheListener() throws Exception {
+            String mapName = map();
+            try (LockingProvider waiter = noPolling(mapName);
+                    LockingProvider holder = HazelcastProviderFactory.fromInstance("lp_h", member(), mapName)) {
+                holder.tryAcquire(List.of("k"), "holder", null);
+                CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                    try {
+                        waiter.awaitRelease(List.of("k"), Duration.ofMinutes(5));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                org.awaitility.Awaitility.await().until(((HazelcastLockingProvider) waiter)::hasWaiters);
+                assertThat(waiting).isNotDone();
+                holder.release(List.of("k"), "holder");
+                waiting.get(60, TimeUnit.SECONDS);
+                assertThat(waiter.tryAcquire(List.of("k"), "waiter", null)).isInstanceOf(Acquired.class);
+            }
+        }
+
+        @Test
+        void aWaiterReturnsWhenTheHoldersLeaseRunsOut() throws Exception {
+            String mapName = map();
+            try (LockingProvider waiter = noPolling(mapName)) {
+                waiter.tryAcquire(List.of("k"), "holder", Duration.ofSeconds(1));
+                CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                    try {
+                        waiter.awaitRelease(List.of("k"), Duration.ofMinutes(5));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                waiting.get(60, TimeUnit.SECONDS);
+                assertThat(waiter.tryAcquire(List.of("k"), "waiter", null)).isInstanceOf(Acquired.class);
+            }
+        }
+
+        @Test
+        void clearingTheMapWakesEveryWaiter() throws Exception {
+            String mapName = map();
+            try (LockingProvider waiter = noPolling(mapName)) {
+                waiter.tryAcquire(List.of("a"), "holder", null);
+                waiter.tryAcquire(List.of("b"), null, null);
+                CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                    try {
+                        waiter.awaitRelease(List.of("a", "b"), Duration.ofMinutes(5));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                org.awaitility.Awaitility.await().until(((HazelcastLockingProvider) waiter)::hasWaiters);
+                try (LockingProvider other = HazelcastProviderFactory.fromInstance("lp_other", member(), mapName)) {
+                    other.releaseAll(null);
+                }
+                waiting.get(60, TimeUnit.SECONDS);
+                assertThat(waiter.tryAcquire(List.of("a", "b"), "waiter", null)).isInstanceOf(Acquired.class);
+            }
+        }
+
+        @Test
+        void closeWakesWaiters() throws Exception {
+            String mapName = map();
+            LockingProvider waiter = noPolling(mapName);
+            waiter.tryAcquire(List.of("k"), "holder", null);
+            CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                try {
+                    waiter.awaitRelease(List.of("k"), Duration.ofMinutes(5));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            org.awaitility.Awaitility.await().until(((HazelcastLockingProvider) waiter)::hasWaiters);
+            waiter.close();
+            waiting.get(60, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> waiter.tryAcquire(List.of("k"), "x", null)).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Nested
+    class Rollback {
+        @Test
+        void aConflictOnTheLastKey_leavesNoKeyBehind() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                provider.tryAcquire(List.of("k9"), "other", null);
+                List<String> keys = List.of("k1", "k2", "k3", "k9");
+                assertThat(provider.tryAcquire(keys, "me", Duration.ofSeconds(30))).isEqualTo(new Conflict("k9"));
+                IMap<String, LockEntry> locks = member().getMap(mapName);
+                assertThat(locks.keySet()).containsExactly("k9");
+                Map<String, Long> counters = new HashMap<>(member().<String, Long>getMap(mapName + "-fencing"));
+                // Tokens were spent on the rolled-back keys: the next holder gets a higher one.
+                assertThat(counters).containsEntry("k1", 1L).containsEntry("k9", 1L);
+                long next = ((Acquired) provider.tryAcquire(List.of("k1"), "me", null)).fencingTokens().get("k1");
+                assertThat(next).isEqualTo(2L);
+            }
+        }
+    }
+}
