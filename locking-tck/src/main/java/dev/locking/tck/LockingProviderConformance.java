@@ -2221,10 +2221,8 @@ public abstract class LockingProviderConformance {
                 assertThat(info.fencingToken()).isEqualTo(token);
                 assertAcquireFails(() -> locking.acquire(a, owner("owner-1")), a);
 
-                holder.kill();
-                long killed = System.nanoTime();
+                holder.kill(); // SIGKILL: nothing is released, the lease must run out
                 awaitFree(a, lease.plus(Duration.ofSeconds(1)).plus(clockTolerance()));
-                assertThat(since(killed)).isLessThan(lease.plus(Duration.ofSeconds(1)).plus(clockTolerance()));
                 assertThat(locking.acquire(a).fencingTokens().get(a)).isGreaterThan(token);
             }
         }

@@ -40,6 +40,10 @@ import org.jspecify.annotations.Nullable;
  * assertThat(result.counter()).isEqualTo(result.expectedCounter());
  * }
  *
+ * <p>The system properties appear on the children's command lines, where other local users can read them:
+ * give test credentials only. Children log at WARN through {@code slf4j-simple} (when it is on the
+ * classpath) unless a property says otherwise.
+ *
  * <p>Children start together: each writes a ready file and waits for a start signal, which
  * {@link #run()} gives once all are up. Overlaps are detected through a shared directory: the job creates
  * a marker file and finding it already there is an overlap; then it reads, increments and rewrites a counter
@@ -208,7 +212,8 @@ public final class MultiJvmContention {
         long executed = 0;
         StringBuilder stderr = new StringBuilder();
         for (int i = 0; i < children.size(); i++) {
-            int code = children.get(i).exitValue();
+            Process child = children.get(i);
+            int code = child.isAlive() ? -1 : child.exitValue(); // -1: could not even be killed
             exitCodes.add(code);
             Properties result = readProperties(dir.resolve("result-" + i));
             overlaps += Integer.parseInt(result.getProperty("overlaps", "0"));
