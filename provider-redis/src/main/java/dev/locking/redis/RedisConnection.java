@@ -178,7 +178,8 @@ final class RedisConnection implements AutoCloseable {
 
     /**
      * A short reason that is safe to print: the error code Redis answered with (such as {@code NOPERM} or
-     * {@code WRONGPASS}), else the exception's type. Never the message, which may quote a command.
+     * {@code WRONGPASS}), else the exception's type and that of its root cause. Never a message, which may
+     * quote a command or an address.
      */
     private static String reason(Throwable e) {
         String message = e.getMessage();
@@ -189,10 +190,17 @@ final class RedisConnection implements AutoCloseable {
             }
             if (end >= 3 && (end == message.length() || message.charAt(end) == ' ')) {
                 String code = message.substring(0, end);
-                return code.equals("ERR") ? e.getClass().getSimpleName() : code;
+                if (!code.equals("ERR")) {
+                    return code;
+                }
             }
         }
-        return e.getClass().getSimpleName();
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? e.getClass().getSimpleName()
+                : e.getClass().getSimpleName() + " caused by " + root.getClass().getSimpleName();
     }
 
     private static boolean isNoScript(Throwable error) {
