@@ -169,21 +169,22 @@ final class MemoryLockingProvider implements LockingProvider {
         stripe.lock();
         try {
             checkOpen();
-            long now = time.nanoTime();
-            LockRecord held = liveRecord(stripe, key, now);
+            // The clock is read only when a lease or a reservation is involved.
+            LockRecord held = liveRecord(stripe, key);
             if (held != null) {
                 if (ownerId == null || !ownerId.equals(held.owner)) {
                     return new AcquireResult.Conflict(key);
                 }
                 if (expiresAt != null) {
-                    held = renew(stripe, key, held, now + leaseNanos, expiresAt);
+                    held = renew(stripe, key, held, time.nanoTime() + leaseNanos, expiresAt);
                 }
                 return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
             }
-            if (stripe.queueCount > 0 && reservedForAnother(stripe, key, now)) {
+            if (stripe.queueCount > 0 && reservedForAnother(stripe, key)) {
                 return new AcquireResult.Conflict(key);
             }
-            LockRecord taken = take(stripe, key, ownerId, now + leaseNanos, expiresAt);
+            long deadline = expiresAt == null ? 0 : time.nanoTime() + leaseNanos;
+            LockRecord taken = take(stripe, key, ownerId, deadline, expiresAt);
             return new AcquireResult.Acquired(Map.of(key, taken.token), taken.expiresAt);
         } finally {
             stripe.unlock();
@@ -196,20 +197,20 @@ final class MemoryLockingProvider implements LockingProvider {
         lock(locked);
         try {
             checkOpen();
-            long now = time.nanoTime();
             int n = keys.size();
             for (int i = 0; i < n; i++) {
                 String key = keys.get(i);
                 Stripe stripe = stripes[stripeIndex(key)];
-                LockRecord held = liveRecord(stripe, key, now);
+                LockRecord held = liveRecord(stripe, key);
                 boolean blocked = held != null
                         ? ownerId == null || !ownerId.equals(held.owner)
-                        : stripe.queueCount > 0 && reservedForAnother(stripe, key, now);
+                        : stripe.queueCount > 0 && reservedForAnother(stripe, key);
                 if (blocked) {
-                    passOnReservations(keys, now);
+                    passOnReservations(keys);
                     return new AcquireResult.Conflict(key);
                 }
             }
+            long deadline = expiresAt == null ? 0 : time.nanoTime() + leaseNanos;
             Map<String, Long> tokens = new HashMap<>();
             Instant earliest = null;
             for (int i = 0; i < n; i++) {
@@ -217,9 +218,9 @@ final class MemoryLockingProvider implements LockingProvider {
                 Stripe stripe = stripes[stripeIndex(key)];
                 LockRecord rec = records.get(key);
                 if (rec == null) {
-                    rec = take(stripe, key, ownerId, now + leaseNanos, expiresAt);
+                    rec = take(stripe, key, ownerId, deadline, expiresAt);
                 } else if (expiresAt != null) {
-                    rec = renew(stripe, key, rec, now + leaseNanos, expiresAt);
+                    rec = renew(stripe, key, rec, deadline, expiresAt);
                 }
                 tokens.put(key, rec.token);
                 if (rec.expiresAt != null && (earliest == null || rec.expiresAt.isBefore(earliest))) {
@@ -269,7 +270,7 @@ final class MemoryLockingProvider implements LockingProvider {
     }
 
     /** After a failed multi-key attempt: keys reserved for this thread go to their next waiter. */
-    private void passOnReservations(List<String> keys, long now) {
+    private void passOnReservations(List<String> keys) {
         Thread me = Thread.currentThread();
         for (int i = 0, n = keys.size(); i < n; i++) {
             String key = keys.get(i);
@@ -277,7 +278,7 @@ final class MemoryLockingProvider implements LockingProvider {
             if (stripe.queueCount > 0) {
                 WaitQueue queue = queues.get(key);
                 if (queue != null && queue.reservedFor == me) {
-                    handOff(stripe, key, queue, now);
+                    handOff(stripe, key, queue);
                 }
             }
         }
@@ -296,21 +297,21 @@ final class MemoryLockingProvider implements LockingProvider {
         lock(locked);
         try {
             checkOpen();
-            long now = time.nanoTime();
             int n = keys.size();
             for (int i = 0; i < n; i++) {
                 String key = keys.get(i);
-                LockRecord held = liveRecord(stripes[stripeIndex(key)], key, now);
+                LockRecord held = liveRecord(stripes[stripeIndex(key)], key);
                 if (held == null || !ownerId.equals(held.owner)) {
                     return false;
                 }
             }
+            long deadline = time.nanoTime() + leaseNanos;
             for (int i = 0; i < n; i++) {
                 String key = keys.get(i);
                 Stripe stripe = stripes[stripeIndex(key)];
                 LockRecord held = records.get(key);
                 if (held != null) {
-                    renew(stripe, key, held, now + leaseNanos, expiresAt);
+                    renew(stripe, key, held, deadline, expiresAt);
                 }
             }
             return true;
@@ -327,7 +328,7 @@ final class MemoryLockingProvider implements LockingProvider {
             stripe.lock();
             try {
                 checkOpen();
-                return releaseLocked(stripe, key, ownerId, time.nanoTime());
+                return releaseLocked(stripe, key, ownerId);
             } finally {
                 stripe.unlock();
             }
@@ -336,11 +337,10 @@ final class MemoryLockingProvider implements LockingProvider {
         lock(locked);
         try {
             checkOpen();
-            long now = time.nanoTime();
             boolean all = true;
             for (int i = 0, n = keys.size(); i < n; i++) {
                 String key = keys.get(i);
-                if (!releaseLocked(stripes[stripeIndex(key)], key, ownerId, now)) {
+                if (!releaseLocked(stripes[stripeIndex(key)], key, ownerId)) {
                     all = false;
                 }
             }
@@ -350,15 +350,15 @@ final class MemoryLockingProvider implements LockingProvider {
         }
     }
 
-    private boolean releaseLocked(Stripe stripe, String key, @Nullable String ownerId, long now) {
-        LockRecord held = liveRecord(stripe, key, now);
+    private boolean releaseLocked(Stripe stripe, String key, @Nullable String ownerId) {
+        LockRecord held = liveRecord(stripe, key);
         if (held == null) {
             return false;
         }
         if (held.owner != null && !held.owner.equals(ownerId)) {
             return false;
         }
-        removeRecord(stripe, key, held, now);
+        removeRecord(stripe, key, held);
         return true;
     }
 
@@ -389,11 +389,10 @@ final class MemoryLockingProvider implements LockingProvider {
                     everyStripe = true;
                     continue;
                 }
-                long now = time.nanoTime();
                 for (String key : keys) {
                     LockRecord held = records.get(key);
                     if (held != null && ownerId.equals(held.owner)) {
-                        removeRecord(stripes[stripeIndex(key)], key, held, now);
+                        removeRecord(stripes[stripeIndex(key)], key, held);
                     }
                 }
                 return;
@@ -407,10 +406,9 @@ final class MemoryLockingProvider implements LockingProvider {
         lockAll();
         try {
             checkOpen();
-            long now = time.nanoTime();
             for (Map.Entry<String, LockRecord> entry : records.entrySet()) {
                 String key = entry.getKey();
-                removeRecord(stripes[stripeIndex(key)], key, entry.getValue(), now);
+                removeRecord(stripes[stripeIndex(key)], key, entry.getValue());
             }
         } finally {
             unlockAll();
@@ -423,7 +421,7 @@ final class MemoryLockingProvider implements LockingProvider {
         stripe.lock();
         try {
             checkOpen();
-            LockRecord held = liveRecord(stripe, key, time.nanoTime());
+            LockRecord held = liveRecord(stripe, key);
             return held == null
                     ? Optional.empty()
                     : Optional.of(new LockInfo(key, held.owner, held.expiresAt, held.token));
@@ -436,17 +434,17 @@ final class MemoryLockingProvider implements LockingProvider {
     // Records, reservations and hand-off (all with the key's stripe held)
 
     /** Returns the key's record if it is live; an expired one is removed (and handed on) first. */
-    private @Nullable LockRecord liveRecord(Stripe stripe, String key, long now) {
+    private @Nullable LockRecord liveRecord(Stripe stripe, String key) {
         LockRecord rec = records.get(key);
-        if (rec != null && rec.isExpired(now)) {
-            removeRecord(stripe, key, rec, now);
+        if (rec != null && rec.expiresAt != null && rec.isExpired(time.nanoTime())) {
+            removeRecord(stripe, key, rec);
             return null;
         }
         return rec;
     }
 
     /** Frees a key: removes its record and owner-index entry, and hands it to its first waiter. */
-    private void removeRecord(Stripe stripe, String key, LockRecord rec, long now) {
+    private void removeRecord(Stripe stripe, String key, LockRecord rec) {
         records.remove(key);
         if (rec.owner != null) {
             unindex(rec.owner, key);
@@ -454,7 +452,7 @@ final class MemoryLockingProvider implements LockingProvider {
         if (stripe.queueCount > 0) {
             WaitQueue queue = queues.get(key);
             if (queue != null) {
-                handOff(stripe, key, queue, now);
+                handOff(stripe, key, queue);
             }
         }
     }
@@ -463,7 +461,7 @@ final class MemoryLockingProvider implements LockingProvider {
      * Whether a free key is reserved for a thread other than the current one. A lapsed reservation is
      * passed on first.
      */
-    private boolean reservedForAnother(Stripe stripe, String key, long now) {
+    private boolean reservedForAnother(Stripe stripe, String key) {
         WaitQueue queue = queues.get(key);
         if (queue == null) {
             return false;
@@ -472,8 +470,8 @@ final class MemoryLockingProvider implements LockingProvider {
         if (reserved == null || reserved == Thread.currentThread()) {
             return false;
         }
-        if (now - queue.reservedUntil >= 0) {
-            handOff(stripe, key, queue, now);
+        if (time.nanoTime() - queue.reservedUntil >= 0) {
+            handOff(stripe, key, queue);
             return queue.reservedFor != null;
         }
         return true;
@@ -483,7 +481,7 @@ final class MemoryLockingProvider implements LockingProvider {
      * Hands a free key to the first waiter in line: reserves it for that waiter's thread and wakes it.
      * With nobody waiting, the reservation ends and the queue goes.
      */
-    private void handOff(Stripe stripe, String key, WaitQueue queue, long now) {
+    private void handOff(Stripe stripe, String key, WaitQueue queue) {
         Waiter next = queue.waiters.pollFirst();
         if (next == null) {
             queue.reservedFor = null;
@@ -491,7 +489,7 @@ final class MemoryLockingProvider implements LockingProvider {
             return;
         }
         queue.reservedFor = next.thread;
-        queue.reservedUntil = now + graceNanos;
+        queue.reservedUntil = time.nanoTime() + graceNanos;
         next.signal();
         Waiter after = queue.waiters.peekFirst();
         if (after != null) {
@@ -677,7 +675,7 @@ final class MemoryLockingProvider implements LockingProvider {
      * @return {@link #NOT_BLOCKED}, or the monotonic time at which the key should be looked at again
      */
     private long blockedUntil(Stripe stripe, String key, long now, Thread me) {
-        LockRecord held = liveRecord(stripe, key, now);
+        LockRecord held = liveRecord(stripe, key);
         if (held != null) {
             long until = held.expiresAt == null ? now + MAX_WAIT_NANOS : held.deadline;
             return until == NOT_BLOCKED ? until + 1 : until;
@@ -686,7 +684,7 @@ final class MemoryLockingProvider implements LockingProvider {
             WaitQueue queue = queues.get(key);
             if (queue != null && queue.reservedFor != null && queue.reservedFor != me) {
                 if (now - queue.reservedUntil >= 0) {
-                    handOff(stripe, key, queue, now);
+                    handOff(stripe, key, queue);
                     if (queue.reservedFor == null || queue.reservedFor == me) {
                         return NOT_BLOCKED;
                     }
@@ -699,7 +697,6 @@ final class MemoryLockingProvider implements LockingProvider {
 
     /** Takes the waiter off its queues; an interrupted waiter passes its reservations on. */
     private void leave(List<String> keys, Waiter waiter, boolean interrupted) {
-        long now = time.nanoTime();
         for (int i = 0, n = keys.size(); i < n; i++) {
             String key = keys.get(i);
             Stripe stripe = stripes[stripeIndex(key)];
@@ -713,7 +710,7 @@ final class MemoryLockingProvider implements LockingProvider {
             boolean wasHead = queue.waiters.peekFirst() == waiter;
             queue.waiters.remove(waiter);
             if (interrupted && queue.reservedFor == waiter.thread) {
-                handOff(stripe, key, queue, now);
+                handOff(stripe, key, queue);
             } else if (queue.reservedFor == null && queue.waiters.isEmpty()) {
                 dropQueue(stripe, key);
             } else if (wasHead && queue.reservedFor != null) {
@@ -766,7 +763,7 @@ final class MemoryLockingProvider implements LockingProvider {
                 stripe.lock();
                 try {
                     if (!closed) {
-                        liveRecord(stripe, key, now);
+                        liveRecord(stripe, key);
                     }
                 } finally {
                     stripe.unlock();
@@ -782,7 +779,7 @@ final class MemoryLockingProvider implements LockingProvider {
             try {
                 WaitQueue queue = queues.get(key);
                 if (!closed && queue != null && queue.reservedFor != null && now - queue.reservedUntil >= 0) {
-                    handOff(stripe, key, queue, now);
+                    handOff(stripe, key, queue);
                 }
             } finally {
                 stripe.unlock();
