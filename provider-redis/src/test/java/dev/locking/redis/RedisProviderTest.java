@@ -26,6 +26,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+import org.redisson.config.Config;
 
 /** {@code lp_redis} against one real Redis server, through the SPI. */
 class RedisProviderTest {
@@ -420,6 +424,28 @@ class RedisProviderTest {
                     .satisfies(e -> assertNoSecretIn(e, "s3cr3t-pw"));
 
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(10_000L);
+        }
+
+        @Test
+        void fromClient_usesTheApplicationsClient_andLeavesItRunning() {
+            Config config = new Config();
+            RedisSettings.Endpoint endpoint = RedisSettings.Endpoint.parse("address", REDIS.address());
+            config.useSingleServer().setAddress(endpoint.redissonAddress()).setConnectionMinimumIdleSize(1);
+            RedissonClient client = Redisson.create(config);
+            try {
+                LockingProvider shared = RedisProviderFactory.fromClient("lp_app", client, prefix);
+
+                assertThat(shared.id()).isEqualTo("lp_app");
+                assertThat(shared.tryAcquire(List.of("k"), "me", null)).isInstanceOf(AcquireResult.Acquired.class);
+                assertThat(redis.inspect("k")).get().extracting(LockInfo::ownerId).isEqualTo("me");
+                shared.close();
+
+                assertThat(client.isShutdown()).isFalse();
+                assertThat(client.getBucket(prefix + "{k}", StringCodec.INSTANCE).get()).isEqualTo("me");
+                assertThatThrownBy(() -> shared.inspect("k")).isInstanceOf(IllegalStateException.class);
+            } finally {
+                client.shutdown();
+            }
         }
 
         @Test
