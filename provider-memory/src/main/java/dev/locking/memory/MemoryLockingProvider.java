@@ -3,6 +3,7 @@ package dev.locking.memory;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -82,7 +83,8 @@ final class MemoryLockingProvider implements LockingProvider {
      *
      * Sweeper. One daemon thread, started on the first use of a lease and stopped by close(), walks
      * records every sweepInterval and expires lapsed ones (handing them to waiters), and ends lapsed
-     * reservations. It takes one stripe at a time.
+     * reservations. It takes one stripe at a time, and holds the provider only weakly between sweeps,
+     * so a provider dropped without close() lets its sweeper end.
      */
 
     /** Number of lock stripes; a power of two. */
@@ -729,7 +731,7 @@ final class MemoryLockingProvider implements LockingProvider {
         if (sweeper == null) {
             synchronized (lifecycle) {
                 if (sweeper == null && !closed) {
-                    Thread thread = new Thread(this::sweepLoop, "locking-" + id + "-sweeper");
+                    Thread thread = new Thread(new SweepLoop(this), "locking-" + id + "-sweeper");
                     thread.setDaemon(true);
                     sweeper = thread;
                     thread.start();
@@ -738,17 +740,33 @@ final class MemoryLockingProvider implements LockingProvider {
         }
     }
 
-    private void sweepLoop() {
-        while (!closed) {
-            LockSupport.parkNanos(this, sweepIntervalNanos);
-            if (closed) {
-                return;
-            }
-            try {
-                sweep();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "Expiry sweep of " + id + " failed; retrying in "
-                        + Duration.ofNanos(sweepIntervalNanos), e);
+    /**
+     * The sweeper's loop. It holds the provider only weakly between sweeps, so a provider dropped
+     * without close() does not keep its thread (nor itself) alive for ever.
+     */
+    private static final class SweepLoop implements Runnable {
+        private final WeakReference<MemoryLockingProvider> provider;
+        private final long intervalNanos;
+
+        SweepLoop(MemoryLockingProvider provider) {
+            this.provider = new WeakReference<>(provider);
+            this.intervalNanos = provider.sweepIntervalNanos;
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                LockSupport.parkNanos(intervalNanos);
+                MemoryLockingProvider current = provider.get();
+                if (current == null || current.closed) {
+                    return;
+                }
+                try {
+                    current.sweep();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "Expiry sweep of " + current.id + " failed; retrying in "
+                            + Duration.ofNanos(intervalNanos), e);
+                }
             }
         }
     }

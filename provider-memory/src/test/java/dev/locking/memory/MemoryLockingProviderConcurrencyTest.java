@@ -634,6 +634,24 @@ class MemoryLockingProviderConcurrencyTest {
         }
 
         @Test
+        void sweeper_ofAProviderDroppedWithoutClose_ends() {
+            Thread sweeper = sweeperOfADroppedProvider();
+
+            await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> {
+                System.gc();
+                return !sweeper.isAlive();
+            });
+        }
+
+        private Thread sweeperOfADroppedProvider() {
+            MemoryLockingProvider provider = Providers.onSystemTime(Duration.ofMillis(10));
+            acquired(provider.tryAcquire(List.of("a"), "x", Duration.ofMinutes(1)));
+            Thread sweeper = provider.sweeperThread();
+            assertThat(sweeper).isNotNull();
+            return sweeper;
+        }
+
+        @Test
         void sweeper_onTheSystemClock_removesLapsedLocks() {
             MemoryLockingProvider provider = track(Providers.onSystemTime(Duration.ofMillis(20)));
             for (int i = 0; i < 50; i++) {
