@@ -116,14 +116,19 @@ final class RedisProcess implements AutoCloseable {
         if (process != null) {
             throw new IllegalStateException("already running on " + port);
         }
-        List<String> command = new ArrayList<>(List.of(BINARY, "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no", "--protected-mode", "no"));
+        List<String> command = new ArrayList<>(List.of(BINARY));
+        List<String> args = new ArrayList<>(extraArgs);
+        if (!args.isEmpty() && args.get(0).endsWith(".conf")) {
+            command.add(args.remove(0)); // a config file must come first (a sentinel's, for instance)
+        }
+        command.addAll(List.of("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+                "--daemonize", "no", "--protected-mode", "no"));
         if (tls == null) {
             command.addAll(List.of("--port", Integer.toString(port)));
         } else {
             command.addAll(List.of("--port", "0", "--tls-port", Integer.toString(port)));
         }
-        command.addAll(extraArgs);
+        command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()));
