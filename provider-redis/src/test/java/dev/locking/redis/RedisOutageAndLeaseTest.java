@@ -204,6 +204,34 @@ class RedisOutageAndLeaseTest {
     }
 
     @Test
+    void afterARestart_releaseNotificationsReachWaitersAgain() throws Exception {
+        LockingProvider waiter = new RedisLockingProvider(ID, RedisSettings.parse(TestConfig.of(ID,
+                "address", server.address(), "keyPrefix", "outage:")), null, Duration.ofMinutes(1));
+        closeables.add(waiter);
+        waiter.awaitRelease(List.of("free"), Duration.ofSeconds(1)); // subscribes
+        server.stop();
+        server.begin();
+        try (RespClient admin = server.admin()) {
+            await("Redisson subscribes again after the restart").atMost(Duration.ofSeconds(20))
+                    .until(() -> List.of("outage:released", 1L).equals(
+                            admin.call("PUBSUB", "NUMSUB", "outage:released")));
+        }
+        provider.tryAcquire(List.of("k"), "holder", null);
+        CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+            try {
+                waiter.awaitRelease(List.of("k"), Duration.ofMinutes(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> ((RedisLockingProvider) waiter).sleepingWaiters() == 1);
+
+        provider.release(List.of("k"), "holder");
+
+        waiting.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
     void aProviderCreatedWhileRedisIsDown_worksOnceItIsUp() {
         server.stop();
         LockingProvider early = newProvider();
