@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>Never re-run the decision on a backup replica: a processor that changed the entry hands its
  *       backups an {@link Apply} with the exact result (value and TTL), so a backup taken over after a
  *       member loss holds what the primary held, whatever its clock says.</li>
- *   <li>The lease is the entry's TTL; a lock without a lease gets TTL 0 (never expires).</li>
+ *   <li>The lease (plus {@link #TTL_SLACK_MILLIS}) is the entry's TTL; a lock without a lease gets TTL 0
+ *       (never expires).</li>
  * </ul>
  *
  * <h2>Fencing tokens</h2>
@@ -41,6 +42,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class LockProcessors {
 
+    /** How much longer than the lease an entry's TTL is; see {@link #store}. */
+    static final long TTL_SLACK_MILLIS = 2000;
+
     private LockProcessors() {}
 
     /** Reads the entry's lock, or {@code null} when there is none or its lease has lapsed. */
@@ -49,12 +53,17 @@ final class LockProcessors {
         return current == null || current.expired(now) ? null : current;
     }
 
-    /** Sets a lock with its TTL (0: never expires). */
+    /**
+     * Sets a lock with its lease as TTL (0: never expires). Hazelcast keeps record times at a coarser
+     * grain than milliseconds and was seen removing an entry half a second before its TTL ran out, so the
+     * TTL gets {@link #TTL_SLACK_MILLIS} more: Hazelcast must never drop a lock before its
+     * {@link LockEntry#expiresAt()}, which is what decides (a lapsed entry still present counts as free).
+     */
     static void store(Map.Entry<String, LockEntry> entry, LockEntry value, long ttlMillis) {
         if (entry instanceof ExtendedMapEntry) {
             @SuppressWarnings("unchecked")
             ExtendedMapEntry<String, LockEntry> extended = (ExtendedMapEntry<String, LockEntry>) entry;
-            extended.setValue(value, ttlMillis, TimeUnit.MILLISECONDS);
+            extended.setValue(value, ttlMillis == 0 ? 0 : ttlMillis + TTL_SLACK_MILLIS, TimeUnit.MILLISECONDS);
         } else {
             entry.setValue(value);
         }
