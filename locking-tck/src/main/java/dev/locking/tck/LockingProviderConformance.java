@@ -73,7 +73,18 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * The conformance suite for {@link LockingProvider} implementations: every row of the Locking semantics,
  * the scenarios of the reference module's tests, concurrency, and (for distributed providers) two clients
  * and several JVMs. A provider's test extends this class once per backend topology and says how to build
- * its provider:
+ * its provider. For an in-process provider that is all:
+ *
+ * {@snippet :
+ * class MemoryProviderConformanceTest extends LockingProviderConformance {
+ *     @Override protected LockingProvider newProvider(String id) {
+ *         return MemoryProviderFactory.newProvider(id);
+ *     }
+ * }
+ * }
+ *
+ * A distributed provider also hands out a second client of the same backend and tells child JVMs how to
+ * reach it, which turns on the two-client and multi-JVM groups:
  *
  * {@snippet :
  * class RedisSingleServerConformanceTest extends LockingProviderConformance {
@@ -81,8 +92,24 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  *
  *     @Override protected LockingProvider newProvider(String id) { return REDIS.provider(id); }
  *     @Override protected LockingProvider newSecondClient(String id) { return REDIS.provider(id); }
+ *     @Override protected Map<String, String> childJvmProperties() {
+ *         return Map.of("locking.default", PROVIDER_ID,          // lp_tck, the id the kit uses
+ *                 "locking.providers.tck.type", "redis",
+ *                 "locking.providers.tck.address", REDIS.address());
+ *     }
  * }
  * }
+ *
+ * <h2>Add it to a provider module</h2>
+ * <pre>{@code
+ * <dependency>
+ *   <groupId>dev.locking</groupId>
+ *   <artifactId>locking-tck</artifactId>
+ *   <version>${locking.version}</version>
+ *   <scope>test</scope>
+ * </dependency>
+ * }</pre>
+ * It brings JUnit Jupiter, AssertJ, Awaitility and {@code locking-core} (which runs the tests' services).
  *
  * <h2>How the tests use the provider</h2>
  * {@link #newProvider(String)} is called once per concrete test class, lazily before the first test (after
@@ -1662,16 +1689,15 @@ public abstract class LockingProviderConformance {
         void returnsSoonAfterARelease() throws Exception {
             String a = key("a");
             provider().tryAcquire(List.of(a), "owner-1", null);
-            CountDownLatch waiting = new CountDownLatch(1);
+            CountingProvider waiter = new CountingProvider(provider());
             Future<Long> freed = async(() -> {
-                waiting.countDown();
                 long deadline = System.nanoTime() + patience().toNanos();
                 while (held(a).isPresent() && System.nanoTime() - deadline < 0) {
-                    provider().awaitRelease(List.of(a), patience());
+                    waiter.awaitRelease(List.of(a), patience());
                 }
                 return System.nanoTime();
             });
-            assertThat(waiting.await(patience().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            waiting().until(() -> waiter.awaits() >= 1); // the release must come while it waits
 
             long released = System.nanoTime();
             assertThat(provider().release(List.of(a), "owner-1")).isTrue();
@@ -2073,6 +2099,28 @@ public abstract class LockingProviderConformance {
             long released = System.nanoTime();
             assertThat(locking.release(a)).isTrue();
             assertThat(Duration.ofNanos(result(entered) - released)).isLessThan(wakeUpWithin());
+        }
+
+        @Test
+        void spi_awaitReleaseOnOneClient_returnsSoonAfterAReleaseThroughTheOther() throws Exception {
+            second();
+            LockingProvider other = secondBackend;
+            assertThat(other).isNotNull();
+            String a = key("a");
+            provider().tryAcquire(List.of(a), "owner-1", null);
+            CountingProvider waiter = new CountingProvider(other);
+            Future<Long> freed = async(() -> {
+                long deadline = System.nanoTime() + patience().toNanos();
+                while (other.inspect(a).isPresent() && System.nanoTime() - deadline < 0) {
+                    waiter.awaitRelease(List.of(a), patience()); // the core retries sooner; this does not
+                }
+                return System.nanoTime();
+            });
+            waiting().until(() -> waiter.awaits() >= 1); // the release must come while it waits
+
+            long released = System.nanoTime();
+            assertThat(provider().release(List.of(a), "owner-1")).isTrue();
+            assertThat(Duration.ofNanos(result(freed) - released)).isLessThan(wakeUpWithin());
         }
 
         @Test
