@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  *       processors or bump a counter in the same step, cost more round trips, and leave key locks
  *       behind a client that dies mid-transaction. Observers may see a multi-key acquire half done
  *       while it runs, never after it returned a conflict.</li>
- *   <li>The lease is the entry's TTL; the entry also records its expiry, so the decision is exact.</li>
+ *   <li>The lease is the entry's TTL (plus a slack, see {@link LockProcessors#store}); the entry also
+ *       records its expiry, which decides to the millisecond.</li>
  *   <li>Fencing tokens come from a counter map without TTL ({@code <mapName>-fencing}) bumped inside the
  *       acquire step; see {@link LockProcessors}.</li>
  *   <li>Waiting: one entry listener per provider instance wakes the local waiters of a removed,
