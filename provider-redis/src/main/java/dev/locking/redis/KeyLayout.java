@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  *       <td>each message: the released locks' {@code {e(K)}} parts, one per line</td></tr>
  * </table>
  *
- * <p>{@code e(s)} escapes {@code \}, <code>{</code>, <code>}</code>, CR and LF with a backslash, so an
+ * <p>{@code e(s)} escapes {@code \}, <code>{</code>, <code>}</code>, CR and LF with a backslash (and writes a
+ * lone surrogate as {@code \}{@code uXXXX}), so an
  * escaped key holds no brace: the braces this class adds are always the Redis Cluster hash tag. A lock
  * and its counter share the slot {@code CRC16(e(K)) mod 16384}, computed from the whole key, so braces in
  * a user key never move its lock to another slot. The prefix may not hold braces itself.
@@ -95,7 +96,10 @@ final class KeyLayout {
         return b.append("{*}").toString();
     }
 
-    /** Escapes a user key or owner id so that it holds no brace, CR or LF; injective. */
+    /**
+     * Escapes a user key or owner id so that it holds no brace, CR or LF, and no lone surrogate (which
+     * UTF-8 cannot carry); injective, so two keys never share a lock.
+     */
     static String escape(String s) {
         @Nullable StringBuilder b = null;
         for (int i = 0; i < s.length(); i++) {
@@ -108,6 +112,17 @@ final class KeyLayout {
                 case '\n' -> replacement = "\\n";
                 case '\r' -> replacement = "\\r";
                 default -> replacement = null;
+            }
+            if (replacement == null && Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    if (b != null) {
+                        b.append(c).append(s.charAt(i + 1));
+                    }
+                    i++;
+                    continue;
+                }
+                // UTF-8 has no form for a lone surrogate (it would become '?'): spell it out.
+                replacement = String.format("\\u%04x", (int) c);
             }
             if (replacement != null) {
                 if (b == null) {

@@ -12,7 +12,7 @@ import java.util.HexFormat;
  * One of the provider's Lua scripts ({@code src/main/resources/dev/locking/redis/<name>.lua}) and its SHA-1,
  * the name {@code EVALSHA} calls it by. The digest is computed here, so no {@code SCRIPT LOAD} is needed
  * before the first call: a server that answers {@code NOSCRIPT} gets the script once and the call is
- * repeated (see {@link RedisCommands}).
+ * repeated (see {@link RedisConnection}).
  */
 final class LuaScript {
     static final LuaScript ACQUIRE = load("acquire");

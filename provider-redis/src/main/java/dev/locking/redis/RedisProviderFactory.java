@@ -64,7 +64,7 @@ import org.redisson.api.RedissonClient;
  *
  * <h2>Redis Cluster: which slot a lock lands in</h2>
  * {@code e(K)} is {@code K} with {@code \}, <code>{</code>, <code>}</code>, CR and LF escaped by a
- * backslash, and the provider wraps it in its own hash tag. So a lock's slot is
+ * backslash (and an unpaired surrogate written out), and the provider wraps it in its own hash tag. So a lock's slot is
  * {@code CRC16(e(K)) mod 16384}, computed from the whole key: braces in a key never pick its slot, and the
  * lock and its fencing counter are always in the same slot. Keys of one call that fall in different slots
  * are taken slot by slot, in the order of each slot's smallest key, and the slots already taken are rolled

@@ -133,7 +133,8 @@ class RedisProviderTest {
 
         @Test
         void keysWithBracesBackslashesAndNewlines_areDistinctLocks() {
-            List<String> keys = List.of("\\", "a\nb", "a\\nb", "a{b}", "a\\(b\\)", "{b}", "{}");
+            List<String> keys = List.of("\\", "a\nb", "a\\nb", "a{b}", "a\\(b\\)", "{b}", "{}", "?", "\uD800",
+                    "\uD83D\uDE00");
             List<String> sorted = keys.stream().sorted().toList();
             Map<String, Long> tokens = tokens(redis.tryAcquire(sorted, "me", null));
 

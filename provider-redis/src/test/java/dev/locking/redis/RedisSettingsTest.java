@@ -171,6 +171,9 @@ class RedisSettingsTest {
         assertThat(layout.ownerIndexKey("o{1}")).isEqualTo("a*b?[c]\\:owner:{o\\(1\\)}");
         assertThat(layout.scanPattern()).isEqualTo("a\\*b\\?\\[c\\]\\\\:{*}");
         assertThat(KeyLayout.escape("a\\(")).isNotEqualTo(KeyLayout.escape("a{"));
+        assertThat(KeyLayout.escape("\uD800")).isEqualTo("\\ud800").isNotEqualTo(KeyLayout.escape("?"));
+        assertThat(KeyLayout.escape("x\uD83D\uDE00y")).isEqualTo("x\uD83D\uDE00y");
+        assertThat(KeyLayout.escape("{\uD83D\uDE00\uDE00")).isEqualTo("\\(\uD83D\uDE00\\ude00");
         assertThat(KeyLayout.slot("{user1000}.following")).isEqualTo(KeyLayout.slot("{user1000}.followers"));
         assertThat(KeyLayout.slot("123456789")).isEqualTo(0x31C3 % 16384);
     }
