@@ -19,7 +19,6 @@ import org.jspecify.annotations.Nullable;
 final class CountingProvider implements LockingProvider {
     private final LockingProvider delegate;
     private final AtomicInteger tryAcquires = new AtomicInteger();
-    private final AtomicInteger conflicts = new AtomicInteger();
     private final AtomicInteger extendCalls = new AtomicInteger();
     private final AtomicInteger releases = new AtomicInteger();
     private final AtomicInteger releaseAlls = new AtomicInteger();
@@ -38,11 +37,7 @@ final class CountingProvider implements LockingProvider {
     @Override
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         tryAcquires.incrementAndGet();
-        AcquireResult result = delegate.tryAcquire(keys, ownerId, lease);
-        if (result instanceof AcquireResult.Conflict) {
-            conflicts.incrementAndGet();
-        }
-        return result;
+        return delegate.tryAcquire(keys, ownerId, lease);
     }
 
     @Override
@@ -79,11 +74,6 @@ final class CountingProvider implements LockingProvider {
     @Override
     public void close() {}
 
-    /** How many {@code tryAcquire} calls returned a conflict. */
-    int conflicts() {
-        return conflicts.get();
-    }
-
     /** How many {@code awaitRelease} calls began. */
     int awaits() {
         return awaits.get();
@@ -96,15 +86,5 @@ final class CountingProvider implements LockingProvider {
     }
 
     /** Counts of calls that reached the provider under test. */
-    record Calls(int tryAcquire, int extend, int release, int releaseAll, int inspect, int awaitRelease) {
-        /** Calls that could change what the backend holds. */
-        int writes() {
-            return tryAcquire + extend + release + releaseAll;
-        }
-
-        /** Every call. */
-        int total() {
-            return writes() + inspect + awaitRelease;
-        }
-    }
+    record Calls(int tryAcquire, int extend, int release, int releaseAll, int inspect, int awaitRelease) {}
 }
