@@ -44,7 +44,7 @@ final class DefaultLockingService implements LockingService {
     private static final Logger log = LoggerFactory.getLogger(DefaultLockingService.class);
 
     /** The longest single wait on a provider before trying again, in case a release notification was missed. */
-    static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    static final long WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private final Map<String, LockingProvider> providers;
     private final Set<String> providerIds;

@@ -45,7 +45,7 @@ class ExecuteTest {
                     .isInstanceOf(LockTimeoutException.class)
                     .hasMessage("Timed-out acquiring lock.");
             assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(1150));
-            // 1.2 s in slices of at most 500 ms: a handful of attempts, not thousands.
+            // 1.2 s in slices of at most 2 s: a handful of attempts, not thousands.
             assertThat(provider.tryAcquires.get()).isBetween(2, 6);
             assertThat(provider.awaits.get()).isBetween(1, 5);
         }
