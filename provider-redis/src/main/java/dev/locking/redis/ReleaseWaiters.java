@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
+import org.redisson.api.listener.MessageListener;
 import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,8 @@ final class ReleaseWaiters {
     private final Object subscribeLock = new Object();
     private volatile @Nullable Integer listenerId;
     private volatile @Nullable RTopic topic;
+    /** The one listener of this provider, so that a failed attempt can be taken back. */
+    private final MessageListener<String> listener = (channel, message) -> onMessage(message);
 
     ReleaseWaiters(RedisConnection connection, KeyLayout layout) {
         this.connection = connection;
@@ -76,9 +79,18 @@ final class ReleaseWaiters {
             }
             RedissonClient client = connection.client();
             RTopic t = client.getTopic(layout.channel(), StringCodec.INSTANCE);
-            Integer id = connection.await(
-                    t.addListenerAsync(String.class, (channel, message) -> onMessage(message)).toCompletableFuture(),
-                    "subscribe");
+            Integer id;
+            try {
+                id = connection.await(t.addListenerAsync(String.class, listener).toCompletableFuture(), "subscribe");
+            } catch (RuntimeException e) {
+                // Redisson may still complete the subscription later; make sure it does not stay behind.
+                t.removeListenerAsync(listener).whenComplete((ignored, failure) -> {
+                    if (failure != null) {
+                        log.debug("{}: could not take back a failed subscription", connection.providerId(), failure);
+                    }
+                });
+                throw e;
+            }
             topic = t;
             listenerId = id;
             log.debug("{} subscribed to {}", connection.providerId(), layout.channel());
