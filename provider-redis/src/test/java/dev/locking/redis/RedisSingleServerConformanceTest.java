@@ -1,0 +1,45 @@
+package dev.locking.redis;
+
+import dev.locking.spi.LockingProvider;
+import dev.locking.tck.LockingProviderConformance;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The whole conformance kit against one Redis server, with two clients and several JVMs. */
+class RedisSingleServerConformanceTest extends LockingProviderConformance {
+    @RegisterExtension
+    static final RedisServer REDIS = RedisServer.shared();
+
+    /** This class's namespace: the kit's releaseAll() tests must not see anybody else's locks. */
+    private final String prefix = "tck-" + UUID.randomUUID() + ":";
+
+    @Override
+    protected LockingProvider newProvider(String id) {
+        return REDIS.provider(id, "keyPrefix", prefix);
+    }
+
+    @Override
+    protected LockingProvider newSecondClient(String id) {
+        return REDIS.provider(id, "keyPrefix", prefix);
+    }
+
+    @Override
+    protected LockingProvider newUnreachableProvider(String id) {
+        return new RedisProviderFactory().create(TestConfig.of(id, "address",
+                "redis://127.0.0.1:" + RedisProcess.freePort(false), "connectTimeout", "1s", "timeout", "1s"));
+    }
+
+    @Override
+    protected Map<String, String> childJvmProperties() {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("locking.default", PROVIDER_ID);
+        properties.put("locking.providers.tck.type", "redis");
+        String[] options = REDIS.options("keyPrefix", prefix);
+        for (int i = 0; i + 1 < options.length; i += 2) {
+            properties.put("locking.providers.tck." + options[i], options[i + 1]);
+        }
+        return properties;
+    }
+}
