@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -217,7 +218,10 @@ final class HazelcastLockingProvider implements LockingProvider {
         Backend b = backend();
         if (ownerId == null) {
             try {
-                b.locks.clear();
+                uninterruptibly(() -> {
+                    b.locks.clear();
+                    return null;
+                });
             } catch (RuntimeException e) {
                 throw translate(e, "releaseAll", "every key");
             }
@@ -229,7 +233,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         Set<String> keys;
         try {
             Predicate<String, LockEntry> owned = Predicates.equal("owner", ownerId);
-            keys = b.locks.keySet(owned);
+            keys = uninterruptibly(() -> b.locks.keySet(owned));
         } catch (RuntimeException e) {
             throw translate(e, "releaseAll", "the keys of " + describe(ownerId));
         }
@@ -344,7 +348,7 @@ final class HazelcastLockingProvider implements LockingProvider {
                 }
                 log.warn("{}: {} has stopped; starting a new one", id, source);
             }
-            b = start();
+            b = uninterruptibly(this::start);
             backend = b;
             return b;
         }
@@ -404,11 +408,36 @@ final class HazelcastLockingProvider implements LockingProvider {
         return System.nanoTime() + operationTimeout.toNanos();
     }
 
+    /**
+     * Sends a call and returns a future of our own for its answer. Waiting never touches Hazelcast's future:
+     * an interrupted {@code get} on it completes it with the {@link InterruptedException}, and every later
+     * {@code get} would throw that again.
+     */
     private static <R> CompletableFuture<R> submit(Supplier<CompletionStage<R>> call) {
+        CompletableFuture<R> answer = new CompletableFuture<>();
         try {
-            return call.get().toCompletableFuture();
+            call.get().whenComplete((result, failure) -> {
+                if (failure != null) {
+                    answer.completeExceptionally(failure);
+                } else {
+                    answer.complete(result);
+                }
+            });
         } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+            answer.completeExceptionally(e);
+        }
+        return answer;
+    }
+
+    /** Runs a blocking Hazelcast call with the interrupt flag cleared, and sets the flag again afterwards. */
+    private static <R> R uninterruptibly(Supplier<R> call) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return call.get();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -423,6 +452,9 @@ final class HazelcastLockingProvider implements LockingProvider {
                     interrupted = true;
                 } catch (ExecutionException e) {
                     Throwable cause = e.getCause();
+                    if (cause instanceof CompletionException && cause.getCause() != null) {
+                        cause = cause.getCause();
+                    }
                     throw translate(cause == null ? e : cause, what, keys);
                 } catch (TimeoutException e) {
                     throw new ProviderUnavailableException(id + ": " + what + " " + quote(keys)

@@ -1,16 +1,11 @@
 package dev.locking.hazelcast;
 
 import dev.locking.api.AcquireOptions;
-import dev.locking.api.ExecuteOptions;
 import dev.locking.api.Lease;
 import dev.locking.api.LockingService;
 import dev.locking.core.Locking;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A JVM of its own that uses {@code Locking.create()}, configured by the system properties the test passes
- * (as an application would be): {@code contend} runs {@code execute} on one key and records overlaps in a
- * shared directory; {@code hold} acquires a key with a lease, prints its expiry and waits to be killed.
+ * (as an application would be): it acquires a key with a lease, prints the lease's expiry and waits to be
+ * killed.
  */
 public final class ChildJvm {
 
@@ -30,44 +25,16 @@ public final class ChildJvm {
     /**
      * Runs one mode.
      *
-     * @param args {@code contend <dir> <key> <iterations>} or {@code hold <key> <leaseMillis>}
+     * @param args {@code hold <key> <leaseMillis>}
      * @throws Exception whatever fails; the exit code is then not 0
      */
     public static void main(String[] args) throws Exception {
         try (LockingService locking = Locking.create()) {
-            if (args[0].equals("contend")) {
-                contend(locking, Path.of(args[1]), args[2], Integer.parseInt(args[3]));
-            } else {
-                Lease lease = locking.acquire(args[1], AcquireOptions.builder().ownerId("child-holder")
-                        .expire(Duration.ofMillis(Long.parseLong(args[2]))).build());
-                System.out.println("HELD " + Objects.requireNonNull(lease.expiresAt()).toEpochMilli());
-                System.out.flush();
-                TimeUnit.MINUTES.sleep(5);
-            }
-        }
-    }
-
-    private static void contend(LockingService locking, Path dir, String key, int iterations) throws Exception {
-        Path marker = dir.resolve("inside");
-        Path counter = dir.resolve("counter");
-        Files.writeString(dir.resolve("ready-" + ProcessHandle.current().pid()), "ready");
-        while (!Files.exists(dir.resolve("go"))) {
-            TimeUnit.MILLISECONDS.sleep(10); // another process gives the signal: a file is all we can watch
-        }
-        ExecuteOptions options = ExecuteOptions.builder().timeout(Duration.ofSeconds(60)).build();
-        for (int i = 0; i < iterations; i++) {
-            locking.execute(key, lock -> {
-                try {
-                    Files.createFile(marker);
-                } catch (FileAlreadyExistsException e) {
-                    Files.writeString(dir.resolve("overlaps"), "overlap\n", StandardCharsets.UTF_8,
-                            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                }
-                long value = Long.parseLong(Files.readString(counter).trim());
-                Files.writeString(counter, Long.toString(value + 1));
-                Files.deleteIfExists(marker);
-                return null;
-            }, options);
+            Lease lease = locking.acquire(args[1], AcquireOptions.builder().ownerId("child-holder")
+                    .expire(Duration.ofMillis(Long.parseLong(args[2]))).build());
+            System.out.println("HELD " + Objects.requireNonNull(lease.expiresAt()).toEpochMilli());
+            System.out.flush();
+            TimeUnit.MINUTES.sleep(5);
         }
     }
 

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -27,8 +26,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Several JVMs, each a Hazelcast client (through {@code Locking.create()} and system properties) of one
- * member running in this JVM.
+ * A JVM of its own, a Hazelcast client (through {@code Locking.create()} and system properties) of a member
+ * running in this JVM, holds a leased lock and is killed. The conformance kit checks the same from outside
+ * (free within lease + 1 s of the kill); this test also checks that the lock is not freed before its
+ * {@code expiresAt}, which caught Hazelcast expiring entries up to a second early. Contention across JVMs
+ * is the kit's (see the conformance tests).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -61,39 +63,6 @@ class MultiJvmTest {
                 "locking.providers.hazelcast.members", address(),
                 "locking.providers.hazelcast.clusterName", cluster,
                 "locking.providers.hazelcast.mapName", mapName);
-    }
-
-    @Test
-    void threeJvmsContendingForOneKey_neverOverlap_andCountExactly(@TempDir Path dir) throws Exception {
-        int jvms = 3;
-        int iterations = 15;
-        Files.writeString(dir.resolve("counter"), "0");
-        String key = "contended-" + UUID.randomUUID();
-        List<Process> children = new ArrayList<>();
-        try {
-            for (int i = 0; i < jvms; i++) {
-                children.add(ChildJvm.start(childProperties(), dir.resolve("child-" + i + ".err"),
-                        "contend", dir.toString(), key, Integer.toString(iterations)));
-            }
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> {
-                try (var files = Files.list(dir)) {
-                    return files.filter(f -> f.getFileName().toString().startsWith("ready-")).count() == jvms;
-                }
-            });
-            Files.writeString(dir.resolve("go"), "go");
-            for (Process child : children) {
-                assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
-                assertThat(child.exitValue()).as(Files.readString(dir.resolve("child-" + children.indexOf(child) + ".err")))
-                        .isZero();
-            }
-        } finally {
-            children.forEach(Process::destroyForcibly);
-        }
-        assertThat(dir.resolve("overlaps")).doesNotExist();
-        assertThat(Long.parseLong(Files.readString(dir.resolve("counter")).trim())).isEqualTo((long) jvms * iterations);
-        // Every execute took the key through this cluster: one token each.
-        assertThat(Objects.requireNonNull(member).<String, Long>getMap(mapName + "-fencing").get(key))
-                .isEqualTo((long) jvms * iterations);
     }
 
     @Test

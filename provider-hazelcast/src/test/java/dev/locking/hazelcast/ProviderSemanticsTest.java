@@ -254,6 +254,21 @@ abstract class ProviderSemanticsTest {
         }
 
         @Test
+        void callsOnAnInterruptedThread_work_andKeepTheFlag() {
+            String k = key("interrupted-call");
+            Thread.currentThread().interrupt();
+            try {
+                assertThat(provider().tryAcquire(List.of(k), "o", null)).isInstanceOf(Acquired.class);
+                assertThat(provider().inspect(k)).isPresent();
+                assertThat(provider().release(List.of(k), "o")).isTrue();
+                provider().releaseAll("o");
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+        }
+
+        @Test
         void mutualExclusion_threadsOfTwoClients_neverOverlap() throws Exception {
             String k = key("counter");
             int threads = 4;

@@ -1,0 +1,48 @@
+package dev.locking.hazelcast;
+
+import dev.locking.hazelcast.ClientSemanticsTest.ExternalOrLocalCluster;
+import dev.locking.spi.LockingProvider;
+import dev.locking.tck.LockingProviderConformance;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+
+/**
+ * The conformance kit against a provider that is a Hazelcast client: of the cluster named by
+ * {@code HAZELCAST_MEMBERS} when set (its members need this jar), otherwise of one member started in this JVM.
+ */
+class ClientConformanceTest extends LockingProviderConformance {
+
+    private final ExternalOrLocalCluster cluster = ExternalOrLocalCluster.startIfNeeded("client-tck");
+    private final String mapName = "tck-" + UUID.randomUUID();
+
+    @AfterAll
+    void stopMember() {
+        cluster.close();
+    }
+
+    @Override
+    protected LockingProvider newProvider(String id) {
+        return TestMembers.clientProvider(id, cluster.clusterName(), cluster.addresses(), mapName);
+    }
+
+    @Override
+    protected LockingProvider newSecondClient(String id) {
+        return TestMembers.clientProvider(id, cluster.clusterName(), cluster.addresses(), mapName);
+    }
+
+    @Override
+    protected LockingProvider newUnreachableProvider(String id) {
+        return TestMembers.provider(id, Map.of("members", "127.0.0.1:" + TestMembers.freePort(),
+                "clusterName", cluster.clusterName(), "connectTimeout", "1s", "operationTimeout", "1s"));
+    }
+
+    @Override
+    protected Map<String, String> childJvmProperties() {
+        return Map.of("locking.default", PROVIDER_ID,
+                "locking.providers.tck.type", HazelcastProviderFactory.TYPE,
+                "locking.providers.tck.members", cluster.addresses(),
+                "locking.providers.tck.clusterName", cluster.clusterName(),
+                "locking.providers.tck.mapName", mapName);
+    }
+}
