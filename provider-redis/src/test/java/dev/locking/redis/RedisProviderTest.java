@@ -49,6 +49,9 @@ class RedisProviderTest {
     @AfterEach
     void tearDown() {
         providers.forEach(LockingProvider::close);
+        for (String p : List.of(prefix, "app[1]*?\\:", "app1zz?\\:")) {
+            REDIS.deleteKeysStartingWith(p);
+        }
     }
 
     private LockingProvider provider(String keyPrefix) {
@@ -429,9 +432,8 @@ class RedisProviderTest {
 
         @Test
         void fromClient_usesTheApplicationsClient_andLeavesItRunning() {
-            Config config = new Config();
-            RedisSettings.Endpoint endpoint = RedisSettings.Endpoint.parse("address", REDIS.address());
-            config.useSingleServer().setAddress(endpoint.redissonAddress()).setConnectionMinimumIdleSize(1);
+            // The application's own config (the same server and credentials, made the way applications do).
+            Config config = new Config(RedisSettings.parse(TestConfig.of("app", REDIS.options())).config);
             RedissonClient client = Redisson.create(config);
             try {
                 LockingProvider shared = RedisProviderFactory.fromClient("lp_app", client, prefix);

@@ -56,6 +56,32 @@ final class RedisServer implements BeforeAllCallback {
                 Integer.parseInt(e.hostAndPort.substring(colon + 1)), null, e.username, e.password);
     }
 
+    /**
+     * Deletes every key that starts with the prefix (locks, counters, indexes), so that a test leaves
+     * nothing behind on a server it shares ({@code REDIS_URL}).
+     */
+    void deleteKeysStartingWith(String prefix) {
+        StringBuilder pattern = new StringBuilder();
+        for (int i = 0; i < prefix.length(); i++) {
+            char c = prefix.charAt(i);
+            if ("*?[]\\".indexOf(c) >= 0) {
+                pattern.append('\\');
+            }
+            pattern.append(c);
+        }
+        pattern.append('*');
+        try (RespClient admin = admin()) {
+            String cursor = "0";
+            do {
+                List<?> reply = (List<?>) admin.call("SCAN", cursor, "MATCH", pattern.toString(), "COUNT", "1000");
+                cursor = String.valueOf(reply.get(0));
+                for (Object key : (List<?>) reply.get(1)) {
+                    admin.call("UNLINK", String.valueOf(key));
+                }
+            } while (!cursor.equals("0"));
+        }
+    }
+
     /** Options that reach this server, plus the given ones. */
     String[] options(String... more) {
         RedisSettings.Endpoint e = get().endpoint;

@@ -5,6 +5,7 @@ import dev.locking.tck.LockingProviderConformance;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The whole conformance kit against one Redis server, with two clients and several JVMs. */
@@ -14,6 +15,12 @@ class RedisSingleServerConformanceTest extends LockingProviderConformance {
 
     /** This class's namespace: the kit's releaseAll() tests must not see anybody else's locks. */
     private final String prefix = "tck-" + UUID.randomUUID() + ":";
+
+    /** Leaves nothing on a shared server: the kit released the locks, this removes counters and indexes. */
+    @AfterAll
+    void deleteThisClassesKeys() {
+        REDIS.deleteKeysStartingWith(prefix);
+    }
 
     @Override
     protected LockingProvider newProvider(String id) {
