@@ -14,6 +14,7 @@ import dev.locking.hazelcast.LockProcessors.Acquire;
 import dev.locking.hazelcast.LockProcessors.Extend;
 import dev.locking.hazelcast.LockProcessors.Inspect;
 import dev.locking.hazelcast.LockProcessors.Release;
+import dev.locking.hazelcast.LockProcessors.ReleaseOwned;
 import dev.locking.hazelcast.LockProcessors.Restore;
 import dev.locking.hazelcast.LockProcessors.Undo;
 import dev.locking.hazelcast.Outcome.Status;
@@ -228,8 +229,8 @@ final class HazelcastLockingProvider implements LockingProvider {
             log.debug("{}: released every lock in map {}", id, mapName);
             return;
         }
-        // An index lookup finds the owner's keys; each is then released like release(key, owner), so the
-        // step waits for a concurrent acquire on that key instead of racing with it.
+        // An index lookup finds the owner's keys; each is then released by its own step, which checks the
+        // owner again and waits for a concurrent acquire on that key instead of racing with it.
         Set<String> keys;
         try {
             Predicate<String, LockEntry> owned = Predicates.equal("owner", ownerId);
@@ -240,7 +241,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         long deadline = deadline();
         List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
         for (String key : keys) {
-            answers.add(submit(() -> b.locks.submitToKey(key, new Release(ownerId))));
+            answers.add(submit(() -> b.locks.submitToKey(key, new ReleaseOwned(ownerId))));
         }
         int released = 0;
         for (CompletableFuture<Outcome> answer : answers) {

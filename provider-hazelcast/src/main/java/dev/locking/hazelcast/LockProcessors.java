@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The entry processors that run on the members: each is one atomic step on one key, on the partition
- * thread that owns the key.
+ * The entry processors that run on the members: each is one atomic step on one key, on the member that
+ * owns the key's partition (on its partition thread, or for {@link Acquire} on its offloadable executor
+ * while the key is locked).
  *
  * <h2>Rules every processor here follows</h2>
  * <ul>
@@ -54,10 +55,10 @@ final class LockProcessors {
     }
 
     /**
-     * Sets a lock with its lease as TTL (0: never expires). Hazelcast keeps record times at a coarser
-     * grain than milliseconds and was seen removing an entry half a second before its TTL ran out, so the
-     * TTL gets {@link #TTL_SLACK_MILLIS} more: Hazelcast must never drop a lock before its
-     * {@link LockEntry#expiresAt()}, which is what decides (a lapsed entry still present counts as free).
+     * Sets a lock with its lease as TTL (0: never expires). Hazelcast keeps a record's update time in whole
+     * seconds, so a TTL can run out up to a second early; the TTL therefore gets {@link #TTL_SLACK_MILLIS}
+     * more. Hazelcast must never drop a lock before its {@link LockEntry#expiresAt()}, which is what
+     * decides (a lapsed entry still present counts as free).
      */
     static void store(Map.Entry<String, LockEntry> entry, LockEntry value, long ttlMillis) {
         if (entry instanceof ExtendedMapEntry) {
@@ -208,6 +209,37 @@ final class LockProcessors {
                 return Outcome.of(Status.NOT_DONE);
             }
             if (stored.owner() == null || stored.ownedBy(owner)) {
+                remove(entry);
+                return Outcome.of(Status.DONE);
+            }
+            return Outcome.of(Status.NOT_DONE);
+        }
+    }
+
+    /**
+     * Releases a key only if the given owner holds it: what {@code releaseAll(owner)} runs on each key its
+     * index lookup found (the key may have changed hands since; an anonymous lock is then left alone).
+     */
+    static final class ReleaseOwned extends Mutating {
+        private static final long serialVersionUID = 1L;
+
+        private final String owner;
+
+        ReleaseOwned(String owner) {
+            this.owner = owner;
+        }
+
+        @Override
+        public Outcome process(Map.Entry<String, LockEntry> entry) {
+            LockEntry stored = entry.getValue();
+            if (stored == null) {
+                return Outcome.of(Status.NOT_DONE);
+            }
+            if (stored.expired(System.currentTimeMillis())) {
+                remove(entry);
+                return Outcome.of(Status.NOT_DONE);
+            }
+            if (stored.ownedBy(owner)) {
                 remove(entry);
                 return Outcome.of(Status.DONE);
             }

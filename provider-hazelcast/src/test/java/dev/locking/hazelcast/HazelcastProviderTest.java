@@ -225,6 +225,27 @@ class HazelcastProviderTest {
         }
 
         @Test
+        void releaseAllsPerKeyStep_leavesAKeyThatChangedHandsAlone() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", member(), mapName)) {
+                provider.tryAcquire(List.of("anonymous"), null, null);
+                provider.tryAcquire(List.of("other"), "other", null);
+                provider.tryAcquire(List.of("mine"), "me", null);
+                IMap<String, LockEntry> locks = member().getMap(mapName);
+                // As if the index lookup had found these keys for "me" just before they changed hands.
+                assertThat(locks.executeOnKey("anonymous", new LockProcessors.ReleaseOwned("me")).status())
+                        .isEqualTo(Outcome.Status.NOT_DONE);
+                assertThat(locks.executeOnKey("other", new LockProcessors.ReleaseOwned("me")).status())
+                        .isEqualTo(Outcome.Status.NOT_DONE);
+                assertThat(locks.executeOnKey("mine", new LockProcessors.ReleaseOwned("me")).status())
+                        .isEqualTo(Outcome.Status.DONE);
+                assertThat(provider.inspect("anonymous")).isPresent();
+                assertThat(provider.inspect("other")).isPresent();
+                assertThat(provider.inspect("mine")).isEmpty();
+            }
+        }
+
+        @Test
         void releaseAll_clearsOnlyItsOwnMap_andTokensKeepIncreasing() {
             String mine = map();
             String theirs = map();
