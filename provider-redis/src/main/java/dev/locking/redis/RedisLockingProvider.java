@@ -105,7 +105,13 @@ final class RedisLockingProvider implements LockingProvider {
         for (int g = 0; g < groups.size(); g++) {
             Group group = groups.get(g);
             long groupSent = System.nanoTime();
-            List<Object> reply = connection.await(acquire(group, owner, leaseMillis, index), "tryAcquire");
+            List<Object> reply;
+            try {
+                reply = connection.await(acquire(group, owner, leaseMillis, index), "tryAcquire");
+            } catch (RuntimeException e) {
+                undoAfterFailure(taken, owner, leaseMillis, e);
+                throw e;
+            }
             if (number(reply, 0) == 0) {
                 int conflict = group.positions.get((int) number(reply, 1) - 1);
                 undo(taken, owner, leaseMillis);
@@ -132,7 +138,7 @@ final class RedisLockingProvider implements LockingProvider {
                 connection.await(index("add", layout.ownerIndexKey(ownerId), leaseMillis, lockKeys(keys)),
                         "tryAcquire");
             } catch (RuntimeException e) {
-                undo(taken, owner, leaseMillis);
+                undoAfterFailure(taken, owner, leaseMillis, e);
                 throw e;
             }
         }
@@ -205,6 +211,15 @@ final class RedisLockingProvider implements LockingProvider {
         }
         for (CompletableFuture<Long> future : futures) {
             connection.await(future, "tryAcquire (rollback)");
+        }
+    }
+
+    /** Rolls back after a failed call of a multi-slot acquire, as far as Redis still answers. */
+    private void undoAfterFailure(List<Taken> taken, String owner, long leaseMillis, RuntimeException failure) {
+        try {
+            undo(taken, owner, leaseMillis);
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e); // what stays locked lapses with its lease
         }
     }
 

@@ -45,7 +45,7 @@ final class RedisCluster implements BeforeAllCallback {
     }
 
     String nodeList() {
-        return get().processes.stream().map(RedisProcess::address).collect(Collectors.joining(","));
+        return get().nodeList();
     }
 
     /** Which of the masters (0, 1, 2) serves a slot. */
@@ -79,14 +79,16 @@ final class RedisCluster implements BeforeAllCallback {
             this.processes = processes;
         }
 
-        static Nodes start() {
+        static Nodes start(String... extraArgs) {
             RedisProcess.requireBinary();
             List<RedisProcess> processes = new ArrayList<>();
             try {
                 for (int i = 0; i < MASTERS; i++) {
                     int port = RedisProcess.freePort(true);
-                    processes.add(RedisProcess.start(port, null, null, "--cluster-enabled", "yes",
+                    List<String> args = new ArrayList<>(List.of("--cluster-enabled", "yes",
                             "--cluster-config-file", "nodes-" + port + ".conf", "--cluster-node-timeout", "2000"));
+                    args.addAll(List.of(extraArgs));
+                    processes.add(RedisProcess.start(port, null, null, args.toArray(new String[0])));
                 }
                 for (int i = 0; i < MASTERS; i++) {
                     try (RespClient admin = processes.get(i).admin()) {
@@ -106,6 +108,10 @@ final class RedisCluster implements BeforeAllCallback {
                 processes.forEach(RedisProcess::close);
                 throw e;
             }
+        }
+
+        String nodeList() {
+            return processes.stream().map(RedisProcess::address).collect(Collectors.joining(","));
         }
 
         private static boolean ready(RedisProcess process) {

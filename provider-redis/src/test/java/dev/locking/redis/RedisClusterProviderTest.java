@@ -1,9 +1,11 @@
 package dev.locking.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.locking.api.LockInfo;
+import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import java.nio.charset.StandardCharsets;
@@ -213,6 +215,33 @@ class RedisClusterProviderTest {
         redis.release(keys, "me");
         try (RespClient admin = CLUSTER.adminFor(KeyLayout.slot(index))) {
             assertThat(admin.number("EXISTS", index)).isZero();
+        }
+    }
+
+    @Test
+    void aNodeThatIsDownDuringAMultiSlotAcquire_leavesNothingTakenOnTheOthers() {
+        // A cluster of its own, whose live nodes keep serving their slots while one node is down.
+        try (RedisCluster.Nodes nodes = RedisCluster.Nodes.start("--cluster-require-full-coverage", "no")) {
+            LockingProvider p = new RedisProviderFactory().create(TestConfig.of("lp_redis", "mode", "cluster",
+                    "nodes", nodes.nodeList(), "keyPrefix", prefix, "connectTimeout", "1s", "timeout", "1s"));
+            providers.add(p);
+            List<String> keys = keysOnEveryNode();
+            KeyLayout layout = ((RedisLockingProvider) p).layout();
+            int firstNode = RedisCluster.nodeOf(KeyLayout.slot(layout.lockKey(keys.get(0))));
+            int downNode = (firstNode + 1) % 3;
+            p.inspect("connect-first");
+            nodes.processes.get(downNode).stop();
+            long start = System.nanoTime();
+
+            assertThatThrownBy(() -> p.tryAcquire(keys, "me", Duration.ofMinutes(1)))
+                    .isInstanceOf(ProviderUnavailableException.class);
+
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(20);
+            for (String key : keys) {
+                if (RedisCluster.nodeOf(KeyLayout.slot(layout.lockKey(key))) != downNode) {
+                    assertThat(p.inspect(key)).as(key).isEmpty();
+                }
+            }
         }
     }
 }
