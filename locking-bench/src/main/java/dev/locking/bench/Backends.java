@@ -1,0 +1,215 @@
+package dev.locking.bench;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.core.HazelcastInstance;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.jspecify.annotations.Nullable;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+
+/**
+ * The backends of one bench invocation, each in a process of its own, and one client of each in this JVM
+ * (shared by our provider and the peers, so both go through the same connection code): a
+ * {@code redis-server} on a free port with a Redisson client, a ZooKeeper server in a child JVM with a
+ * Curator client, a Hazelcast member in a child JVM with a Hazelcast client. Closing stops clients, then
+ * processes.
+ */
+final class Backends implements AutoCloseable {
+    static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    /** Options for the child JVMs: small heaps, and the opens Hazelcast asks for. */
+    private static final List<String> CHILD_JVM = List.of("-Xms128m", "-Xmx512m", "-XX:+UseParallelGC",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dhazelcast.logging.type=slf4j",
+            "-Dzookeeper.admin.enableServer=false",
+            "--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+            "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final Path dir;
+    @Nullable ChildProcess redisServer;
+    @Nullable RedissonClient redisson;
+    @Nullable ChildProcess zookeeperServer;
+    @Nullable CuratorFramework curator;
+    @Nullable ChildProcess hazelcastMember;
+    @Nullable HazelcastInstance hazelcast;
+    final String hazelcastCluster = "locking-bench-" + UUID.randomUUID().toString().substring(0, 8);
+
+    private Backends(Path dir) {
+        this.dir = dir;
+    }
+
+    /**
+     * Starts the backends the set names, in parallel, and connects a client to each.
+     *
+     * @throws IllegalStateException if one does not start; the ones started are stopped again
+     */
+    static Backends start(boolean redis, boolean zookeeper, boolean hazelcast) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("locking-bench-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Backends b = new Backends(dir);
+        try {
+            CompletableFuture<@Nullable ChildProcess> r = redis
+                    ? CompletableFuture.supplyAsync(b::startRedis) : CompletableFuture.completedFuture(null);
+            CompletableFuture<@Nullable ChildProcess> z = zookeeper
+                    ? CompletableFuture.supplyAsync(() -> ChildProcess.start("zookeeper",
+                            ChildProcess.javaCommand(CHILD_JVM, ZookeeperServerMain.class), dir.resolve("zookeeper.log"),
+                            START_TIMEOUT, null, null))
+                    : CompletableFuture.completedFuture(null);
+            CompletableFuture<@Nullable ChildProcess> h = hazelcast
+                    ? CompletableFuture.supplyAsync(() -> ChildProcess.start("hazelcast",
+                            ChildProcess.javaCommand(CHILD_JVM, HazelcastMemberMain.class, b.hazelcastCluster),
+                            dir.resolve("hazelcast.log"), START_TIMEOUT, null, null))
+                    : CompletableFuture.completedFuture(null);
+            b.redisServer = b.keep(r.join());
+            b.zookeeperServer = b.keep(z.join());
+            b.hazelcastMember = b.keep(h.join());
+            b.connect();
+            return b;
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+    }
+
+    private @Nullable ChildProcess keep(@Nullable ChildProcess process) {
+        if (process != null) {
+            toClose.add(process);
+        }
+        return process;
+    }
+
+    private ChildProcess startRedis() {
+        IllegalStateException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            int port;
+            try {
+                port = HazelcastMemberMain.freePort();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            List<String> command = List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
+                    "--dir", dir.toString());
+            try {
+                return ChildProcess.start("redis-server", command, dir.resolve("redis.log"), START_TIMEOUT,
+                        "Ready to accept connections", "127.0.0.1:" + port);
+            } catch (IllegalStateException e) {
+                last = e; // most likely someone took the port in between: try another
+            }
+        }
+        throw last;
+    }
+
+    private void connect() {
+        ChildProcess r = redisServer;
+        if (r != null) {
+            Config config = new Config();
+            config.useSingleServer().setAddress("redis://" + r.address());
+            RedissonClient client = Redisson.create(config);
+            redisson = client;
+            toClose.add(0, () -> client.shutdown(0, 2, TimeUnit.SECONDS));
+        }
+        ChildProcess z = zookeeperServer;
+        if (z != null) {
+            CuratorFramework client = CuratorFrameworkFactory.builder()
+                    .connectString(z.address())
+                    .sessionTimeoutMs(15_000)
+                    .connectionTimeoutMs(5_000)
+                    .retryPolicy(new ExponentialBackoffRetry(100, 3))
+                    .build();
+            client.start();
+            toClose.add(0, client);
+            try {
+                if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("could not connect to ZooKeeper at " + z.address());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while connecting to ZooKeeper", e);
+            }
+            curator = client;
+        }
+        ChildProcess h = hazelcastMember;
+        if (h != null) {
+            ClientConfig config = new ClientConfig();
+            config.setClusterName(hazelcastCluster);
+            config.getNetworkConfig().addAddress(h.address());
+            config.setProperty("hazelcast.logging.type", "slf4j");
+            config.setProperty("hazelcast.phone.home.enabled", "false");
+            config.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(30_000);
+            HazelcastInstance client = HazelcastClient.newHazelcastClient(config);
+            hazelcast = client;
+            toClose.add(0, client::shutdown);
+        }
+    }
+
+    /** The directory with the servers' logs and data. */
+    Path dir() {
+        return dir;
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable c : toClose) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // stopping is best effort; the processes are killed below in any case
+            }
+        }
+        toClose.clear();
+    }
+
+    /** {@code redis-server --version}'s version, or "?". */
+    static String redisServerVersion() {
+        try {
+            Process p = new ProcessBuilder("redis-server", "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(10, TimeUnit.SECONDS);
+            int at = out.indexOf("v=");
+            return at < 0 ? out.trim() : out.substring(at + 2).split("\\s", 2)[0];
+        } catch (IOException e) {
+            return "?";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "?";
+        }
+    }
+
+    /** The version of a jar on the classpath, from its Maven metadata, or "?". */
+    static String jarVersion(String groupId, String artifactId) {
+        String resource = "META-INF/maven/" + groupId + "/" + artifactId + "/pom.properties";
+        try (InputStream in = Backends.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                return "?";
+            }
+            Properties properties = new Properties();
+            properties.load(in);
+            return properties.getProperty("version", "?");
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}

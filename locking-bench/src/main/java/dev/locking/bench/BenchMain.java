@@ -1,0 +1,336 @@
+package dev.locking.bench;
+
+import com.hazelcast.core.HazelcastInstance;
+import dev.locking.api.LockingService;
+import dev.locking.core.Locking;
+import dev.locking.hazelcast.HazelcastProviderFactory;
+import dev.locking.redis.RedisProviderFactory;
+import dev.locking.zookeeper.ZookeeperProviderFactory;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.curator.framework.CuratorFramework;
+import org.jspecify.annotations.Nullable;
+import org.redisson.api.RedissonClient;
+
+/**
+ * The bench: starts the backends (each in a process of its own), measures every Locking provider and the
+ * libraries a user would pick instead on the same backend in the same run, and writes {@code results.csv},
+ * {@code results.md} and PNG charts.
+ *
+ * <h2>Running it</h2>
+ * <pre>{@code
+ * ./locking bench                              # the quick pass, about a minute
+ * java -cp <classpath> dev.locking.bench.BenchMain --full --out docs/bench   # what BENCHMARKS.md quotes
+ * }</pre>
+ * See {@code --help} for every option. The exit status is 0 when every measurement completed, 1 when a
+ * lock let two holders in at once (an overlap) or a backend could not be started, 2 for a bad argument.
+ */
+public final class BenchMain {
+    private static final String REDIS_PEER_PREFIX = "bench:";
+    private static final String ZOOKEEPER_PEER_ROOT = "/bench-peer";
+    private static final String HAZELCAST_PEER_MAP = "bench-peer";
+
+    private BenchMain() {}
+
+    /**
+     * Runs the bench.
+     *
+     * @param args see {@code --help}
+     */
+    public static void main(String[] args) {
+        System.exit(run(System.out, args));
+    }
+
+    /**
+     * Runs the bench and returns the exit status instead of exiting, so it can be called in-process (by the
+     * {@code locking} command or a test).
+     *
+     * @param out  where progress and the summary go
+     * @param args see {@code --help}
+     * @return 0 on success, 1 on a failed measurement, 2 on a bad argument
+     */
+    public static int run(PrintStream out, String... args) {
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            out.println(BenchOptions.USAGE);
+            return 0;
+        }
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            out.println(e.getMessage());
+            out.println(BenchOptions.USAGE);
+            return 2;
+        }
+        quietDefaults();
+        try {
+            return bench(out, options);
+        } catch (RuntimeException e) {
+            out.println("bench failed: " + e);
+            return 1;
+        }
+    }
+
+    /** Logging at WARN unless told otherwise, no GUI, no phoning home. */
+    private static void quietDefaults() {
+        System.setProperty("java.awt.headless", "true");
+        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        // Building a service with lp_memory as default while distributed providers exist warns; that is the point here.
+        setIfAbsent("org.slf4j.simpleLogger.log.dev.locking.core.ProviderSetup", "error");
+        setIfAbsent("hazelcast.logging.type", "slf4j");
+        setIfAbsent("hazelcast.phone.home.enabled", "false");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    static int bench(PrintStream out, BenchOptions o) {
+        long started = System.nanoTime();
+        Environment env = Environment.capture(o);
+        out.printf(Locale.ROOT, "Locking bench (%s): %d run(s), warm-up %s + %s per measurement; load average %.2f%n",
+                o.full() ? "full" : "quick", o.runs(), human(o.timing().warmup()), human(o.timing().measure()),
+                env.loadBefore());
+        boolean distributed = o.backend("redis") || o.backend("zookeeper") || o.backend("hazelcast");
+        List<Result> results = new ArrayList<>();
+        try (Backends backends = distributed ? Backends.start(o.backend("redis"), o.backend("zookeeper"),
+                o.backend("hazelcast")) : null) {
+            if (backends != null) {
+                out.printf(Locale.ROOT, "backends started in %.1f s (logs in %s)%n",
+                        (System.nanoTime() - started) / 1e9, backends.dir());
+            }
+            try (LockingService locking = service(backends)) {
+                Map<String, List<Contender>> byBackend = contenders(locking, backends, o);
+                for (int run = 1; run <= o.runs(); run++) {
+                    out.println("-- run " + run + " of " + o.runs());
+                    runOnce(out, o, run, locking, byBackend, results);
+                }
+            }
+        }
+        Report report = new Report(results);
+        try {
+            write(out, o, env.finish(), report);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the results to " + o.out(), e);
+        }
+        out.printf(Locale.ROOT, "done in %.0f s; results in %s%n", (System.nanoTime() - started) / 1e9, o.out());
+        List<String> problems = report.problems();
+        if (!problems.isEmpty()) {
+            out.println("measurements that did not complete cleanly:");
+            problems.forEach(p -> out.println("  " + p));
+        }
+        if (report.overlapsSeen()) {
+            out.println("FAILED: a lock let two holders in at once (see the overlaps above)");
+            return 1;
+        }
+        return 0;
+    }
+
+    /** One service holding every provider, each on the shared client of its backend. */
+    private static LockingService service(@Nullable Backends backends) {
+        Locking.Builder builder = Locking.builder().defaultProvider("lp_memory");
+        if (backends != null) {
+            RedissonClient redisson = backends.redisson;
+            if (redisson != null) {
+                builder.provider(RedisProviderFactory.fromClient("lp_redis", redisson));
+            }
+            CuratorFramework curator = backends.curator;
+            if (curator != null) {
+                builder.provider(ZookeeperProviderFactory.fromClient("lp_zookeeper", curator));
+            }
+            HazelcastInstance hazelcast = backends.hazelcast;
+            if (hazelcast != null) {
+                builder.provider(HazelcastProviderFactory.fromInstance("lp_hazelcast", hazelcast));
+            }
+        }
+        return builder.build();
+    }
+
+    /** Ours first, then the peers, per provider id, for the backends asked for. */
+    private static Map<String, List<Contender>> contenders(LockingService locking, @Nullable Backends b,
+            BenchOptions o) {
+        Map<String, List<Contender>> map = new LinkedHashMap<>();
+        if (o.backend("memory")) {
+            map.put("lp_memory", List.of(new OursContender(locking, "lp_memory"), Peers.reentrantLocks()));
+        }
+        if (b != null && b.redisson != null) {
+            RedissonClient r = b.redisson;
+            map.put("lp_redis", List.of(new OursContender(locking, "lp_redis"), Peers.redisson(r, REDIS_PEER_PREFIX),
+                    Peers.redisFloor(r, REDIS_PEER_PREFIX)));
+        }
+        if (b != null && b.curator != null) {
+            map.put("lp_zookeeper", List.of(new OursContender(locking, "lp_zookeeper"),
+                    Peers.curator(b.curator, ZOOKEEPER_PEER_ROOT)));
+        }
+        if (b != null && b.hazelcast != null) {
+            map.put("lp_hazelcast", List.of(new OursContender(locking, "lp_hazelcast"),
+                    Peers.hazelcast(b.hazelcast, HAZELCAST_PEER_MAP)));
+        }
+        return map;
+    }
+
+    private static void runOnce(PrintStream out, BenchOptions o, int run, LockingService locking,
+            Map<String, List<Contender>> byBackend, List<Result> results) {
+        Runner.Timing t = o.timing();
+        if (o.workload("W1")) {
+            byBackend.forEach((backend, cs) -> Workloads.order(run, cs).forEach(c ->
+                    add(out, results, Workloads.cycles(run, "W1", 1, backend, c, t))));
+        }
+        if (o.workload("W2")) {
+            byBackend.forEach((backend, cs) -> Workloads.order(run, cs).forEach(c ->
+                    add(out, results, Workloads.cycles(run, "W2", Workloads.W2_THREADS, backend, c, t))));
+        }
+        if (o.workload("W3")) {
+            byBackend.forEach((backend, cs) -> Workloads.order(run, waiting(cs)).forEach(c ->
+                    add(out, results, Workloads.oneKey(run, backend, c, t))));
+        }
+        if (o.workload("W4")) {
+            byBackend.forEach((backend, cs) -> {
+                for (Contender c : Workloads.order(run, waiting(cs))) {
+                    if (c.ours()) {
+                        add(out, results, Workloads.multiKey(run, backend, c, false, t));
+                        continue;
+                    }
+                    add(out, results, Workloads.multiKey(run, backend, c, true, t));
+                    add(out, results, Workloads.multiKey(run, backend, c, false, t));
+                }
+            });
+        }
+        if (o.workload("W5")) {
+            for (String backend : byBackend.keySet()) {
+                add(out, results, Workloads.releaseAll(run, locking, backend, o.w5Others(), o.w5WarmupReps(),
+                        o.w5Reps()));
+            }
+        }
+        if (o.workload("W6") && byBackend.containsKey("lp_memory")) {
+            List<Result> heap = new ArrayList<>();
+            if (run % 2 == 1) {
+                heap.addAll(Workloads.heap(run, locking, o.w6Locks()));
+                heap.addAll(Workloads.heapOfReentrantLocks(run, o.w6Locks()));
+            } else {
+                heap.addAll(Workloads.heapOfReentrantLocks(run, o.w6Locks()));
+                heap.addAll(Workloads.heap(run, locking, o.w6Locks()));
+            }
+            heap.forEach(r -> add(out, results, r));
+        }
+    }
+
+    /** The contenders that can wait for a lock (the Redis floor cannot). */
+    private static List<Contender> waiting(List<Contender> contenders) {
+        return contenders.stream().filter(c -> !c.name().startsWith("SET NX")).toList();
+    }
+
+    private static void add(PrintStream out, List<Result> results, Result r) {
+        results.add(r);
+        out.println(Report.describe(r));
+        out.flush();
+    }
+
+    private static void write(PrintStream out, BenchOptions o, Environment env, Report report) throws IOException {
+        Files.createDirectories(o.out());
+        List<String> csv = new ArrayList<>();
+        csv.add(Result.CSV_HEADER);
+        report.results().forEach(r -> csv.add(r.csv()));
+        Files.write(o.out().resolve("results.csv"), csv, StandardCharsets.UTF_8);
+        List<Path> charts = Charts.write(report, o.out());
+        StringBuilder md = new StringBuilder();
+        md.append("# Locking bench results\n\n").append(env.markdown()).append('\n');
+        md.append("## Ours against the peers (medians of ").append(o.runs()).append(" run(s); ratios are ours/peer, ")
+                .append("taken inside each run, then the median)\n\n").append(report.comparisonTable()).append('\n');
+        md.append("## Single figures\n\n").append(report.figuresTable()).append('\n');
+        md.append("## Targets\n\n").append(report.targetsTable()).append('\n');
+        List<String> problems = report.problems();
+        if (!problems.isEmpty()) {
+            md.append("## Measurements that did not complete cleanly\n\n");
+            problems.forEach(p -> md.append("- ").append(p).append('\n'));
+            md.append('\n');
+        }
+        md.append("## Charts\n\n");
+        for (Path chart : charts) {
+            md.append("![").append(chart.getFileName()).append("](").append(chart.getFileName()).append(")\n\n");
+        }
+        Files.writeString(o.out().resolve("results.md"), md, StandardCharsets.UTF_8);
+        out.println();
+        out.println(report.comparisonTable());
+        out.println(report.figuresTable());
+        out.println(report.targetsTable());
+    }
+
+    static String human(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    }
+
+    /** The machine and software the numbers come from. */
+    record Environment(String date, int cpus, long memoryBytes, String java, String os, Map<String, String> versions,
+            String command, double loadBefore, double loadAfter) {
+
+        static Environment capture(BenchOptions o) {
+            Map<String, String> v = new LinkedHashMap<>();
+            v.put("Locking", Objects.requireNonNullElse(BenchMain.class.getPackage().getImplementationVersion(),
+                    "0.1.0-SNAPSHOT"));
+            if (o.backend("redis")) {
+                v.put("redis-server", Backends.redisServerVersion());
+                v.put("Redisson", Backends.jarVersion("org.redisson", "redisson"));
+            }
+            if (o.backend("zookeeper")) {
+                v.put("ZooKeeper", Backends.jarVersion("org.apache.zookeeper", "zookeeper"));
+                v.put("Curator", Backends.jarVersion("org.apache.curator", "curator-recipes"));
+            }
+            if (o.backend("hazelcast")) {
+                v.put("Hazelcast", Backends.jarVersion("com.hazelcast", "hazelcast"));
+            }
+            v.put("HdrHistogram", Backends.jarVersion("org.hdrhistogram", "HdrHistogram"));
+            v.put("XChart", Backends.jarVersion("org.knowm.xchart", "xchart"));
+            long memory = 0;
+            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+                memory = os.getTotalMemorySize();
+            }
+            String jvm = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
+                    + " (" + System.getProperty("java.vendor") + ")";
+            String osName = System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                    + System.getProperty("os.arch");
+            String command = "BenchMain " + String.join(" ", o.args());
+            return new Environment(ZonedDateTime.now(ZoneId.systemDefault()).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME),
+                    Runtime.getRuntime().availableProcessors(), memory, jvm, osName, v, command.trim(),
+                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), Double.NaN);
+        }
+
+        Environment finish() {
+            return new Environment(date, cpus, memoryBytes, java, os, versions, command, loadBefore,
+                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
+
+        String markdown() {
+            StringBuilder sb = new StringBuilder();
+            sb.append("- Date: ").append(date).append('\n');
+            sb.append(String.format(Locale.ROOT, "- Machine: %d CPUs, %.1f GiB memory, %s%n", cpus,
+                    memoryBytes / (1024.0 * 1024 * 1024), os));
+            sb.append("- Java: ").append(java).append('\n');
+            sb.append("- Versions: ");
+            List<String> parts = new ArrayList<>();
+            versions.forEach((k, val) -> parts.add(k + " " + val));
+            sb.append(String.join(", ", parts)).append('\n');
+            sb.append(String.format(Locale.ROOT, "- Load average (1 min): %.2f before, %.2f after%n", loadBefore,
+                    loadAfter));
+            sb.append("- Command: `").append(command).append("`\n");
+            return sb.toString();
+        }
+    }
+}

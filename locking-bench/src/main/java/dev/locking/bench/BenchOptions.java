@@ -1,0 +1,150 @@
+package dev.locking.bench;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The command line of {@link BenchMain}. {@code --quick} (the default) is the pass {@code ./locking bench}
+ * runs, about a minute; {@code --full} is what {@code docs/BENCHMARKS.md} quotes.
+ */
+record BenchOptions(boolean full, int runs, Runner.Timing timing, Set<String> backends, Set<String> workloads,
+        int w5Others, int w5WarmupReps, int w5Reps, int w6Locks, Path out, List<String> args) {
+
+    static final Set<String> ALL_BACKENDS = Set.of("memory", "redis", "zookeeper", "hazelcast");
+    static final Set<String> ALL_WORKLOADS = Set.of("W1", "W2", "W3", "W4", "W5", "W6");
+
+    static final String USAGE = """
+            usage: BenchMain [--quick | --full] [options]
+              --quick              about a minute: 0.3 s warm-up + 0.7 s per measurement, one run,
+                                   W5 with 10,000 other locks, W6 with 200,000 locks (the default)
+              --full               2 s warm-up + 5 s per measurement, 3 runs, W5 with 100,000 other locks,
+                                   W6 with 1,000,000 locks
+              --runs N             how many runs (medians are taken over them)
+              --warmup D           warm-up before each measurement (500ms, 2s, PT2S)
+              --measure D          measured window of each measurement
+              --backends LIST      comma-separated, of memory,redis,zookeeper,hazelcast (default: all)
+              --workloads LIST     comma-separated, of W1..W6 (default: all)
+              --w5-others N        locks of other owners held during W5
+              --w5-reps N          measured releaseAll calls per run in W5
+              --w6-locks N         locks held in W6
+              --out DIR            where results.csv, results.md and the charts go
+                                   (default: a new directory under the system temp directory)""";
+
+    static BenchOptions parse(String... argv) {
+        boolean full = false;
+        Integer runs = null;
+        Duration warmup = null;
+        Duration measure = null;
+        Set<String> backends = new LinkedHashSet<>(List.of("memory", "redis", "zookeeper", "hazelcast"));
+        Set<String> workloads = new LinkedHashSet<>(List.of("W1", "W2", "W3", "W4", "W5", "W6"));
+        Integer w5Others = null;
+        Integer w5Reps = null;
+        Integer w6Locks = null;
+        Path out = null;
+        for (int i = 0; i < argv.length; i++) {
+            String a = argv[i];
+            switch (a) {
+                case "--quick" -> full = false;
+                case "--full" -> full = true;
+                case "--runs" -> runs = positive(a, value(argv, ++i, a));
+                case "--warmup" -> warmup = duration(a, value(argv, ++i, a), true);
+                case "--measure" -> measure = duration(a, value(argv, ++i, a), false);
+                case "--backends" -> backends = set(a, value(argv, ++i, a), ALL_BACKENDS, false);
+                case "--workloads" -> workloads = set(a, value(argv, ++i, a), ALL_WORKLOADS, true);
+                case "--w5-others" -> w5Others = positive(a, value(argv, ++i, a));
+                case "--w5-reps" -> w5Reps = positive(a, value(argv, ++i, a));
+                case "--w6-locks" -> w6Locks = positive(a, value(argv, ++i, a));
+                case "--out" -> out = Path.of(value(argv, ++i, a));
+                default -> throw new IllegalArgumentException("unknown argument: " + a);
+            }
+        }
+        Duration w = warmup != null ? warmup : full ? Duration.ofSeconds(2) : Duration.ofMillis(300);
+        Duration m = measure != null ? measure : full ? Duration.ofSeconds(5) : Duration.ofMillis(700);
+        Duration grace = full ? Duration.ofSeconds(2) : Duration.ofMillis(300);
+        if (out == null) {
+            out = Path.of(System.getProperty("java.io.tmpdir"), "locking-bench-"
+                    + LocalDateTime.now(java.time.ZoneId.systemDefault()).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        }
+        return new BenchOptions(full, runs != null ? runs : full ? 3 : 1, new Runner.Timing(w, m, grace), backends,
+                workloads, w5Others != null ? w5Others : full ? 100_000 : 10_000, full ? 10 : 5,
+                w5Reps != null ? w5Reps : full ? 100 : 20, w6Locks != null ? w6Locks : full ? 1_000_000 : 200_000, out,
+                List.of(argv));
+    }
+
+    boolean backend(String name) {
+        return backends.contains(name);
+    }
+
+    boolean workload(String name) {
+        return workloads.contains(name);
+    }
+
+    private static String value(String[] argv, int i, String option) {
+        if (i >= argv.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return argv[i];
+    }
+
+    private static int positive(String option, String value) {
+        try {
+            int n = Integer.parseInt(value.replace("_", "").replace(",", ""));
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " must be a positive number: " + value);
+    }
+
+    static Duration duration(String option, String value, boolean zeroAllowed) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        Duration d;
+        try {
+            if (v.startsWith("pt")) {
+                d = Duration.parse(v.toUpperCase(Locale.ROOT));
+            } else if (v.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            } else if (v.endsWith("s")) {
+                d = Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+            } else {
+                d = Duration.ofMillis(Long.parseLong(v));
+            }
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(option + " must be a duration such as 500ms, 2s or PT2S: " + value, e);
+        }
+        if (d.isNegative() || (!zeroAllowed && d.isZero())) {
+            throw new IllegalArgumentException(option + " must be " + (zeroAllowed ? "zero or more" : "positive")
+                    + ": " + value);
+        }
+        return d;
+    }
+
+    private static Set<String> set(String option, String value, Set<String> allowed, boolean upper) {
+        Set<String> chosen = new LinkedHashSet<>();
+        List<String> unknown = new ArrayList<>();
+        for (String part : value.split(",", -1)) {
+            String p = upper ? part.trim().toUpperCase(Locale.ROOT) : part.trim().toLowerCase(Locale.ROOT);
+            if (p.startsWith("lp_")) {
+                p = p.substring(3);
+            }
+            if (allowed.contains(p)) {
+                chosen.add(p);
+            } else {
+                unknown.add(part);
+            }
+        }
+        if (!unknown.isEmpty() || chosen.isEmpty()) {
+            throw new IllegalArgumentException(option + ": unknown " + unknown + "; choose from " + allowed);
+        }
+        return chosen;
+    }
+}

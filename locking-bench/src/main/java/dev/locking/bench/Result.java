@@ -1,0 +1,82 @@
+package dev.locking.bench;
+
+import java.util.Locale;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One line of the bench's output: a contender's figures in one workload of one run. Latencies are in
+ * microseconds; {@code value} and {@code unit} carry what is not a rate (W5's milliseconds, W6's bytes).
+ *
+ * @param run          the run number, from 1
+ * @param workload     W1..W6
+ * @param backend      the provider id it is compared under, such as {@code lp_redis}
+ * @param contender    {@code lp_redis}, {@code Redisson RLock}, ...
+ * @param ours         whether the contender is one of ours
+ * @param variant      what varies inside the workload: key order in W4, held/released in W6, else empty
+ * @param threads      worker threads
+ * @param ops          operations that ended inside the measured window
+ * @param opsPerSec    ops per second of the window
+ * @param p50          latency percentiles in microseconds
+ * @param p99          see p50
+ * @param p999         see p50
+ * @param max          see p50
+ * @param overlaps     times two holders were inside one lock's section at once (must be 0)
+ * @param errors       operations that failed
+ * @param stuck        threads still blocked after the window, its grace and an interrupt
+ * @param value        a figure that is not a rate, in {@code unit}; NaN when none
+ * @param unit         the unit of {@code value}
+ * @param note         anything worth a footnote, or empty
+ */
+record Result(int run, String workload, String backend, String contender, boolean ours, String variant, int threads,
+        long ops, double opsPerSec, double p50, double p99, double p999, double max, long overlaps, long errors,
+        int stuck, double value, String unit, String note) {
+
+    static final String CSV_HEADER = "run,workload,backend,contender,ours,variant,threads,ops,ops_per_sec,"
+            + "p50_us,p99_us,p999_us,max_us,overlaps,errors,stuck,value,unit,note";
+
+    static Result of(int run, String workload, String backend, String contender, boolean ours, String variant,
+            int threads, Runner.Measurement m, long overlaps, String note) {
+        Histogram h = m.histogram();
+        String fullNote = note;
+        if (m.firstError() != null) {
+            fullNote = (fullNote.isEmpty() ? "" : fullNote + "; ") + "first error: " + m.firstError();
+        }
+        return new Result(run, workload, backend, contender, ours, variant, threads, m.ops(),
+                m.opsPerSecond(), micros(h, 50), micros(h, 99), micros(h, 99.9), h.getMaxValue() / 1e3, overlaps,
+                m.errors(), m.stuckThreads(), Double.NaN, "", fullNote);
+    }
+
+    /** A result that is one figure (W5, W6), with the latency histogram when there is one. */
+    static Result figure(int run, String workload, String backend, String contender, boolean ours, String variant,
+            @org.jspecify.annotations.Nullable Histogram h, double value, String unit, String note) {
+        long count = h == null ? 0 : h.getTotalCount();
+        return new Result(run, workload, backend, contender, ours, variant, 1, count, Double.NaN,
+                h == null ? Double.NaN : micros(h, 50), h == null ? Double.NaN : micros(h, 99),
+                h == null ? Double.NaN : micros(h, 99.9), h == null ? Double.NaN : h.getMaxValue() / 1e3, 0, 0, 0,
+                value, unit, note);
+    }
+
+    private static double micros(Histogram h, double percentile) {
+        return h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile) / 1e3;
+    }
+
+    /** Whether the figures can be trusted as a measurement: it completed work without failing or hanging. */
+    boolean clean() {
+        return overlaps == 0 && errors == 0 && stuck == 0;
+    }
+
+    String csv() {
+        return String.join(",", Integer.toString(run), workload, backend, quote(contender), Boolean.toString(ours),
+                quote(variant), Integer.toString(threads), Long.toString(ops), num(opsPerSec), num(p50), num(p99),
+                num(p999), num(max), Long.toString(overlaps), Long.toString(errors), Integer.toString(stuck),
+                num(value), unit, quote(note));
+    }
+
+    private static String num(double d) {
+        return Double.isNaN(d) ? "" : String.format(Locale.ROOT, "%.3f", d);
+    }
+
+    private static String quote(String s) {
+        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+}
