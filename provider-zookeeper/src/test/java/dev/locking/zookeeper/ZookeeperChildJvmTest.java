@@ -49,6 +49,7 @@ class ZookeeperChildJvmTest {
         command.add("-Dlocking.providers.zookeeper.connectString=" + ZK.connectString());
         command.add("-Dlocking.providers.zookeeper.namespace=" + namespace);
         command.add("-Dlocking.providers.zookeeper.sessionTimeout=" + session.toMillis() + "ms");
+        command.add("-Dlocking.providers.zookeeper.connectionTimeout=" + session.toMillis() + "ms");
         command.addAll(List.of(ExecuteHolderMain.class.getName(), key, tokenFile.toString()));
         Process child = new ProcessBuilder(command)
                 .redirectErrorStream(true)

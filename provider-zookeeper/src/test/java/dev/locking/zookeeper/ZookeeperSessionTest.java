@@ -45,7 +45,7 @@ class ZookeeperSessionTest {
 
     @BeforeEach
     void start() {
-        holder = (ZookeeperLockingProvider) ZK.provider("lp_zookeeper", namespace, Map.of("sessionTimeout", "2s"));
+        holder = (ZookeeperLockingProvider) ZK.provider("lp_zookeeper", namespace, Map.of("sessionTimeout", "2s", "connectionTimeout", "2s"));
         other = ZK.provider("lp_zookeeper", namespace);
     }
 
