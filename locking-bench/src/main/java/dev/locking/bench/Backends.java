@@ -42,6 +42,9 @@ final class Backends implements AutoCloseable {
             "--add-opens", "java.management/sun.management=ALL-UNNAMED",
             "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
 
+    /** Extra options for the child JVMs, for profiling them: {@code -Dbench.childJvmOptions="-XX:..."}. */
+    static final String CHILD_OPTIONS_PROPERTY = "bench.childJvmOptions";
+
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final Path dir;
     @Nullable ChildProcess redisServer;
@@ -74,12 +77,13 @@ final class Backends implements AutoCloseable {
                     ? CompletableFuture.supplyAsync(b::startRedis) : CompletableFuture.completedFuture(null);
             CompletableFuture<@Nullable ChildProcess> z = zookeeper
                     ? CompletableFuture.supplyAsync(() -> ChildProcess.start("zookeeper",
-                            ChildProcess.javaCommand(CHILD_JVM, ZookeeperServerMain.class), dir.resolve("zookeeper.log"),
+                            ChildProcess.javaCommand(childJvm("zookeeper"), ZookeeperServerMain.class), dir.resolve("zookeeper.log"),
                             START_TIMEOUT, null, null))
                     : CompletableFuture.completedFuture(null);
             CompletableFuture<@Nullable ChildProcess> h = hazelcast
                     ? CompletableFuture.supplyAsync(() -> ChildProcess.start("hazelcast",
-                            ChildProcess.javaCommand(CHILD_JVM, HazelcastMemberMain.class, b.hazelcastCluster),
+                            ChildProcess.javaCommand(childJvm("hazelcast"), HazelcastMemberMain.class,
+                                    b.hazelcastCluster),
                             dir.resolve("hazelcast.log"), START_TIMEOUT, null, null))
                     : CompletableFuture.completedFuture(null);
             b.redisServer = b.keep(r.join());
@@ -91,6 +95,18 @@ final class Backends implements AutoCloseable {
             b.close();
             throw e;
         }
+    }
+
+    /** The child JVM's options; {@code {name}} in the extra options becomes the child's name. */
+    private static List<String> childJvm(String name) {
+        List<String> options = new ArrayList<>(CHILD_JVM);
+        String extra = System.getProperty(CHILD_OPTIONS_PROPERTY, "").trim();
+        if (!extra.isEmpty()) {
+            for (String option : extra.split("\\s+", -1)) {
+                options.add(option.replace("{name}", name));
+            }
+        }
+        return options;
     }
 
     private @Nullable ChildProcess keep(@Nullable ChildProcess process) {

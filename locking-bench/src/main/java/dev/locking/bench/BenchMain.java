@@ -105,9 +105,10 @@ public final class BenchMain {
     static int bench(PrintStream out, BenchOptions o) {
         long started = System.nanoTime();
         Environment env = Environment.capture(o);
-        out.printf(Locale.ROOT, "Locking bench (%s): %d run(s), warm-up %s + %s per measurement; load average %.2f%n",
-                o.full() ? "full" : "quick", o.runs(), human(o.timing().warmup()), human(o.timing().measure()),
-                env.loadBefore());
+        out.printf(Locale.ROOT, "Locking bench (%s): %d run(s); per measurement a warm-up of %s and %,d operations"
+                + " (at most %s), then %s measured; load average %.2f%n", o.full() ? "full" : "quick", o.runs(),
+                human(o.timing().warmup()), o.timing().warmupOps(), human(o.timing().maxWarmup()),
+                human(o.timing().measure()), env.loadBefore());
         boolean distributed = o.backend("redis") || o.backend("zookeeper") || o.backend("hazelcast");
         List<Result> results = new ArrayList<>();
         try (Backends backends = distributed ? Backends.start(o.backend("redis"), o.backend("zookeeper"),

@@ -22,12 +22,14 @@ record BenchOptions(boolean full, int runs, Runner.Timing timing, Set<String> ba
 
     static final String USAGE = """
             usage: BenchMain [--quick | --full] [options]
-              --quick              about a minute: 0.3 s warm-up + 0.7 s per measurement, one run,
+              --quick              about a minute: warm-up 0.3 s and 1,000 operations (at most 1.3 s),
+                                 then 0.7 s measured per contender, one run,
                                    W5 with 10,000 other locks, W6 with 200,000 locks (the default)
-              --full               2 s warm-up + 5 s per measurement, 3 runs, W5 with 100,000 other locks,
+              --full               warm-up 2 s and 10,000 operations (at most 12 s), then 5 s measured,
+                                 3 runs, W5 with 100,000 other locks,
                                    W6 with 1,000,000 locks
               --runs N             how many runs (medians are taken over them)
-              --warmup D           warm-up before each measurement (500ms, 2s, PT2S)
+              --warmup D           least warm-up before each measurement (500ms, 2s, PT2S)
               --measure D          measured window of each measurement
               --backends LIST      comma-separated, of memory,redis,zookeeper,hazelcast (default: all)
               --workloads LIST     comma-separated, of W1..W6 (default: all)
@@ -68,11 +70,13 @@ record BenchOptions(boolean full, int runs, Runner.Timing timing, Set<String> ba
         Duration w = warmup != null ? warmup : full ? Duration.ofSeconds(2) : Duration.ofMillis(300);
         Duration m = measure != null ? measure : full ? Duration.ofSeconds(5) : Duration.ofMillis(700);
         Duration grace = full ? Duration.ofSeconds(2) : Duration.ofMillis(300);
+        long warmupOps = full ? 10_000 : 1_000;
+        Duration maxWarmup = full ? Duration.ofSeconds(10).plus(w) : Duration.ofSeconds(1).plus(w);
         if (out == null) {
             out = Path.of(System.getProperty("java.io.tmpdir"), "locking-bench-"
                     + LocalDateTime.now(java.time.ZoneId.systemDefault()).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         }
-        return new BenchOptions(full, runs != null ? runs : full ? 3 : 1, new Runner.Timing(w, m, grace), backends,
+        return new BenchOptions(full, runs != null ? runs : full ? 3 : 1, new Runner.Timing(w, m, grace, warmupOps, maxWarmup), backends,
                 workloads, w5Others != null ? w5Others : full ? 100_000 : 10_000, full ? 10 : 5,
                 w5Reps != null ? w5Reps : full ? 100 : 20, w6Locks != null ? w6Locks : full ? 1_000_000 : 200_000, out,
                 List.of(argv));

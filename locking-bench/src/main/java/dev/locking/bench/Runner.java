@@ -3,7 +3,9 @@ package dev.locking.bench;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
@@ -30,14 +32,23 @@ final class Runner {
 
     /** What a run measured. */
     record Measurement(long ops, double seconds, Histogram histogram, long errors, @Nullable String firstError,
-            int stuckThreads) {
+            int stuckThreads, long warmupOps, double warmupSeconds) {
         double opsPerSecond() {
             return seconds <= 0 ? 0 : ops / seconds;
         }
     }
 
-    /** How long a run lasts. */
-    record Timing(Duration warmup, Duration measure, Duration grace) {}
+    /**
+     * How long a run lasts. The warm-up lasts at least {@code warmup} and until the threads together did
+     * {@code warmupOps} operations (so the JIT of this JVM and of the servers has seen the code path; a slow
+     * contender would get far fewer iterations than a fast one from time alone), but never longer than
+     * {@code maxWarmup}.
+     */
+    record Timing(Duration warmup, Duration measure, Duration grace, long warmupOps, Duration maxWarmup) {
+        Timing(Duration warmup, Duration measure, Duration grace) {
+            this(warmup, measure, grace, 0, warmup);
+        }
+    }
 
     static Measurement run(String label, int threads, Timing timing, Step step) {
         long[] ops = new long[threads];
@@ -46,9 +57,10 @@ final class Runner {
         AtomicReference<@Nullable String> firstError = new AtomicReference<>();
         CountDownLatch ready = new CountDownLatch(threads);
         CountDownLatch go = new CountDownLatch(1);
-        long[] window = new long[2];
+        LongAdder warmupOps = new LongAdder();
+        Window window = new Window();
         Thread[] workers = new Thread[threads];
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
         for (int t = 0; t < threads; t++) {
             int thread = t;
             histograms[t] = new Histogram(3);
@@ -60,19 +72,21 @@ final class Runner {
                 } catch (InterruptedException e) {
                     return;
                 }
-                long measureFrom = window[0];
-                long deadline = window[1];
-                long giveUp = deadline + timing.grace().toNanos();
                 for (long i = 0; !stop.get(); i++) {
+                    long deadline = window.deadline;
                     if (System.nanoTime() >= deadline) {
                         break;
                     }
                     try {
-                        long latency = step.run(thread, i, giveUp);
+                        long latency = step.run(thread, i, deadline == Long.MAX_VALUE ? window.maxGiveUp
+                                : deadline + timing.grace().toNanos());
                         long end = System.nanoTime();
-                        if (end >= measureFrom && end <= deadline) {
+                        long from = window.from;
+                        if (end >= from && end <= window.deadline) {
                             histogram.recordValue(Math.max(0, latency));
                             ops[thread]++;
+                        } else if (end < from) {
+                            warmupOps.increment();
                         }
                     } catch (InterruptedException e) {
                         break;
@@ -80,7 +94,7 @@ final class Runner {
                         if (stop.get() || Thread.currentThread().isInterrupted()) {
                             break;
                         }
-                        if (System.nanoTime() <= deadline) {
+                        if (System.nanoTime() <= window.deadline && System.nanoTime() >= window.from) {
                             errors[thread]++;
                             firstError.compareAndSet(null, e.toString());
                         }
@@ -93,12 +107,23 @@ final class Runner {
         try {
             ready.await();
             long start = System.nanoTime();
-            window[0] = start + timing.warmup().toNanos();
-            window[1] = window[0] + timing.measure().toNanos();
+            window.maxGiveUp = start + timing.maxWarmup().toNanos() + timing.measure().toNanos()
+                    + timing.grace().toNanos();
             go.countDown();
-            long end = window[1];
-            int stuck = 0;
-            long graceEnd = end + timing.grace().toNanos();
+            long minEnd = start + timing.warmup().toNanos();
+            long maxEnd = start + Math.max(timing.warmup().toNanos(), timing.maxWarmup().toNanos());
+            while (true) {
+                long now = System.nanoTime();
+                if (now >= maxEnd || (now >= minEnd && warmupOps.sum() >= timing.warmupOps())) {
+                    break;
+                }
+                TimeUnit.MILLISECONDS.sleep(Math.max(1, Math.min(20, TimeUnit.NANOSECONDS.toMillis(
+                        (now < minEnd ? minEnd : maxEnd) - now))));
+            }
+            long from = System.nanoTime();
+            window.from = from;
+            window.deadline = from + timing.measure().toNanos();
+            long graceEnd = window.deadline + timing.grace().toNanos();
             for (Thread worker : workers) {
                 worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(graceEnd - System.nanoTime())));
             }
@@ -108,6 +133,7 @@ final class Runner {
                     worker.interrupt();
                 }
             }
+            int stuck = 0;
             long interruptEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
             for (Thread worker : workers) {
                 worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(interruptEnd - System.nanoTime())));
@@ -123,7 +149,8 @@ final class Runner {
                 total += ops[t];
                 failed += errors[t];
             }
-            return new Measurement(total, timing.measure().toNanos() / 1e9, all, failed, firstError.get(), stuck);
+            return new Measurement(total, timing.measure().toNanos() / 1e9, all, failed, firstError.get(), stuck,
+                    warmupOps.sum(), (from - start) / 1e9);
         } catch (InterruptedException e) {
             stop.set(true);
             for (Thread worker : workers) {
@@ -132,5 +159,13 @@ final class Runner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while running " + label, e);
         }
+    }
+
+    /** The measured window, set by the coordinating thread once the warm-up is over. */
+    private static final class Window {
+        volatile long from = Long.MAX_VALUE;
+        volatile long deadline = Long.MAX_VALUE;
+        /** What a waiting peer gives up at while the window is not known yet. */
+        volatile long maxGiveUp = Long.MAX_VALUE;
     }
 }
