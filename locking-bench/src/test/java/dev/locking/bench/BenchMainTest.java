@@ -1,0 +1,47 @@
+package dev.locking.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BenchMainTest {
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+    private String output() {
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aMemoryOnlyRun_writesTheTableTheTargetsAndTheCharts() throws IOException {
+        int status = BenchMain.run(out, "--backends", "memory", "--workloads", "W1,W3,W6", "--warmup", "20ms",
+                "--measure", "100ms", "--w6-locks", "5000", "--out", dir.toString());
+        assertThat(status).as(output()).isZero();
+        String md = Files.readString(dir.resolve("results.md"));
+        assertThat(md).contains("| W1 | lp_memory |").contains("ConcurrentHashMap+ReentrantLock")
+                .contains("lp_memory W1 >= 1/3 of ConcurrentHashMap+ReentrantLock").contains("- Machine: ")
+                .contains("- Command: `BenchMain --backends memory").contains("![w1.png](w1.png)");
+        assertThat(Files.readAllLines(dir.resolve("results.csv"))).first().isEqualTo(Result.CSV_HEADER);
+        assertThat(dir.resolve("w1.png")).isRegularFile();
+        assertThat(dir.resolve("w6.png")).isRegularFile();
+        assertThat(output()).contains("W3  lp_memory").contains("results in " + dir);
+    }
+
+    @Test
+    void help_printsTheUsage_andABadArgumentExitsWithTwo() {
+        assertThat(BenchMain.run(out, "--help")).isZero();
+        assertThat(output()).contains("usage: BenchMain");
+        assertThat(BenchMain.run(out, "--runs", "x")).isEqualTo(2);
+        assertThat(output()).contains("--runs must be a positive number: x");
+    }
+}

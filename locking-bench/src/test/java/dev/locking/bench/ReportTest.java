@@ -1,0 +1,82 @@
+package dev.locking.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+
+    private static Result rate(int run, String workload, String backend, String contender, boolean ours,
+            String variant, double opsPerSec, double p99) {
+        return new Result(run, workload, backend, contender, ours, variant, 1, (long) opsPerSec, opsPerSec, p99 / 2,
+                p99, p99 * 2, p99 * 3, 0, 0, 0, Double.NaN, "", "");
+    }
+
+    @Test
+    void median_ofOddAndEvenCounts_ignoringNaN() {
+        assertThat(Report.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
+        assertThat(Report.median(List.of(4.0, 1.0, 3.0, 2.0))).isEqualTo(2.5);
+        assertThat(Report.median(List.of(Double.NaN, 5.0))).isEqualTo(5.0);
+        assertThat(Report.median(List.of())).isNaN();
+    }
+
+    @Test
+    void ratio_isTakenInsideEachRun_thenTheMedian() {
+        List<Result> results = new ArrayList<>();
+        // Run 1 is slow for both, run 3 fast for both: per-run ratios are 2, 3, 2.5; medians of rates would give 2.5.
+        results.add(rate(1, "W1", "lp_redis", "lp_redis", true, "", 200, 10));
+        results.add(rate(1, "W1", "lp_redis", "Redisson RLock", false, "", 100, 10));
+        results.add(rate(2, "W1", "lp_redis", "lp_redis", true, "", 3000, 10));
+        results.add(rate(2, "W1", "lp_redis", "Redisson RLock", false, "", 1000, 10));
+        results.add(rate(3, "W1", "lp_redis", "lp_redis", true, "", 5000, 10));
+        results.add(rate(3, "W1", "lp_redis", "Redisson RLock", false, "", 2000, 10));
+        Report report = new Report(results);
+        assertThat(report.ratio("W1", "lp_redis", "", "Redisson RLock", "", Result::opsPerSec)).isEqualTo(2.5);
+        assertThat(report.pairs("W1", "lp_redis", "", "Redisson RLock", "")).isEqualTo(3);
+        assertThat(report.row("W1", "lp_redis", "lp_redis", "")).get().extracting(Report.Row::opsPerSec)
+                .isEqualTo(3000.0);
+        Report.Target target = report.targets().get(0);
+        assertThat(target.name()).contains("lp_redis W1 >= 1.25x Redisson RLock");
+        assertThat(target.figure()).isEqualTo("2.50x");
+        assertThat(target.met()).isTrue();
+        assertThat(report.comparisonTable()).contains("| W1 | lp_redis | 3,000 |").contains("2.50x");
+    }
+
+    @Test
+    void targets_judgeLatencyRatiosAndSingleFigures() {
+        List<Result> results = new ArrayList<>();
+        results.add(rate(1, "W3", "lp_hazelcast", "lp_hazelcast", true, "", 100, 5000));
+        results.add(rate(1, "W3", "lp_hazelcast", "Hazelcast IMap.lock", false, "", 1000, 1000));
+        results.add(Result.figure(1, "W6", "lp_memory", "lp_memory", true, "held, 1,000 locks", null, 150, "B/lock",
+                ""));
+        results.add(Result.figure(1, "W6", "lp_memory", "lp_memory", true, "after release", null, 4000, "B", ""));
+        Report report = new Report(results);
+        assertThat(report.targets()).filteredOn(t -> t.name().startsWith("lp_hazelcast W3"))
+                .singleElement().satisfies(t -> {
+                    assertThat(t.figure()).isEqualTo("5.00x");
+                    assertThat(t.met()).isFalse();
+                });
+        assertThat(report.targets()).filteredOn(t -> t.name().startsWith("lp_memory W6 <= 200"))
+                .singleElement().satisfies(t -> assertThat(t.met()).isTrue());
+        // 4,000 bytes left after releasing 1,000 locks is more than one byte per lock: not back to baseline.
+        assertThat(report.targets()).filteredOn(t -> t.name().contains("back to baseline"))
+                .singleElement().satisfies(t -> assertThat(t.met()).isFalse());
+        assertThat(report.targets()).filteredOn(t -> t.name().startsWith("lp_zookeeper W1"))
+                .singleElement().satisfies(t -> assertThat(t.verdict()).isEqualTo("not measured"));
+        assertThat(report.figuresTable()).contains("150 B per lock");
+    }
+
+    @Test
+    void problems_listOverlapsErrorsAndStuckThreads() {
+        Result clean = rate(1, "W3", "lp_memory", "lp_memory", true, "", 10, 1);
+        Result bad = new Result(1, "W4", "lp_redis", "RedissonMultiLock", false, "caller order", 4, 0, 0,
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, 2, 3, Double.NaN, "", "first error: x");
+        Report report = new Report(List.of(clean, bad));
+        assertThat(report.problems()).singleElement().asString()
+                .contains("RedissonMultiLock (caller order): 1 overlaps, 2 errors, 3 threads stuck");
+        assertThat(report.overlapsSeen()).isTrue();
+        assertThat(Report.describe(bad)).contains("[1 overlaps, 2 errors, 3 stuck]");
+    }
+}
