@@ -32,9 +32,21 @@ import org.jspecify.annotations.Nullable;
  * A key held by a non-null owner can be re-acquired, extended and released by that owner only. A key
  * held anonymously ({@code ownerId == null}) is re-entered by nobody and released by anyone.
  *
+ * <h2>Locks taken by execute</h2>
+ * The core takes the locks of {@code execute} under a fresh owner id that starts with
+ * {@link #EXECUTE_OWNER_PREFIX}, and renews them with {@link #extend} while the job runs; applications
+ * cannot pass such owner ids. A provider may tie these locks to its client's lifetime (ZooKeeper makes
+ * them ephemeral nodes), since nobody but the running job can use them.
+ *
  * @since 0.1.0
  */
 public interface LockingProvider extends AutoCloseable {
+
+    /**
+     * The prefix of every owner id under which the core's {@code execute} takes locks, followed by a
+     * unique id of the service and a counter. Owner ids passed by applications never start with it.
+     */
+    String EXECUTE_OWNER_PREFIX = "exec:";
 
     /**
      * Returns this instance's id, as given in its {@link ProviderConfig}.

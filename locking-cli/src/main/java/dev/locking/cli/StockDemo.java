@@ -1,6 +1,7 @@
 package dev.locking.cli;
 
 import dev.locking.api.ExecuteOptions;
+import dev.locking.api.LockingException;
 import dev.locking.api.LockingService;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -81,6 +82,9 @@ final class StockDemo {
                 try {
                     buyer.get(1, TimeUnit.MINUTES);
                 } catch (ExecutionException e) {
+                    if (e.getCause() instanceof LockingException failure) {
+                        throw failure;
+                    }
                     throw new IllegalStateException("A buyer failed: " + e.getCause(), e.getCause());
                 } catch (java.util.concurrent.TimeoutException e) {
                     throw new IllegalStateException("A buyer did not finish within a minute", e);

@@ -1,6 +1,7 @@
 package dev.locking.core;
 
 import dev.locking.api.LockingService;
+import dev.locking.spi.LockingProvider;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,7 +13,7 @@ import org.jspecify.annotations.Nullable;
 final class Keys {
 
     /** Owner ids with this prefix are the ones {@code execute} makes; users may not pass them. */
-    static final String EXECUTE_OWNER_PREFIX = "exec:";
+    static final String EXECUTE_OWNER_PREFIX = LockingProvider.EXECUTE_OWNER_PREFIX;
 
     private Keys() {}
 

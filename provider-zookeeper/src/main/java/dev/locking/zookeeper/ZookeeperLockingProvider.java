@@ -88,8 +88,8 @@ import org.slf4j.LoggerFactory;
 final class ZookeeperLockingProvider implements LockingProvider {
     private static final Logger log = LoggerFactory.getLogger(ZookeeperLockingProvider.class);
 
-    /** Owners with this prefix are the core's {@code execute} owners; their locks are ephemeral. */
-    static final String EXECUTE_OWNER_PREFIX = "exec:";
+    // Owners starting with EXECUTE_OWNER_PREFIX (from LockingProvider) are the core's execute owners;
+    // their locks are ephemeral.
 
     static final String LOCKS = "/locks";
     static final String OWNERS = "/owners";
