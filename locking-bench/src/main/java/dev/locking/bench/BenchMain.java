@@ -7,6 +7,7 @@ import dev.locking.hazelcast.HazelcastProviderFactory;
 import dev.locking.redis.RedisProviderFactory;
 import dev.locking.zookeeper.ZookeeperProviderFactory;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -119,6 +120,11 @@ public final class BenchMain {
             }
             try (LockingService locking = service(backends)) {
                 Map<String, List<Contender>> byBackend = contenders(locking, backends, o);
+                if (o.prewarm()) {
+                    out.println("-- pre-warm pass (not recorded)");
+                    runOnce(new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8),
+                            o.prewarmOptions(), 0, locking, byBackend, new ArrayList<>());
+                }
                 for (int run = 1; run <= o.runs(); run++) {
                     out.println("-- run " + run + " of " + o.runs());
                     runOnce(out, o, run, locking, byBackend, results);

@@ -14,8 +14,8 @@ import java.util.Set;
  * The command line of {@link BenchMain}. {@code --quick} (the default) is the pass {@code ./locking bench}
  * runs, about a minute; {@code --full} is what {@code docs/BENCHMARKS.md} quotes.
  */
-record BenchOptions(boolean full, int runs, Runner.Timing timing, Set<String> backends, Set<String> workloads,
-        int w5Others, int w5WarmupReps, int w5Reps, int w6Locks, Path out, List<String> args) {
+record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timing, Set<String> backends,
+        Set<String> workloads, int w5Others, int w5WarmupReps, int w5Reps, int w6Locks, Path out, List<String> args) {
 
     static final Set<String> ALL_BACKENDS = Set.of("memory", "redis", "zookeeper", "hazelcast");
     static final Set<String> ALL_WORKLOADS = Set.of("W1", "W2", "W3", "W4", "W5", "W6");
@@ -29,6 +29,9 @@ record BenchOptions(boolean full, int runs, Runner.Timing timing, Set<String> ba
                                  3 runs, W5 with 100,000 other locks,
                                    W6 with 1,000,000 locks
               --runs N             how many runs (medians are taken over them)
+              --prewarm            before run 1, one unrecorded pass of W1-W4 with short windows, so every
+                                   JVM (this one and the servers') has compiled its hot paths (default with --full)
+              --no-prewarm         no such pass
               --warmup D           least warm-up before each measurement (500ms, 2s, PT2S)
               --measure D          measured window of each measurement
               --backends LIST      comma-separated, of memory,redis,zookeeper,hazelcast (default: all)
@@ -42,6 +45,7 @@ record BenchOptions(boolean full, int runs, Runner.Timing timing, Set<String> ba
     static BenchOptions parse(String... argv) {
         boolean full = false;
         Integer runs = null;
+        Boolean prewarm = null;
         Duration warmup = null;
         Duration measure = null;
         Set<String> backends = new LinkedHashSet<>(List.of("memory", "redis", "zookeeper", "hazelcast"));
@@ -56,6 +60,8 @@ record BenchOptions(boolean full, int runs, Runner.Timing timing, Set<String> ba
                 case "--quick" -> full = false;
                 case "--full" -> full = true;
                 case "--runs" -> runs = positive(a, value(argv, ++i, a));
+                case "--prewarm" -> prewarm = true;
+                case "--no-prewarm" -> prewarm = false;
                 case "--warmup" -> warmup = duration(a, value(argv, ++i, a), true);
                 case "--measure" -> measure = duration(a, value(argv, ++i, a), false);
                 case "--backends" -> backends = set(a, value(argv, ++i, a), ALL_BACKENDS, false);
@@ -76,10 +82,20 @@ record BenchOptions(boolean full, int runs, Runner.Timing timing, Set<String> ba
             out = Path.of(System.getProperty("java.io.tmpdir"), "locking-bench-"
                     + LocalDateTime.now(java.time.ZoneId.systemDefault()).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         }
-        return new BenchOptions(full, runs != null ? runs : full ? 3 : 1, new Runner.Timing(w, m, grace, warmupOps, maxWarmup), backends,
+        return new BenchOptions(full, runs != null ? runs : full ? 3 : 1, prewarm != null ? prewarm : full,
+                new Runner.Timing(w, m, grace, warmupOps, maxWarmup), backends,
                 workloads, w5Others != null ? w5Others : full ? 100_000 : 10_000, full ? 10 : 5,
                 w5Reps != null ? w5Reps : full ? 100 : 20, w6Locks != null ? w6Locks : full ? 1_000_000 : 200_000, out,
                 List.of(argv));
+    }
+
+    /** The options of the pre-warm pass: W1-W4 with short windows. */
+    BenchOptions prewarmOptions() {
+        Set<String> w = new LinkedHashSet<>(workloads);
+        w.retainAll(Set.of("W1", "W2", "W3", "W4"));
+        Runner.Timing t = new Runner.Timing(Duration.ofMillis(500), Duration.ofSeconds(1), timing.grace(), 2_000,
+                Duration.ofSeconds(3));
+        return new BenchOptions(full, 1, false, t, backends, w, w5Others, w5WarmupReps, w5Reps, w6Locks, out, args);
     }
 
     boolean backend(String name) {

@@ -76,7 +76,9 @@ final class Charts {
         chart.getStyler().setLegendPosition(legend);
         chart.getStyler().setLabelsVisible(true);
         chart.getStyler().setLabelsRotation(0);
-        chart.getStyler().setYAxisDecimalPattern("#,##0.##");
+        // The bar labels are formatted with the axis's pattern: decimals only for small figures.
+        chart.getStyler().setYAxisDecimalPattern(bars.stream().anyMatch(b -> b.value() > 0 && b.value() < 10)
+                ? "#,##0.##" : "#,##0");
         chart.getStyler().setSeriesColors(COLORS);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setXAxisTicksVisible(false);
@@ -93,8 +95,9 @@ final class Charts {
         for (String backend : Report.BACKENDS) {
             List<Bar> bars = bars(rows, workload, backend, f);
             if (!bars.isEmpty()) {
-                panels.add(panel(backend + " — " + title.substring(title.indexOf(':') + 2) + " (median)", yTitle,
-                        bars));
+                CategoryChart panel = panel(workload + " on " + backend + " (median " + yTitle + ")", yTitle, bars);
+                panel.setXAxisTitle(title.substring(title.indexOf(':') + 2));
+                panels.add(panel);
             }
         }
         if (panels.isEmpty()) {
@@ -128,6 +131,7 @@ final class Charts {
         chart.getStyler().setLabelsVisible(true);
         chart.getStyler().setLabelsRotation(0);
         chart.getStyler().setYAxisDecimalPattern("#,##0.###");
+        chart.getStyler().setDecimalPattern("#,##0.##");
         chart.getStyler().setSeriesColors(COLORS);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         Map<String, List<Double>> series = new LinkedHashMap<>();
@@ -156,7 +160,7 @@ final class Charts {
             return;
         }
         String count = first.get().variant().substring("held, ".length());
-        save(List.of(panel(String.format(Locale.ROOT, "W6: heap per held lock, %s (median; target 200 B)", count),
+        save(List.of(panel(String.format(Locale.ROOT, "W6: heap per held lock, %s (target 200 B)", count),
                 "bytes per held lock", bars)), dir.resolve("w6.png"), written);
     }
 }
