@@ -1,5 +1,6 @@
 package dev.locking.spi;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -36,4 +37,16 @@ public interface ProviderConfig {
      * @return an unmodifiable map from option name to value
      */
     Map<String, String> options();
+
+    /**
+     * Returns one option as a positive duration, parsed by {@link OptionValues#duration(String, String)}
+     * ({@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}, plain milliseconds, or ISO-8601 such as {@code PT5S}).
+     *
+     * @param name the option name, such as {@code connectTimeout}
+     * @return the duration, or empty when the option is not set
+     * @throws IllegalArgumentException if the value is not a positive duration; the message names the option
+     */
+    default Optional<Duration> durationOption(String name) {
+        return option(name).map(value -> OptionValues.duration(name, value));
+    }
 }

@@ -7,13 +7,12 @@ import dev.locking.api.LockingException;
 import dev.locking.api.LockingService;
 import dev.locking.api.ReleaseOptions;
 import dev.locking.core.Locking;
+import dev.locking.spi.OptionValues;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -200,24 +199,7 @@ public final class LockingCommand {
         }
 
         static Duration duration(String text) {
-            String t = text.trim().toLowerCase(Locale.ROOT);
-            try {
-                if (t.startsWith("pt") || t.startsWith("p")) {
-                    return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
-                }
-                if (t.endsWith("ms")) {
-                    return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-                }
-                if (t.endsWith("s")) {
-                    return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
-                }
-                if (t.endsWith("m")) {
-                    return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-                }
-                return Duration.ofMillis(Long.parseLong(t));
-            } catch (NumberFormatException | DateTimeParseException e) {
-                throw new IllegalArgumentException("not a duration: \"" + text + "\" (try 30s, 500ms, 2m or PT1M)", e);
-            }
+            return OptionValues.duration("--expire", text);
         }
     }
 }

@@ -44,7 +44,7 @@ class LockingCommandTest {
         assertThat(command.run(new String[] {"acquire"})).isEqualTo(2);
         assertThat(command.run(new String[] {"inspect", "k", "--expire", "soon"})).isEqualTo(2);
         assertThat(command.run(new String[] {"frobnicate"})).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("needs a key").contains("not a duration")
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("needs a key").contains("is not a duration")
                 .contains("unknown command");
     }
 

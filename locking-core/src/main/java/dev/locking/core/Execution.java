@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * the renewer thread reads the immutable fields, writes {@link #dueNanos} and {@link #confirmedNanos}
  * (only it does) and may {@linkplain #markLost() mark it lost}. The state moves RUNNING → DONE (the job's
  * thread) or RUNNING → LOSING → LOST (the renewer, which interrupts the job's thread in between), once.
- * {@link #complete()} waits out LOSING so that the interrupt it then clears is the one the renewer sent.
+ * {@link #complete()} waits out LOSING so that the interrupt it then clears is the one the renewer sent;
+ * {@link #isLost()} reads true only from LOST, so a job that sees it has its interrupt already.
  */
 final class Execution implements LockHandle {
     private static final int RUNNING = 0;
@@ -89,8 +90,8 @@ final class Execution implements LockHandle {
 
     @Override
     public boolean isLost() {
-        int s = state.get();
-        if (s == LOSING || s == LOST) {
+        // LOSING is not lost yet: once a job sees true, the renewer's interrupt has been delivered.
+        if (state.get() == LOST) {
             return true;
         }
         Execution p = parent;
@@ -106,12 +107,6 @@ final class Execution implements LockHandle {
 
     String lostMessage() {
         return "The lease on " + allKeys + " (provider " + provider.id() + ") was lost while the job ran";
-    }
-
-    /** Whether this call's own lease was lost (not an enclosing call's). */
-    boolean ownLeaseLost() {
-        int s = state.get();
-        return s == LOSING || s == LOST;
     }
 
     /**

@@ -10,6 +10,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.spi.properties.ClusterProperty;
+import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
 import java.io.File;
 import java.io.IOException;
@@ -88,9 +89,9 @@ final class HazelcastSettings {
         Optional<String> file = nonBlank(config, "config");
         String mapName = mapName(nonBlank(config, "mapName").orElse(DEFAULT_MAP_NAME));
         Duration connectTimeout = nonBlank(config, "connectTimeout")
-                .map(v -> DurationOption.parse("connectTimeout", v)).orElse(DEFAULT_CONNECT_TIMEOUT);
+                .map(v -> OptionValues.duration("connectTimeout", v)).orElse(DEFAULT_CONNECT_TIMEOUT);
         Duration operationTimeout = nonBlank(config, "operationTimeout")
-                .map(v -> DurationOption.parse("operationTimeout", v)).orElse(DEFAULT_OPERATION_TIMEOUT);
+                .map(v -> OptionValues.duration("operationTimeout", v)).orElse(DEFAULT_OPERATION_TIMEOUT);
 
         InstanceSource source;
         if (file.isPresent()) {

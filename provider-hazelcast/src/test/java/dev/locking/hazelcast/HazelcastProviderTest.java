@@ -111,15 +111,6 @@ class HazelcastProviderTest {
         }
 
         @Test
-        void durations_acceptIsoMillisecondsAndShortForms() {
-            assertThat(DurationOption.parse("x", "PT2S")).isEqualTo(Duration.ofSeconds(2));
-            assertThat(DurationOption.parse("x", "1500")).isEqualTo(Duration.ofMillis(1500));
-            assertThat(DurationOption.parse("x", "3s")).isEqualTo(Duration.ofSeconds(3));
-            assertThat(DurationOption.parse("x", "250ms")).isEqualTo(Duration.ofMillis(250));
-            assertThat(DurationOption.parse("x", "2m")).isEqualTo(Duration.ofMinutes(2));
-        }
-
-        @Test
         void clientConfigFile_isUsedAsItIs(@TempDir Path dir) throws IOException {
             Path file = Files.writeString(dir.resolve("client.xml"), """
                     <hazelcast-client xmlns="http://www.hazelcast.com/schema/client-config">

@@ -2,6 +2,7 @@ package dev.locking.memory;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
+import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
 import java.time.Duration;
 
@@ -68,7 +69,7 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
         Duration sweepInterval = MemoryLockingProvider.DEFAULT_SWEEP_INTERVAL;
         String value = config.option(SWEEP_INTERVAL).orElse(null);
         if (value != null) {
-            sweepInterval = DurationOption.parse(SWEEP_INTERVAL, value);
+            sweepInterval = OptionValues.duration(SWEEP_INTERVAL, value);
         }
         return new MemoryLockingProvider(config.id(), TimeSource.SYSTEM, sweepInterval,
                 MemoryLockingProvider.DEFAULT_HANDOFF_GRACE);

@@ -1,5 +1,6 @@
 package dev.locking.redis;
 
+import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -9,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -261,37 +261,6 @@ final class RedisSettings {
         }
     }
 
-    /**
-     * Parses a positive duration: ISO-8601 ({@code PT5S}), plain milliseconds ({@code 5000}), or a number with
-     * {@code ms}, {@code s}, {@code m} or {@code h}.
-     */
-    static Duration parseDuration(String option, String value) {
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        Duration d;
-        try {
-            if (v.startsWith("p")) {
-                d = Duration.parse(v.toUpperCase(Locale.ROOT));
-            } else if (v.endsWith("ms")) {
-                d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
-            } else if (v.endsWith("s")) {
-                d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-            } else if (v.endsWith("m")) {
-                d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-            } else if (v.endsWith("h")) {
-                d = Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-            } else {
-                d = Duration.ofMillis(Long.parseLong(v));
-            }
-        } catch (NumberFormatException | DateTimeParseException e) {
-            throw new IllegalArgumentException("option " + option
-                    + " must be a duration such as PT5S, 5s, 500ms or 5000 (milliseconds): " + value, e);
-        }
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException("option " + option + " must be positive: " + value);
-        }
-        return d;
-    }
-
     /** The options of one instance; blank values count as not set. */
     private static final class Options {
         private final ProviderConfig config;
@@ -305,7 +274,7 @@ final class RedisSettings {
         }
 
         Optional<Duration> duration(String name) {
-            return get(name).map(v -> parseDuration(name, v));
+            return get(name).map(v -> OptionValues.duration(name, v));
         }
 
         void warnAboutUnknown(String providerId) {

@@ -145,15 +145,6 @@ class RedisSettingsTest {
     }
 
     @Test
-    void durations_acceptIsoMillisecondsAndUnits() {
-        assertThat(RedisSettings.parseDuration("x", "PT1.5S")).isEqualTo(Duration.ofMillis(1500));
-        assertThat(RedisSettings.parseDuration("x", "250")).isEqualTo(Duration.ofMillis(250));
-        assertThat(RedisSettings.parseDuration("x", "250ms")).isEqualTo(Duration.ofMillis(250));
-        assertThat(RedisSettings.parseDuration("x", "5s")).isEqualTo(Duration.ofSeconds(5));
-        assertThat(RedisSettings.parseDuration("x", "2m")).isEqualTo(Duration.ofMinutes(2));
-    }
-
-    @Test
     void callBound_followsAForeignConfig() {
         Config config = new Config();
         config.useSingleServer().setAddress("redis://127.0.0.1:6379").setTimeout(1000).setConnectTimeout(1000)

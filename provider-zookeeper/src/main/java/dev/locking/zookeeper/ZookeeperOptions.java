@@ -1,9 +1,8 @@
 package dev.locking.zookeeper;
 
+import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.Set;
 import org.apache.zookeeper.client.ConnectStringParser;
 import org.apache.zookeeper.common.PathUtils;
@@ -116,32 +115,12 @@ record ZookeeperOptions(
         }
     }
 
-    /**
-     * Parses a positive duration given as ISO-8601 ({@code PT5S}), plain milliseconds ({@code 5000}) or
-     * a number with a unit ({@code 500ms}, {@code 5s}, {@code 2m}).
-     */
+    /** Parses a positive duration (see {@link OptionValues#duration}) that fits ZooKeeper's int milliseconds. */
     static Duration parseDuration(String option, String value, String id) {
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        Duration d;
-        try {
-            if (v.startsWith("p")) {
-                d = Duration.parse(v.toUpperCase(Locale.ROOT));
-            } else if (v.endsWith("ms")) {
-                d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
-            } else if (v.endsWith("s")) {
-                d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-            } else if (v.endsWith("m")) {
-                d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-            } else {
-                d = Duration.ofMillis(Long.parseLong(v));
-            }
-        } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
-            throw new IllegalArgumentException(option + " must be a duration such as PT5S, 5s, 500ms or 5000"
-                    + " (milliseconds): \"" + value + "\" (provider " + id + ")", e);
-        }
-        if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(option + " must be positive and below 24 days: \"" + value
-                    + "\" (provider " + id + ")");
+        Duration d = OptionValues.duration(option, value);
+        if (d.toMillis() > Integer.MAX_VALUE) {
+            // ZooKeeper takes its timeouts as int milliseconds.
+            throw new IllegalArgumentException(option + " must be below 24 days: \"" + value + "\" (provider " + id + ")");
         }
         return d;
     }

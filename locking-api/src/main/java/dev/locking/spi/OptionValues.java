@@ -1,32 +1,37 @@
-package dev.locking.memory;
+package dev.locking.spi;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
-/** Reads a duration option: ISO-8601 ({@code PT5S}), plain milliseconds ({@code 5000}), or {@code 5s}/{@code 500ms}. */
-final class DurationOption {
-
-    private DurationOption() {}
+/**
+ * Parses provider option values the same way in every provider, so users learn one syntax.
+ *
+ * @since 0.1.0
+ */
+public final class OptionValues {
+    private OptionValues() {}
 
     /**
-     * Parses a positive duration.
+     * Parses a positive duration: ISO-8601 ({@code PT5S}, {@code PT0.5S}), a whole number with a unit
+     * ({@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}), or a plain whole number of milliseconds
+     * ({@code 5000}). Case and surrounding blanks are ignored.
      *
-     * @param name  the option name, for the message
-     * @param value the option value
-     * @return the duration
+     * @param option the option's name, for the message
+     * @param value  the option's value
+     * @return the duration, positive
      * @throws IllegalArgumentException if the value is not a duration or not positive; the message names
-     *                                  the option
+     *                                  the option and the value
      */
-    static Duration parse(String name, String value) {
+    public static Duration duration(String option, String value) {
         Duration parsed = parseOrNull(value.trim().toLowerCase(Locale.ROOT));
         if (parsed == null) {
-            throw new IllegalArgumentException("Option " + name + " is not a duration: \"" + value
-                    + "\" (use an ISO-8601 duration such as PT5S, milliseconds such as 5000, or 5s, 500ms, 2m, 1h)");
+            throw new IllegalArgumentException("Option " + option + " is not a duration: \"" + value
+                    + "\" (use 500ms, 5s, 2m, 1h, plain milliseconds such as 5000, or ISO-8601 such as PT5S)");
         }
         if (parsed.isNegative() || parsed.isZero()) {
-            throw new IllegalArgumentException("Option " + name + " must be positive: \"" + value + "\"");
+            throw new IllegalArgumentException("Option " + option + " must be positive: \"" + value + "\"");
         }
         return parsed;
     }
