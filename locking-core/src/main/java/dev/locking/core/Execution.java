@@ -16,8 +16,9 @@ import org.jspecify.annotations.Nullable;
  * the renewer thread reads the immutable fields, writes {@link #dueNanos} and {@link #confirmedNanos}
  * (only it does) and may {@linkplain #markLost() mark it lost}. The state moves RUNNING → DONE (the job's
  * thread) or RUNNING → LOSING → LOST (the renewer, which interrupts the job's thread in between), once.
- * {@link #complete()} waits out LOSING so that the interrupt it then clears is the one the renewer sent;
- * {@link #isLost()} reads true only from LOST, so a job that sees it has its interrupt already.
+ * {@link #complete()} waits out LOSING so that the interrupt it then clears is the one the renewer sent.
+ * {@link #isLost()} reads true from LOSING on, so a job woken by that interrupt always sees it lost (the
+ * interrupt may reach a job that polls {@code isLost()} a moment after it reads true).
  */
 final class Execution implements LockHandle {
     private static final int RUNNING = 0;
@@ -90,8 +91,8 @@ final class Execution implements LockHandle {
 
     @Override
     public boolean isLost() {
-        // LOSING is not lost yet: once a job sees true, the renewer's interrupt has been delivered.
-        if (state.get() == LOST) {
+        int s = state.get();
+        if (s == LOSING || s == LOST) {
             return true;
         }
         Execution p = parent;

@@ -188,7 +188,12 @@ class ExecuteTest {
                 while (!lock.isLost()) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
                 }
-                // Once the handle reads lost, the renewer's interrupt has already been delivered.
+                // The handle reads lost just before the renewer interrupts the thread: wait for it here
+                // (Awaitility cannot wait on an interrupted thread).
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!Thread.currentThread().isInterrupted() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
                 sawInterrupt.set(Thread.currentThread().isInterrupted());
                 assertThatThrownBy(lock::throwIfLost).isInstanceOf(LockLostException.class);
                 return "must not be returned";
