@@ -27,11 +27,11 @@ public final class OptionValues {
     public static Duration duration(String option, String value) {
         Duration parsed = parseOrNull(value.trim().toLowerCase(Locale.ROOT));
         if (parsed == null) {
-            throw new IllegalArgumentException("Option " + option + " is not a duration: \"" + value
+            throw new IllegalArgumentException("option " + option + " is not a duration: \"" + value
                     + "\" (use 500ms, 5s, 2m, 1h, plain milliseconds such as 5000, or ISO-8601 such as PT5S)");
         }
         if (parsed.isNegative() || parsed.isZero()) {
-            throw new IllegalArgumentException("Option " + option + " must be positive: \"" + value + "\"");
+            throw new IllegalArgumentException("option " + option + " must be positive: \"" + value + "\"");
         }
         return parsed;
     }
