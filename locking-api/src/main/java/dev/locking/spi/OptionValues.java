@@ -36,6 +36,25 @@ public final class OptionValues {
         return parsed;
     }
 
+    /**
+     * Returns the form under which option names are compared: lower case, without {@code -}, {@code _}
+     * and {@code .}, so that {@code connectTimeout}, {@code connect-timeout} and {@code CONNECT_TIMEOUT}
+     * (an environment variable's spelling) name the same option.
+     *
+     * @param optionName an option name
+     * @return its canonical form
+     */
+    public static String canonicalName(String optionName) {
+        StringBuilder sb = new StringBuilder(optionName.length());
+        for (int i = 0; i < optionName.length(); i++) {
+            char c = optionName.charAt(i);
+            if (c != '-' && c != '_' && c != '.') {
+                sb.append(Character.toLowerCase(c));
+            }
+        }
+        return sb.toString();
+    }
+
     private static @Nullable Duration parseOrNull(String text) {
         if (text.isEmpty()) {
             return null;

@@ -1,9 +1,9 @@
 package dev.locking.core;
 
+import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -17,20 +17,10 @@ final class DefaultProviderConfig implements ProviderConfig {
         this.id = id;
         this.options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
         Map<String, String> normalized = new LinkedHashMap<>();
-        options.forEach((name, value) -> normalized.put(normalize(name), value));
+        options.forEach((name, value) -> normalized.put(OptionValues.canonicalName(name), value));
         this.byNormalizedName = normalized;
     }
 
-    static String normalize(String optionName) {
-        StringBuilder sb = new StringBuilder(optionName.length());
-        for (int i = 0; i < optionName.length(); i++) {
-            char c = optionName.charAt(i);
-            if (c != '-' && c != '_' && c != '.') {
-                sb.append(c);
-            }
-        }
-        return sb.toString().toLowerCase(Locale.ROOT);
-    }
 
     @Override
     public String id() {
@@ -39,7 +29,7 @@ final class DefaultProviderConfig implements ProviderConfig {
 
     @Override
     public Optional<String> option(String name) {
-        return Optional.ofNullable(byNormalizedName.get(normalize(name)));
+        return Optional.ofNullable(byNormalizedName.get(OptionValues.canonicalName(name)));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.locking.core;
 
+import dev.locking.spi.OptionValues;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -93,7 +94,7 @@ final class Settings {
 
     void option(String instance, String option, String value) {
         instances.computeIfAbsent(instance, k -> new LinkedHashMap<>())
-                .put(DefaultProviderConfig.normalize(option), new String[] {option, value.trim()});
+                .put(OptionValues.canonicalName(option), new String[] {option, value.trim()});
     }
 
     void defaultProvider(String providerId) {

@@ -280,25 +280,14 @@ final class RedisSettings {
         void warnAboutUnknown(String providerId) {
             Set<String> known = new TreeSet<>();
             for (String option : OPTIONS) {
-                known.add(normalize(option));
+                known.add(OptionValues.canonicalName(option));
             }
             known.add("type");
             for (Map.Entry<String, String> option : config.options().entrySet()) {
-                if (!known.contains(normalize(option.getKey()))) {
+                if (!known.contains(OptionValues.canonicalName(option.getKey()))) {
                     log.warn("{}: ignoring unknown option {} (known: {})", providerId, option.getKey(), OPTIONS);
                 }
             }
-        }
-
-        private static String normalize(String name) {
-            StringBuilder b = new StringBuilder(name.length());
-            for (int i = 0; i < name.length(); i++) {
-                char c = name.charAt(i);
-                if (c != '-' && c != '_' && c != '.') {
-                    b.append(Character.toLowerCase(c));
-                }
-            }
-            return b.toString();
         }
     }
 

@@ -51,7 +51,7 @@ record ZookeeperOptions(
     static ZookeeperOptions from(ProviderConfig config) {
         String id = config.id();
         for (String name : config.options().keySet()) {
-            if (!KNOWN.contains(normalise(name))) {
+            if (!KNOWN.contains(OptionValues.canonicalName(name))) {
                 log.warn("{}: unknown option \"{}\" is ignored; known options are connectString, namespace,"
                         + " sessionTimeout, connectionTimeout and auth", id, name);
             }
@@ -117,22 +117,16 @@ record ZookeeperOptions(
 
     /** Parses a positive duration (see {@link OptionValues#duration}) that fits ZooKeeper's int milliseconds. */
     static Duration parseDuration(String option, String value, String id) {
-        Duration d = OptionValues.duration(option, value);
+        Duration d;
+        try {
+            d = OptionValues.duration(option, value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (provider " + id + ")", e);
+        }
         if (d.toMillis() > Integer.MAX_VALUE) {
             // ZooKeeper takes its timeouts as int milliseconds.
             throw new IllegalArgumentException(option + " must be below 24 days: \"" + value + "\" (provider " + id + ")");
         }
         return d;
-    }
-
-    private static String normalise(String name) {
-        StringBuilder b = new StringBuilder(name.length());
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c != '-' && c != '_' && c != '.') {
-                b.append(Character.toLowerCase(c));
-            }
-        }
-        return b.toString();
     }
 }

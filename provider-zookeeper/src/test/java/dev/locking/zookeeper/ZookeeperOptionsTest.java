@@ -49,14 +49,14 @@ class ZookeeperOptionsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"PT3S,3000", "pt0.5s,500", "2500,2500", "750ms,750", "4s,4000", "1m,60000", " 9 s ,9000"})
+    @CsvSource({"PT3S,3000", "pt0.5s,500", "2500,2500", "750ms,750", "4s,4000", "1m,60000", " 9 s ,9000", "2h,7200000"})
     void durations_acceptIsoPlainMillisAndUnits(String value, long millis) {
         assertThat(parse(Map.of("session-timeout", value)).sessionTimeout()).isEqualTo(Duration.ofMillis(millis));
         assertThat(parse(Map.of("CONNECTION_TIMEOUT", value)).connectionTimeout()).isEqualTo(Duration.ofMillis(millis));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "soon", "-5s", "0", "PT0S", "5h", "99999999999"})
+    @ValueSource(strings = {"", "soon", "-5s", "0", "PT0S", "5d", "99999999999"})
     void badDurations_areRejected_namingTheOption(String value) {
         assertThatThrownBy(() -> parse(Map.of("sessionTimeout", value)))
                 .isInstanceOf(IllegalArgumentException.class)
