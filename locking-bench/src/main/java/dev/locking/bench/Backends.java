@@ -143,6 +143,8 @@ final class Backends implements AutoCloseable {
         if (r != null) {
             Config config = new Config();
             config.useSingleServer().setAddress("redis://" + r.address());
+            // Redisson's default (true) unless told, for experiments: -Dbench.redis.referenceEnabled=false
+            config.setReferenceEnabled(Boolean.parseBoolean(System.getProperty("bench.redis.referenceEnabled", "true")));
             RedissonClient client = Redisson.create(config);
             redisson = client;
             toClose.add(0, () -> client.shutdown(0, 2, TimeUnit.SECONDS));

@@ -15,7 +15,8 @@ import java.util.Set;
  * runs, about a minute; {@code --full} is what {@code docs/BENCHMARKS.md} quotes.
  */
 record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timing, Set<String> backends,
-        Set<String> workloads, int w5Others, int w5WarmupReps, int w5Reps, int w6Locks, Path out, List<String> args) {
+        Set<String> workloads, int w5Others, int w5WarmupReps, int w5Reps, int w6Locks, Path out, boolean report,
+        List<String> args) {
 
     static final Set<String> ALL_BACKENDS = Set.of("memory", "redis", "zookeeper", "hazelcast");
     static final Set<String> ALL_WORKLOADS = Set.of("W1", "W2", "W3", "W4", "W5", "W6");
@@ -40,7 +41,8 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
               --w5-reps N          measured releaseAll calls per run in W5
               --w6-locks N         locks held in W6
               --out DIR            where results.csv, results.md and the charts go
-                                   (default: a new directory under the system temp directory)""";
+                                   (default: a new directory under the system temp directory)
+              --report DIR         measure nothing: draw results.md and the charts again from DIR/results.csv""";
 
     static BenchOptions parse(String... argv) {
         boolean full = false;
@@ -54,6 +56,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
         Integer w5Reps = null;
         Integer w6Locks = null;
         Path out = null;
+        boolean report = false;
         for (int i = 0; i < argv.length; i++) {
             String a = argv[i];
             switch (a) {
@@ -70,6 +73,10 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
                 case "--w5-reps" -> w5Reps = positive(a, value(argv, ++i, a));
                 case "--w6-locks" -> w6Locks = positive(a, value(argv, ++i, a));
                 case "--out" -> out = Path.of(value(argv, ++i, a));
+                case "--report" -> {
+                    report = true;
+                    out = Path.of(value(argv, ++i, a));
+                }
                 default -> throw new IllegalArgumentException("unknown argument: " + a);
             }
         }
@@ -86,7 +93,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
                 new Runner.Timing(w, m, grace, warmupOps, maxWarmup), backends,
                 workloads, w5Others != null ? w5Others : full ? 100_000 : 10_000, full ? 10 : 5,
                 w5Reps != null ? w5Reps : full ? 100 : 20, w6Locks != null ? w6Locks : full ? 1_000_000 : 200_000, out,
-                List.of(argv));
+                report, List.of(argv));
     }
 
     /** The options of the pre-warm pass: W1-W4 with short windows. */
@@ -95,7 +102,8 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
         w.retainAll(Set.of("W1", "W2", "W3", "W4"));
         Runner.Timing t = new Runner.Timing(Duration.ofMillis(500), Duration.ofSeconds(1), timing.grace(), 2_000,
                 Duration.ofSeconds(3));
-        return new BenchOptions(full, 1, false, t, backends, w, w5Others, w5WarmupReps, w5Reps, w6Locks, out, args);
+        return new BenchOptions(full, 1, false, t, backends, w, w5Others, w5WarmupReps, w5Reps, w6Locks, out, false,
+                args);
     }
 
     boolean backend(String name) {

@@ -112,8 +112,9 @@ final class Charts {
         if (panels.size() == 1) {
             BitmapEncoder.saveBitmap(panels.get(0), base, BitmapEncoder.BitmapFormat.PNG);
         } else {
-            int columns = 2;
-            int rowsOfPanels = (panels.size() + columns - 1) / columns;
+            // XChart wants exactly rows x columns panels: 2 x 2 for four, one row otherwise.
+            int columns = panels.size() == 4 ? 2 : panels.size();
+            int rowsOfPanels = panels.size() / columns;
             BitmapEncoder.saveBitmap(panels, rowsOfPanels, columns, base, BitmapEncoder.BitmapFormat.PNG);
         }
         written.add(file);

@@ -1,5 +1,7 @@
 package dev.locking.bench;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;
 
@@ -70,6 +72,45 @@ record Result(int run, String workload, String backend, String contender, boolea
                 quote(variant), Integer.toString(threads), Long.toString(ops), num(opsPerSec), num(p50), num(p99),
                 num(p999), num(max), Long.toString(overlaps), Long.toString(errors), Integer.toString(stuck),
                 num(value), unit, quote(note));
+    }
+
+    /** Reads a line that {@link #csv()} wrote. */
+    static Result parseCsv(String line) {
+        List<String> f = new ArrayList<>();
+        StringBuilder field = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quoted) {
+                if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+                    field.append('"');
+                    i++;
+                } else if (c == '"') {
+                    quoted = false;
+                } else {
+                    field.append(c);
+                }
+            } else if (c == '"') {
+                quoted = true;
+            } else if (c == ',') {
+                f.add(field.toString());
+                field.setLength(0);
+            } else {
+                field.append(c);
+            }
+        }
+        f.add(field.toString());
+        if (f.size() != 19) {
+            throw new IllegalArgumentException("not a results.csv line (" + f.size() + " fields): " + line);
+        }
+        return new Result(Integer.parseInt(f.get(0)), f.get(1), f.get(2), f.get(3), Boolean.parseBoolean(f.get(4)),
+                f.get(5), Integer.parseInt(f.get(6)), Long.parseLong(f.get(7)), dbl(f.get(8)), dbl(f.get(9)),
+                dbl(f.get(10)), dbl(f.get(11)), dbl(f.get(12)), Long.parseLong(f.get(13)), Long.parseLong(f.get(14)),
+                Integer.parseInt(f.get(15)), dbl(f.get(16)), f.get(17), f.get(18));
+    }
+
+    private static double dbl(String s) {
+        return s.isEmpty() ? Double.NaN : Double.parseDouble(s);
     }
 
     private static String num(double d) {

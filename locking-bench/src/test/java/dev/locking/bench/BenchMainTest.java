@@ -35,6 +35,12 @@ class BenchMainTest {
         assertThat(dir.resolve("w1.png")).isRegularFile();
         assertThat(dir.resolve("w6.png")).isRegularFile();
         assertThat(output()).contains("W3  lp_memory").contains("results in " + dir);
+
+        Files.delete(dir.resolve("results.md"));
+        Files.delete(dir.resolve("w1.png"));
+        assertThat(BenchMain.run(out, "--report", dir.toString())).as(output()).isZero();
+        assertThat(Files.readString(dir.resolve("results.md"))).isEqualTo(md);
+        assertThat(dir.resolve("w1.png")).isRegularFile();
     }
 
     @Test

@@ -52,6 +52,18 @@ class ChartsTest {
     }
 
     @Test
+    void write_laysOutThreeProvidersInOneRow() throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        List<Result> results = new ArrayList<>();
+        for (String b : List.of("lp_redis", "lp_zookeeper", "lp_hazelcast")) {
+            results.add(rate("W2", b, b, true, "", 1_000));
+            results.add(rate("W2", b, "peer", false, "", 2_000));
+        }
+        assertThat(Charts.write(new Report(results), dir)).extracting(p -> p.getFileName().toString())
+                .containsExactly("w2.png");
+    }
+
+    @Test
     void bars_putOursFirst_andNameTheVariant() {
         List<Report.Row> rows = new Report(List.of(
                 rate("W4", "lp_redis", "RedissonMultiLock", false, "sorted", 900),

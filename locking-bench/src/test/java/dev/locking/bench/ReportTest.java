@@ -15,6 +15,19 @@ class ReportTest {
     }
 
     @Test
+    void csv_readsBackWhatItWrote_withQuotesAndEmptyFigures() {
+        Result r = new Result(2, "W4", "lp_redis", "RedissonMultiLock", false, "caller order", 4, 0, 0.5, Double.NaN,
+                1.25, 2.5, 3.75, 1, 2, 3, Double.NaN, "", "first error: \"x\", y");
+        Result back = Result.parseCsv(r.csv());
+        assertThat(back.workload()).isEqualTo("W4");
+        assertThat(back.note()).isEqualTo(r.note());
+        assertThat(back.p50()).isNaN();
+        assertThat(back.p99()).isEqualTo(1.25);
+        assertThat(back.stuck()).isEqualTo(3);
+        assertThat(back.csv()).isEqualTo(r.csv());
+    }
+
+    @Test
     void median_ofOddAndEvenCounts_ignoringNaN() {
         assertThat(Report.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
         assertThat(Report.median(List.of(4.0, 1.0, 3.0, 2.0))).isEqualTo(2.5);
