@@ -27,6 +27,7 @@ public final class LockingCommand {
               inspect <key>             who holds a key
               acquire <key>             take a lock (never waits); prints the lease
               release <key>             release a lock
+              bench [--full]            benchmarks against the peer libraries (run by ./locking, see docs/BENCHMARKS.md)
 
             Options:
               --provider <id>           the provider, e.g. lp_redis (default: the configured default)
