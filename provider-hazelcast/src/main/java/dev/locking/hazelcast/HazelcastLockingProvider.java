@@ -417,13 +417,16 @@ final class HazelcastLockingProvider implements LockingProvider {
     private static <R> CompletableFuture<R> submit(Supplier<CompletionStage<R>> call) {
         CompletableFuture<R> answer = new CompletableFuture<>();
         try {
-            call.get().whenComplete((result, failure) -> {
+            // Run the callback on the thread that completes Hazelcast's future: a plain whenComplete goes
+            // to Hazelcast's default async executor, which starts a new thread per task where the common
+            // pool has one thread (every 2-CPU machine). The callback only completes our own future.
+            call.get().whenCompleteAsync((result, failure) -> {
                 if (failure != null) {
                     answer.completeExceptionally(failure);
                 } else {
                     answer.complete(result);
                 }
-            });
+            }, Runnable::run);
         } catch (RuntimeException e) {
             answer.completeExceptionally(e);
         }
