@@ -51,6 +51,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.awaitility.Awaitility;
@@ -1940,29 +1941,7 @@ public abstract class LockingProviderConformance {
         @Test
         void eightThreadsOnOneKey_countExactly_withoutOverlap() throws Exception {
             String a = key("counter");
-            int threads = 8;
-            int rounds = 25;
-            CriticalSection section = new CriticalSection();
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Integer>> workers = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                workers.add(async(() -> {
-                    assertThat(go.await(patience().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-                    for (int r = 0; r < rounds; r++) {
-                        locking.execute(a, lock -> {
-                            section.enter();
-                            return "done";
-                        }, patiently());
-                    }
-                    return rounds;
-                }));
-            }
-            go.countDown();
-            for (Future<Integer> worker : workers) {
-                assertThat(result(worker)).isEqualTo(rounds);
-            }
-            assertThat(section.overlaps).hasValue(0);
-            assertThat(section.counter).isEqualTo(threads * rounds);
+            assertExclusive(8, 25, thread -> List.of(a));
             assertFree(a);
         }
 
@@ -1970,17 +1949,25 @@ public abstract class LockingProviderConformance {
         void callsOnTwoKeysInOppositeOrders_neverDeadlock() throws Exception {
             String a = key("a");
             String b = key("b");
-            int threads = 4;
-            int rounds = 40;
+            assertExclusive(4, 40, thread -> thread % 2 == 0 ? List.of(a, b) : List.of(b, a));
+            assertFree(a, b);
+        }
+
+        /**
+         * Starts the threads together; each runs {@code execute} {@code rounds} times on its keys around an
+         * unsynchronised counter. Every call must finish in time, with the exact total and no overlap.
+         */
+        private void assertExclusive(int threads, int rounds, IntFunction<List<String>> keysOfThread)
+                throws Exception {
             CriticalSection section = new CriticalSection();
             CountDownLatch go = new CountDownLatch(1);
             List<Future<Integer>> workers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
-                List<String> order = t % 2 == 0 ? List.of(a, b) : List.of(b, a);
+                List<String> keys = keysOfThread.apply(t);
                 workers.add(async(() -> {
                     assertThat(go.await(patience().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
                     for (int r = 0; r < rounds; r++) {
-                        locking.execute(order, lock -> {
+                        locking.execute(keys, lock -> {
                             section.enter();
                             return "done";
                         }, patiently());
@@ -1994,7 +1981,6 @@ public abstract class LockingProviderConformance {
             }
             assertThat(section.overlaps).hasValue(0);
             assertThat(section.counter).isEqualTo(threads * rounds);
-            assertFree(a, b);
         }
 
         @Test
