@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +49,8 @@ final class DefaultLockingService implements LockingService {
     static final long WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private final Map<String, LockingProvider> providers;
+    /** Per provider id: this service's execute calls holding or waiting for its keys. */
+    private final Map<String, LocalQueue> queues;
     private final Set<String> providerIds;
     private final LockingProvider defaultProvider;
     private final LockingClock clock;
@@ -59,6 +63,11 @@ final class DefaultLockingService implements LockingService {
 
     DefaultLockingService(Map<String, LockingProvider> providers, String defaultId, LockingClock clock) {
         this.providers = Map.copyOf(providers);
+        Map<String, LocalQueue> q = new HashMap<>();
+        for (String providerId : providers.keySet()) {
+            q.put(providerId, new LocalQueue());
+        }
+        this.queues = Map.copyOf(q);
         this.providerIds = Collections.unmodifiableSet(new TreeSet<>(providers.keySet()));
         LockingProvider d = this.providers.get(defaultId);
         if (d == null) {
@@ -98,7 +107,11 @@ final class DefaultLockingService implements LockingService {
         }
 
         String owner = ownerPrefix + Long.toHexString(executions.incrementAndGet());
-        AcquireResult.Acquired acquired = acquireWaiting(provider, toTake, owner, lease, o.effectiveTimeout());
+        LocalQueue queue = queue(provider);
+        // A thread that already holds keys of an execute (of any provider) must not queue politely behind
+        // waiters that may be waiting for those keys: it asks the backend directly, as a nested call must.
+        AcquireResult.Acquired acquired = acquireWaiting(provider, queue, stack.isEmpty(), toTake, owner, lease,
+                o.effectiveTimeout());
         Execution execution = new Execution(provider, sorted, toTake, owner, lease, acquired.fencingTokens(),
                 parent, clock.nanoTime());
         renewer.register(execution);
@@ -114,7 +127,11 @@ final class DefaultLockingService implements LockingService {
             renewer.unregister(execution);
         }
         boolean held = execution.complete();
-        releaseAfterJob(provider, toTake, owner, failure);
+        try {
+            releaseAfterJob(provider, toTake, owner, failure);
+        } finally {
+            queue.released(toTake);
+        }
         if (!held) {
             throw new LockLostException(execution.lostMessage(), failure);
         }
@@ -136,38 +153,89 @@ final class DefaultLockingService implements LockingService {
         return result;
     }
 
-    private AcquireResult.Acquired acquireWaiting(
-            LockingProvider provider, List<String> keys, String owner, Duration lease, Duration timeout) {
+    /**
+     * Takes the keys for an execute, waiting until they are free or the timeout ends. A call of this JVM
+     * joins the {@link LocalQueue} when the keys are held or waited for here and asks the backend when its
+     * turn comes; a call whose keys are held elsewhere waits on the provider's notification.
+     *
+     * @param queued whether this call takes part in the local queue (false for calls made while the thread
+     *               holds keys of another execute)
+     */
+    private AcquireResult.Acquired acquireWaiting(LockingProvider provider, LocalQueue queue, boolean queued,
+            List<String> keys, String owner, Duration lease, Duration timeout) {
         long deadline = clock.nanoTime() + timeout.toNanos();
-        while (true) {
-            AcquireResult result = tryAcquire(provider, keys, owner, lease);
-            if (result instanceof AcquireResult.Acquired acquired) {
-                if (log.isDebugEnabled()) {
-                    log.debug("execute took {} on {} as {}", keys, provider.id(), owner);
+        LocalQueue.Waiter waiter = null;
+        long lastTry = 0;
+        try {
+            while (true) {
+                long now = clock.nanoTime();
+                boolean mayTry = waiter == null
+                        ? !queued || !queue.busy(keys)
+                        // A waiter that was not given its turn for a whole slice asks anyway: the queue must
+                        // never cost more than a slice, whatever went wrong with a wake-up.
+                        : queue.mayTry(waiter) || now - lastTry >= WAIT_SLICE_NANOS;
+                String conflict = null;
+                if (mayTry) {
+                    lastTry = now;
+                    AcquireResult result = tryAcquire(provider, keys, owner, lease);
+                    if (result instanceof AcquireResult.Acquired acquired) {
+                        queue.took(waiter, keys);
+                        waiter = null;
+                        if (log.isDebugEnabled()) {
+                            log.debug("execute took {} on {} as {}", keys, provider.id(), owner);
+                        }
+                        return acquired;
+                    }
+                    conflict = ((AcquireResult.Conflict) result).key();
                 }
-                return acquired;
-            }
-            String conflict = ((AcquireResult.Conflict) result).key();
-            long remaining = deadline - clock.nanoTime();
-            if (remaining <= 0) {
-                if (log.isDebugEnabled()) {
-                    log.debug("execute timed out after {} waiting for {} on {} (held: \"{}\")", timeout, keys,
-                            provider.id(), conflict);
+                if (queued && waiter == null) {
+                    waiter = queue.join(keys);
+                    lastTry = now;
                 }
-                throw new LockTimeoutException();
+                long remaining = deadline - clock.nanoTime();
+                if (remaining <= 0) {
+                    if (log.isDebugEnabled()) {
+                        log.debug("execute timed out after {} waiting for {} on {} ({})", timeout, keys,
+                                provider.id(), conflict == null ? "waiting behind other calls of this JVM"
+                                        : "held: \"" + conflict + "\"");
+                    }
+                    throw new LockTimeoutException();
+                }
+                long slice = Math.min(remaining, WAIT_SLICE_NANOS);
+                if (conflict != null && (waiter == null || !queue.heldHere(conflict))) {
+                    awaitRelease(provider, keys, conflict, slice); // held elsewhere: the backend tells us
+                } else {
+                    // Held or waited for by calls of this JVM: they unpark us when it is our turn.
+                    LockSupport.parkNanos(this, slice);
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw interruptedWhileWaiting(provider, keys, null);
+                    }
+                }
             }
-            try {
-                provider.awaitRelease(List.of(conflict), Duration.ofNanos(Math.min(remaining, WAIT_SLICE_NANOS)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new LockingException("Interrupted while waiting to lock " + keys + " on " + provider.id()
-                        + "; nothing was locked", e);
-            } catch (LockingException | IllegalArgumentException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                throw providerFailure(provider, "awaitRelease", e);
+        } finally {
+            if (waiter != null) {
+                queue.leave(waiter);
             }
         }
+    }
+
+    private static void awaitRelease(LockingProvider provider, List<String> keys, String conflict, long nanos) {
+        try {
+            provider.awaitRelease(List.of(conflict), Duration.ofNanos(nanos));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interruptedWhileWaiting(provider, keys, e);
+        } catch (LockingException | IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw providerFailure(provider, "awaitRelease", e);
+        }
+    }
+
+    private static LockingException interruptedWhileWaiting(LockingProvider provider, List<String> keys,
+            @Nullable InterruptedException cause) {
+        return new LockingException("Interrupted while waiting to lock " + keys + " on " + provider.id()
+                + "; nothing was locked", cause);
     }
 
     private void releaseAfterJob(LockingProvider provider, List<String> keys, String owner,
@@ -306,6 +374,23 @@ final class DefaultLockingService implements LockingService {
     }
 
     // ---------------------------------------------------------------- providers and lifecycle
+
+    /** The local queue of a provider; package-private for tests. */
+    LocalQueue queue(String providerId) {
+        LocalQueue queue = queues.get(providerId);
+        if (queue == null) {
+            throw new IllegalArgumentException("no provider " + providerId);
+        }
+        return queue;
+    }
+
+    private LocalQueue queue(LockingProvider provider) {
+        LocalQueue queue = queues.get(provider.id());
+        if (queue == null) {
+            throw new IllegalStateException("no local queue for provider " + provider.id());
+        }
+        return queue;
+    }
 
     private LockingProvider provider(@Nullable String id) {
         if (closed.get()) {

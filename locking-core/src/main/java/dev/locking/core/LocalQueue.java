@@ -1,0 +1,225 @@
+package dev.locking.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@code execute} calls of one service on one provider that hold keys or wait for them, so that
+ * threads of this JVM hand a key to each other in arrival order instead of all asking the backend.
+ *
+ * <p>Why: without it, every release wakes every waiter of this JVM through the backend's notification
+ * (a Redis message, a Hazelcast event, a ZooKeeper watch), they all ask the backend, one wins and the
+ * rest ask again later; and the thread that just released, running its next {@code execute} at once,
+ * usually wins before any of them has woken. That costs a round trip per loser and makes the wait of a
+ * given thread unbounded in practice (measured: a p99 wait forty times the median with eight threads on
+ * one key). Here a release by a call of this JVM unparks only the longest-waiting call of the key, which
+ * then asks the backend once; a new call that finds the key held or waited for here joins the queue
+ * instead of asking. The backend still decides who holds a key: the queue only decides who of this JVM
+ * asks when, and a call whose holder is elsewhere (another JVM, or a plain {@code acquire}) still waits
+ * on the provider's notification.
+ *
+ * <h2>Rules</h2>
+ * <ul>
+ *   <li>Every key has a line: how many calls of this JVM hold it, and the calls waiting for it, in
+ *       arrival order (a global sequence number, so the lines of a multi-key call never disagree
+ *       about who came first).</li>
+ *   <li>A waiting call may ask the backend when it is first in the line of each of its keys and no
+ *       call here holds any of them ({@link #mayTry}). The earliest waiter of all is first in all its
+ *       lines, so some waiter can always go on: the queue adds no deadlock among waiters.</li>
+ *   <li>Whoever changes who is first, or frees a key here, unparks the new first waiter of that line
+ *       ({@link #took}, {@link #leave}, {@link #released}); a waiter that finds it may not try yet
+ *       parks again.</li>
+ * </ul>
+ * The caller also bounds every park (so a lost unpark costs a slice, not a hang) and lets a waiter
+ * that was not given its turn for a whole slice ask the backend anyway; calls made while their thread
+ * already holds keys of an {@code execute} never queue (they would wait behind waiters that may be
+ * waiting for those very keys).
+ *
+ * <h2>Concurrency</h2>
+ * Lines live in a {@link ConcurrentHashMap} and are only read or changed under their own monitor; a
+ * line that becomes empty is marked removed and taken out of the map under that monitor, and a thread
+ * that finds a removed line fetches (or creates) the current one. No thread holds two line monitors at
+ * once. Lines exist only while a key is held or waited for by an {@code execute} here, so the map stays
+ * as small as the number of such keys.
+ */
+final class LocalQueue {
+
+    /** One {@code execute} call waiting for its keys. */
+    static final class Waiter {
+        final Thread thread = Thread.currentThread();
+        final long arrival;
+        final List<String> keys;
+
+        Waiter(long arrival, List<String> keys) {
+            this.arrival = arrival;
+            this.keys = keys;
+        }
+
+        @Override
+        public String toString() {
+            return "Waiter#" + arrival + keys;
+        }
+    }
+
+    /** The state of one key; guarded by its own monitor. */
+    private static final class Line {
+        int holders;
+        /** Ascending {@link Waiter#arrival}. */
+        final ArrayList<Waiter> waiters = new ArrayList<>(4);
+        boolean removed;
+
+        @Nullable Waiter first() {
+            return waiters.isEmpty() ? null : waiters.get(0);
+        }
+
+        void insert(Waiter w) {
+            int i = waiters.size();
+            while (i > 0 && waiters.get(i - 1).arrival > w.arrival) {
+                i--;
+            }
+            waiters.add(i, w);
+        }
+
+        boolean empty() {
+            return holders == 0 && waiters.isEmpty();
+        }
+
+        /** Unparks the first waiter if nothing of this JVM holds the key. */
+        void signalFirst() {
+            Waiter first = first();
+            if (first != null && holders == 0) {
+                LockSupport.unpark(first.thread);
+            }
+        }
+    }
+
+    private final ConcurrentHashMap<String, Line> lines = new ConcurrentHashMap<>();
+    private final AtomicLong arrivals = new AtomicLong();
+
+    /** Whether any of the keys is held or waited for by a call here, so a new call should queue. */
+    boolean busy(List<String> keys) {
+        for (String key : keys) {
+            Line line = lines.get(key);
+            if (line != null) {
+                synchronized (line) {
+                    if (!line.removed && !line.empty()) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Puts the calling thread's call at the end of the lines of its keys. */
+    Waiter join(List<String> keys) {
+        Waiter w = new Waiter(arrivals.incrementAndGet(), keys);
+        for (String key : keys) {
+            change(key, line -> line.insert(w));
+        }
+        return w;
+    }
+
+    /** Whether the waiter is first in each of its lines and no call here holds any of its keys. */
+    boolean mayTry(Waiter w) {
+        for (String key : w.keys) {
+            Line line = lines.get(key);
+            if (line == null) {
+                continue; // cannot happen while w is in it; harmless if it did
+            }
+            synchronized (line) {
+                if (!line.removed && (line.holders > 0 || line.first() != w)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Whether a call here holds the key. */
+    boolean heldHere(String key) {
+        Line line = lines.get(key);
+        if (line == null) {
+            return false;
+        }
+        synchronized (line) {
+            return !line.removed && line.holders > 0;
+        }
+    }
+
+    /**
+     * Records that a call took its keys: it holds them now and, if it waited, leaves their lines in the
+     * same step (so no one sees the keys free and unwaited in between).
+     */
+    void took(@Nullable Waiter w, List<String> keys) {
+        for (String key : keys) {
+            change(key, line -> {
+                if (w != null) {
+                    line.waiters.remove(w);
+                }
+                line.holders++;
+            });
+        }
+    }
+
+    /** Takes a waiter that gives up (timeout, interrupt, failure) out of its lines. */
+    void leave(Waiter w) {
+        for (String key : w.keys) {
+            change(key, line -> {
+                boolean wasFirst = line.first() == w;
+                line.waiters.remove(w);
+                if (wasFirst) {
+                    line.signalFirst();
+                }
+            });
+        }
+    }
+
+    /** Records that a call released its keys (after the provider did), and wakes the next waiter of each. */
+    void released(List<String> keys) {
+        for (String key : keys) {
+            change(key, line -> {
+                line.holders = Math.max(0, line.holders - 1);
+                line.signalFirst();
+            });
+        }
+    }
+
+    /** How many calls wait in the key's line; for tests. */
+    int waiting(String key) {
+        Line line = lines.get(key);
+        if (line == null) {
+            return 0;
+        }
+        synchronized (line) {
+            return line.removed ? 0 : line.waiters.size();
+        }
+    }
+
+    /** How many keys have a line; for tests. */
+    int lines() {
+        return lines.size();
+    }
+
+    private void change(String key, Consumer<Line> change) {
+        while (true) {
+            Line line = lines.computeIfAbsent(key, k -> new Line());
+            synchronized (line) {
+                if (line.removed) {
+                    continue; // emptied and taken out meanwhile: use the current one
+                }
+                change.accept(line);
+                if (line.empty()) {
+                    line.removed = true;
+                    lines.remove(key, line);
+                }
+                return;
+            }
+        }
+    }
+}

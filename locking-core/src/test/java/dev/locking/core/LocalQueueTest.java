@@ -1,0 +1,220 @@
+package dev.locking.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.locking.api.ExecuteOptions;
+import dev.locking.api.LockTimeoutException;
+import dev.locking.api.LockingException;
+import dev.locking.api.LockingService;
+import dev.locking.memory.MemoryProviderFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The in-process queue of {@code execute}: threads of one JVM get a key in arrival order, a releasing
+ * thread does not barge ahead of the waiters, waiters do not ask the backend before their turn, and
+ * calls made while holding keys never queue. Real threads on the real lp_memory.
+ */
+class LocalQueueTest {
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    private final TestProviders.CountingProvider provider =
+            new TestProviders.CountingProvider(MemoryProviderFactory.newProvider("lp_counted"));
+    private final LockingService locking = Locking.builder().provider(provider).defaultProvider("lp_counted").build();
+    private final LocalQueue queue = ((DefaultLockingService) locking).queue("lp_counted");
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+    private final List<Future<Boolean>> holders = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (Future<Boolean> holder : holders) {
+            assertThat(holder.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).as("the holder was let go").isTrue();
+        }
+        threads.shutdownNow();
+        assertThat(threads.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        locking.close();
+    }
+
+    private static ExecuteOptions patiently() {
+        return ExecuteOptions.builder().timeout(PATIENCE).build();
+    }
+
+    /** Starts an execute on the key that holds it until the returned latch opens. */
+    private CountDownLatch holdUntilOpened(String key) {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch open = new CountDownLatch(1);
+        holders.add(threads.submit(() -> locking.execute(key, lock -> {
+            entered.countDown();
+            return open.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        }, patiently())));
+        await().atMost(PATIENCE).until(() -> entered.getCount() == 0);
+        return open;
+    }
+
+    @Test
+    void waitersOfOneJvm_getTheKeyInArrivalOrder_eachAskingTheBackendOnce() throws Exception {
+        CountDownLatch open = holdUntilOpened("k");
+        List<Integer> entries = new CopyOnWriteArrayList<>();
+        List<Future<?>> waiters = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            int id = i;
+            waiters.add(threads.submit(() -> locking.execute("k", lock -> entries.add(id), patiently())));
+            await().atMost(PATIENCE).until(() -> queue.waiting("k") == id);
+        }
+        assertThat(provider.tryAcquires.get()).as("queued calls do not ask while the key is held here").isEqualTo(1);
+
+        open.countDown();
+        for (Future<?> waiter : waiters) {
+            waiter.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        }
+        assertThat(entries).containsExactly(1, 2, 3, 4, 5);
+        assertThat(provider.tryAcquires.get()).as("one attempt per call").isEqualTo(6);
+        assertThat(provider.awaits.get()).as("the provider's notification is not needed here").isZero();
+        assertThat(queue.lines()).isZero();
+    }
+
+    @Test
+    void aThreadThatReleases_doesNotOvertakeTheWaiter_whenItLocksAgainAtOnce() throws Exception {
+        List<String> entries = new CopyOnWriteArrayList<>();
+        CountDownLatch waiterQueued = new CountDownLatch(1);
+        Future<?> looper = threads.submit(() -> {
+            for (int round = 1; round <= 3; round++) {
+                int r = round;
+                locking.execute("k", lock -> {
+                    entries.add("looper-" + r);
+                    return r == 1 && waiterQueued.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+                }, patiently());
+            }
+            return null;
+        });
+        await().atMost(PATIENCE).until(() -> entries.contains("looper-1"));
+        Future<?> waiter = threads.submit(() -> locking.execute("k", lock -> entries.add("waiter"), patiently()));
+        await().atMost(PATIENCE).until(() -> queue.waiting("k") == 1);
+        waiterQueued.countDown();
+
+        looper.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        waiter.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        assertThat(entries).containsExactly("looper-1", "waiter", "looper-2", "looper-3");
+    }
+
+    @Test
+    void aCallMadeWhileHoldingKeys_doesNotQueueBehindAWaiterForThoseKeys() throws Exception {
+        // The holder has "p"; a waiter wants "k" and "p" and so queues on both. The holder's job then
+        // asks for "k", which is free: queuing behind the waiter would wait for the holder itself.
+        CountDownLatch waiterQueued = new CountDownLatch(1);
+        AtomicReference<String> nested = new AtomicReference<>();
+        Future<?> holder = threads.submit(() -> locking.execute("p", outer -> {
+            waiterQueued.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            return nested.getAndSet(locking.execute("k", inner -> "ran",
+                    ExecuteOptions.builder().timeout(Duration.ofSeconds(1)).build()));
+        }, patiently()));
+        await().atMost(PATIENCE).until(() -> provider.tryAcquires.get() == 1);
+        Future<?> waiter = threads.submit(() -> locking.execute(List.of("k", "p"), lock -> "ran", patiently()));
+        await().atMost(PATIENCE).until(() -> queue.waiting("k") == 1 && queue.waiting("p") == 1);
+        waiterQueued.countDown();
+
+        holder.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        waiter.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        assertThat(nested).hasValue("ran");
+        assertThat(queue.lines()).isZero();
+    }
+
+    @Test
+    void aWaiterThatTimesOut_leavesTheLine_andTheNextOneStillGetsItsTurn() throws Exception {
+        CountDownLatch open = holdUntilOpened("k");
+        Future<?> impatient = threads.submit(() -> locking.execute("k", lock -> "ran",
+                ExecuteOptions.builder().timeout(Duration.ofMillis(300)).build()));
+        await().atMost(PATIENCE).until(() -> queue.waiting("k") == 1);
+        Future<String> patient = threads.submit(() -> locking.execute("k", lock -> "ran", patiently()));
+        await().atMost(PATIENCE).until(() -> queue.waiting("k") == 2);
+
+        assertThatThrownBy(() -> impatient.get(PATIENCE.toSeconds(), TimeUnit.SECONDS))
+                .hasCauseInstanceOf(LockTimeoutException.class);
+        assertThat(queue.waiting("k")).isEqualTo(1);
+        open.countDown();
+        assertThat(patient.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo("ran");
+        assertThat(queue.lines()).isZero();
+    }
+
+    @Test
+    void anInterruptedWaiter_leavesTheLine_keepsItsFlag_andTheNextOneStillGetsItsTurn() throws Exception {
+        CountDownLatch open = holdUntilOpened("k");
+        AtomicReference<Thread> firstThread = new AtomicReference<>();
+        Future<Boolean> first = threads.submit(() -> {
+            firstThread.set(Thread.currentThread());
+            try {
+                locking.execute("k", lock -> "ran", patiently());
+                return false;
+            } catch (LockingException e) {
+                return e.getMessage().contains("Interrupted") && Thread.currentThread().isInterrupted();
+            }
+        });
+        await().atMost(PATIENCE).until(() -> queue.waiting("k") == 1);
+        Future<String> second = threads.submit(() -> locking.execute("k", lock -> "ran", patiently()));
+        await().atMost(PATIENCE).until(() -> queue.waiting("k") == 2);
+
+        firstThread.get().interrupt();
+        assertThat(first.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).as("LockingException, flag kept").isTrue();
+        open.countDown();
+        assertThat(second.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo("ran");
+        assertThat(queue.lines()).isZero();
+    }
+
+    @Test
+    void manyThreadsOnOverlappingKeySets_neverOverlap_allFinish_andLeaveNoLines() throws Exception {
+        List<String> keys = List.of("a", "b", "c", "d", "e", "f", "g", "h");
+        Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
+        keys.forEach(k -> inside.put(k, new AtomicInteger()));
+        AtomicInteger overlaps = new AtomicInteger();
+        AtomicInteger entries = new AtomicInteger();
+        int threadCount = 4;
+        int rounds = 300;
+        List<Future<?>> workers = new ArrayList<>();
+        for (int t = 0; t < threadCount; t++) {
+            workers.add(threads.submit(() -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                for (int round = 0; round < rounds; round++) {
+                    List<String> mine = new ArrayList<>(keys);
+                    java.util.Collections.shuffle(mine, random);
+                    List<String> taken = List.copyOf(mine.subList(0, 3));
+                    locking.execute(taken, lock -> {
+                        for (String k : taken) {
+                            if (inside.get(k).incrementAndGet() != 1) {
+                                overlaps.incrementAndGet();
+                            }
+                        }
+                        entries.incrementAndGet();
+                        Thread.onSpinWait();
+                        for (String k : taken) {
+                            inside.get(k).decrementAndGet();
+                        }
+                        return null;
+                    }, patiently());
+                }
+                return null;
+            }));
+        }
+        for (Future<?> worker : workers) {
+            worker.get(120, TimeUnit.SECONDS);
+        }
+        assertThat(overlaps).hasValue(0);
+        assertThat(entries).hasValue(threadCount * rounds);
+        assertThat(queue.lines()).isZero();
+    }
+}
