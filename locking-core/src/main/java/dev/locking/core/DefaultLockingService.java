@@ -22,6 +22,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -29,7 +30,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -166,14 +166,19 @@ final class DefaultLockingService implements LockingService {
         long deadline = clock.nanoTime() + timeout.toNanos();
         LocalQueue.Waiter waiter = null;
         long lastTry = 0;
+        boolean providerWoke = false;
         try {
             while (true) {
                 long now = clock.nanoTime();
                 boolean mayTry = waiter == null
                         ? !queued || !queue.busy(keys)
-                        // A waiter that was not given its turn for a whole slice asks anyway: the queue must
-                        // never cost more than a slice, whatever went wrong with a wake-up.
-                        : queue.mayTry(waiter) || now - lastTry >= WAIT_SLICE_NANOS;
+                        // After a wait on the provider the call asks again whatever its place: the provider
+                        // may have handed the key to it (lp_memory reserves a released key for its longest
+                        // waiter), and only a call that met a holder outside this JVM waits there. A waiter
+                        // that was not given its turn for a whole slice asks anyway: the queue must never
+                        // cost more than a slice, whatever went wrong with a wake-up.
+                        : providerWoke || queue.mayTry(waiter) || now - lastTry >= WAIT_SLICE_NANOS;
+                providerWoke = false;
                 String conflict = null;
                 if (mayTry) {
                     lastTry = now;
@@ -191,6 +196,11 @@ final class DefaultLockingService implements LockingService {
                 if (queued && waiter == null) {
                     waiter = queue.join(keys);
                     lastTry = now;
+                    if (conflict == null) {
+                        // What made the keys busy may have ended before we joined, and then no one would
+                        // signal us: look again now that we are in the lines.
+                        continue;
+                    }
                 }
                 long remaining = deadline - clock.nanoTime();
                 if (remaining <= 0) {
@@ -204,9 +214,10 @@ final class DefaultLockingService implements LockingService {
                 long slice = Math.min(remaining, WAIT_SLICE_NANOS);
                 if (conflict != null && (waiter == null || !queue.heldHere(conflict))) {
                     awaitRelease(provider, keys, conflict, slice); // held elsewhere: the backend tells us
+                    providerWoke = true;
                 } else {
-                    // Held or waited for by calls of this JVM: they unpark us when it is our turn.
-                    LockSupport.parkNanos(this, slice);
+                    // Held or waited for by calls of this JVM: they signal us when it is our turn.
+                    LocalQueue.park(Objects.requireNonNull(waiter, "waiter"), slice);
                     if (Thread.currentThread().isInterrupted()) {
                         throw interruptedWhileWaiting(provider, keys, null);
                     }

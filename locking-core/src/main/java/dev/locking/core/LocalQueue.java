@@ -54,6 +54,12 @@ final class LocalQueue {
         final Thread thread = Thread.currentThread();
         final long arrival;
         final List<String> keys;
+        /**
+         * Set by whoever may have made this waiter's turn come, before unparking it. Parking on a flag,
+         * not on the bare permit: a provider call of the waiter (a lock inside lp_memory, a future's
+         * get) may park and swallow the permit, and the wake-up would be lost.
+         */
+        volatile boolean signalled;
 
         Waiter(long arrival, List<String> keys) {
             this.arrival = arrival;
@@ -93,6 +99,7 @@ final class LocalQueue {
         void signalFirst() {
             Waiter first = first();
             if (first != null && holders == 0) {
+                first.signalled = true;
                 LockSupport.unpark(first.thread);
             }
         }
@@ -125,8 +132,12 @@ final class LocalQueue {
         return w;
     }
 
-    /** Whether the waiter is first in each of its lines and no call here holds any of its keys. */
+    /**
+     * Whether the waiter is first in each of its lines and no call here holds any of its keys. Clears the
+     * waiter's signal first, so a change after this check is seen by {@link #park}.
+     */
     boolean mayTry(Waiter w) {
+        w.signalled = false;
         for (String key : w.keys) {
             Line line = lines.get(key);
             if (line == null) {
@@ -139,6 +150,21 @@ final class LocalQueue {
             }
         }
         return true;
+    }
+
+    /**
+     * Parks the waiter's thread until it is signalled, interrupted or the time is up; returns at once if
+     * it was signalled since its last {@link #mayTry}.
+     */
+    static void park(Waiter w, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        while (!w.signalled && !Thread.currentThread().isInterrupted()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            LockSupport.parkNanos(w, left);
+        }
     }
 
     /** Whether a call here holds the key. */
