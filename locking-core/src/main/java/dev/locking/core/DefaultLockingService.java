@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
 final class DefaultLockingService implements LockingService {
     private static final Logger log = LoggerFactory.getLogger(DefaultLockingService.class);
 
-    /** The longest single wait on a provider before trying again, in case a release notification was missed. */
-    static final long WAIT_SLICE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** The longest single wait before trying again, in case a release notification was missed. */
+    static final Duration WAIT_SLICE = Duration.ofSeconds(2);
 
     private final Map<String, LockingProvider> providers;
     /** Per provider id: this service's execute calls holding or waiting for its keys. */
@@ -54,6 +54,7 @@ final class DefaultLockingService implements LockingService {
     private final Set<String> providerIds;
     private final LockingProvider defaultProvider;
     private final LockingClock clock;
+    private final long waitSliceNanos;
     private final LeaseRenewer renewer;
     private final String ownerPrefix = Keys.EXECUTE_OWNER_PREFIX + UUID.randomUUID() + ":";
     private final AtomicLong executions = new AtomicLong();
@@ -61,7 +62,8 @@ final class DefaultLockingService implements LockingService {
     /** The {@code execute} calls running on each thread, innermost last; empty when none. */
     private final ThreadLocal<ArrayList<Execution>> running = ThreadLocal.withInitial(() -> new ArrayList<>(2));
 
-    DefaultLockingService(Map<String, LockingProvider> providers, String defaultId, LockingClock clock) {
+    DefaultLockingService(Map<String, LockingProvider> providers, String defaultId, LockingClock clock,
+            Duration waitSlice) {
         this.providers = Map.copyOf(providers);
         Map<String, LocalQueue> q = new HashMap<>();
         for (String providerId : providers.keySet()) {
@@ -75,6 +77,7 @@ final class DefaultLockingService implements LockingService {
         }
         this.defaultProvider = d;
         this.clock = clock;
+        this.waitSliceNanos = waitSlice.toNanos();
         this.renewer = new LeaseRenewer(clock);
     }
 
@@ -177,7 +180,7 @@ final class DefaultLockingService implements LockingService {
                         // waiter), and only a call that met a holder outside this JVM waits there. A waiter
                         // that was not given its turn for a whole slice asks anyway: the queue must never
                         // cost more than a slice, whatever went wrong with a wake-up.
-                        : providerWoke || queue.mayTry(waiter) || now - lastTry >= WAIT_SLICE_NANOS;
+                        : providerWoke || queue.mayTry(waiter) || now - lastTry >= waitSliceNanos;
                 providerWoke = false;
                 String conflict = null;
                 if (mayTry) {
@@ -211,7 +214,7 @@ final class DefaultLockingService implements LockingService {
                     }
                     throw new LockTimeoutException();
                 }
-                long slice = Math.min(remaining, WAIT_SLICE_NANOS);
+                long slice = Math.min(remaining, waitSliceNanos);
                 if (conflict != null && (waiter == null || !queue.heldHere(conflict))) {
                     awaitRelease(provider, keys, conflict, slice); // held elsewhere: the backend tells us
                     providerWoke = true;

@@ -2,6 +2,7 @@ package dev.locking.core;
 
 import dev.locking.api.LockingService;
 import dev.locking.spi.LockingProvider;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -80,6 +81,7 @@ public final class Locking {
         private @Nullable Map<String, String> environment;
         private @Nullable Properties systemProperties;
         private LockingClock clock = LockingClock.SYSTEM;
+        private Duration waitSlice = DefaultLockingService.WAIT_SLICE;
 
         private Builder() {}
 
@@ -182,6 +184,15 @@ public final class Locking {
             return this;
         }
 
+        /**
+         * For tests: the longest single wait before trying again (default 2 s). A long slice makes a lost
+         * wake-up show as a hang instead of a delay.
+         */
+        Builder waitSlice(Duration slice) {
+            this.waitSlice = slice;
+            return this;
+        }
+
         /** For tests: the clock the service waits and renews by. */
         Builder clock(LockingClock clock) {
             this.clock = clock;
@@ -213,7 +224,7 @@ public final class Locking {
                 settings.defaultProvider(chosenDefault);
             }
             ProviderSetup setup = ProviderSetup.create(loader, settings, instances);
-            return new DefaultLockingService(setup.providers, setup.defaultId, clock);
+            return new DefaultLockingService(setup.providers, setup.defaultId, clock, waitSlice);
         }
 
         private void claim(String id, String what) {

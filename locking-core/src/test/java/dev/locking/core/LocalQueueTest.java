@@ -11,6 +11,7 @@ import dev.locking.api.LockingService;
 import dev.locking.memory.MemoryProviderFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -178,20 +179,26 @@ class LocalQueueTest {
 
     @Test
     void manyThreadsOnOverlappingKeySets_neverOverlap_allFinish_andLeaveNoLines() throws Exception {
+        // A wait slice longer than the test: a wake-up the queue loses hangs the workers instead of costing
+        // them a slice, and the test fails.
+        LockingService locking = Locking.builder()
+                .provider(new TestProviders.CountingProvider(MemoryProviderFactory.newProvider("lp_counted")))
+                .defaultProvider("lp_counted").waitSlice(Duration.ofMinutes(10)).build();
+        LocalQueue queue = ((DefaultLockingService) locking).queue("lp_counted");
         List<String> keys = List.of("a", "b", "c", "d", "e", "f", "g", "h");
         Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
         keys.forEach(k -> inside.put(k, new AtomicInteger()));
         AtomicInteger overlaps = new AtomicInteger();
         AtomicInteger entries = new AtomicInteger();
         int threadCount = 4;
-        int rounds = 300;
+        int rounds = 2000;
         List<Future<?>> workers = new ArrayList<>();
         for (int t = 0; t < threadCount; t++) {
             workers.add(threads.submit(() -> {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 for (int round = 0; round < rounds; round++) {
                     List<String> mine = new ArrayList<>(keys);
-                    java.util.Collections.shuffle(mine, random);
+                    Collections.shuffle(mine, random);
                     List<String> taken = List.copyOf(mine.subList(0, 3));
                     locking.execute(taken, lock -> {
                         for (String k : taken) {
@@ -205,13 +212,17 @@ class LocalQueueTest {
                             inside.get(k).decrementAndGet();
                         }
                         return null;
-                    }, patiently());
+                    }, ExecuteOptions.builder().timeout(Duration.ofMinutes(5)).build());
                 }
                 return null;
             }));
         }
-        for (Future<?> worker : workers) {
-            worker.get(120, TimeUnit.SECONDS);
+        try {
+            for (Future<?> worker : workers) {
+                worker.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            locking.close();
         }
         assertThat(overlaps).hasValue(0);
         assertThat(entries).hasValue(threadCount * rounds);
