@@ -95,6 +95,28 @@ class ThreeMemberClusterTest {
         return victim;
     }
 
+    /**
+     * Keys named {@code prefix + i}, the first of which a member other than member 0 owns, so that
+     * {@link #terminateAMemberOwning} has a member to terminate whatever the partition table looks like.
+     */
+    private List<String> keysWithOneAwayFromMember0(String prefix, int count) {
+        String member0 = uuid(members.get(0));
+        // The partition table is laid out on first use; until then partitions have no owner.
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> members.get(0).getPartitionService().getPartition(prefix).getOwner() != null);
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; keys.isEmpty(); i++) {
+            Partition partition = members.get(0).getPartitionService().getPartition(prefix + i);
+            if (!Objects.requireNonNull(partition.getOwner()).getUuid().toString().equals(member0)) {
+                keys.add(prefix + i);
+            }
+        }
+        for (int i = 0; keys.size() < count; i++) {
+            keys.add(prefix + "more-" + i);
+        }
+        return keys;
+    }
+
     private static String uuid(HazelcastInstance member) {
         return member.getCluster().getLocalMember().getUuid().toString();
     }
@@ -151,7 +173,7 @@ class ThreeMemberClusterTest {
     void whileAMemberDies_noKeyEverHasTwoHolders() throws Exception {
         String mapName = "contended";
         List<LockingProvider> clients = List.of(client(mapName), client(mapName), onMember(0, mapName));
-        List<String> keys = List.of("hot-0", "hot-1", "hot-2");
+        List<String> keys = keysWithOneAwayFromMember0("hot-", 3);
         int threads = 6;
         int rounds = 40;
         Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
