@@ -14,9 +14,10 @@ import dev.locking.hazelcast.LockProcessors.Acquire;
 import dev.locking.hazelcast.LockProcessors.Extend;
 import dev.locking.hazelcast.LockProcessors.Inspect;
 import dev.locking.hazelcast.LockProcessors.Release;
-import dev.locking.hazelcast.LockProcessors.ReleaseOwned;
+import dev.locking.hazelcast.LockProcessors.ReleaseEvery;
 import dev.locking.hazelcast.LockProcessors.Restore;
 import dev.locking.hazelcast.LockProcessors.Undo;
+import dev.locking.hazelcast.LockProcessors.Watch;
 import dev.locking.hazelcast.Outcome.Status;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
@@ -53,20 +54,20 @@ import org.slf4j.LoggerFactory;
  *       the keys already taken are rolled back (a re-entered key gets its old expiry back). Because
  *       every caller takes keys in the same order, two callers never hold parts of each other's sets
  *       for long, and there is no deadlock. Hazelcast transactions were not used: they cannot run entry
- *       processors or bump a counter in the same step, cost more round trips, and leave key locks
+ *       processors, cost more round trips, and leave key locks
  *       behind a client that dies mid-transaction. Observers may see a multi-key acquire half done
  *       while it runs, never after it returned a conflict.</li>
- *   <li>The lease is the entry's TTL (plus a slack, see {@link LockProcessors#store}); the entry also
- *       records its expiry, which decides to the millisecond.</li>
- *   <li>Fencing tokens come from a counter map without TTL ({@code <mapName>-fencing}) bumped inside the
- *       acquire step; see {@link LockProcessors}.</li>
- *   <li>Waiting: one entry listener per provider instance wakes the local waiters of a removed,
- *       expired or evicted key; a waiter also re-checks after at most the holder's remaining lease
- *       (Hazelcast may remove an expired entry seconds late) and at most every
- *       {@value #RECHECK_MILLIS} ms (a notification lost in a fail-over).</li>
+ *   <li>A key's entry lives as long as the map: a release turns it into a free entry that keeps the key's
+ *       last fencing token, so the next acquire gives the next token in the same step (see
+ *       {@link LockEntry}). Entries have no TTL; the expiry they record decides.</li>
+ *   <li>Waiting: a waiter marks the locks it waits for ({@link LockProcessors.Watch}); one entry listener
+ *       per provider instance, whose predicate passes only the release of a marked lock, wakes the local
+ *       waiters of that key. A waiter also re-checks after at most the holder's remaining lease (a lapse
+ *       sends no event) and at most every {@value #RECHECK_MILLIS} ms (a notification lost in a
+ *       fail-over).</li>
  *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on
- *       {@code owner} and releases each as {@code release} would; {@code releaseAll()} clears the lock
- *       map (never the counters).</li>
+ *       {@code owner} (free entries have none) and releases each as {@code release} would;
+ *       {@code releaseAll()} turns every held entry free, keeping the tokens.</li>
  * </ul>
  *
  * <h2>Concurrency</h2>
@@ -93,7 +94,6 @@ final class HazelcastLockingProvider implements LockingProvider {
     private final String id;
     private final InstanceSource source;
     private final String mapName;
-    private final String fencingMapName;
     private final Duration operationTimeout;
     private final long recheckMillis;
     private final Waiters waiters = new Waiters();
@@ -132,7 +132,6 @@ final class HazelcastLockingProvider implements LockingProvider {
         this.recheckMillis = recheckMillis;
         this.source = source;
         this.mapName = mapName;
-        this.fencingMapName = mapName + "-fencing";
         this.operationTimeout = operationTimeout;
     }
 
@@ -149,7 +148,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         try {
             for (String key : keys) {
                 Outcome outcome = await(submit(() -> b.locks.submitToKey(key,
-                        new Acquire(ownerId, leaseMillis, fencingMapName))), deadline(), "acquire", key);
+                        new Acquire(ownerId, leaseMillis))), deadline(), "acquire", key);
                 if (outcome.status() == Status.CONFLICT) {
                     rollback(b, taken);
                     if (log.isDebugEnabled()) {
@@ -204,7 +203,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         long deadline = deadline();
         List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
         for (String key : keys) {
-            answers.add(submit(() -> b.locks.submitToKey(key, new Release(ownerId))));
+            answers.add(submit(() -> b.locks.submitToKey(key, new Release(ownerId, true))));
         }
         boolean all = true;
         for (int i = 0; i < keys.size(); i++) {
@@ -219,10 +218,8 @@ final class HazelcastLockingProvider implements LockingProvider {
         Backend b = backend();
         if (ownerId == null) {
             try {
-                uninterruptibly(() -> {
-                    b.locks.clear();
-                    return null;
-                });
+                // Not clear(): a free entry keeps its key's last token.
+                uninterruptibly(() -> b.locks.executeOnEntries(new ReleaseEvery()));
             } catch (RuntimeException e) {
                 throw translate(e, "releaseAll", "every key");
             }
@@ -241,7 +238,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         long deadline = deadline();
         List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
         for (String key : keys) {
-            answers.add(submit(() -> b.locks.submitToKey(key, new ReleaseOwned(ownerId))));
+            answers.add(submit(() -> b.locks.submitToKey(key, new Release(ownerId, false))));
         }
         int released = 0;
         for (CompletableFuture<Outcome> answer : answers) {
@@ -272,8 +269,9 @@ final class HazelcastLockingProvider implements LockingProvider {
         // Register first: a release that happens while we look at the keys still wakes us.
         Waiters.Waiter waiter = waiters.register(keys);
         try {
+            // Marks the held keys as waited for, so that their release sends an event, and reads them.
             Map<String, Outcome> states = await(submit(() -> b.locks.submitToKeys(new LinkedHashSet<>(keys),
-                    new Inspect())), deadline(), "inspect", keys);
+                    new Watch())), deadline(), "inspect", keys);
             for (String key : keys) {
                 Outcome state = states.get(key);
                 if (state == null || state.status() != Status.HELD) {
@@ -366,8 +364,8 @@ final class HazelcastLockingProvider implements LockingProvider {
             IMap<String, LockEntry> locks = instance.getMap(mapName);
             // Idempotent: every provider instance on the cluster asks for the same index.
             locks.addIndex(new IndexConfig(IndexType.HASH, "owner"));
-            UUID listenerId = locks.addEntryListener(new ReleaseListener(waiters), false);
-            log.info("{}: using {} (map {}, counters {})", id, source, mapName, fencingMapName);
+            UUID listenerId = locks.addEntryListener(new ReleaseListener(waiters), new ReleaseListener.Freed(), false);
+            log.info("{}: using {} (map {})", id, source, mapName);
             return new Backend(instance, locks, listenerId);
         } catch (RuntimeException e) {
             if (source.owned()) {

@@ -10,6 +10,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.LocalIndexStats;
+import com.hazelcast.query.Predicates;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult.Acquired;
 import dev.locking.spi.AcquireResult.Conflict;
@@ -125,7 +126,7 @@ class HazelcastProviderTest {
                     Map.of("config", file.toString(), "mapName", mapName))) {
                 provider.tryAcquire(List.of("k"), "owner", null);
                 IMap<String, LockEntry> locks = member().getMap(mapName);
-                assertThat(locks.get("k")).isEqualTo(new LockEntry("owner", 1, LockEntry.NEVER));
+                assertThat(locks.get("k")).isEqualTo(LockEntry.held("owner", 1, LockEntry.NEVER));
             }
         }
     }
@@ -177,7 +178,7 @@ class HazelcastProviderTest {
             assertThat(member().getDistributedObjects()).extracting(DistributedObject::getName).doesNotContain(mapName);
             provider.tryAcquire(List.of("k"), "o", null);
             assertThat(member().getDistributedObjects()).extracting(DistributedObject::getName)
-                    .contains(mapName, mapName + "-fencing");
+                    .contains(mapName).doesNotContain(mapName + "-fencing");
             provider.close();
             assertThat(client().getLifecycleService().isRunning()).isTrue();
             assertThat(client().<String, LockEntry>getMap(mapName).get("k")).isNotNull();
@@ -188,14 +189,59 @@ class HazelcastProviderTest {
     @Nested
     class MapLayout {
         @Test
-        void leaseIsTheEntryTtl_andALockWithoutLeaseHasNone() {
+        void entriesHaveNoTtl_theLeaseIsTheExpiryInTheEntry() {
             String mapName = map();
             try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                long before = System.currentTimeMillis();
                 provider.tryAcquire(List.of("leased"), "o", Duration.ofSeconds(30));
                 provider.tryAcquire(List.of("forever"), "o", null);
+                provider.tryAcquire(List.of("released"), "o", Duration.ofSeconds(30));
+                provider.release(List.of("released"), "o");
                 IMap<String, LockEntry> locks = member().getMap(mapName);
-                assertThat(locks.getEntryView("leased").getTtl()).isEqualTo(30_000L + LockProcessors.TTL_SLACK_MILLIS);
-                assertThat(locks.getEntryView("forever").getTtl()).isEqualTo(Long.MAX_VALUE);
+                for (String key : List.of("leased", "forever", "released")) {
+                    assertThat(locks.getEntryView(key).getTtl()).as(key).isEqualTo(Long.MAX_VALUE);
+                }
+                assertThat(locks.get("leased").expiresAt()).isBetween(before + 30_000, System.currentTimeMillis() + 30_000);
+                assertThat(locks.get("forever").expiresAt()).isEqualTo(LockEntry.NEVER);
+                assertThat(locks.get("released")).isEqualTo(LockEntry.free(1));
+            }
+        }
+
+        @Test
+        void aReleasedKey_staysAsAFreeEntryWithItsToken_thatNeitherInspectNorTheOwnerIndexReports() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                for (int i = 0; i < 3; i++) {
+                    assertThat(provider.tryAcquire(List.of("k"), "o", Duration.ofSeconds(30))).isInstanceOf(Acquired.class);
+                    assertThat(provider.release(List.of("k"), "o")).isTrue();
+                }
+                IMap<String, LockEntry> locks = member().getMap(mapName);
+                assertThat(locks.get("k")).isEqualTo(LockEntry.free(3));
+                assertThat(provider.inspect("k")).isEmpty();
+                assertThat(locks.keySet(Predicates.equal("owner", "o"))).isEmpty();
+                provider.releaseAll("o"); // finds nothing to do
+                assertThat(locks.get("k")).isEqualTo(LockEntry.free(3));
+                assertThat(provider.release(List.of("k"), "o")).isFalse();
+                assertThat(provider.release(List.of("k"), null)).isFalse();
+                long next = ((Acquired) provider.tryAcquire(List.of("k"), null, null)).fencingTokens().get("k");
+                assertThat(next).isEqualTo(4);
+            }
+        }
+
+        @Test
+        void aLapsedLock_isFreedByReleaseAllOfItsOwner_withoutCountingAsHeld_andTheNextTokenIsHigher() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                long first = ((Acquired) provider.tryAcquire(List.of("k"), "o", Duration.ofMillis(100)))
+                        .fencingTokens().get("k");
+                org.awaitility.Awaitility.await().until(() -> provider.inspect("k").isEmpty());
+                IMap<String, LockEntry> locks = member().getMap(mapName);
+                assertThat(locks.keySet(Predicates.equal("owner", "o"))).containsExactly("k"); // lapsed, not yet freed
+                provider.releaseAll("o");
+                assertThat(locks.keySet(Predicates.equal("owner", "o"))).isEmpty();
+                assertThat(locks.get("k")).isEqualTo(LockEntry.free(first));
+                long next = ((Acquired) provider.tryAcquire(List.of("k"), "p", null)).fencingTokens().get("k");
+                assertThat(next).isGreaterThan(first);
             }
         }
 
@@ -224,11 +270,11 @@ class HazelcastProviderTest {
                 provider.tryAcquire(List.of("mine"), "me", null);
                 IMap<String, LockEntry> locks = member().getMap(mapName);
                 // As if the index lookup had found these keys for "me" just before they changed hands.
-                assertThat(locks.executeOnKey("anonymous", new LockProcessors.ReleaseOwned("me")).status())
+                assertThat(locks.executeOnKey("anonymous", new LockProcessors.Release("me", false)).status())
                         .isEqualTo(Outcome.Status.NOT_DONE);
-                assertThat(locks.executeOnKey("other", new LockProcessors.ReleaseOwned("me")).status())
+                assertThat(locks.executeOnKey("other", new LockProcessors.Release("me", false)).status())
                         .isEqualTo(Outcome.Status.NOT_DONE);
-                assertThat(locks.executeOnKey("mine", new LockProcessors.ReleaseOwned("me")).status())
+                assertThat(locks.executeOnKey("mine", new LockProcessors.Release("me", false)).status())
                         .isEqualTo(Outcome.Status.DONE);
                 assertThat(provider.inspect("anonymous")).isPresent();
                 assertThat(provider.inspect("other")).isPresent();
@@ -244,11 +290,15 @@ class HazelcastProviderTest {
                     LockingProvider other = HazelcastProviderFactory.fromInstance("lp_b", client(), theirs)) {
                 long before = ((Acquired) provider.tryAcquire(List.of("k"), "o", null)).fencingTokens().get("k");
                 other.tryAcquire(List.of("k"), "o", null);
+                provider.tryAcquire(List.of("anonymous"), null, Duration.ofMinutes(5));
                 provider.releaseAll(null);
                 assertThat(provider.inspect("k")).isEmpty();
+                assertThat(provider.inspect("anonymous")).isEmpty();
                 assertThat(other.inspect("k")).isPresent();
                 long after = ((Acquired) provider.tryAcquire(List.of("k"), "o", null)).fencingTokens().get("k");
                 assertThat(after).isGreaterThan(before);
+                assertThat(((Acquired) provider.tryAcquire(List.of("anonymous"), null, null)).fencingTokens())
+                        .containsEntry("anonymous", 2L);
             }
         }
     }
@@ -279,6 +329,41 @@ class HazelcastProviderTest {
                 holder.release(List.of("k"), "holder");
                 waiting.get(60, TimeUnit.SECONDS);
                 assertThat(waiter.tryAcquire(List.of("k"), "waiter", null)).isInstanceOf(Acquired.class);
+            }
+        }
+
+        @Test
+        void membersSendAnEventOnlyForAReleaseSomeoneWaitedFor() throws Exception {
+            String mapName = map();
+            List<Long> freedTokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+            IMap<String, LockEntry> locks = client().getMap(mapName);
+            UUID listener = locks.addEntryListener((com.hazelcast.map.listener.EntryUpdatedListener<String, LockEntry>)
+                    event -> freedTokens.add(event.getValue().token()), new ReleaseListener.Freed(), true);
+            try (LockingProvider waiter = noPolling(mapName);
+                    LockingProvider holder = HazelcastProviderFactory.fromInstance("lp_h", member(), mapName)) {
+                // Nobody waits: taking and releasing the key sends nothing.
+                holder.tryAcquire(List.of("k"), "holder", null);
+                holder.release(List.of("k"), "holder");
+                // Someone waits: the release sends one event.
+                holder.tryAcquire(List.of("k"), "holder", null);
+                CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                    try {
+                        waiter.awaitRelease(List.of("k"), Duration.ofMinutes(5));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                org.awaitility.Awaitility.await().until(() -> locks.get("k").waited());
+                holder.release(List.of("k"), "holder");
+                waiting.get(60, TimeUnit.SECONDS);
+                // Events of one key arrive in order: an event of the first release would be here already.
+                org.awaitility.Awaitility.await().until(() -> !freedTokens.isEmpty());
+                assertThat(freedTokens).containsExactly(2L);
+                // The next holder's lock is not marked: its release sends nothing again.
+                holder.tryAcquire(List.of("k"), "holder", null);
+                assertThat(locks.get("k").waited()).isFalse();
+            } finally {
+                locks.removeEntryListener(listener);
             }
         }
 
@@ -350,10 +435,12 @@ class HazelcastProviderTest {
                 List<String> keys = List.of("k1", "k2", "k3", "k9");
                 assertThat(provider.tryAcquire(keys, "me", Duration.ofSeconds(30))).isEqualTo(new Conflict("k9"));
                 IMap<String, LockEntry> locks = member().getMap(mapName);
-                assertThat(locks.keySet()).containsExactly("k9");
-                Map<String, Long> counters = new HashMap<>(member().<String, Long>getMap(mapName + "-fencing"));
-                // Tokens were spent on the rolled-back keys: the next holder gets a higher one.
-                assertThat(counters).containsEntry("k1", 1L).containsEntry("k9", 1L);
+                Map<String, LockEntry> entries = new HashMap<>(locks);
+                // The rolled-back keys are free entries that keep the token they spent: the next holder gets a
+                // higher one.
+                assertThat(entries).containsOnlyKeys(keys).containsEntry("k1", LockEntry.free(1))
+                        .containsEntry("k2", LockEntry.free(1)).containsEntry("k3", LockEntry.free(1))
+                        .containsEntry("k9", LockEntry.held("other", 1, LockEntry.NEVER));
                 long next = ((Acquired) provider.tryAcquire(List.of("k1"), "me", null)).fencingTokens().get("k1");
                 assertThat(next).isEqualTo(2L);
             }

@@ -136,8 +136,30 @@ class ThreeMemberClusterTest {
                     .isInstanceOf(Acquired.class);
             before.put(key, p.inspect(key).orElseThrow());
         }
+        // Keys that were free when the member died: released ones, and one whose lease lapsed. Their tokens live
+        // in their (free or lapsed) entries, which have backups like the locks.
+        Map<String, Long> freeTokens = new HashMap<>();
+        for (int i = 0; i < 20; i++) {
+            String key = "free-" + i;
+            keys.add(key);
+            freeTokens.put(key, ((Acquired) client.tryAcquire(List.of(key), "gone", null)).fencingTokens().get(key));
+            assertThat(onMember.release(List.of(key), "gone")).isTrue();
+        }
+        String lapsed = "lapsed";
+        keys.add(lapsed);
+        freeTokens.put(lapsed, ((Acquired) client.tryAcquire(List.of(lapsed), "gone", Duration.ofMillis(200)))
+                .fencingTokens().get(lapsed));
+        await().atMost(Duration.ofSeconds(30)).until(() -> client.inspect(lapsed).isEmpty());
 
         terminateAMemberOwning(keys);
+
+        for (Map.Entry<String, Long> free : freeTokens.entrySet()) {
+            String key = free.getKey();
+            assertThat(client.inspect(key)).as(key).isEmpty();
+            long token = ((Acquired) onMember.tryAcquire(List.of(key), "after", null)).fencingTokens().get(key);
+            assertThat(token).as(key).isGreaterThan(free.getValue());
+        }
+        keys.removeAll(freeTokens.keySet());
 
         for (String key : keys) {
             assertThat(client.inspect(key)).as(key).contains(before.get(key));
