@@ -26,6 +26,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -246,12 +247,14 @@ class HazelcastProviderTest {
         }
 
         @Test
-        void releaseAllOfOwner_usesTheOwnerIndex() {
+        void releaseAllOfOwner_usesTheOwnerIndex_whichItsFirstCallAdds() {
             String mapName = map();
             try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", member(), mapName)) {
                 for (int i = 0; i < 50; i++) {
                     provider.tryAcquire(List.of("k" + i), i < 5 ? "few" : "many", null);
                 }
+                // Until then, writes keep no index up to date.
+                assertThat(member().getMap(mapName).getLocalMapStats().getIndexStats()).isEmpty();
                 provider.releaseAll("few");
                 Map<String, LocalIndexStats> indexes = member().getMap(mapName).getLocalMapStats().getIndexStats();
                 assertThat(indexes).isNotEmpty();
@@ -443,6 +446,85 @@ class HazelcastProviderTest {
                         .containsEntry("k9", LockEntry.held("other", 1, LockEntry.NEVER));
                 long next = ((Acquired) provider.tryAcquire(List.of("k1"), "me", null)).fencingTokens().get("k1");
                 assertThat(next).isEqualTo(2L);
+            }
+        }
+    }
+
+    /** Holds the partition thread of the key it runs on until {@link #RELEASE} opens; for the tests below. */
+    static final class Blocking implements com.hazelcast.map.EntryProcessor<String, LockEntry, Boolean> {
+        private static final long serialVersionUID = 1L;
+        static final CountDownLatch STARTED = new CountDownLatch(1);
+        static final CountDownLatch RELEASE = new CountDownLatch(1);
+
+        @Override
+        public Boolean process(Map.Entry<String, LockEntry> entry) {
+            STARTED.countDown();
+            try {
+                return RELEASE.await(2, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    @Nested
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    class SlowMember {
+        /** Answers no call on "k" until the tests are over: its partition thread is busy. */
+        private final String mapName = map();
+        private final CompletableFuture<Boolean> blocker = new CompletableFuture<>();
+        /** Waits at most half a second for an answer. */
+        private final LockingProvider impatient = new HazelcastLockingProvider("lp_impatient",
+                InstanceSource.borrowed(client()), mapName, Duration.ofMillis(500));
+        /** Waits two minutes for an answer. */
+        private final LockingProvider patient = new HazelcastLockingProvider("lp_patient",
+                InstanceSource.borrowed(client()), mapName, Duration.ofMinutes(2));
+
+        @BeforeAll
+        void blockThePartitionOfK() throws InterruptedException {
+            // First use adds the index, on every partition: before one of them is blocked.
+            impatient.inspect("warm-up");
+            patient.inspect("warm-up");
+            client().<String, LockEntry>getMap(mapName).submitToKey("k", new Blocking())
+                    .whenComplete((done, failure) -> blocker.complete(done));
+            assertThat(Blocking.STARTED.await(60, TimeUnit.SECONDS)).isTrue();
+        }
+
+        @AfterAll
+        void letItGo() throws Exception {
+            Blocking.RELEASE.countDown();
+            assertThat(blocker.get(60, TimeUnit.SECONDS)).isTrue();
+            impatient.close();
+            patient.close();
+        }
+
+        @Test
+        void aClientCallWithoutAnswer_failsWithProviderUnavailable_afterOperationTimeout_andLeavesNoInterrupt() {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> impatient.tryAcquire(List.of("k"), "o", Duration.ofSeconds(30)))
+                    .isInstanceOf(ProviderUnavailableException.class).hasMessageContaining("within PT0.5S");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+            assertThat(Thread.currentThread().isInterrupted()).isFalse();
+        }
+
+        @Test
+        void anInterruptDuringAClientCall_endsItWithALockingException_andStaysSet() throws Exception {
+            Thread caller = Thread.currentThread();
+            CompletableFuture<Void> interrupter = CompletableFuture.runAsync(() -> {
+                // Interrupt only once the caller waits inside Hazelcast's future for the answer.
+                org.awaitility.Awaitility.await().until(() -> java.util.Arrays.stream(caller.getStackTrace())
+                        .anyMatch(f -> f.getClassName().endsWith("InvocationFuture")));
+                caller.interrupt();
+            });
+            try {
+                assertThatThrownBy(() -> patient.release(List.of("k"), "o"))
+                        .isInstanceOf(dev.locking.api.LockingException.class)
+                        .isNotInstanceOf(ProviderUnavailableException.class).hasMessageContaining("interrupted");
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            } finally {
+                Thread.interrupted();
+                interrupter.get(60, TimeUnit.SECONDS);
             }
         }
     }
