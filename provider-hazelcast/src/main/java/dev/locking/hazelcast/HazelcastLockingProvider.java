@@ -89,9 +89,9 @@ import org.slf4j.LoggerFactory;
  * <h2>Concurrency</h2>
  * The backend (instance, map) is created on first use under {@code startLock} and published through a
  * volatile field; every other path reads that field without locking. The listener (at the first wait) and
- * the index (at the first {@code releaseAll(owner)}) are added under the backend's own monitor. An owned instance that stopped (a client that gave up on its
- * cluster) is replaced on the next use, under the same lock. {@code closed} is only written under
- * {@code startLock}.
+ * the index (at the first {@code releaseAll(owner)}) are added under the backend's own monitor. An owned
+ * instance that stopped (a client that gave up on its cluster) is replaced on the next use, under
+ * {@code startLock}. {@code closed} is only written under {@code startLock}.
  *
  * <h2>Failures</h2>
  * Every call on the backend waits at most {@code operationTimeout}: on our own future for asynchronous

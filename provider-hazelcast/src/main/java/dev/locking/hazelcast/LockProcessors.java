@@ -344,7 +344,8 @@ final class LockProcessors {
                 marked = true;
             }
             long now = System.currentTimeMillis();
-            return stored == null || !stored.heldAt(now) ? Outcome.of(Status.FREE) : Outcome.of(Status.HELD, stored, now);
+            return stored == null || !stored.heldAt(now) ? Outcome.of(Status.FREE)
+                    : Outcome.of(Status.HELD, stored, now);
         }
 
         @Override
