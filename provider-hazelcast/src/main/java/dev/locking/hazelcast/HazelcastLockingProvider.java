@@ -1,8 +1,10 @@
 package dev.locking.hazelcast;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.config.IndexConfig;
 import com.hazelcast.config.IndexType;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.HazelcastSerializationException;
 import com.hazelcast.query.Predicate;
@@ -14,9 +16,10 @@ import dev.locking.hazelcast.LockProcessors.Acquire;
 import dev.locking.hazelcast.LockProcessors.Extend;
 import dev.locking.hazelcast.LockProcessors.Inspect;
 import dev.locking.hazelcast.LockProcessors.Release;
-import dev.locking.hazelcast.LockProcessors.ReleaseOwned;
+import dev.locking.hazelcast.LockProcessors.ReleaseEvery;
 import dev.locking.hazelcast.LockProcessors.Restore;
 import dev.locking.hazelcast.LockProcessors.Undo;
+import dev.locking.hazelcast.LockProcessors.Watch;
 import dev.locking.hazelcast.Outcome.Status;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
@@ -48,37 +51,55 @@ import org.slf4j.LoggerFactory;
  * <h2>Mapping</h2>
  * <ul>
  *   <li>One key, one step: acquire, extend, release and inspect are each one entry processor on the
- *       key's partition, so one round trip per key.</li>
+ *       key's partition thread, so one round trip per key. Owner checks happen there: a lock held by a
+ *       non-null owner is re-entered, extended and released by that owner only; an anonymous one is
+ *       re-entered by nobody and released by anyone.</li>
+ *   <li>A key's entry lives as long as the map: a release turns it into a free entry that keeps the key's
+ *       last fencing token, so the next acquire gives the next token with no other map and no extra step
+ *       (see {@link LockEntry}). Tokens survive release, expiry, rollback, {@code releaseAll}, client
+ *       restarts and the loss of fewer members than there are backups; the map holds one entry per key
+ *       ever locked.</li>
+ *   <li>Leases: the entry's {@code expiresAt} (member time) decides; entries have no TTL, which would drop
+ *       the token with the lock.</li>
  *   <li>Several keys: taken one by one in the (sorted) order the core gives, and on the first conflict
- *       the keys already taken are rolled back (a re-entered key gets its old expiry back). Because
- *       every caller takes keys in the same order, two callers never hold parts of each other's sets
- *       for long, and there is no deadlock. Hazelcast transactions were not used: they cannot run entry
- *       processors or bump a counter in the same step, cost more round trips, and leave key locks
- *       behind a client that dies mid-transaction. Observers may see a multi-key acquire half done
+ *       the keys already taken are rolled back (a freshly taken key is freed, keeping its spent token; a
+ *       re-entered key gets its old expiry back). Because every caller takes keys in the same order, two
+ *       callers never hold parts of each other's sets for long, and there is no deadlock. Hazelcast
+ *       transactions were not used: they cannot run entry processors, cost more round trips, and leave key
+ *       locks behind a client that dies mid-transaction. Observers may see a multi-key acquire half done
  *       while it runs, never after it returned a conflict.</li>
- *   <li>The lease is the entry's TTL (plus a slack, see {@link LockProcessors#store}); the entry also
- *       records its expiry, which decides to the millisecond.</li>
- *   <li>Fencing tokens come from a counter map without TTL ({@code <mapName>-fencing}) bumped inside the
- *       acquire step; see {@link LockProcessors}.</li>
- *   <li>Waiting: one entry listener per provider instance wakes the local waiters of a removed,
- *       expired or evicted key; a waiter also re-checks after at most the holder's remaining lease
- *       (Hazelcast may remove an expired entry seconds late) and at most every
+ *   <li>Waiting: a waiter marks the locks it waits for ({@link LockProcessors.Watch}); the release of a
+ *       marked lock is the only update that passes the predicate of this instance's entry listener,
+ *       registered at its first wait, which wakes the local waiters of that key. A waiter also re-checks
+ *       after at most the holder's remaining lease (a lapse sends no event) and at most every
  *       {@value #RECHECK_MILLIS} ms (a notification lost in a fail-over).</li>
- *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on
- *       {@code owner} and releases each as {@code release} would; {@code releaseAll()} clears the lock
- *       map (never the counters).</li>
+ *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on {@code owner}
+ *       (free entries have none; the index is added by the first {@code releaseAll(owner)}) and releases
+ *       each as {@code release} would; {@code releaseAll()} turns every held entry free, keeping the
+ *       tokens.</li>
  * </ul>
  *
+ * <h2>Calls</h2>
+ * A call on one key is a synchronous Hazelcast call ({@link #sync}): Hazelcast completes the futures of
+ * asynchronous calls through its default async executor, which on a machine with at most two cores starts a
+ * thread per call. A member calls keys that other members own asynchronously, and so does everybody for the
+ * per-key steps of a {@code release}, {@code extend} or {@code releaseAll(owner)} on several keys, which are
+ * sent together.
+ *
  * <h2>Concurrency</h2>
- * The backend (instance, map, listener) is created on first use under {@code startLock} and published
- * through a volatile field; every other path reads that field without locking. An owned instance that
- * stopped (a client that gave up on its cluster) is replaced on the next use, under the same lock.
- * {@code closed} is only written under {@code startLock}.
+ * The backend (instance, map) is created on first use under {@code startLock} and published through a
+ * volatile field; every other path reads that field without locking. The listener (at the first wait) and
+ * the index (at the first {@code releaseAll(owner)}) are added under the backend's own monitor. An owned
+ * instance that stopped (a client that gave up on its cluster) is replaced on the next use, under
+ * {@code startLock}. {@code closed} is only written under {@code startLock}.
  *
  * <h2>Failures</h2>
- * Every call on the backend waits at most {@code operationTimeout}; no answer, or a Hazelcast failure
- * that means the cluster cannot be reached, is a {@link ProviderUnavailableException}. Waits for an
- * answer ignore interrupts (the flag is kept), so a release in a {@code finally} still runs.
+ * Every call on the backend waits at most {@code operationTimeout}: on our own future for asynchronous
+ * calls, through {@link CallDeadlines} for a client's synchronous ones (a member's synchronous calls on its
+ * own keys wait at most Hazelcast's backup timeout). No answer, or a Hazelcast failure that means the
+ * cluster cannot be reached, is a {@link ProviderUnavailableException}. An interrupt pending when a call
+ * starts is ignored and kept, so a release in a {@code finally} still runs; one that arrives while a client
+ * waits for an answer ends the wait with a {@link LockingException} (the call may still take effect).
  */
 final class HazelcastLockingProvider implements LockingProvider {
 
@@ -93,10 +114,10 @@ final class HazelcastLockingProvider implements LockingProvider {
     private final String id;
     private final InstanceSource source;
     private final String mapName;
-    private final String fencingMapName;
     private final Duration operationTimeout;
     private final long recheckMillis;
     private final Waiters waiters = new Waiters();
+    private final CallDeadlines deadlines;
     private final Object startLock = new Object();
     private volatile @Nullable Backend backend;
     private volatile boolean closed;
@@ -105,12 +126,31 @@ final class HazelcastLockingProvider implements LockingProvider {
     private static final class Backend {
         final HazelcastInstance instance;
         final IMap<String, LockEntry> locks;
-        final UUID listenerId;
+        /** Whether the instance is a member (else a client). */
+        final boolean member;
+        /** The release listener's registration; registered by the first wait, written under {@code this}. */
+        volatile @Nullable UUID listenerId;
+        /** Whether this backend asked for the owner index (at its first {@code releaseAll(owner)}). */
+        volatile boolean indexed;
 
-        Backend(HazelcastInstance instance, IMap<String, LockEntry> locks, UUID listenerId) {
+        Backend(HazelcastInstance instance, IMap<String, LockEntry> locks) {
             this.instance = instance;
             this.locks = locks;
-            this.listenerId = listenerId;
+            this.member = instance.getLocalEndpoint() instanceof Member;
+        }
+
+        /**
+         * Whether a call on this key may wait for its answer synchronously: always from a client (the
+         * deadline watcher can end its wait), and from a member for a key it owns itself (the step runs here,
+         * and Hazelcast bounds the wait for its backups). A member's synchronous call on a key another member
+         * owns could not be cut off.
+         */
+        boolean direct(String key) {
+            if (!member) {
+                return true;
+            }
+            Member owner = instance.getPartitionService().getPartition(key).getOwner();
+            return owner != null && owner.localMember();
         }
 
         boolean running() {
@@ -132,8 +172,8 @@ final class HazelcastLockingProvider implements LockingProvider {
         this.recheckMillis = recheckMillis;
         this.source = source;
         this.mapName = mapName;
-        this.fencingMapName = mapName + "-fencing";
         this.operationTimeout = operationTimeout;
+        this.deadlines = new CallDeadlines(id + "-call-deadlines");
     }
 
     @Override
@@ -148,8 +188,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         List<Taken> taken = new ArrayList<>(keys.size());
         try {
             for (String key : keys) {
-                Outcome outcome = await(submit(() -> b.locks.submitToKey(key,
-                        new Acquire(ownerId, leaseMillis, fencingMapName))), deadline(), "acquire", key);
+                Outcome outcome = call(b, key, new Acquire(ownerId, leaseMillis), "acquire");
                 if (outcome.status() == Status.CONFLICT) {
                     rollback(b, taken);
                     if (log.isDebugEnabled()) {
@@ -175,8 +214,10 @@ final class HazelcastLockingProvider implements LockingProvider {
             }
         }
         Instant expiresAt = earliest == LockEntry.NEVER ? null : Instant.ofEpochMilli(earliest);
-        log.debug("{}: acquired {} for {} (tokens {}, expires {})", id, keys, describe(ownerId), tokens,
-                expiresAt == null ? "never" : expiresAt);
+        if (log.isDebugEnabled()) {
+            log.debug("{}: acquired {} for {} (tokens {}, expires {})", id, keys, describe(ownerId), tokens,
+                    expiresAt == null ? "never" : expiresAt);
+        }
         return new AcquireResult.Acquired(tokens, expiresAt);
     }
 
@@ -184,33 +225,22 @@ final class HazelcastLockingProvider implements LockingProvider {
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         Backend b = backend();
         long leaseMillis = leaseMillis(lease);
-        long deadline = deadline();
-        List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
-        for (String key : keys) {
-            answers.add(submit(() -> b.locks.submitToKey(key, new Extend(ownerId, leaseMillis))));
+        int extended = onEachKey(b, keys, () -> new Extend(ownerId, leaseMillis), "extend");
+        boolean all = extended == keys.size();
+        if (log.isDebugEnabled()) {
+            log.debug("{}: {} lease on {} for {} to {}", id, all ? "extended" : "could not extend", keys,
+                    describe(ownerId), lease);
         }
-        boolean all = true;
-        for (int i = 0; i < keys.size(); i++) {
-            all &= await(answers.get(i), deadline, "extend", keys.get(i)).status() == Status.DONE;
-        }
-        log.debug("{}: {} lease on {} for {} to {}", id, all ? "extended" : "could not extend", keys,
-                describe(ownerId), lease);
         return all;
     }
 
     @Override
     public boolean release(List<String> keys, @Nullable String ownerId) {
         Backend b = backend();
-        long deadline = deadline();
-        List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
-        for (String key : keys) {
-            answers.add(submit(() -> b.locks.submitToKey(key, new Release(ownerId))));
+        boolean all = onEachKey(b, keys, () -> new Release(ownerId, true), "release") == keys.size();
+        if (log.isDebugEnabled()) {
+            log.debug("{}: released {} for {}: {}", id, keys, describe(ownerId), all ? "all" : "not all");
         }
-        boolean all = true;
-        for (int i = 0; i < keys.size(); i++) {
-            all &= await(answers.get(i), deadline, "release", keys.get(i)).status() == Status.DONE;
-        }
-        log.debug("{}: released {} for {}: {}", id, keys, describe(ownerId), all ? "all" : "not all");
         return all;
     }
 
@@ -219,10 +249,8 @@ final class HazelcastLockingProvider implements LockingProvider {
         Backend b = backend();
         if (ownerId == null) {
             try {
-                uninterruptibly(() -> {
-                    b.locks.clear();
-                    return null;
-                });
+                // Not clear(): a free entry keeps its key's last token.
+                uninterruptibly(() -> b.locks.executeOnEntries(new ReleaseEvery()));
             } catch (RuntimeException e) {
                 throw translate(e, "releaseAll", "every key");
             }
@@ -231,6 +259,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         }
         // An index lookup finds the owner's keys; each is then released by its own step, which checks the
         // owner again and waits for a concurrent acquire on that key instead of racing with it.
+        index(b);
         Set<String> keys;
         try {
             Predicate<String, LockEntry> owned = Predicates.equal("owner", ownerId);
@@ -238,22 +267,14 @@ final class HazelcastLockingProvider implements LockingProvider {
         } catch (RuntimeException e) {
             throw translate(e, "releaseAll", "the keys of " + describe(ownerId));
         }
-        long deadline = deadline();
-        List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
-        for (String key : keys) {
-            answers.add(submit(() -> b.locks.submitToKey(key, new ReleaseOwned(ownerId))));
-        }
-        int released = 0;
-        for (CompletableFuture<Outcome> answer : answers) {
-            released += await(answer, deadline, "releaseAll", describe(ownerId)).status() == Status.DONE ? 1 : 0;
-        }
+        int released = onEachKey(b, List.copyOf(keys), () -> new Release(ownerId, false), "releaseAll");
         log.debug("{}: released {} lock(s) of {}", id, released, describe(ownerId));
     }
 
     @Override
     public Optional<LockInfo> inspect(String key) {
         Backend b = backend();
-        Outcome outcome = await(submit(() -> b.locks.submitToKey(key, new Inspect())), deadline(), "inspect", key);
+        Outcome outcome = call(b, key, new Inspect(), "inspect");
         LockEntry entry = outcome.entry();
         if (outcome.status() != Status.HELD || entry == null) {
             return Optional.empty();
@@ -269,11 +290,11 @@ final class HazelcastLockingProvider implements LockingProvider {
         }
         Backend b = backend();
         long slice = Math.min(recheckMillis, Math.max(1, toMillisCeil(maxWait)));
+        listen(b);
         // Register first: a release that happens while we look at the keys still wakes us.
         Waiters.Waiter waiter = waiters.register(keys);
         try {
-            Map<String, Outcome> states = await(submit(() -> b.locks.submitToKeys(new LinkedHashSet<>(keys),
-                    new Inspect())), deadline(), "inspect", keys);
+            Map<String, Outcome> states = watch(b, keys);
             for (String key : keys) {
                 Outcome state = states.get(key);
                 if (state == null || state.status() != Status.HELD) {
@@ -301,14 +322,18 @@ final class HazelcastLockingProvider implements LockingProvider {
             backend = null;
         }
         waiters.wakeAll();
+        deadlines.close();
         if (b == null) {
             return;
         }
         try {
             if (source.owned()) {
                 b.instance.shutdown();
-            } else if (b.running()) {
-                b.locks.removeEntryListener(b.listenerId);
+            } else {
+                UUID listenerId = b.listenerId;
+                if (listenerId != null && b.running()) {
+                    b.locks.removeEntryListener(listenerId);
+                }
             }
         } catch (RuntimeException e) {
             log.warn("{}: closing {} failed: {}", id, source, e.toString());
@@ -364,11 +389,8 @@ final class HazelcastLockingProvider implements LockingProvider {
         }
         try {
             IMap<String, LockEntry> locks = instance.getMap(mapName);
-            // Idempotent: every provider instance on the cluster asks for the same index.
-            locks.addIndex(new IndexConfig(IndexType.HASH, "owner"));
-            UUID listenerId = locks.addEntryListener(new ReleaseListener(waiters), false);
-            log.info("{}: using {} (map {}, counters {})", id, source, mapName, fencingMapName);
-            return new Backend(instance, locks, listenerId);
+            log.info("{}: using {} (map {})", id, source, mapName);
+            return new Backend(instance, locks);
         } catch (RuntimeException e) {
             if (source.owned()) {
                 try {
@@ -378,6 +400,54 @@ final class HazelcastLockingProvider implements LockingProvider {
                 }
             }
             throw translate(e, "prepare map " + mapName, "");
+        }
+    }
+
+    /**
+     * Registers the release listener on first need: before this instance's first wait. Until then no member
+     * evaluates its predicate on every update. A release that follows the waiter's {@link Watch} reaches a
+     * listener registered before it.
+     */
+    private void listen(Backend b) {
+        if (b.listenerId != null) {
+            return;
+        }
+        synchronized (b) {
+            if (b.listenerId == null) {
+                try {
+                    b.listenerId = uninterruptibly(() -> b.locks.addEntryListener(new ReleaseListener(waiters),
+                            new ReleaseListener.Freed(), false));
+                } catch (RuntimeException e) {
+                    throw translate(e, "listen to releases on map " + mapName, "");
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds the {@code owner} index on first need: at this instance's first {@code releaseAll(owner)}. The
+     * call is idempotent (every provider instance asks for the same index); the first one on a map reads the
+     * whole map once to build it, and from then on every write to the map keeps it up to date, which costs
+     * the members about 4 us of CPU per acquire-and-release on the bench machine (a fifth of the steps' own
+     * cost), so maps that never see {@code releaseAll(owner)} do without. A query that runs while a member
+     * still builds the index scans instead, with the same result.
+     */
+    private void index(Backend b) {
+        if (b.indexed) {
+            return;
+        }
+        synchronized (b) {
+            if (!b.indexed) {
+                try {
+                    uninterruptibly(() -> {
+                        b.locks.addIndex(new IndexConfig(IndexType.HASH, "owner"));
+                        return null;
+                    });
+                } catch (RuntimeException e) {
+                    throw translate(e, "add the owner index to map " + mapName, "");
+                }
+                b.indexed = true;
+            }
         }
     }
 
@@ -392,9 +462,8 @@ final class HazelcastLockingProvider implements LockingProvider {
                 continue; // a re-entry without a lease changed nothing
             }
             try {
-                Outcome undone = await(submit(() -> b.locks.submitToKey(t.key(),
-                        previous == null ? new Undo(entry.token()) : new Restore(previous))), deadline(),
-                        "roll back", t.key());
+                Outcome undone = call(b, t.key(), previous == null ? new Undo(entry.token()) : new Restore(previous),
+                        "roll back");
                 if (undone.status() != Status.DONE) {
                     log.debug("{}: nothing to roll back on \"{}\" (its lease lapsed meanwhile)", id, t.key());
                 }
@@ -402,6 +471,101 @@ final class HazelcastLockingProvider implements LockingProvider {
                 log.warn("{}: could not roll back \"{}\" after a failed multi-key acquire; it stays held until its"
                         + " lease lapses, or until released if it has none: {}", id, t.key(), e.toString());
             }
+        }
+    }
+
+    /**
+     * One step on one key: a synchronous call (see {@link #sync}) where {@link Backend#direct} allows it,
+     * otherwise an asynchronous one awaited until the deadline.
+     */
+    private Outcome call(Backend b, String key, EntryProcessor<String, LockEntry, Outcome> processor, String what) {
+        if (!b.direct(key)) {
+            return await(submit(() -> b.locks.submitToKey(key, processor)), deadline(), what, key);
+        }
+        return sync(() -> b.locks.executeOnKey(key, processor), what, key);
+    }
+
+    /**
+     * Makes a synchronous Hazelcast call, whose answer arrives on this thread with no future in between.
+     * (Hazelcast completes the future of an asynchronous call through its default async executor: on a machine
+     * with at most two cores that starts a new thread for every call, elsewhere it is a hand-over to the common
+     * pool.) The call waits at most {@code operationTimeout}: {@link CallDeadlines} interrupts a client that
+     * still waits then. An interrupt already pending is ignored and kept; one that arrives during the call
+     * ends a client's wait with a {@link LockingException} (the call may still take effect).
+     */
+    private <R> R sync(Supplier<R> call, String what, Object keys) {
+        boolean interrupted = Thread.interrupted();
+        CallDeadlines.Call watched = deadlines.begin(deadline());
+        boolean ended = false;
+        try {
+            R answer = call.get();
+            ended = true;
+            deadlines.end(watched); // an answer that came just as the deadline passed still counts
+            return answer;
+        } catch (RuntimeException e) {
+            ended = true;
+            if (deadlines.end(watched)) {
+                throw new ProviderUnavailableException(id + ": " + what + " " + quote(keys)
+                        + " got no answer from Hazelcast within " + operationTimeout, e);
+            }
+            throw translate(e, what, keys);
+        } finally {
+            if (!ended) {
+                deadlines.end(watched);
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Runs one step on each key and counts the keys where it took effect ({@link Status#DONE}). One key is
+     * one synchronous {@link #call}; several keys are sent together, each as its own step (a multi-key call
+     * would give all of them one backup processor), and their answers are awaited until one common deadline.
+     */
+    private int onEachKey(Backend b, List<String> keys, Supplier<EntryProcessor<String, LockEntry, Outcome>> step,
+            String what) {
+        if (keys.size() == 1) {
+            return call(b, keys.get(0), step.get(), what).status() == Status.DONE ? 1 : 0;
+        }
+        long deadline = deadline();
+        List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            EntryProcessor<String, LockEntry, Outcome> processor = step.get();
+            answers.add(submit(() -> b.locks.submitToKey(key, processor)));
+        }
+        int done = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            done += await(answers.get(i), deadline, what, keys.get(i)).status() == Status.DONE ? 1 : 0;
+        }
+        return done;
+    }
+
+    /**
+     * Marks the keys as waited for (see {@link Watch}) and reads their state, in one call (synchronous from a
+     * client, asynchronous from a member, whose keys may live on other members).
+     *
+     * @throws InterruptedException if the thread is interrupted during a client's call
+     */
+    private Map<String, Outcome> watch(Backend b, List<String> keys) throws InterruptedException {
+        try {
+            if (keys.size() == 1) {
+                String key = keys.get(0);
+                Outcome state = call(b, key, new Watch(), "inspect");
+                return Map.of(key, state);
+            }
+            if (b.member) {
+                return await(submit(() -> b.locks.submitToKeys(new LinkedHashSet<>(keys), new Watch())), deadline(),
+                        "inspect", keys);
+            }
+            return sync(() -> b.locks.executeOnKeys(new LinkedHashSet<>(keys), new Watch()), "inspect", keys);
+        } catch (LockingException e) {
+            if (!(e instanceof ProviderUnavailableException) && interruptedBy(e)) {
+                Thread.interrupted();
+                throw new InterruptedException("interrupted while reading " + keys + " from Hazelcast");
+            }
+            throw e;
         }
     }
 
@@ -419,7 +583,9 @@ final class HazelcastLockingProvider implements LockingProvider {
         try {
             // Run the callback on the thread that completes Hazelcast's future: a plain whenComplete goes
             // to Hazelcast's default async executor, which starts a new thread per task where the common
-            // pool has one thread (every 2-CPU machine). The callback only completes our own future.
+            // pool has one thread (every 2-CPU machine). The callback only completes our own future. (The
+            // future Hazelcast returns still hands its own completion to that executor; that is why calls on
+            // one key are synchronous.)
             call.get().whenCompleteAsync((result, failure) -> {
                 if (failure != null) {
                     answer.completeExceptionally(failure);
@@ -479,6 +645,11 @@ final class HazelcastLockingProvider implements LockingProvider {
             return locking;
         }
         String where = id + ": " + what + (keys.toString().isEmpty() ? "" : " " + quote(keys)) + " failed";
+        if (interruptedBy(failure)) {
+            // Hazelcast keeps the flag set; the call may have reached the member anyway.
+            return new LockingException(where + ": interrupted while waiting for Hazelcast's answer; the call may"
+                    + " still take effect (a lock it takes lapses with its lease)", failure);
+        }
         if (isMissingClass(failure)) {
             return new LockingException(where + ": a member could not load Locking's classes; put the"
                     + " locking-provider-hazelcast jar on the classpath of every member (" + failure + ")", failure);
@@ -488,6 +659,18 @@ final class HazelcastLockingProvider implements LockingProvider {
             return new LockingException(where + ": " + failure, failure);
         }
         return new ProviderUnavailableException(where + ": " + failure, failure);
+    }
+
+    private static boolean interruptedBy(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     private static boolean isMissingClass(Throwable failure) {

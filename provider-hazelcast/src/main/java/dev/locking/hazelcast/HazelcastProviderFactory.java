@@ -18,7 +18,7 @@ import java.util.Objects;
  *       the provider connects as a client</td><td>none: the provider starts an embedded member</td></tr>
  *   <tr><td>{@code clusterName}</td><td>the cluster's name</td><td>{@code dev} (Hazelcast's default)
  *       for a client, {@code locking} for the embedded member</td></tr>
- *   <tr><td>{@code mapName}</td><td>the lock map; fencing counters go to {@code <mapName>-fencing}</td>
+ *   <tr><td>{@code mapName}</td><td>the lock map, which also keeps every key's last fencing token</td>
  *       <td>{@code locking}</td></tr>
  *   <tr><td>{@code config}</td><td>path of a Hazelcast XML or YAML file, client
  *       ({@code hazelcast-client}) or member ({@code hazelcast}) configuration, used as it is; it
@@ -89,13 +89,15 @@ public final class HazelcastProviderFactory implements LockingProviderFactory {
     /**
      * Creates a provider on a Hazelcast instance (member or client) the application already has.
      *
-     * <p>The provider adds an index on {@code owner} to the map and one entry listener, both on first use;
-     * {@code close()} removes the listener and leaves the instance running. If the instance is a client,
-     * its members need this jar on their classpath. Calls wait at most 5 s for an answer.
+     * <p>The provider adds an index on {@code owner} to the map at its first {@code releaseAll(owner)}, and
+     * one entry listener at its first wait; {@code close()} removes the listener and leaves the instance
+     * running. If the instance is a client, its members need this jar on their classpath. Calls wait at most
+     * 5 s for an answer (a member's calls on keys it owns itself wait for Hazelcast's backup acknowledgements
+     * instead).
      *
      * @param id       the provider id, such as {@code lp_hazelcast}
      * @param instance the instance; the provider never shuts it down
-     * @param mapName  the lock map; fencing counters go to {@code <mapName>-fencing}
+     * @param mapName  the lock map, which also keeps every key's last fencing token
      * @return a provider that touches the instance only on first use
      * @throws IllegalArgumentException if the id or map name is blank
      */

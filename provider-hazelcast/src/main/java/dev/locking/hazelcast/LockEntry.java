@@ -1,31 +1,116 @@
 package dev.locking.hazelcast;
 
-import java.io.Serializable;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializable;
+import java.io.IOException;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The value stored under a held key in the lock map.
+ * The value stored under a key in the lock map: a lock, held or free, and the key's last fencing token.
+ *
+ * <p>An entry is created by the first acquire of its key and never removed by the provider: a release,
+ * a rollback or {@code releaseAll} turns it into a <i>free</i> entry that keeps its token, and a lapsed
+ * lease leaves a held entry whose {@code expiresAt} has passed, which counts as free. The next acquire
+ * gives the token after the stored one, so tokens strictly increase per key for as long as the map
+ * keeps its entries.
+ *
+ * <p>A lock can be marked <i>waited for</i> by a waiter; releasing it then leaves a free entry that is
+ * still marked, and only such an update makes members send an event to the providers' listeners. A
+ * release that nobody waits for sends nothing.
  *
  * <p>Times are milliseconds since the epoch on the clock of the member that owns the key's partition:
  * every decision about a lapsed lease is taken there, by an entry processor, so clients' clocks do not
- * matter. The entry also carries the map TTL (the lease), which removes it and wakes waiters; the
- * {@code expiresAt} check makes the decision exact even before Hazelcast's expiry has run.
+ * matter. Entries have no TTL: {@code expiresAt} alone decides.
  *
- * <p>Members must be able to load this class: it is on their classpath when they run this jar. The
- * {@code owner} attribute is indexed, so {@code releaseAll(owner)} is an index lookup, not a scan.
- *
- * @param owner     the owner, or {@code null} for an anonymous lock
- * @param token     the fencing token given when the key was taken
- * @param expiresAt when the lease lapses, or {@link #NEVER}
+ * <p>Hazelcast serializes it as a {@link DataSerializable} (its fields, after the class name), much cheaper
+ * than Java serialization and with nothing to register: members only need this jar. The fields are not
+ * final because Hazelcast fills them in after calling the no-argument constructor; no code changes an entry
+ * after that. The {@code owner} field is indexed, so {@code releaseAll(owner)} is an index lookup, not a
+ * scan; a free entry has no owner, so it is never found by owner.
  */
-record LockEntry(@Nullable String owner, long token, long expiresAt) implements Serializable {
+final class LockEntry implements DataSerializable {
 
     /** {@link #expiresAt} of a lock taken without a lease. */
     static final long NEVER = 0L;
 
-    private static final long serialVersionUID = 1L;
+    private static final byte HELD = 1;
+    private static final byte WAITED = 2;
 
-    /** Whether the lease has lapsed at {@code now}. */
+    private @Nullable String owner;
+    private long token;
+    private long expiresAt;
+    private boolean held;
+    private boolean waited;
+
+    /** For Hazelcast, which then calls {@link #readData}. */
+    LockEntry() {}
+
+    private LockEntry(@Nullable String owner, long token, long expiresAt, boolean held, boolean waited) {
+        this.owner = owner;
+        this.token = token;
+        this.expiresAt = expiresAt;
+        this.held = held;
+        this.waited = waited;
+    }
+
+    /**
+     * A lock.
+     *
+     * @param owner     the owner, or {@code null} for an anonymous lock
+     * @param token     its fencing token
+     * @param expiresAt when its lease lapses, or {@link #NEVER}
+     */
+    static LockEntry held(@Nullable String owner, long token, long expiresAt) {
+        return new LockEntry(owner, token, expiresAt, true, false);
+    }
+
+    /** A free entry that remembers the key's last token. */
+    static LockEntry free(long token) {
+        return new LockEntry(null, token, NEVER, false, false);
+    }
+
+    /** The owner, or {@code null} for an anonymous lock and for a free entry. */
+    @Nullable String owner() {
+        return owner;
+    }
+
+    /** The fencing token of the lock, or for a free entry the last token given for the key. */
+    long token() {
+        return token;
+    }
+
+    /** When the lease lapses, or {@link #NEVER} (also for a free entry). */
+    long expiresAt() {
+        return expiresAt;
+    }
+
+    /** Whether this is a lock (possibly lapsed) rather than a free entry. */
+    boolean held() {
+        return held;
+    }
+
+    /**
+     * For a lock: whether someone waits for it (a waiter marked it, see {@code LockProcessors.Watch}). For a
+     * free entry: whether it was released while someone waited, which is what makes members send the
+     * release event (see {@link ReleaseListener.Freed}).
+     */
+    boolean waited() {
+        return waited;
+    }
+
+    /** Whether this is a free entry released while someone waited: the entries that wake waiters. */
+    boolean wakesWaiters() {
+        return !held && waited;
+    }
+
+    /** Whether this is a lock whose lease has not lapsed at {@code now}. */
+    boolean heldAt(long now) {
+        return held && !expired(now);
+    }
+
+    /** Whether the lease has lapsed at {@code now} (never true for a lock without a lease). */
     boolean expired(long now) {
         return expiresAt != NEVER && now >= expiresAt;
     }
@@ -42,6 +127,74 @@ record LockEntry(@Nullable String owner, long token, long expiresAt) implements 
 
     /** A copy with another expiry. */
     LockEntry withExpiresAt(long newExpiresAt) {
-        return new LockEntry(owner, token, newExpiresAt);
+        return new LockEntry(owner, token, newExpiresAt, held, waited);
+    }
+
+    /** A copy marked as waited for. */
+    LockEntry withWaited(boolean newWaited) {
+        return new LockEntry(owner, token, expiresAt, held, newWaited);
+    }
+
+    /** This key released: a free entry with the same token, which wakes waiters if the lock had any. */
+    LockEntry freed() {
+        return new LockEntry(null, token, NEVER, false, waited);
+    }
+
+    /** The token the next lock on this key gets. */
+    long nextToken() {
+        return token + 1;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+        out.writeString(owner);
+        out.writeLong(token);
+        out.writeLong(expiresAt);
+        out.writeByte((held ? HELD : 0) | (waited ? WAITED : 0));
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+        owner = in.readString();
+        token = in.readLong();
+        expiresAt = in.readLong();
+        byte flags = in.readByte();
+        held = (flags & HELD) != 0;
+        waited = (flags & WAITED) != 0;
+    }
+
+    /** Writes an entry or its absence inside another object's data (no class name). */
+    static void writeNullable(ObjectDataOutput out, @Nullable LockEntry entry) throws IOException {
+        out.writeBoolean(entry != null);
+        if (entry != null) {
+            entry.writeData(out);
+        }
+    }
+
+    /** Reads what {@link #writeNullable} wrote. */
+    static @Nullable LockEntry readNullable(ObjectDataInput in) throws IOException {
+        if (!in.readBoolean()) {
+            return null;
+        }
+        LockEntry entry = new LockEntry();
+        entry.readData(in);
+        return entry;
+    }
+
+    @Override
+    public boolean equals(@Nullable Object other) {
+        return other instanceof LockEntry that && token == that.token && expiresAt == that.expiresAt
+                && held == that.held && waited == that.waited && Objects.equals(owner, that.owner);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(owner, token, expiresAt, held, waited);
+    }
+
+    @Override
+    public String toString() {
+        return (held ? "LockEntry[owner=" + owner + ", token=" + token + ", expiresAt=" + expiresAt
+                : "LockEntry[free, token=" + token) + (waited ? ", waited]" : "]");
     }
 }

@@ -1,97 +1,73 @@
 package dev.locking.hazelcast;
 
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.HazelcastInstanceAware;
-import com.hazelcast.core.Offloadable;
 import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
-import com.hazelcast.map.IMap;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializable;
 import dev.locking.hazelcast.Outcome.Status;
+import java.io.IOException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The entry processors that run on the members: each is one atomic step on one key, on the member that
- * owns the key's partition (on its partition thread, or for {@link Acquire} on its offloadable executor
- * while the key is locked).
+ * The entry processors that run on the members: each is one atomic step on one key, on the partition
+ * thread of the member that owns the key's partition.
  *
  * <h2>Rules every processor here follows</h2>
  * <ul>
  *   <li>Depend on Hazelcast and the JDK only: members load these classes from this jar alone.</li>
- *   <li>Decide with the member's clock ({@link System#currentTimeMillis()}): an entry whose
- *       {@link LockEntry#expiresAt()} has passed is free, even if Hazelcast has not removed it yet.</li>
+ *   <li>Decide with the member's clock ({@link System#currentTimeMillis()}): a held entry whose
+ *       {@link LockEntry#expiresAt()} has passed is free.</li>
+ *   <li>Never remove an entry: a released key becomes a free entry that keeps its last token (see
+ *       {@link LockEntry}), so the fencing counter is the entry itself and an acquire needs no other map.</li>
  *   <li>Never re-run the decision on a backup replica: a processor that changed the entry hands its
- *       backups an {@link Apply} with the exact result (value and TTL), so a backup taken over after a
- *       member loss holds what the primary held, whatever its clock says.</li>
- *   <li>The lease (plus {@link #TTL_SLACK_MILLIS}) is the entry's TTL; a lock without a lease gets TTL 0
- *       (never expires).</li>
+ *       backups an {@link Apply} with the exact result, so a backup taken over after a member loss holds
+ *       what the primary held (token included), whatever its clock says. The one exception is
+ *       {@link ReleaseEvery}, which runs on whole partitions and decides without the clock.</li>
+ *   <li>Store every entry without TTL: Hazelcast must never drop an entry, or its token would be lost.</li>
  * </ul>
- *
- * <h2>Fencing tokens</h2>
- * A token comes from a counter map without TTL (the <i>fencing map</i>), keyed like the lock map. A
- * release or an expiry removes the lock entry but never its counter, so tokens keep increasing.
- * {@link Acquire} bumps the counter from inside its own step: it is {@link Offloadable}, so Hazelcast
- * locks the key in the lock map, runs {@code process} on its offloadable executor (where it may call
- * the counter map like any client) and then writes the result and unlocks the key on the partition
- * thread. Every other mutating processor on that key waits for the key lock, so the step stays atomic;
- * and no partition thread ever blocks on the counter's backups (a partition thread that waited for a
- * backup ack from a member whose partition thread waited on it in turn would stall both for the backup
- * timeout).
  */
 final class LockProcessors {
 
-    /** How much longer than the lease an entry's TTL is; see {@link #store}. */
-    static final long TTL_SLACK_MILLIS = 2000;
-
     private LockProcessors() {}
 
-    /** Reads the entry's lock, or {@code null} when there is none or its lease has lapsed. */
+    /** Reads the entry's lock, or {@code null} when the key is free (no entry, a free entry, a lapsed lease). */
     static @Nullable LockEntry live(Map.Entry<String, LockEntry> entry, long now) {
         LockEntry current = entry.getValue();
-        return current == null || current.expired(now) ? null : current;
+        return current == null || !current.heldAt(now) ? null : current;
     }
 
     /**
-     * Sets a lock with its lease as TTL (0: never expires). Hazelcast keeps a record's update time in whole
-     * seconds, so a TTL can run out up to a second early; the TTL therefore gets {@link #TTL_SLACK_MILLIS}
-     * more. Hazelcast must never drop a lock before its {@link LockEntry#expiresAt()}, which is what
-     * decides (a lapsed entry still present counts as free).
+     * Stores a value without TTL. The explicit TTL of 0 (never) also overrides a default TTL the map's
+     * configuration may have, which would otherwise drop free entries and their tokens.
      */
-    static void store(Map.Entry<String, LockEntry> entry, LockEntry value, long ttlMillis) {
+    static void store(Map.Entry<String, LockEntry> entry, LockEntry value) {
         if (entry instanceof ExtendedMapEntry) {
             @SuppressWarnings("unchecked")
             ExtendedMapEntry<String, LockEntry> extended = (ExtendedMapEntry<String, LockEntry>) entry;
-            extended.setValue(value, ttlMillis == 0 ? 0 : ttlMillis + TTL_SLACK_MILLIS, TimeUnit.MILLISECONDS);
+            extended.setValue(value, 0, TimeUnit.MILLISECONDS);
         } else {
             entry.setValue(value);
         }
     }
 
-    /** The TTL that makes an entry lapse at its {@code expiresAt}; 0 for never. */
-    static long ttlFor(LockEntry value, long now) {
-        return value.expiresAt() == LockEntry.NEVER ? 0 : Math.max(1, value.expiresAt() - now);
-    }
-
     /**
      * Base of the processors that may change the entry: it records the change so that the backups
-     * apply exactly that.
+     * apply exactly that. Processors are {@link DataSerializable}: their fields travel after the class
+     * name, and members create them with the no-argument constructor (fields are therefore not final).
      */
-    abstract static class Mutating implements EntryProcessor<String, LockEntry, Outcome> {
+    abstract static class Mutating implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
         private static final long serialVersionUID = 1L;
 
         private transient @Nullable Apply backup;
 
-        final void put(Map.Entry<String, LockEntry> entry, LockEntry value, long ttlMillis) {
-            store(entry, value, ttlMillis);
-            backup = new Apply(value, ttlMillis);
-        }
-
-        final void remove(Map.Entry<String, LockEntry> entry) {
-            entry.setValue(null);
-            backup = new Apply(null, 0);
+        final void put(Map.Entry<String, LockEntry> entry, LockEntry value) {
+            store(entry, value);
+            backup = new Apply(value);
         }
 
         @Override
@@ -100,74 +76,68 @@ final class LockProcessors {
         }
     }
 
-    /** Takes a key for an owner, or re-enters it, or reports the holder. */
-    static final class Acquire extends Mutating implements HazelcastInstanceAware, Offloadable {
-        private static final long serialVersionUID = 1L;
+    /** Takes a key for an owner with the key's next token, or re-enters it, or reports the holder. */
+    static final class Acquire extends Mutating {
+        private static final long serialVersionUID = 2L;
 
-        private final @Nullable String owner;
-        private final long leaseMillis;
-        private final String fencingMap;
-        private transient @Nullable HazelcastInstance hazelcast;
+        private @Nullable String owner;
+        private long leaseMillis;
+
+        /** For Hazelcast. */
+        Acquire() {}
 
         /**
          * @param owner       the owner, or {@code null} for an anonymous lock
          * @param leaseMillis the lease, or 0 for none
-         * @param fencingMap  the name of the counter map
          */
-        Acquire(@Nullable String owner, long leaseMillis, String fencingMap) {
+        Acquire(@Nullable String owner, long leaseMillis) {
             this.owner = owner;
             this.leaseMillis = leaseMillis;
-            this.fencingMap = fencingMap;
-        }
-
-        @Override
-        public void setHazelcastInstance(HazelcastInstance instance) {
-            this.hazelcast = instance;
-        }
-
-        @Override
-        public String getExecutorName() {
-            return OFFLOADABLE_EXECUTOR;
         }
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
             long now = System.currentTimeMillis();
-            LockEntry current = live(entry, now);
-            if (current != null) {
-                if (!current.ownedBy(owner)) {
-                    return Outcome.of(Status.CONFLICT, current, now);
+            LockEntry stored = entry.getValue();
+            if (stored != null && stored.heldAt(now)) {
+                if (!stored.ownedBy(owner)) {
+                    return Outcome.of(Status.CONFLICT, stored, now);
                 }
                 if (leaseMillis == 0) {
-                    return new Outcome(Status.REENTERED, current, current, current.remainingMillis(now));
+                    return new Outcome(Status.REENTERED, stored, stored, stored.remainingMillis(now));
                 }
-                LockEntry renewed = current.withExpiresAt(now + leaseMillis);
-                put(entry, renewed, leaseMillis);
-                return new Outcome(Status.REENTERED, renewed, current, leaseMillis);
+                LockEntry renewed = stored.withExpiresAt(now + leaseMillis);
+                put(entry, renewed);
+                return new Outcome(Status.REENTERED, renewed, stored, leaseMillis);
             }
-            LockEntry taken = new LockEntry(owner, nextToken(entry.getKey()),
+            LockEntry taken = LockEntry.held(owner, stored == null ? 1 : stored.nextToken(),
                     leaseMillis == 0 ? LockEntry.NEVER : now + leaseMillis);
-            put(entry, taken, leaseMillis);
+            put(entry, taken);
             return Outcome.of(Status.TAKEN, taken, now);
         }
 
-        private long nextToken(String key) {
-            HazelcastInstance instance = hazelcast;
-            if (instance == null) {
-                throw new IllegalStateException("Hazelcast did not inject its instance into " + getClass().getName());
-            }
-            IMap<String, Long> counters = instance.getMap(fencingMap);
-            Long token = counters.executeOnKey(key, new NextToken());
-            return Objects.requireNonNull(token, "token");
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            out.writeString(owner);
+            out.writeLong(leaseMillis);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            owner = in.readString();
+            leaseMillis = in.readLong();
         }
     }
 
     /** Resets the lease of a key the owner holds. */
     static final class Extend extends Mutating {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
 
-        private final String owner;
-        private final long leaseMillis;
+        private String owner = "";
+        private long leaseMillis;
+
+        /** For Hazelcast. */
+        Extend() {}
 
         Extend(String owner, long leaseMillis) {
             this.owner = owner;
@@ -182,76 +152,114 @@ final class LockProcessors {
                 return Outcome.of(Status.NOT_DONE);
             }
             LockEntry renewed = current.withExpiresAt(now + leaseMillis);
-            put(entry, renewed, leaseMillis);
+            put(entry, renewed);
             return Outcome.of(Status.DONE, renewed, now);
-        }
-    }
-
-    /** Releases a key held anonymously or by the given owner. */
-    static final class Release extends Mutating {
-        private static final long serialVersionUID = 1L;
-
-        private final @Nullable String owner;
-
-        Release(@Nullable String owner) {
-            this.owner = owner;
         }
 
         @Override
-        public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
-            if (stored == null) {
-                return Outcome.of(Status.NOT_DONE);
-            }
-            if (stored.expired(System.currentTimeMillis())) {
-                // Not held any more; removing it now wakes waiters before Hazelcast's expiry would.
-                remove(entry);
-                return Outcome.of(Status.NOT_DONE);
-            }
-            if (stored.owner() == null || stored.ownedBy(owner)) {
-                remove(entry);
-                return Outcome.of(Status.DONE);
-            }
-            return Outcome.of(Status.NOT_DONE);
+        public void writeData(ObjectDataOutput out) throws IOException {
+            out.writeString(owner);
+            out.writeLong(leaseMillis);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            owner = Objects.requireNonNull(in.readString(), "owner");
+            leaseMillis = in.readLong();
         }
     }
 
     /**
-     * Releases a key only if the given owner holds it: what {@code releaseAll(owner)} runs on each key its
-     * index lookup found (the key may have changed hands since; an anonymous lock is then left alone).
+     * Releases a key held anonymously or by the given owner ({@code anyHolder}: {@code release}), or only
+     * by the given owner (not {@code anyHolder}: what {@code releaseAll(owner)} runs on each key its index
+     * lookup found, which may have changed hands since; an anonymous lock is then left alone). A lapsed
+     * lock is turned free as well (without counting as released), so that it leaves the owner index.
      */
-    static final class ReleaseOwned extends Mutating {
-        private static final long serialVersionUID = 1L;
+    static final class Release extends Mutating {
+        private static final long serialVersionUID = 2L;
 
-        private final String owner;
+        private @Nullable String owner;
+        private boolean anyHolder;
 
-        ReleaseOwned(String owner) {
+        /** For Hazelcast. */
+        Release() {}
+
+        Release(@Nullable String owner, boolean anyHolder) {
             this.owner = owner;
+            this.anyHolder = anyHolder;
         }
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
             LockEntry stored = entry.getValue();
-            if (stored == null) {
+            if (stored == null || !stored.held()) {
                 return Outcome.of(Status.NOT_DONE);
             }
             if (stored.expired(System.currentTimeMillis())) {
-                remove(entry);
+                put(entry, stored.freed());
                 return Outcome.of(Status.NOT_DONE);
             }
-            if (stored.ownedBy(owner)) {
-                remove(entry);
+            if (stored.ownedBy(owner) || (anyHolder && stored.owner() == null)) {
+                put(entry, stored.freed());
                 return Outcome.of(Status.DONE);
             }
             return Outcome.of(Status.NOT_DONE);
         }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            out.writeString(owner);
+            out.writeBoolean(anyHolder);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            owner = in.readString();
+            anyHolder = in.readBoolean();
+        }
     }
 
-    /** Rolls back a key this call took: removes it if it still carries the token it was given. */
-    static final class Undo extends Mutating {
+    /**
+     * Turns every held entry free, lapsed or not: {@code releaseAll()} runs it on every entry of the map.
+     * It runs on whole partitions, where Hazelcast sends one backup processor for the partition, not one
+     * per entry; so it is its own backup processor, and decides without the clock (a replica holds the
+     * same entries as its primary, so it frees the same ones).
+     */
+    static final class ReleaseEvery implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
         private static final long serialVersionUID = 1L;
 
-        private final long token;
+        @Override
+        public @Nullable Outcome process(Map.Entry<String, LockEntry> entry) {
+            LockEntry stored = entry.getValue();
+            if (stored != null && stored.held()) {
+                store(entry, stored.freed());
+            }
+            return null;
+        }
+
+        @Override
+        public EntryProcessor<String, LockEntry, Outcome> getBackupProcessor() {
+            return this;
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) {}
+
+        @Override
+        public void readData(ObjectDataInput in) {}
+    }
+
+    /**
+     * Rolls back a key this call took: frees it if it still carries the token it was given. The token
+     * stays spent: the next holder gets a higher one.
+     */
+    static final class Undo extends Mutating {
+        private static final long serialVersionUID = 2L;
+
+        private long token;
+
+        /** For Hazelcast. */
+        Undo() {}
 
         Undo(long token) {
             this.token = token;
@@ -260,19 +268,32 @@ final class LockProcessors {
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
             LockEntry stored = entry.getValue();
-            if (stored == null || stored.token() != token) {
+            if (stored == null || !stored.held() || stored.token() != token) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            remove(entry);
+            put(entry, stored.freed());
             return Outcome.of(Status.DONE);
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            out.writeLong(token);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            token = in.readLong();
         }
     }
 
     /** Rolls back a re-entry this call made: puts the previous expiry back if the lock is unchanged. */
     static final class Restore extends Mutating {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
 
-        private final LockEntry previous;
+        private LockEntry previous = LockEntry.free(0);
+
+        /** For Hazelcast. */
+        Restore() {}
 
         Restore(LockEntry previous) {
             this.previous = previous;
@@ -280,23 +301,67 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            long now = System.currentTimeMillis();
             LockEntry stored = entry.getValue();
-            if (stored == null || stored.token() != previous.token()
+            if (stored == null || !stored.held() || stored.token() != previous.token()
                     || !Objects.equals(stored.owner(), previous.owner())) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            if (previous.expired(now)) {
-                remove(entry);
-            } else {
-                put(entry, previous, ttlFor(previous, now));
-            }
+            put(entry, previous.expired(System.currentTimeMillis()) ? stored.freed()
+                    : previous.withWaited(stored.waited()));
             return Outcome.of(Status.DONE);
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            previous.writeData(out);
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            LockEntry read = new LockEntry();
+            read.readData(in);
+            previous = read;
         }
     }
 
+    /**
+     * What a waiter runs on the keys it waits for: reports each key's lock like {@link Inspect}, and marks a
+     * held entry as waited for, so that its release sends an event (see {@link LockEntry#waited()}). The mark
+     * is set on any held entry, lapsed or not, without looking at the clock; so the processor is its own
+     * backup processor (it runs on several keys in one call, where Hazelcast sends one backup processor for
+     * all of them) and the replicas end up with the same entries.
+     */
+    static final class Watch implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
+        private static final long serialVersionUID = 1L;
+
+        private transient boolean marked;
+
+        @Override
+        public Outcome process(Map.Entry<String, LockEntry> entry) {
+            LockEntry stored = entry.getValue();
+            if (stored != null && stored.held() && !stored.waited()) {
+                store(entry, stored.withWaited(true));
+                marked = true;
+            }
+            long now = System.currentTimeMillis();
+            return stored == null || !stored.heldAt(now) ? Outcome.of(Status.FREE)
+                    : Outcome.of(Status.HELD, stored, now);
+        }
+
+        @Override
+        public @Nullable EntryProcessor<String, LockEntry, Outcome> getBackupProcessor() {
+            return marked ? this : null;
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) {}
+
+        @Override
+        public void readData(ObjectDataInput in) {}
+    }
+
     /** Reports the lock on a key without changing it. */
-    static final class Inspect implements EntryProcessor<String, LockEntry, Outcome>, ReadOnly {
+    static final class Inspect implements EntryProcessor<String, LockEntry, Outcome>, ReadOnly, DataSerializable {
         private static final long serialVersionUID = 1L;
 
         @Override
@@ -310,31 +375,30 @@ final class LockProcessors {
         public @Nullable EntryProcessor<String, LockEntry, Outcome> getBackupProcessor() {
             return null;
         }
+
+        @Override
+        public void writeData(ObjectDataOutput out) {}
+
+        @Override
+        public void readData(ObjectDataInput in) {}
     }
 
-    /** Applies on a backup replica exactly what the primary did. */
-    static final class Apply implements EntryProcessor<String, LockEntry, Outcome> {
-        private static final long serialVersionUID = 1L;
+    /** Applies on a backup replica exactly what the primary stored. */
+    static final class Apply implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
+        private static final long serialVersionUID = 2L;
 
-        private final @Nullable LockEntry value;
-        private final long ttlMillis;
+        private LockEntry value = LockEntry.free(0);
 
-        /**
-         * @param value     the new value, or {@code null} to remove the entry
-         * @param ttlMillis its TTL, 0 for none
-         */
-        Apply(@Nullable LockEntry value, long ttlMillis) {
+        /** For Hazelcast. */
+        Apply() {}
+
+        Apply(LockEntry value) {
             this.value = value;
-            this.ttlMillis = ttlMillis;
         }
 
         @Override
         public @Nullable Outcome process(Map.Entry<String, LockEntry> entry) {
-            if (value == null) {
-                entry.setValue(null);
-            } else {
-                store(entry, value, ttlMillis);
-            }
+            store(entry, value);
             return null;
         }
 
@@ -342,52 +406,17 @@ final class LockProcessors {
         public @Nullable EntryProcessor<String, LockEntry, Outcome> getBackupProcessor() {
             return null;
         }
-    }
-
-    /** Increments a key's fencing counter in the fencing map and returns the new value. */
-    static final class NextToken implements EntryProcessor<String, Long, Long> {
-        private static final long serialVersionUID = 1L;
-
-        private transient long issued;
 
         @Override
-        public Long process(Map.Entry<String, Long> entry) {
-            Long current = entry.getValue();
-            long next = (current == null ? 0L : current) + 1;
-            entry.setValue(next);
-            issued = next;
-            return next;
+        public void writeData(ObjectDataOutput out) throws IOException {
+            value.writeData(out);
         }
 
         @Override
-        public @Nullable EntryProcessor<String, Long, Long> getBackupProcessor() {
-            return issued == 0 ? null : new TokenAtLeast(issued);
-        }
-    }
-
-    /** Raises a backup counter to at least the value the primary issued. */
-    static final class TokenAtLeast implements EntryProcessor<String, Long, Long> {
-        private static final long serialVersionUID = 1L;
-
-        private final long value;
-
-        TokenAtLeast(long value) {
-            this.value = value;
-        }
-
-        @Override
-        public Long process(Map.Entry<String, Long> entry) {
-            Long current = entry.getValue();
-            if (current == null || current < value) {
-                entry.setValue(value);
-                return value;
-            }
-            return current;
-        }
-
-        @Override
-        public @Nullable EntryProcessor<String, Long, Long> getBackupProcessor() {
-            return null;
+        public void readData(ObjectDataInput in) throws IOException {
+            LockEntry read = new LockEntry();
+            read.readData(in);
+            value = read;
         }
     }
 }

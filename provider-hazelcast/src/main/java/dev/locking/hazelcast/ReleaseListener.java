@@ -2,20 +2,27 @@ package dev.locking.hazelcast;
 
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.MapEvent;
-import com.hazelcast.map.listener.EntryEvictedListener;
-import com.hazelcast.map.listener.EntryExpiredListener;
-import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.map.listener.MapClearedListener;
 import com.hazelcast.map.listener.MapEvictedListener;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializable;
+import com.hazelcast.query.Predicate;
+import java.util.Map;
 
 /**
- * The one entry listener a provider instance registers on its lock map: every removal, expiry or
- * eviction of a key wakes this instance's waiters on that key; a cleared or evicted map wakes them all.
- * It runs on Hazelcast's event threads and only counts down latches. It is registered from this JVM and
- * never sent to members.
+ * The one entry listener a provider instance registers on its lock map, with the {@link Freed} predicate:
+ * a key that turned free while someone waited for it (released, rolled back, {@code releaseAll}) wakes this
+ * instance's waiters on that key; a cleared or evicted map wakes them all. It runs on Hazelcast's event
+ * threads and only counts down latches. It is registered from this JVM and never sent to members.
+ *
+ * <p>Members send nothing for a release that nobody waits for: a waiter first marks the lock (see
+ * {@link LockProcessors.Watch}), and only the release of a marked lock passes the predicate. A lapsed lease
+ * sends no event either (entries have no TTL): waiters re-check when the holder's lease ends.
  */
-final class ReleaseListener implements EntryRemovedListener<String, LockEntry>, EntryExpiredListener<String, LockEntry>,
-        EntryEvictedListener<String, LockEntry>, MapClearedListener, MapEvictedListener {
+final class ReleaseListener implements EntryUpdatedListener<String, LockEntry>, MapClearedListener,
+        MapEvictedListener {
 
     private final Waiters waiters;
 
@@ -24,17 +31,7 @@ final class ReleaseListener implements EntryRemovedListener<String, LockEntry>, 
     }
 
     @Override
-    public void entryRemoved(EntryEvent<String, LockEntry> event) {
-        waiters.wake(event.getKey());
-    }
-
-    @Override
-    public void entryExpired(EntryEvent<String, LockEntry> event) {
-        waiters.wake(event.getKey());
-    }
-
-    @Override
-    public void entryEvicted(EntryEvent<String, LockEntry> event) {
+    public void entryUpdated(EntryEvent<String, LockEntry> event) {
         waiters.wake(event.getKey());
     }
 
@@ -46,5 +43,26 @@ final class ReleaseListener implements EntryRemovedListener<String, LockEntry>, 
     @Override
     public void mapEvicted(MapEvent event) {
         waiters.wakeAll();
+    }
+
+    /**
+     * Passes the updates whose new value is a free entry released while someone waited
+     * ({@link LockEntry#wakesWaiters()}). Members evaluate it on the new value of each update, so they send
+     * an event only for those, not for every acquire or release.
+     */
+    static final class Freed implements Predicate<String, LockEntry>, DataSerializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void writeData(ObjectDataOutput out) {}
+
+        @Override
+        public void readData(ObjectDataInput in) {}
+
+        @Override
+        public boolean apply(Map.Entry<String, LockEntry> entry) {
+            LockEntry value = entry.getValue();
+            return value != null && value.wakesWaiters();
+        }
     }
 }

@@ -6,9 +6,10 @@
  * through {@link java.util.ServiceLoader}, and its {@code fromInstance} methods wrap a
  * {@code HazelcastInstance} the application already has. Everything else here is internal.
  *
- * <p>The entry processors and the stored value are plain {@link java.io.Serializable} classes of this
- * package that depend on Hazelcast and the JDK only: members that clients connect to need this jar on
- * their classpath (and nothing else from Locking).
+ * <p>The entry processors, the stored value and the results are Hazelcast
+ * {@link com.hazelcast.nio.serialization.DataSerializable} classes of this package that depend on Hazelcast
+ * and the JDK only: members that clients connect to need this jar on their classpath (and nothing else from
+ * Locking, and no configuration).
  *
  * @since 0.1.0
  */

@@ -10,6 +10,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.LocalIndexStats;
+import com.hazelcast.query.Predicates;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult.Acquired;
 import dev.locking.spi.AcquireResult.Conflict;
@@ -25,6 +26,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -125,7 +127,7 @@ class HazelcastProviderTest {
                     Map.of("config", file.toString(), "mapName", mapName))) {
                 provider.tryAcquire(List.of("k"), "owner", null);
                 IMap<String, LockEntry> locks = member().getMap(mapName);
-                assertThat(locks.get("k")).isEqualTo(new LockEntry("owner", 1, LockEntry.NEVER));
+                assertThat(locks.get("k")).isEqualTo(LockEntry.held("owner", 1, LockEntry.NEVER));
             }
         }
     }
@@ -177,7 +179,7 @@ class HazelcastProviderTest {
             assertThat(member().getDistributedObjects()).extracting(DistributedObject::getName).doesNotContain(mapName);
             provider.tryAcquire(List.of("k"), "o", null);
             assertThat(member().getDistributedObjects()).extracting(DistributedObject::getName)
-                    .contains(mapName, mapName + "-fencing");
+                    .contains(mapName).doesNotContain(mapName + "-fencing");
             provider.close();
             assertThat(client().getLifecycleService().isRunning()).isTrue();
             assertThat(client().<String, LockEntry>getMap(mapName).get("k")).isNotNull();
@@ -188,24 +190,71 @@ class HazelcastProviderTest {
     @Nested
     class MapLayout {
         @Test
-        void leaseIsTheEntryTtl_andALockWithoutLeaseHasNone() {
+        void entriesHaveNoTtl_theLeaseIsTheExpiryInTheEntry() {
             String mapName = map();
             try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                long before = System.currentTimeMillis();
                 provider.tryAcquire(List.of("leased"), "o", Duration.ofSeconds(30));
                 provider.tryAcquire(List.of("forever"), "o", null);
+                provider.tryAcquire(List.of("released"), "o", Duration.ofSeconds(30));
+                provider.release(List.of("released"), "o");
                 IMap<String, LockEntry> locks = member().getMap(mapName);
-                assertThat(locks.getEntryView("leased").getTtl()).isEqualTo(30_000L + LockProcessors.TTL_SLACK_MILLIS);
-                assertThat(locks.getEntryView("forever").getTtl()).isEqualTo(Long.MAX_VALUE);
+                for (String key : List.of("leased", "forever", "released")) {
+                    assertThat(locks.getEntryView(key).getTtl()).as(key).isEqualTo(Long.MAX_VALUE);
+                }
+                assertThat(locks.get("leased").expiresAt()).isBetween(before + 30_000, System.currentTimeMillis() + 30_000);
+                assertThat(locks.get("forever").expiresAt()).isEqualTo(LockEntry.NEVER);
+                assertThat(locks.get("released")).isEqualTo(LockEntry.free(1));
             }
         }
 
         @Test
-        void releaseAllOfOwner_usesTheOwnerIndex() {
+        void aReleasedKey_staysAsAFreeEntryWithItsToken_thatNeitherInspectNorTheOwnerIndexReports() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                for (int i = 0; i < 3; i++) {
+                    assertThat(provider.tryAcquire(List.of("k"), "o", Duration.ofSeconds(30))).isInstanceOf(Acquired.class);
+                    assertThat(provider.release(List.of("k"), "o")).isTrue();
+                }
+                IMap<String, LockEntry> locks = member().getMap(mapName);
+                assertThat(locks.get("k")).isEqualTo(LockEntry.free(3));
+                assertThat(provider.inspect("k")).isEmpty();
+                assertThat(locks.keySet(Predicates.equal("owner", "o"))).isEmpty();
+                provider.releaseAll("o"); // finds nothing to do
+                assertThat(locks.get("k")).isEqualTo(LockEntry.free(3));
+                assertThat(provider.release(List.of("k"), "o")).isFalse();
+                assertThat(provider.release(List.of("k"), null)).isFalse();
+                long next = ((Acquired) provider.tryAcquire(List.of("k"), null, null)).fencingTokens().get("k");
+                assertThat(next).isEqualTo(4);
+            }
+        }
+
+        @Test
+        void aLapsedLock_isFreedByReleaseAllOfItsOwner_withoutCountingAsHeld_andTheNextTokenIsHigher() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                long first = ((Acquired) provider.tryAcquire(List.of("k"), "o", Duration.ofMillis(100)))
+                        .fencingTokens().get("k");
+                org.awaitility.Awaitility.await().until(() -> provider.inspect("k").isEmpty());
+                IMap<String, LockEntry> locks = member().getMap(mapName);
+                assertThat(locks.keySet(Predicates.equal("owner", "o"))).containsExactly("k"); // lapsed, not yet freed
+                provider.releaseAll("o");
+                assertThat(locks.keySet(Predicates.equal("owner", "o"))).isEmpty();
+                assertThat(locks.get("k")).isEqualTo(LockEntry.free(first));
+                long next = ((Acquired) provider.tryAcquire(List.of("k"), "p", null)).fencingTokens().get("k");
+                assertThat(next).isGreaterThan(first);
+            }
+        }
+
+        @Test
+        void releaseAllOfOwner_usesTheOwnerIndex_whichItsFirstCallAdds() {
             String mapName = map();
             try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", member(), mapName)) {
                 for (int i = 0; i < 50; i++) {
                     provider.tryAcquire(List.of("k" + i), i < 5 ? "few" : "many", null);
                 }
+                // Until then, writes keep no index up to date.
+                assertThat(member().getMap(mapName).getLocalMapStats().getIndexStats()).isEmpty();
                 provider.releaseAll("few");
                 Map<String, LocalIndexStats> indexes = member().getMap(mapName).getLocalMapStats().getIndexStats();
                 assertThat(indexes).isNotEmpty();
@@ -224,11 +273,11 @@ class HazelcastProviderTest {
                 provider.tryAcquire(List.of("mine"), "me", null);
                 IMap<String, LockEntry> locks = member().getMap(mapName);
                 // As if the index lookup had found these keys for "me" just before they changed hands.
-                assertThat(locks.executeOnKey("anonymous", new LockProcessors.ReleaseOwned("me")).status())
+                assertThat(locks.executeOnKey("anonymous", new LockProcessors.Release("me", false)).status())
                         .isEqualTo(Outcome.Status.NOT_DONE);
-                assertThat(locks.executeOnKey("other", new LockProcessors.ReleaseOwned("me")).status())
+                assertThat(locks.executeOnKey("other", new LockProcessors.Release("me", false)).status())
                         .isEqualTo(Outcome.Status.NOT_DONE);
-                assertThat(locks.executeOnKey("mine", new LockProcessors.ReleaseOwned("me")).status())
+                assertThat(locks.executeOnKey("mine", new LockProcessors.Release("me", false)).status())
                         .isEqualTo(Outcome.Status.DONE);
                 assertThat(provider.inspect("anonymous")).isPresent();
                 assertThat(provider.inspect("other")).isPresent();
@@ -244,11 +293,15 @@ class HazelcastProviderTest {
                     LockingProvider other = HazelcastProviderFactory.fromInstance("lp_b", client(), theirs)) {
                 long before = ((Acquired) provider.tryAcquire(List.of("k"), "o", null)).fencingTokens().get("k");
                 other.tryAcquire(List.of("k"), "o", null);
+                provider.tryAcquire(List.of("anonymous"), null, Duration.ofMinutes(5));
                 provider.releaseAll(null);
                 assertThat(provider.inspect("k")).isEmpty();
+                assertThat(provider.inspect("anonymous")).isEmpty();
                 assertThat(other.inspect("k")).isPresent();
                 long after = ((Acquired) provider.tryAcquire(List.of("k"), "o", null)).fencingTokens().get("k");
                 assertThat(after).isGreaterThan(before);
+                assertThat(((Acquired) provider.tryAcquire(List.of("anonymous"), null, null)).fencingTokens())
+                        .containsEntry("anonymous", 2L);
             }
         }
     }
@@ -279,6 +332,41 @@ class HazelcastProviderTest {
                 holder.release(List.of("k"), "holder");
                 waiting.get(60, TimeUnit.SECONDS);
                 assertThat(waiter.tryAcquire(List.of("k"), "waiter", null)).isInstanceOf(Acquired.class);
+            }
+        }
+
+        @Test
+        void membersSendAnEventOnlyForAReleaseSomeoneWaitedFor() throws Exception {
+            String mapName = map();
+            List<Long> freedTokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+            IMap<String, LockEntry> locks = client().getMap(mapName);
+            UUID listener = locks.addEntryListener((com.hazelcast.map.listener.EntryUpdatedListener<String, LockEntry>)
+                    event -> freedTokens.add(event.getValue().token()), new ReleaseListener.Freed(), true);
+            try (LockingProvider waiter = noPolling(mapName);
+                    LockingProvider holder = HazelcastProviderFactory.fromInstance("lp_h", member(), mapName)) {
+                // Nobody waits: taking and releasing the key sends nothing.
+                holder.tryAcquire(List.of("k"), "holder", null);
+                holder.release(List.of("k"), "holder");
+                // Someone waits: the release sends one event.
+                holder.tryAcquire(List.of("k"), "holder", null);
+                CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                    try {
+                        waiter.awaitRelease(List.of("k"), Duration.ofMinutes(5));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                org.awaitility.Awaitility.await().until(() -> locks.get("k").waited());
+                holder.release(List.of("k"), "holder");
+                waiting.get(60, TimeUnit.SECONDS);
+                // Events of one key arrive in order: an event of the first release would be here already.
+                org.awaitility.Awaitility.await().until(() -> !freedTokens.isEmpty());
+                assertThat(freedTokens).containsExactly(2L);
+                // The next holder's lock is not marked: its release sends nothing again.
+                holder.tryAcquire(List.of("k"), "holder", null);
+                assertThat(locks.get("k").waited()).isFalse();
+            } finally {
+                locks.removeEntryListener(listener);
             }
         }
 
@@ -350,12 +438,93 @@ class HazelcastProviderTest {
                 List<String> keys = List.of("k1", "k2", "k3", "k9");
                 assertThat(provider.tryAcquire(keys, "me", Duration.ofSeconds(30))).isEqualTo(new Conflict("k9"));
                 IMap<String, LockEntry> locks = member().getMap(mapName);
-                assertThat(locks.keySet()).containsExactly("k9");
-                Map<String, Long> counters = new HashMap<>(member().<String, Long>getMap(mapName + "-fencing"));
-                // Tokens were spent on the rolled-back keys: the next holder gets a higher one.
-                assertThat(counters).containsEntry("k1", 1L).containsEntry("k9", 1L);
+                Map<String, LockEntry> entries = new HashMap<>(locks);
+                // The rolled-back keys are free entries that keep the token they spent: the next holder gets a
+                // higher one.
+                assertThat(entries).containsOnlyKeys(keys).containsEntry("k1", LockEntry.free(1))
+                        .containsEntry("k2", LockEntry.free(1)).containsEntry("k3", LockEntry.free(1))
+                        .containsEntry("k9", LockEntry.held("other", 1, LockEntry.NEVER));
                 long next = ((Acquired) provider.tryAcquire(List.of("k1"), "me", null)).fencingTokens().get("k1");
                 assertThat(next).isEqualTo(2L);
+            }
+        }
+    }
+
+    /** Holds the partition thread of the key it runs on until {@link #RELEASE} opens; for the tests below. */
+    static final class Blocking implements com.hazelcast.map.EntryProcessor<String, LockEntry, Boolean> {
+        private static final long serialVersionUID = 1L;
+        static final CountDownLatch STARTED = new CountDownLatch(1);
+        static final CountDownLatch RELEASE = new CountDownLatch(1);
+
+        @Override
+        public Boolean process(Map.Entry<String, LockEntry> entry) {
+            STARTED.countDown();
+            try {
+                return RELEASE.await(2, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    @Nested
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    class SlowMember {
+        /** Answers no call on "k" until the tests are over: its partition thread is busy. */
+        private final String mapName = map();
+        private final CompletableFuture<Boolean> blocker = new CompletableFuture<>();
+        /** Waits at most half a second for an answer. */
+        private final LockingProvider impatient = new HazelcastLockingProvider("lp_impatient",
+                InstanceSource.borrowed(client()), mapName, Duration.ofMillis(500));
+        /** Waits two minutes for an answer. */
+        private final LockingProvider patient = new HazelcastLockingProvider("lp_patient",
+                InstanceSource.borrowed(client()), mapName, Duration.ofMinutes(2));
+
+        @BeforeAll
+        void blockThePartitionOfK() throws InterruptedException {
+            // First use adds the index, on every partition: before one of them is blocked.
+            impatient.inspect("warm-up");
+            patient.inspect("warm-up");
+            client().<String, LockEntry>getMap(mapName).submitToKey("k", new Blocking())
+                    .whenComplete((done, failure) -> blocker.complete(done));
+            assertThat(Blocking.STARTED.await(60, TimeUnit.SECONDS)).isTrue();
+        }
+
+        @AfterAll
+        void letItGo() throws Exception {
+            Blocking.RELEASE.countDown();
+            assertThat(blocker.get(60, TimeUnit.SECONDS)).isTrue();
+            impatient.close();
+            patient.close();
+        }
+
+        @Test
+        void aClientCallWithoutAnswer_failsWithProviderUnavailable_afterOperationTimeout_andLeavesNoInterrupt() {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> impatient.tryAcquire(List.of("k"), "o", Duration.ofSeconds(30)))
+                    .isInstanceOf(ProviderUnavailableException.class).hasMessageContaining("within PT0.5S");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+            assertThat(Thread.currentThread().isInterrupted()).isFalse();
+        }
+
+        @Test
+        void anInterruptDuringAClientCall_endsItWithALockingException_andStaysSet() throws Exception {
+            Thread caller = Thread.currentThread();
+            CompletableFuture<Void> interrupter = CompletableFuture.runAsync(() -> {
+                // Interrupt only once the caller waits inside Hazelcast's future for the answer.
+                org.awaitility.Awaitility.await().until(() -> java.util.Arrays.stream(caller.getStackTrace())
+                        .anyMatch(f -> f.getClassName().endsWith("InvocationFuture")));
+                caller.interrupt();
+            });
+            try {
+                assertThatThrownBy(() -> patient.release(List.of("k"), "o"))
+                        .isInstanceOf(dev.locking.api.LockingException.class)
+                        .isNotInstanceOf(ProviderUnavailableException.class).hasMessageContaining("interrupted");
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            } finally {
+                Thread.interrupted();
+                interrupter.get(60, TimeUnit.SECONDS);
             }
         }
     }

@@ -95,6 +95,28 @@ class ThreeMemberClusterTest {
         return victim;
     }
 
+    /**
+     * Keys named {@code prefix + i}, the first of which a member other than member 0 owns, so that
+     * {@link #terminateAMemberOwning} has a member to terminate whatever the partition table looks like.
+     */
+    private List<String> keysWithOneAwayFromMember0(String prefix, int count) {
+        String member0 = uuid(members.get(0));
+        // The partition table is laid out on first use; until then partitions have no owner.
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> members.get(0).getPartitionService().getPartition(prefix).getOwner() != null);
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; keys.isEmpty(); i++) {
+            Partition partition = members.get(0).getPartitionService().getPartition(prefix + i);
+            if (!Objects.requireNonNull(partition.getOwner()).getUuid().toString().equals(member0)) {
+                keys.add(prefix + i);
+            }
+        }
+        for (int i = 0; keys.size() < count; i++) {
+            keys.add(prefix + "more-" + i);
+        }
+        return keys;
+    }
+
     private static String uuid(HazelcastInstance member) {
         return member.getCluster().getLocalMember().getUuid().toString();
     }
@@ -114,8 +136,30 @@ class ThreeMemberClusterTest {
                     .isInstanceOf(Acquired.class);
             before.put(key, p.inspect(key).orElseThrow());
         }
+        // Keys that were free when the member died: released ones, and one whose lease lapsed. Their tokens live
+        // in their (free or lapsed) entries, which have backups like the locks.
+        Map<String, Long> freeTokens = new HashMap<>();
+        for (int i = 0; i < 20; i++) {
+            String key = "free-" + i;
+            keys.add(key);
+            freeTokens.put(key, ((Acquired) client.tryAcquire(List.of(key), "gone", null)).fencingTokens().get(key));
+            assertThat(onMember.release(List.of(key), "gone")).isTrue();
+        }
+        String lapsed = "lapsed";
+        keys.add(lapsed);
+        freeTokens.put(lapsed, ((Acquired) client.tryAcquire(List.of(lapsed), "gone", Duration.ofMillis(200)))
+                .fencingTokens().get(lapsed));
+        await().atMost(Duration.ofSeconds(30)).until(() -> client.inspect(lapsed).isEmpty());
 
         terminateAMemberOwning(keys);
+
+        for (Map.Entry<String, Long> free : freeTokens.entrySet()) {
+            String key = free.getKey();
+            assertThat(client.inspect(key)).as(key).isEmpty();
+            long token = ((Acquired) onMember.tryAcquire(List.of(key), "after", null)).fencingTokens().get(key);
+            assertThat(token).as(key).isGreaterThan(free.getValue());
+        }
+        keys.removeAll(freeTokens.keySet());
 
         for (String key : keys) {
             assertThat(client.inspect(key)).as(key).contains(before.get(key));
@@ -151,7 +195,7 @@ class ThreeMemberClusterTest {
     void whileAMemberDies_noKeyEverHasTwoHolders() throws Exception {
         String mapName = "contended";
         List<LockingProvider> clients = List.of(client(mapName), client(mapName), onMember(0, mapName));
-        List<String> keys = List.of("hot-0", "hot-1", "hot-2");
+        List<String> keys = keysWithOneAwayFromMember0("hot-", 3);
         int threads = 6;
         int rounds = 40;
         Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
