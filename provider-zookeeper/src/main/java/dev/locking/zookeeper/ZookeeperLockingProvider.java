@@ -51,14 +51,21 @@ import org.slf4j.LoggerFactory;
  * /owners/&lt;owner&gt;                 a container node per owner (ZooKeeper removes it once empty)
  * /owners/&lt;owner&gt;/&lt;key&gt;           the owner index: one empty node per key the owner holds
  * </pre>
- * Keys and owners are single segments made by {@link Segments#encode}. Anonymous locks have no index
- * entry. The index entry is always created and deleted in the same transaction as its lock node.
+ * Keys and owners are single segments made by {@link Segments#encode}. Anonymous locks and the locks of
+ * {@code execute} owners have no index entry (see below). The index entry is always created and deleted in
+ * the same transaction as its lock node.
  *
  * <h2>Ephemeral and persistent locks</h2>
  * An owner id that starts with {@value #EXECUTE_OWNER_PREFIX} (the core's owners for {@code execute})
- * gets EPHEMERAL lock and index nodes, tied to this client's session: when the session ends (the process
- * crashed, or was cut off for longer than the session timeout) ZooKeeper deletes them. Every other lock
- * (from {@code acquire}) is PERSISTENT, outlives the process and is free once its lease lapses.
+ * gets EPHEMERAL lock nodes, tied to this client's session: when the session ends (the process crashed, or
+ * was cut off for longer than the session timeout) ZooKeeper deletes them. Every other lock (from
+ * {@code acquire}) is PERSISTENT, outlives the process and is free once its lease lapses.
+ *
+ * <p>An {@code execute} owner needs no index in ZooKeeper: its id is made by this JVM's core for one call
+ * (applications cannot pass such ids, so only the core could ask for {@code releaseAll} of it), and its
+ * locks belong to this provider's session, so no other client can hold locks under it. This provider keeps
+ * its index in memory instead ({@link #execHolds}), which saves the owner container and one index node per
+ * key in every {@code execute}'s two transactions.
  *
  * <h2>Leases and clocks</h2>
  * A lease's expiry is written as epoch milliseconds of the writing client's wall clock (now + lease) and
@@ -83,7 +90,7 @@ import org.slf4j.LoggerFactory;
  * and the operation reads and decides again (a bounded number of times). Each attempt's writes carry a
  * random nonce so that an attempt whose reply was lost (and was retried by Curator) is recognised as
  * having succeeded. Shared mutable state: {@link #started} (set once under {@link #lifecycle}), the
- * owner-container cache, {@link #execGenerations}, and the watches, all thread-safe.
+ * owner-container cache, {@link #execHolds}, and the watches, all thread-safe.
  */
 final class ZookeeperLockingProvider implements LockingProvider {
     private static final Logger log = LoggerFactory.getLogger(ZookeeperLockingProvider.class);
@@ -111,13 +118,20 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /** Guarded by {@link #layoutLock}: whether the namespace's ACL was checked (once). */
     private boolean aclChecked;
     private final AtomicLong sessionGeneration = new AtomicLong();
-    private final ConcurrentHashMap<String, Long> execGenerations = new ConcurrentHashMap<>();
+    /** The keys each {@code execute} owner holds through this provider, and the session generation it took them in. */
+    private final ConcurrentHashMap<String, ExecHold> execHolds = new ConcurrentHashMap<>();
     private final Set<String> knownContainers = ConcurrentHashMap.newKeySet();
     private final KeyWatches watches = new KeyWatches();
     private final ConnectionStateListener stateListener = this::stateChanged;
 
     /** The running client: the root client and its namespaced view. */
     private record Started(CuratorFramework root, CuratorFramework ns, Duration connectionTimeout) {}
+
+    /**
+     * What an {@code execute} owner holds: its keys (the in-memory owner index) and the
+     * {@link #sessionGeneration} in which it first took keys. Immutable; replaced as a whole.
+     */
+    private record ExecHold(long generation, Set<String> keys) {}
 
     private ZookeeperLockingProvider(String id, String namespace, Clock clock, @Nullable ZookeeperOptions options,
             @Nullable CuratorFramework givenClient) {
@@ -168,7 +182,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 long expiresAt = LockData.NEVER;
                 boolean writes = false;
                 List<String> created = new ArrayList<>();
-                String ownerContainer = ownerId == null ? null : ownerPath(ownerId);
+                String ownerContainer = ownerId != null && hasIndex(ownerId) ? ownerPath(ownerId) : null;
                 boolean containerPlanned = containerExists
                         || (ownerContainer != null && knownContainers.contains(ownerContainer));
                 for (String key : keys) {
@@ -198,7 +212,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         }
                         // Lapsed (or left by a lost session of this very owner): take it over.
                         String previousOwner = node.data.owner();
-                        if (previousOwner != null) {
+                        if (previousOwner != null && hasIndex(previousOwner)) {
                             String oldIndex = indexPath(previousOwner, key);
                             if (ns.checkExists().forPath(oldIndex) != null) {
                                 plan.deleteIndex(oldIndex);
@@ -212,7 +226,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     created.add(key);
                     writes = true;
                     expiresAt = Math.min(expiresAt, newExpiry);
-                    if (ownerId != null && ownerContainer != null) {
+                    if (ownerId != null && ownerContainer != null) { // an owner with an index in ZooKeeper
                         if (!containerPlanned) {
                             plan.createContainer(ownerContainer);
                             containerPlanned = true; // one create per transaction
@@ -240,7 +254,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                             tokens.put(key, czxid);
                         }
                     }
-                    if (ownerContainer != null && !ephemeral) {
+                    if (ownerContainer != null) {
                         rememberContainer(ownerContainer);
                     }
                     return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation);
@@ -249,9 +263,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     case CONTAINER_CREATE -> {
                         if (failure.code == KeeperException.Code.NODEEXISTS) {
                             containerExists = true;
-                            if (!ephemeral) {
-                                rememberContainer(failure.step.path);
-                            }
+                            rememberContainer(failure.step.path);
                         }
                     }
                     case INDEX_CREATE -> {
@@ -285,7 +297,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private AcquireResult acquired(List<String> keys, @Nullable String ownerId, Map<String, Long> tokens,
             long expiresAt, boolean ephemeral, long generation) {
         if (ephemeral && ownerId != null) {
-            execGenerations.putIfAbsent(ownerId, generation);
+            // The first generation stays: keys re-entered in a later session do not make the lost ones valid.
+            execHolds.merge(ownerId, new ExecHold(generation, Set.copyOf(keys)),
+                    (held, added) -> new ExecHold(held.generation, union(held.keys, added.keys)));
         }
         Instant expiry = expiresAt == LockData.NEVER ? null : Instant.ofEpochMilli(expiresAt);
         if (log.isDebugEnabled()) {
@@ -302,8 +316,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         boolean ephemeral = isExecuteOwner(ownerId);
         if (ephemeral) {
-            Long taken = execGenerations.get(ownerId);
-            if (taken != null && taken != sessionGeneration.get()) {
+            ExecHold taken = execHolds.get(ownerId);
+            if (taken != null && taken.generation != sessionGeneration.get()) {
                 log.debug("{}: not extending {} for {}: the session that held them was lost", id, keys, ownerId);
                 return false;
             }
@@ -370,7 +384,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         releasing.add(key);
                     }
                     plan.deleteLock(lockPath, node.stat.getVersion());
-                    if (holder != null) {
+                    if (holder != null && hasIndex(holder)) {
                         String index = indexPath(holder, key);
                         if (!missingIndex.contains(index)) {
                             plan.deleteIndex(index);
@@ -378,14 +392,13 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     }
                 }
                 if (plan.isEmpty()) {
+                    forgetExecKeys(ownerId, keys);
                     log.debug("{}: released nothing of {} for {}", id, keys, ownerId);
                     return false;
                 }
                 Failure failure = plan.commit();
                 if (failure == null) {
-                    if (ownerId != null && isExecuteOwner(ownerId)) {
-                        execGenerations.remove(ownerId);
-                    }
+                    forgetExecKeys(ownerId, keys);
                     log.debug("{}: released {} of {} for {}", id, releasing, keys, ownerId);
                     return all;
                 }
@@ -417,6 +430,15 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     /** Walks the owner's index only: the cost grows with this owner's locks, not with all locks. */
     private void releaseOwner(CuratorFramework ns, String ownerId) throws Exception {
+        if (isExecuteOwner(ownerId)) {
+            // Its index is in memory: only this provider's session can hold its locks.
+            ExecHold hold = execHolds.get(ownerId);
+            if (hold != null) {
+                release(hold.keys.stream().sorted().toList(), ownerId);
+            }
+            execHolds.remove(ownerId);
+            return;
+        }
         String container = ownerPath(ownerId);
         List<String> children;
         try {
@@ -447,7 +469,6 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 checkAttempts(attempt, "releasing", List.of(segment), failure);
             }
         }
-        execGenerations.remove(ownerId);
         log.debug("{}: released every lock of {} ({} locks)", id, ownerId, released);
     }
 
@@ -465,7 +486,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 deleteQuietly(ns, ZKPaths.makePath(container, segment));
             }
         }
-        execGenerations.clear();
+        execHolds.clear();
         log.debug("{}: released every lock in /{} ({} locks)", id, namespace, released);
     }
 
@@ -693,9 +714,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
         switch (state) {
             case LOST -> {
                 sessionGeneration.incrementAndGet();
-                if (!execGenerations.isEmpty()) {
+                if (!execHolds.isEmpty()) {
                     log.warn("{}: the ZooKeeper session was lost; the {} execute lock(s) taken in it are gone and"
-                            + " their jobs' handles turn lost", id, execGenerations.size());
+                            + " their jobs' handles turn lost", id, execHolds.size());
                 } else {
                     log.warn("{}: the ZooKeeper session was lost", id);
                 }
@@ -770,6 +791,28 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     static boolean isExecuteOwner(@Nullable String ownerId) {
         return ownerId != null && ownerId.startsWith(EXECUTE_OWNER_PREFIX);
+    }
+
+    /** Whether the owner's locks are listed under {@code /owners} (named owners of {@code acquire} only). */
+    static boolean hasIndex(@Nullable String ownerId) {
+        return ownerId != null && !isExecuteOwner(ownerId);
+    }
+
+    /** Drops released keys from an {@code execute} owner's in-memory index, and the owner once it holds none. */
+    private void forgetExecKeys(@Nullable String ownerId, List<String> keys) {
+        if (isExecuteOwner(ownerId)) {
+            execHolds.computeIfPresent(Objects.requireNonNull(ownerId), (owner, hold) -> {
+                Set<String> left = new HashSet<>(hold.keys);
+                keys.forEach(left::remove);
+                return left.isEmpty() ? null : new ExecHold(hold.generation, Set.copyOf(left));
+            });
+        }
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
     }
 
     static String lockPath(String key) {

@@ -115,15 +115,29 @@ class ZookeeperProviderTest {
         }
 
         @Test
-        void anExecuteOwnersKey_isAnEphemeralNode_andSoIsItsIndexEntry() throws Exception {
+        void anExecuteOwnersKey_isAnEphemeralNode_withoutAnIndexEntryInZooKeeper() throws Exception {
             String k = key("e");
             String owner = "exec:test:" + UUID.randomUUID();
             acquired(a.tryAcquire(List.of(k), owner, Duration.ofSeconds(30)));
             assertThat(stat(node(k)).getEphemeralOwner()).isNotZero();
-            assertThat(stat("/" + namespace + ZookeeperLockingProvider.indexPath(owner, k)).getEphemeralOwner())
-                    .isNotZero();
+            assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.ownerPath(owner)))
+                    .as("owner container").isNull();
             assertThat(a.release(List.of(k), owner)).isTrue();
             assertThat(raw.checkExists().forPath(node(k))).isNull();
+        }
+
+        @Test
+        void releaseAllOfAnExecuteOwner_releasesTheKeysItTookThroughThisProvider() throws Exception {
+            String owner = "exec:test:" + UUID.randomUUID();
+            acquired(a.tryAcquire(List.of(key("e1"), key("e2")), owner, Duration.ofSeconds(30)));
+            acquired(a.tryAcquire(List.of(key("e3")), owner, Duration.ofSeconds(30)));
+            acquired(a.tryAcquire(List.of(key("other")), "exec:test:" + UUID.randomUUID(), Duration.ofSeconds(30)));
+            a.releaseAll(owner);
+            for (String k : List.of(key("e1"), key("e2"), key("e3"))) {
+                assertThat(raw.checkExists().forPath(node(k))).as(k).isNull();
+            }
+            assertThat(raw.checkExists().forPath(node(key("other")))).isNotNull();
+            a.releaseAll(owner); // nothing left: no complaint
         }
 
         @Test
