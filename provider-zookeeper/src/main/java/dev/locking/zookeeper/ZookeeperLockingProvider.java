@@ -107,6 +107,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /** How often one operation re-reads and retries after a concurrent change made its transaction fail. */
     private static final int MAX_ATTEMPTS = 25;
     private static final int MAX_CACHED_CONTAINERS = 10_000;
+    private static final int MAX_CONTESTED = 10_000;
 
     private final String id;
     private final String namespace;
@@ -124,6 +125,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /** The keys each {@code execute} owner holds through this provider, and the session generation it took them in. */
     private final ConcurrentHashMap<String, ExecHold> execHolds = new ConcurrentHashMap<>();
     private final Set<String> knownContainers = ConcurrentHashMap.newKeySet();
+    /** Lock paths this provider recently found held: tryAcquire reads these before it writes. */
+    private final Set<String> contested = ConcurrentHashMap.newKeySet();
     private final KeyWatches watches = new KeyWatches();
     private final ConnectionStateListener stateListener = this::stateChanged;
 
@@ -173,6 +176,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
         String nonce = UUID.randomUUID().toString();
         Set<String> deleteFirst = new HashSet<>();
         boolean containerExists = false;
+        List<String> paths = lockPaths(keys);
+        // Keys believed free are created without reading them first: one round trip instead of two. A key
+        // found held makes the transaction fail as a whole (nothing is created); then we read and decide.
+        boolean readFirst = anyContested(paths);
         try {
             for (int attempt = 1; ; attempt++) {
                 long now = clock.millis();
@@ -188,8 +195,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 String ownerContainer = ownerId != null && hasIndex(ownerId) ? ownerPath(ownerId) : null;
                 boolean containerPlanned = containerExists
                         || (ownerContainer != null && knownContainers.contains(ownerContainer));
-                List<String> paths = lockPaths(keys);
-                List<@Nullable Node> nodes = readAll(ns, paths);
+                List<@Nullable Node> nodes = readFirst ? readAll(ns, paths) : noNodes(keys.size());
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
@@ -213,6 +219,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     if (node != null) {
                         boolean deadSessionOfOurs = ephemeral && node.data.ownedBy(ownerId);
                         if (!node.data.lapsedAt(now) && !deadSessionOfOurs) {
+                            markContested(lockPath);
                             log.debug("{}: {} not acquired for {}: held by another owner", id, keys, ownerId);
                             return new AcquireResult.Conflict(key);
                         }
@@ -254,6 +261,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 }
                 Failure failure = plan.commit();
                 if (failure == null) {
+                    if (readFirst) {
+                        forgetContested(paths);
+                    }
                     if (!created.isEmpty()) {
                         long czxid = plan.probedCzxid();
                         for (String key : created) {
@@ -283,7 +293,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     }
                     case INDEX_DELETE -> deleteFirst.remove(failure.step.path);
                     case LOCK_CREATE -> {
-                        if (failure.code == KeeperException.Code.NONODE) {
+                        if (failure.code == KeeperException.Code.NODEEXISTS) {
+                            // Held (or ours, or lapsed): read the keys and decide, from now on.
+                            readFirst = true;
+                            markContested(failure.step.path);
+                        } else if (failure.code == KeeperException.Code.NONODE) {
                             layoutReady = false;
                             ensureLayout(ns);
                         }
@@ -862,6 +876,45 @@ final class ZookeeperLockingProvider implements LockingProvider {
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }
+    }
+
+    /**
+     * Remembers that a key was found held, so that the next attempts on it read before they write: a
+     * create that fails still costs the ensemble a transaction (ZooKeeper logs a failed multi), and
+     * waiters retry a held key again and again. Forgotten once this provider takes the key.
+     */
+    private void markContested(String lockPath) {
+        if (contested.size() >= MAX_CONTESTED) {
+            contested.clear();
+        }
+        contested.add(lockPath);
+    }
+
+    private void forgetContested(List<String> lockPaths) {
+        if (!contested.isEmpty()) {
+            lockPaths.forEach(contested::remove);
+        }
+    }
+
+    private boolean anyContested(List<String> lockPaths) {
+        if (contested.isEmpty()) {
+            return false;
+        }
+        for (String path : lockPaths) {
+            if (contested.contains(path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What a call that has not read yet assumes: that no key has a node. */
+    private static List<@Nullable Node> noNodes(int count) {
+        List<@Nullable Node> nodes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            nodes.add(null);
+        }
+        return nodes;
     }
 
     private static List<String> lockPaths(List<String> keys) {
