@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +39,7 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.jspecify.annotations.Nullable;
@@ -108,6 +110,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private static final int MAX_ATTEMPTS = 25;
     private static final int MAX_CACHED_CONTAINERS = 10_000;
     private static final int MAX_CONTESTED = 10_000;
+    /** A release skips reading only when the lease has at least this long left by this client's clock. */
+    private static final long UNREAD_RELEASE_MARGIN_MILLIS = 1_000;
 
     private final String id;
     private final String namespace;
@@ -122,6 +126,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /** Guarded by {@link #layoutLock}: whether the namespace's ACL was checked (once). */
     private boolean aclChecked;
     private final AtomicLong sessionGeneration = new AtomicLong();
+    /**
+     * The data version of {@code /locks} as last read, or -1 before it was read. {@code releaseAll()} bumps
+     * it before and after deleting nodes, so a transaction that checks the value read before its nodes
+     * were created fails if a {@code releaseAll()} may have deleted them since (see {@link #releasedUnread}).
+     */
+    private volatile int locksEpoch = -1;
     /** The keys each {@code execute} owner holds through this provider, and the session generation it took them in. */
     private final ConcurrentHashMap<String, ExecHold> execHolds = new ConcurrentHashMap<>();
     private final Set<String> knownContainers = ConcurrentHashMap.newKeySet();
@@ -137,7 +147,18 @@ final class ZookeeperLockingProvider implements LockingProvider {
      * What an {@code execute} owner holds: its keys (the in-memory owner index) and the
      * {@link #sessionGeneration} in which it first took keys. Immutable; replaced as a whole.
      */
-    private record ExecHold(long generation, Set<String> keys) {}
+    private record ExecHold(long generation, Set<String> keys, @Nullable Unread unread) {
+        ExecHold withoutUnread() {
+            return unread == null ? this : new ExecHold(generation, keys, null);
+        }
+    }
+
+    /**
+     * What a release of an {@code execute} owner's keys needs to know to skip reading them: the session
+     * that created the nodes, the {@link #locksEpoch} read before they were created, the lease expiry
+     * written, and each node's version (0, or 1 for the node the czxid probe set).
+     */
+    private record Unread(long sessionId, int epoch, long expiresAtMillis, Map<String, Integer> versions) {}
 
     private ZookeeperLockingProvider(String id, String namespace, Clock clock, @Nullable ZookeeperOptions options,
             @Nullable CuratorFramework givenClient) {
@@ -184,6 +205,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             for (int attempt = 1; ; attempt++) {
                 long now = clock.millis();
                 long session = ephemeral ? sessionId() : 0L;
+                int epoch = locksEpoch; // read before this attempt's transaction: see Unread
                 long newExpiry = lease == null ? LockData.NEVER : plus(now, lease);
                 LockData ours = new LockData(ownerId, newExpiry, nonce);
                 byte[] data = ours.toBytes();
@@ -253,7 +275,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 }
                 if (!writes) {
                     // Every key is ours already and nothing changes: no transaction needed.
-                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation);
+                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation, null);
                 }
                 if (!created.isEmpty()) {
                     // A setData in the same transaction reports the transaction's zxid: the new czxid.
@@ -273,7 +295,16 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     if (ownerContainer != null) {
                         rememberContainer(ownerContainer);
                     }
-                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation);
+                    Unread unread = null;
+                    if (ephemeral && epoch >= 0 && created.size() == keys.size()) {
+                        Map<String, Integer> versions = new HashMap<>();
+                        for (String key : created) {
+                            versions.put(key, 0);
+                        }
+                        versions.put(created.get(0), 1); // the probe's setData
+                        unread = new Unread(session, epoch, newExpiry, Map.copyOf(versions));
+                    }
+                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation, unread);
                 }
                 switch (failure.step.kind) {
                     case CONTAINER_CREATE -> {
@@ -315,11 +346,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
     }
 
     private AcquireResult acquired(List<String> keys, @Nullable String ownerId, Map<String, Long> tokens,
-            long expiresAt, boolean ephemeral, long generation) {
+            long expiresAt, boolean ephemeral, long generation, @Nullable Unread unread) {
         if (ephemeral && ownerId != null) {
             // The first generation stays: keys re-entered in a later session do not make the lost ones valid.
-            execHolds.merge(ownerId, new ExecHold(generation, Set.copyOf(keys)),
-                    (held, added) -> new ExecHold(held.generation, union(held.keys, added.keys)));
+            // A second acquire by the same owner (the core never does one) makes its release read.
+            execHolds.merge(ownerId, new ExecHold(generation, Set.copyOf(keys), unread),
+                    (held, added) -> new ExecHold(held.generation, union(held.keys, added.keys), null));
         }
         Instant expiry = expiresAt == LockData.NEVER ? null : Instant.ofEpochMilli(expiresAt);
         if (log.isDebugEnabled()) {
@@ -336,7 +368,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         boolean ephemeral = isExecuteOwner(ownerId);
         if (ephemeral) {
-            ExecHold taken = execHolds.get(ownerId);
+            // The versions and the expiry change: the release reads again.
+            ExecHold taken = execHolds.computeIfPresent(ownerId, (owner, hold) -> hold.withoutUnread());
             if (taken != null && taken.generation != sessionGeneration.get()) {
                 log.debug("{}: not extending {} for {}: the session that held them was lost", id, keys, ownerId);
                 return false;
@@ -382,6 +415,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
         CuratorFramework ns = ready();
         Set<String> missingIndex = new HashSet<>();
         try {
+            if (releasedUnread(ns, keys, ownerId)) {
+                return true;
+            }
             for (int attempt = 1; ; attempt++) {
                 long now = clock.millis();
                 Plan plan = new Plan(ns);
@@ -454,6 +490,78 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
     }
 
+    /**
+     * Releases the keys an {@code execute} owner took with one acquire, without reading them first: one
+     * transaction that deletes each node with the version it was created with, and checks that
+     * {@code /locks} still has the {@linkplain #locksEpoch epoch} read before the nodes were created.
+     *
+     * <p>Why no other client's node can be deleted by mistake (a node created again after ours was deleted
+     * starts again at version 0): the nodes are ephemeral nodes of the session this call still runs in,
+     * so ZooKeeper has not deleted them; the lease has not lapsed by this client's clock (with a margin),
+     * so no other client took them over (clients' clocks must agree, as everywhere in this provider); no
+     * other client can release them, since their owner id exists only here; and {@code releaseAll()},
+     * which deletes nodes without looking, bumps the epoch after its deletions, which fails the check.
+     * The transaction is sent on the raw handle without Curator's retry, so it can never be replayed in
+     * a later session. Whenever anything is not as remembered, nothing is deleted and the caller reads.
+     *
+     * @return true if every key was released; false if the caller must read and decide
+     */
+    private boolean releasedUnread(CuratorFramework ns, List<String> keys, @Nullable String ownerId)
+            throws InterruptedException {
+        if (ownerId == null || !isExecuteOwner(ownerId)) {
+            return false;
+        }
+        ExecHold hold = execHolds.get(ownerId);
+        Unread unread = hold == null ? null : hold.unread;
+        if (hold == null || unread == null || hold.generation != sessionGeneration.get()
+                || !unread.versions.keySet().equals(Set.copyOf(keys))
+                || clock.millis() >= unread.expiresAtMillis - UNREAD_RELEASE_MARGIN_MILLIS) {
+            return false;
+        }
+        CuratorZookeeperClient client = ns.getZookeeperClient();
+        String base = ns.getNamespace();
+        List<Op> ops = new ArrayList<>(keys.size() + 1);
+        ops.add(Op.check(ZKPaths.fixForNamespace(base, LOCKS), unread.epoch));
+        for (String key : keys) {
+            int version = Objects.requireNonNull(unread.versions.get(key));
+            ops.add(Op.delete(ZKPaths.fixForNamespace(base, lockPath(key)), version));
+        }
+        try {
+            ZooKeeper zk = client.getZooKeeper();
+            if (!client.isConnected() || zk.getSessionId() != unread.sessionId) {
+                return false;
+            }
+            zk.multi(ops);
+        } catch (KeeperException e) {
+            List<OpResult> results = e.getResults();
+            if (results != null && !results.isEmpty() && results.get(0) instanceof OpResult.ErrorResult first
+                    && first.getErr() != KeeperException.Code.OK.intValue()) {
+                refreshEpoch(ns); // a releaseAll() ran since we last looked
+            }
+            log.debug("{}: releasing {} for {} without reading failed ({}); reading", id, keys, ownerId, e.code());
+            return false;
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            // No handle (closing, reconnecting): the reading path waits for a connection or reports it.
+            return false;
+        }
+        forgetExecKeys(ownerId, keys);
+        log.debug("{}: released {} for {} (without reading)", id, keys, ownerId);
+        return true;
+    }
+
+    private void refreshEpoch(CuratorFramework ns) {
+        try {
+            Stat stat = ns.checkExists().forPath(LOCKS);
+            if (stat != null) {
+                locksEpoch = stat.getVersion();
+            }
+        } catch (Exception e) {
+            log.debug("{}: could not read the version of /{}{}: {}", id, namespace, LOCKS, e.toString());
+        }
+    }
+
     /** Walks the owner's index only: the cost grows with this owner's locks, not with all locks. */
     private void releaseOwner(CuratorFramework ns, String ownerId) throws Exception {
         if (isExecuteOwner(ownerId)) {
@@ -498,14 +606,19 @@ final class ZookeeperLockingProvider implements LockingProvider {
         log.debug("{}: released every lock of {} ({} locks)", id, ownerId, released);
     }
 
-    /** Deletes every lock and index node under the namespace; not one atomic step. */
+    /**
+     * Deletes every lock and index node under the namespace; not one atomic step. It bumps the epoch of
+     * {@code /locks} before and after: an {@code execute}'s release that does not read checks it.
+     */
     private void releaseEverything(CuratorFramework ns) throws Exception {
+        bumpEpoch(ns);
         int released = 0;
         for (String segment : children(ns, LOCKS)) {
             if (deleteQuietly(ns, ZKPaths.makePath(LOCKS, segment))) {
                 released++;
             }
         }
+        bumpEpoch(ns);
         for (String owner : children(ns, OWNERS)) {
             String container = ZKPaths.makePath(OWNERS, owner);
             for (String segment : children(ns, container)) {
@@ -514,6 +627,14 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
         execHolds.clear();
         log.debug("{}: released every lock in /{} ({} locks)", id, namespace, released);
+    }
+
+    private void bumpEpoch(CuratorFramework ns) throws Exception {
+        try {
+            locksEpoch = ns.setData().forPath(LOCKS, new byte[0]).getVersion();
+        } catch (KeeperException.NoNodeException e) {
+            // No locks at all.
+        }
     }
 
     private static List<String> children(CuratorFramework ns, String path) throws Exception {
@@ -722,6 +843,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 }
             }
         }
+        refreshEpoch(ns);
         if (options != null && options.auth() != null && !aclChecked) {
             aclChecked = true;
             for (ACL acl : ns.getACL().forPath(LOCKS)) {
@@ -830,7 +952,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             execHolds.computeIfPresent(Objects.requireNonNull(ownerId), (owner, hold) -> {
                 Set<String> left = new HashSet<>(hold.keys);
                 keys.forEach(left::remove);
-                return left.isEmpty() ? null : new ExecHold(hold.generation, Set.copyOf(left));
+                return left.isEmpty() ? null : new ExecHold(hold.generation, Set.copyOf(left), null);
             });
         }
     }
