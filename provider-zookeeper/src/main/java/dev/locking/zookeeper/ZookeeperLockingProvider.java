@@ -90,12 +90,16 @@ import org.slf4j.LoggerFactory;
  * handle lost.
  *
  * <h2>Concurrency</h2>
- * Every operation reads the nodes it needs, decides, and commits one transaction whose deletes and
- * updates carry the versions it read; if any node changed in between, the transaction fails as a whole
- * and the operation reads and decides again (a bounded number of times). Each attempt's writes carry a
- * random nonce so that an attempt whose reply was lost (and was retried by Curator) is recognised as
- * having succeeded. Shared mutable state: {@link #started} (set once under {@link #lifecycle}), the
- * owner-container cache, {@link #execHolds}, and the watches, all thread-safe.
+ * An operation reads the nodes it needs (all keys with one read-only multi), decides, and commits one
+ * transaction whose deletes and updates carry the versions it read; if any node changed in between, the
+ * transaction fails as a whole and the operation reads and decides again (a bounded number of times). Two
+ * shortcuts skip the read when its answer is known: {@link #tryAcquire} creates keys it has no reason to
+ * think held straight away (a held key fails the create, and the transaction, as a whole; then it reads),
+ * and an {@code execute}'s release deletes the nodes its acquire created with the versions they were
+ * created with ({@link #releasedUnread}). Each attempt's writes carry a random nonce so that an attempt
+ * whose reply was lost (and was retried by Curator) is recognised as having succeeded. Shared mutable
+ * state: {@link #started} (set once under {@link #lifecycle}), the owner-container cache, the contested
+ * keys, {@link #execHolds}, {@link #locksEpoch} and the watches, all thread-safe.
  */
 final class ZookeeperLockingProvider implements LockingProvider {
     private static final Logger log = LoggerFactory.getLogger(ZookeeperLockingProvider.class);
@@ -284,7 +288,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 Failure failure = plan.commit();
                 if (failure == null) {
                     if (readFirst) {
-                        forgetContested(paths);
+                        // Keys re-entered stay marked: the next re-entry would fail a create again.
+                        forgetContested(created);
                     }
                     if (!created.isEmpty()) {
                         long czxid = plan.probedCzxid();
@@ -1003,7 +1008,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /**
      * Remembers that a key was found held, so that the next attempts on it read before they write: a
      * create that fails still costs the ensemble a transaction (ZooKeeper logs a failed multi), and
-     * waiters retry a held key again and again. Forgotten once this provider takes the key.
+     * waiters retry a held key again and again. Forgotten once this provider creates the key's node; a key
+     * it re-entered stays (re-entering fails a create, too).
      */
     private void markContested(String lockPath) {
         if (contested.size() >= MAX_CONTESTED) {
@@ -1012,9 +1018,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
         contested.add(lockPath);
     }
 
-    private void forgetContested(List<String> lockPaths) {
+    private void forgetContested(List<String> keys) {
         if (!contested.isEmpty()) {
-            lockPaths.forEach(contested::remove);
+            for (String key : keys) {
+                contested.remove(lockPath(key));
+            }
         }
     }
 
