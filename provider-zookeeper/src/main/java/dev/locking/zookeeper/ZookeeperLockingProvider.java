@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +22,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.curator.CuratorZookeeperClient;
+import org.apache.curator.RetryLoop;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
@@ -33,8 +36,10 @@ import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.jspecify.annotations.Nullable;
@@ -51,14 +56,21 @@ import org.slf4j.LoggerFactory;
  * /owners/&lt;owner&gt;                 a container node per owner (ZooKeeper removes it once empty)
  * /owners/&lt;owner&gt;/&lt;key&gt;           the owner index: one empty node per key the owner holds
  * </pre>
- * Keys and owners are single segments made by {@link Segments#encode}. Anonymous locks have no index
- * entry. The index entry is always created and deleted in the same transaction as its lock node.
+ * Keys and owners are single segments made by {@link Segments#encode}. Anonymous locks and the locks of
+ * {@code execute} owners have no index entry (see below). The index entry is always created and deleted in
+ * the same transaction as its lock node.
  *
  * <h2>Ephemeral and persistent locks</h2>
  * An owner id that starts with {@value #EXECUTE_OWNER_PREFIX} (the core's owners for {@code execute})
- * gets EPHEMERAL lock and index nodes, tied to this client's session: when the session ends (the process
- * crashed, or was cut off for longer than the session timeout) ZooKeeper deletes them. Every other lock
- * (from {@code acquire}) is PERSISTENT, outlives the process and is free once its lease lapses.
+ * gets EPHEMERAL lock nodes, tied to this client's session: when the session ends (the process crashed, or
+ * was cut off for longer than the session timeout) ZooKeeper deletes them. Every other lock (from
+ * {@code acquire}) is PERSISTENT, outlives the process and is free once its lease lapses.
+ *
+ * <p>An {@code execute} owner needs no index in ZooKeeper: its id is made by this JVM's core for one call
+ * (applications cannot pass such ids, so only the core could ask for {@code releaseAll} of it), and its
+ * locks belong to this provider's session, so no other client can hold locks under it. This provider keeps
+ * its index in memory instead ({@link #execHolds}), which saves the owner container and one index node per
+ * key in every {@code execute}'s two transactions.
  *
  * <h2>Leases and clocks</h2>
  * A lease's expiry is written as epoch milliseconds of the writing client's wall clock (now + lease) and
@@ -78,12 +90,16 @@ import org.slf4j.LoggerFactory;
  * handle lost.
  *
  * <h2>Concurrency</h2>
- * Every operation reads the nodes it needs, decides, and commits one transaction whose deletes and
- * updates carry the versions it read; if any node changed in between, the transaction fails as a whole
- * and the operation reads and decides again (a bounded number of times). Each attempt's writes carry a
- * random nonce so that an attempt whose reply was lost (and was retried by Curator) is recognised as
- * having succeeded. Shared mutable state: {@link #started} (set once under {@link #lifecycle}), the
- * owner-container cache, {@link #execGenerations}, and the watches, all thread-safe.
+ * An operation reads the nodes it needs (all keys with one read-only multi), decides, and commits one
+ * transaction whose deletes and updates carry the versions it read; if any node changed in between, the
+ * transaction fails as a whole and the operation reads and decides again (a bounded number of times). Two
+ * shortcuts skip the read when its answer is known: {@link #tryAcquire} creates keys it has no reason to
+ * think held straight away (a held key fails the create, and the transaction, as a whole; then it reads),
+ * and an {@code execute}'s release deletes the nodes its acquire created with the versions they were
+ * created with ({@link #releasedUnread}). Each attempt's writes carry a random nonce so that an attempt
+ * whose reply was lost (and was retried by Curator) is recognised as having succeeded. Shared mutable
+ * state: {@link #started} (set once under {@link #lifecycle}), the owner-container cache, the contested
+ * keys, {@link #execHolds}, {@link #locksEpoch} and the watches, all thread-safe.
  */
 final class ZookeeperLockingProvider implements LockingProvider {
     private static final Logger log = LoggerFactory.getLogger(ZookeeperLockingProvider.class);
@@ -97,6 +113,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /** How often one operation re-reads and retries after a concurrent change made its transaction fail. */
     private static final int MAX_ATTEMPTS = 25;
     private static final int MAX_CACHED_CONTAINERS = 10_000;
+    private static final int MAX_CONTESTED = 10_000;
+    /** A release skips reading only when the lease has at least this long left by this client's clock. */
+    private static final long UNREAD_RELEASE_MARGIN_MILLIS = 1_000;
 
     private final String id;
     private final String namespace;
@@ -111,13 +130,39 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /** Guarded by {@link #layoutLock}: whether the namespace's ACL was checked (once). */
     private boolean aclChecked;
     private final AtomicLong sessionGeneration = new AtomicLong();
-    private final ConcurrentHashMap<String, Long> execGenerations = new ConcurrentHashMap<>();
+    /**
+     * The data version of {@code /locks} as last read, or -1 before it was read. {@code releaseAll()} bumps
+     * it before and after deleting nodes, so a transaction that checks the value read before its nodes
+     * were created fails if a {@code releaseAll()} may have deleted them since (see {@link #releasedUnread}).
+     */
+    private volatile int locksEpoch = -1;
+    /** The keys each {@code execute} owner holds through this provider, and the session generation it took them in. */
+    private final ConcurrentHashMap<String, ExecHold> execHolds = new ConcurrentHashMap<>();
     private final Set<String> knownContainers = ConcurrentHashMap.newKeySet();
+    /** Lock paths this provider recently found held: tryAcquire reads these before it writes. */
+    private final Set<String> contested = ConcurrentHashMap.newKeySet();
     private final KeyWatches watches = new KeyWatches();
     private final ConnectionStateListener stateListener = this::stateChanged;
 
     /** The running client: the root client and its namespaced view. */
     private record Started(CuratorFramework root, CuratorFramework ns, Duration connectionTimeout) {}
+
+    /**
+     * What an {@code execute} owner holds: its keys (the in-memory owner index) and the
+     * {@link #sessionGeneration} in which it first took keys. Immutable; replaced as a whole.
+     */
+    private record ExecHold(long generation, Set<String> keys, @Nullable Unread unread) {
+        ExecHold withoutUnread() {
+            return unread == null ? this : new ExecHold(generation, keys, null);
+        }
+    }
+
+    /**
+     * What a release of an {@code execute} owner's keys needs to know to skip reading them: the session
+     * that created the nodes, the {@link #locksEpoch} read before they were created, the lease expiry
+     * written, and each node's version (0, or 1 for the node the czxid probe set).
+     */
+    private record Unread(long sessionId, int epoch, long expiresAtMillis, Map<String, Integer> versions) {}
 
     private ZookeeperLockingProvider(String id, String namespace, Clock clock, @Nullable ZookeeperOptions options,
             @Nullable CuratorFramework givenClient) {
@@ -156,10 +201,15 @@ final class ZookeeperLockingProvider implements LockingProvider {
         String nonce = UUID.randomUUID().toString();
         Set<String> deleteFirst = new HashSet<>();
         boolean containerExists = false;
+        List<String> paths = lockPaths(keys);
+        // Keys believed free are created without reading them first: one round trip instead of two. A key
+        // found held makes the transaction fail as a whole (nothing is created); then we read and decide.
+        boolean readFirst = anyContested(paths);
         try {
             for (int attempt = 1; ; attempt++) {
                 long now = clock.millis();
                 long session = ephemeral ? sessionId() : 0L;
+                int epoch = locksEpoch; // read before this attempt's transaction: see Unread
                 long newExpiry = lease == null ? LockData.NEVER : plus(now, lease);
                 LockData ours = new LockData(ownerId, newExpiry, nonce);
                 byte[] data = ours.toBytes();
@@ -168,12 +218,14 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 long expiresAt = LockData.NEVER;
                 boolean writes = false;
                 List<String> created = new ArrayList<>();
-                String ownerContainer = ownerId == null ? null : ownerPath(ownerId);
+                String ownerContainer = ownerId != null && hasIndex(ownerId) ? ownerPath(ownerId) : null;
                 boolean containerPlanned = containerExists
                         || (ownerContainer != null && knownContainers.contains(ownerContainer));
-                for (String key : keys) {
-                    String lockPath = lockPath(key);
-                    Node node = read(ns, lockPath);
+                List<@Nullable Node> nodes = readFirst ? readAll(ns, paths) : noNodes(keys.size());
+                for (int i = 0; i < keys.size(); i++) {
+                    String key = keys.get(i);
+                    String lockPath = paths.get(i);
+                    Node node = nodes.get(i);
                     boolean mine = node != null
                             && (nonce.equals(node.data.nonce()) || node.data.ownedBy(ownerId))
                             && !node.data.lapsedAt(now)
@@ -193,12 +245,13 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     if (node != null) {
                         boolean deadSessionOfOurs = ephemeral && node.data.ownedBy(ownerId);
                         if (!node.data.lapsedAt(now) && !deadSessionOfOurs) {
+                            markContested(lockPath);
                             log.debug("{}: {} not acquired for {}: held by another owner", id, keys, ownerId);
                             return new AcquireResult.Conflict(key);
                         }
                         // Lapsed (or left by a lost session of this very owner): take it over.
                         String previousOwner = node.data.owner();
-                        if (previousOwner != null) {
+                        if (previousOwner != null && hasIndex(previousOwner)) {
                             String oldIndex = indexPath(previousOwner, key);
                             if (ns.checkExists().forPath(oldIndex) != null) {
                                 plan.deleteIndex(oldIndex);
@@ -212,7 +265,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     created.add(key);
                     writes = true;
                     expiresAt = Math.min(expiresAt, newExpiry);
-                    if (ownerId != null && ownerContainer != null) {
+                    if (ownerId != null && ownerContainer != null) { // an owner with an index in ZooKeeper
                         if (!containerPlanned) {
                             plan.createContainer(ownerContainer);
                             containerPlanned = true; // one create per transaction
@@ -226,7 +279,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 }
                 if (!writes) {
                     // Every key is ours already and nothing changes: no transaction needed.
-                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation);
+                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation, null);
                 }
                 if (!created.isEmpty()) {
                     // A setData in the same transaction reports the transaction's zxid: the new czxid.
@@ -234,24 +287,35 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 }
                 Failure failure = plan.commit();
                 if (failure == null) {
+                    if (readFirst) {
+                        // Keys re-entered stay marked: the next re-entry would fail a create again.
+                        forgetContested(created);
+                    }
                     if (!created.isEmpty()) {
                         long czxid = plan.probedCzxid();
                         for (String key : created) {
                             tokens.put(key, czxid);
                         }
                     }
-                    if (ownerContainer != null && !ephemeral) {
+                    if (ownerContainer != null) {
                         rememberContainer(ownerContainer);
                     }
-                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation);
+                    Unread unread = null;
+                    if (ephemeral && epoch >= 0 && created.size() == keys.size()) {
+                        Map<String, Integer> versions = new HashMap<>();
+                        for (String key : created) {
+                            versions.put(key, 0);
+                        }
+                        versions.put(created.get(0), 1); // the probe's setData
+                        unread = new Unread(session, epoch, newExpiry, Map.copyOf(versions));
+                    }
+                    return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation, unread);
                 }
                 switch (failure.step.kind) {
                     case CONTAINER_CREATE -> {
                         if (failure.code == KeeperException.Code.NODEEXISTS) {
                             containerExists = true;
-                            if (!ephemeral) {
-                                rememberContainer(failure.step.path);
-                            }
+                            rememberContainer(failure.step.path);
                         }
                     }
                     case INDEX_CREATE -> {
@@ -265,7 +329,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     }
                     case INDEX_DELETE -> deleteFirst.remove(failure.step.path);
                     case LOCK_CREATE -> {
-                        if (failure.code == KeeperException.Code.NONODE) {
+                        if (failure.code == KeeperException.Code.NODEEXISTS) {
+                            // Held (or ours, or lapsed): read the keys and decide, from now on.
+                            readFirst = true;
+                            markContested(failure.step.path);
+                        } else if (failure.code == KeeperException.Code.NONODE) {
                             layoutReady = false;
                             ensureLayout(ns);
                         }
@@ -283,9 +351,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
     }
 
     private AcquireResult acquired(List<String> keys, @Nullable String ownerId, Map<String, Long> tokens,
-            long expiresAt, boolean ephemeral, long generation) {
+            long expiresAt, boolean ephemeral, long generation, @Nullable Unread unread) {
         if (ephemeral && ownerId != null) {
-            execGenerations.putIfAbsent(ownerId, generation);
+            // The first generation stays: keys re-entered in a later session do not make the lost ones valid.
+            // A second acquire by the same owner (the core never does one) makes its release read.
+            execHolds.merge(ownerId, new ExecHold(generation, Set.copyOf(keys), unread),
+                    (held, added) -> new ExecHold(held.generation, union(held.keys, added.keys), null));
         }
         Instant expiry = expiresAt == LockData.NEVER ? null : Instant.ofEpochMilli(expiresAt);
         if (log.isDebugEnabled()) {
@@ -302,8 +373,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         boolean ephemeral = isExecuteOwner(ownerId);
         if (ephemeral) {
-            Long taken = execGenerations.get(ownerId);
-            if (taken != null && taken != sessionGeneration.get()) {
+            // The versions and the expiry change: the release reads again.
+            ExecHold taken = execHolds.computeIfPresent(ownerId, (owner, hold) -> hold.withoutUnread());
+            if (taken != null && taken.generation != sessionGeneration.get()) {
                 log.debug("{}: not extending {} for {}: the session that held them was lost", id, keys, ownerId);
                 return false;
             }
@@ -315,9 +387,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 long session = ephemeral ? sessionId() : 0L;
                 long newExpiry = plus(now, lease);
                 Plan plan = new Plan(ns);
-                for (String key : keys) {
-                    String lockPath = lockPath(key);
-                    Node node = read(ns, lockPath);
+                List<String> paths = lockPaths(keys);
+                List<@Nullable Node> nodes = readAll(ns, paths);
+                for (int i = 0; i < keys.size(); i++) {
+                    String key = keys.get(i);
+                    String lockPath = paths.get(i);
+                    Node node = nodes.get(i);
                     if (node == null || !node.data.ownedBy(ownerId) || node.data.lapsedAt(now)
                             || (ephemeral && node.stat.getEphemeralOwner() != session)) {
                         log.debug("{}: not extending {} for {}: {} is no longer held by it", id, keys, ownerId, key);
@@ -345,14 +420,20 @@ final class ZookeeperLockingProvider implements LockingProvider {
         CuratorFramework ns = ready();
         Set<String> missingIndex = new HashSet<>();
         try {
+            if (releasedUnread(ns, keys, ownerId)) {
+                return true;
+            }
             for (int attempt = 1; ; attempt++) {
                 long now = clock.millis();
                 Plan plan = new Plan(ns);
                 boolean all = true;
                 List<String> releasing = new ArrayList<>();
-                for (String key : keys) {
-                    String lockPath = lockPath(key);
-                    Node node = read(ns, lockPath);
+                List<String> paths = lockPaths(keys);
+                List<@Nullable Node> nodes = readAll(ns, paths);
+                for (int i = 0; i < keys.size(); i++) {
+                    String key = keys.get(i);
+                    String lockPath = paths.get(i);
+                    Node node = nodes.get(i);
                     if (node == null) {
                         all = false;
                         continue;
@@ -370,7 +451,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         releasing.add(key);
                     }
                     plan.deleteLock(lockPath, node.stat.getVersion());
-                    if (holder != null) {
+                    if (holder != null && hasIndex(holder)) {
                         String index = indexPath(holder, key);
                         if (!missingIndex.contains(index)) {
                             plan.deleteIndex(index);
@@ -378,14 +459,13 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     }
                 }
                 if (plan.isEmpty()) {
+                    forgetExecKeys(ownerId, keys);
                     log.debug("{}: released nothing of {} for {}", id, keys, ownerId);
                     return false;
                 }
                 Failure failure = plan.commit();
                 if (failure == null) {
-                    if (ownerId != null && isExecuteOwner(ownerId)) {
-                        execGenerations.remove(ownerId);
-                    }
+                    forgetExecKeys(ownerId, keys);
                     log.debug("{}: released {} of {} for {}", id, releasing, keys, ownerId);
                     return all;
                 }
@@ -415,8 +495,89 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
     }
 
+    /**
+     * Releases the keys an {@code execute} owner took with one acquire, without reading them first: one
+     * transaction that deletes each node with the version it was created with, and checks that
+     * {@code /locks} still has the {@linkplain #locksEpoch epoch} read before the nodes were created.
+     *
+     * <p>Why no other client's node can be deleted by mistake (a node created again after ours was deleted
+     * starts again at version 0): the nodes are ephemeral nodes of the session this call still runs in,
+     * so ZooKeeper has not deleted them; the lease has not lapsed by this client's clock (with a margin),
+     * so no other client took them over (clients' clocks must agree, as everywhere in this provider); no
+     * other client can release them, since their owner id exists only here; and {@code releaseAll()},
+     * which deletes nodes without looking, bumps the epoch after its deletions, which fails the check.
+     * The transaction is sent on the raw handle without Curator's retry, so it can never be replayed in
+     * a later session. Whenever anything is not as remembered, nothing is deleted and the caller reads.
+     *
+     * @return true if every key was released; false if the caller must read and decide
+     */
+    private boolean releasedUnread(CuratorFramework ns, List<String> keys, @Nullable String ownerId)
+            throws InterruptedException {
+        if (ownerId == null || !isExecuteOwner(ownerId)) {
+            return false;
+        }
+        ExecHold hold = execHolds.get(ownerId);
+        Unread unread = hold == null ? null : hold.unread;
+        if (hold == null || unread == null || hold.generation != sessionGeneration.get()
+                || !unread.versions.keySet().equals(Set.copyOf(keys))
+                || clock.millis() >= unread.expiresAtMillis - UNREAD_RELEASE_MARGIN_MILLIS) {
+            return false;
+        }
+        CuratorZookeeperClient client = ns.getZookeeperClient();
+        String base = ns.getNamespace();
+        List<Op> ops = new ArrayList<>(keys.size() + 1);
+        ops.add(Op.check(ZKPaths.fixForNamespace(base, LOCKS), unread.epoch));
+        for (String key : keys) {
+            int version = Objects.requireNonNull(unread.versions.get(key));
+            ops.add(Op.delete(ZKPaths.fixForNamespace(base, lockPath(key)), version));
+        }
+        try {
+            ZooKeeper zk = client.getZooKeeper();
+            if (!client.isConnected() || zk.getSessionId() != unread.sessionId) {
+                return false;
+            }
+            zk.multi(ops);
+        } catch (KeeperException e) {
+            List<OpResult> results = e.getResults();
+            if (results != null && !results.isEmpty() && results.get(0) instanceof OpResult.ErrorResult first
+                    && first.getErr() != KeeperException.Code.OK.intValue()) {
+                refreshEpoch(ns); // a releaseAll() ran since we last looked
+            }
+            log.debug("{}: releasing {} for {} without reading failed ({}); reading", id, keys, ownerId, e.code());
+            return false;
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            // No handle (closing, reconnecting): the reading path waits for a connection or reports it.
+            return false;
+        }
+        forgetExecKeys(ownerId, keys);
+        log.debug("{}: released {} for {} (without reading)", id, keys, ownerId);
+        return true;
+    }
+
+    private void refreshEpoch(CuratorFramework ns) {
+        try {
+            Stat stat = ns.checkExists().forPath(LOCKS);
+            if (stat != null) {
+                locksEpoch = stat.getVersion();
+            }
+        } catch (Exception e) {
+            log.debug("{}: could not read the version of /{}{}: {}", id, namespace, LOCKS, e.toString());
+        }
+    }
+
     /** Walks the owner's index only: the cost grows with this owner's locks, not with all locks. */
     private void releaseOwner(CuratorFramework ns, String ownerId) throws Exception {
+        if (isExecuteOwner(ownerId)) {
+            // Its index is in memory: only this provider's session can hold its locks.
+            ExecHold hold = execHolds.get(ownerId);
+            if (hold != null) {
+                release(hold.keys.stream().sorted().toList(), ownerId);
+            }
+            execHolds.remove(ownerId);
+            return;
+        }
         String container = ownerPath(ownerId);
         List<String> children;
         try {
@@ -447,26 +608,38 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 checkAttempts(attempt, "releasing", List.of(segment), failure);
             }
         }
-        execGenerations.remove(ownerId);
         log.debug("{}: released every lock of {} ({} locks)", id, ownerId, released);
     }
 
-    /** Deletes every lock and index node under the namespace; not one atomic step. */
+    /**
+     * Deletes every lock and index node under the namespace; not one atomic step. It bumps the epoch of
+     * {@code /locks} before and after: an {@code execute}'s release that does not read checks it.
+     */
     private void releaseEverything(CuratorFramework ns) throws Exception {
+        bumpEpoch(ns);
         int released = 0;
         for (String segment : children(ns, LOCKS)) {
             if (deleteQuietly(ns, ZKPaths.makePath(LOCKS, segment))) {
                 released++;
             }
         }
+        bumpEpoch(ns);
         for (String owner : children(ns, OWNERS)) {
             String container = ZKPaths.makePath(OWNERS, owner);
             for (String segment : children(ns, container)) {
                 deleteQuietly(ns, ZKPaths.makePath(container, segment));
             }
         }
-        execGenerations.clear();
+        execHolds.clear();
         log.debug("{}: released every lock in /{} ({} locks)", id, namespace, released);
+    }
+
+    private void bumpEpoch(CuratorFramework ns) throws Exception {
+        try {
+            locksEpoch = ns.setData().forPath(LOCKS, new byte[0]).getVersion();
+        } catch (KeeperException.NoNodeException e) {
+            // No locks at all.
+        }
     }
 
     private static List<String> children(CuratorFramework ns, String path) throws Exception {
@@ -675,6 +848,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 }
             }
         }
+        refreshEpoch(ns);
         if (options != null && options.auth() != null && !aclChecked) {
             aclChecked = true;
             for (ACL acl : ns.getACL().forPath(LOCKS)) {
@@ -693,9 +867,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
         switch (state) {
             case LOST -> {
                 sessionGeneration.incrementAndGet();
-                if (!execGenerations.isEmpty()) {
+                if (!execHolds.isEmpty()) {
                     log.warn("{}: the ZooKeeper session was lost; the {} execute lock(s) taken in it are gone and"
-                            + " their jobs' handles turn lost", id, execGenerations.size());
+                            + " their jobs' handles turn lost", id, execHolds.size());
                 } else {
                     log.warn("{}: the ZooKeeper session was lost", id);
                 }
@@ -772,6 +946,28 @@ final class ZookeeperLockingProvider implements LockingProvider {
         return ownerId != null && ownerId.startsWith(EXECUTE_OWNER_PREFIX);
     }
 
+    /** Whether the owner's locks are listed under {@code /owners} (named owners of {@code acquire} only). */
+    static boolean hasIndex(@Nullable String ownerId) {
+        return ownerId != null && !isExecuteOwner(ownerId);
+    }
+
+    /** Drops released keys from an {@code execute} owner's in-memory index, and the owner once it holds none. */
+    private void forgetExecKeys(@Nullable String ownerId, List<String> keys) {
+        if (isExecuteOwner(ownerId)) {
+            execHolds.computeIfPresent(Objects.requireNonNull(ownerId), (owner, hold) -> {
+                Set<String> left = new HashSet<>(hold.keys);
+                keys.forEach(left::remove);
+                return left.isEmpty() ? null : new ExecHold(hold.generation, Set.copyOf(left), null);
+            });
+        }
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
+    }
+
     static String lockPath(String key) {
         return LOCKS + "/" + Segments.encode(key);
     }
@@ -807,6 +1003,102 @@ final class ZookeeperLockingProvider implements LockingProvider {
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }
+    }
+
+    /**
+     * Remembers that a key was found held, so that the next attempts on it read before they write: a
+     * create that fails still costs the ensemble a transaction (ZooKeeper logs a failed multi), and
+     * waiters retry a held key again and again. Forgotten once this provider creates the key's node; a key
+     * it re-entered stays (re-entering fails a create, too).
+     */
+    private void markContested(String lockPath) {
+        if (contested.size() >= MAX_CONTESTED) {
+            contested.clear();
+        }
+        contested.add(lockPath);
+    }
+
+    private void forgetContested(List<String> keys) {
+        if (!contested.isEmpty()) {
+            for (String key : keys) {
+                contested.remove(lockPath(key));
+            }
+        }
+    }
+
+    private boolean anyContested(List<String> lockPaths) {
+        if (contested.isEmpty()) {
+            return false;
+        }
+        for (String path : lockPaths) {
+            if (contested.contains(path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What a call that has not read yet assumes: that no key has a node. */
+    private static List<@Nullable Node> noNodes(int count) {
+        List<@Nullable Node> nodes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            nodes.add(null);
+        }
+        return nodes;
+    }
+
+    private static List<String> lockPaths(List<String> keys) {
+        List<String> paths = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            paths.add(lockPath(key));
+        }
+        return paths;
+    }
+
+    /**
+     * Reads nodes in one round trip, several keys with one read-only {@code multi} (ZooKeeper 3.6+), so a
+     * call on k keys waits for one reply instead of k. The reads of one multi are served together, but
+     * like separate reads they are not one snapshot: the versions they return are what the following
+     * transaction is checked against, so a node changed in between fails it, as before.
+     *
+     * @return per path its node, or {@code null} where there is none
+     */
+    private static List<@Nullable Node> readAll(CuratorFramework ns, List<String> paths) throws Exception {
+        List<@Nullable Node> nodes = new ArrayList<>(paths.size());
+        if (paths.size() == 1) {
+            nodes.add(read(ns, paths.get(0)));
+            return nodes;
+        }
+        String base = ns.getNamespace();
+        List<Op> ops = new ArrayList<>(paths.size());
+        for (String path : paths) {
+            ops.add(Op.getData(ZKPaths.fixForNamespace(base, path)));
+        }
+        CuratorZookeeperClient client = ns.getZookeeperClient();
+        List<OpResult> results;
+        try {
+            // Curator has no read multi: the raw handle, with Curator's retry loop as its own calls have.
+            results = RetryLoop.callWithRetry(client, () -> client.getZooKeeper().multi(ops));
+        } catch (KeeperException e) {
+            results = e.getResults();
+            if (results == null) {
+                throw e;
+            }
+        }
+        for (int i = 0; i < paths.size(); i++) {
+            OpResult result = results.get(i);
+            if (result instanceof OpResult.GetDataResult data) {
+                nodes.add(new Node(LockData.parse(data.getData()), data.getStat()));
+            } else if (result instanceof OpResult.ErrorResult error
+                    && error.getErr() == KeeperException.Code.NONODE.intValue()) {
+                nodes.add(null);
+            } else {
+                int err = result instanceof OpResult.ErrorResult error ? error.getErr()
+                        : KeeperException.Code.SYSTEMERROR.intValue();
+                throw KeeperException.create(KeeperException.Code.get(err), paths.get(i));
+            }
+        }
+        return nodes;
     }
 
     private static @Nullable Node read(CuratorFramework ns, String path) throws Exception {

@@ -115,15 +115,29 @@ class ZookeeperProviderTest {
         }
 
         @Test
-        void anExecuteOwnersKey_isAnEphemeralNode_andSoIsItsIndexEntry() throws Exception {
+        void anExecuteOwnersKey_isAnEphemeralNode_withoutAnIndexEntryInZooKeeper() throws Exception {
             String k = key("e");
             String owner = "exec:test:" + UUID.randomUUID();
             acquired(a.tryAcquire(List.of(k), owner, Duration.ofSeconds(30)));
             assertThat(stat(node(k)).getEphemeralOwner()).isNotZero();
-            assertThat(stat("/" + namespace + ZookeeperLockingProvider.indexPath(owner, k)).getEphemeralOwner())
-                    .isNotZero();
+            assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.ownerPath(owner)))
+                    .as("owner container").isNull();
             assertThat(a.release(List.of(k), owner)).isTrue();
             assertThat(raw.checkExists().forPath(node(k))).isNull();
+        }
+
+        @Test
+        void releaseAllOfAnExecuteOwner_releasesTheKeysItTookThroughThisProvider() throws Exception {
+            String owner = "exec:test:" + UUID.randomUUID();
+            acquired(a.tryAcquire(List.of(key("e1"), key("e2")), owner, Duration.ofSeconds(30)));
+            acquired(a.tryAcquire(List.of(key("e3")), owner, Duration.ofSeconds(30)));
+            acquired(a.tryAcquire(List.of(key("other")), "exec:test:" + UUID.randomUUID(), Duration.ofSeconds(30)));
+            a.releaseAll(owner);
+            for (String k : List.of(key("e1"), key("e2"), key("e3"))) {
+                assertThat(raw.checkExists().forPath(node(k))).as(k).isNull();
+            }
+            assertThat(raw.checkExists().forPath(node(key("other")))).isNotNull();
+            a.releaseAll(owner); // nothing left: no complaint
         }
 
         @Test
@@ -219,6 +233,50 @@ class ZookeeperProviderTest {
                     .isNull();
             assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.indexPath("carol", k)))
                     .isNotNull();
+        }
+
+        @Test
+        void anExecuteOwnersRelease_afterReleaseAllAndATakeoverWithTheSameVersion_leavesTheNewHoldersLock()
+                throws Exception {
+            String k1 = key("u1"), k2 = key("u2");
+            String owner = "exec:test:" + UUID.randomUUID();
+            acquired(a.tryAcquire(List.of(k1, k2), owner, Duration.ofSeconds(30)));
+            int[] versions = {stat(node(k1)).getVersion(), stat(node(k2)).getVersion()};
+            b.releaseAll(null); // deletes the nodes behind a's back
+            acquired(b.tryAcquire(List.of(k1, k2), "bob", null));
+            // The new nodes have the versions a remembers: only the epoch tells them apart.
+            assertThat(new int[] {stat(node(k1)).getVersion(), stat(node(k2)).getVersion()}).isEqualTo(versions);
+            assertThat(a.release(List.of(k1, k2), owner)).isFalse();
+            assertThat(a.inspect(k1)).get().extracting(LockInfo::ownerId).isEqualTo("bob");
+            assertThat(a.inspect(k2)).get().extracting(LockInfo::ownerId).isEqualTo("bob");
+            // The provider learnt the new epoch: the next execute release works (without reading) again.
+            String owner2 = "exec:test:" + UUID.randomUUID();
+            acquired(a.tryAcquire(List.of(key("u3")), owner2, Duration.ofSeconds(30)));
+            assertThat(a.release(List.of(key("u3")), owner2)).isTrue();
+            assertThat(raw.checkExists().forPath(node(key("u3")))).isNull();
+        }
+
+        @Test
+        void anExecuteOwnersRelease_afterItsLeaseLapsedAndWasTakenOver_leavesTheNewHoldersLock() {
+            String k = key("lapsed-exec");
+            String owner = "exec:test:" + UUID.randomUUID();
+            acquired(a.tryAcquire(List.of(k), owner, Duration.ofMillis(1500)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> b.inspect(k).isEmpty());
+            acquired(b.tryAcquire(List.of(k), "bob", null)); // deletes the lapsed node, creates its own
+            assertThat(a.release(List.of(k), owner)).isFalse();
+            assertThat(a.inspect(k)).get().extracting(LockInfo::ownerId).isEqualTo("bob");
+        }
+
+        @Test
+        void anExecuteOwnersRelease_afterAnExtend_releasesEveryKey() throws Exception {
+            List<String> keys = List.of(key("x1"), key("x2"));
+            String owner = "exec:test:" + UUID.randomUUID();
+            acquired(a.tryAcquire(keys, owner, Duration.ofSeconds(30)));
+            assertThat(a.extend(keys, owner, Duration.ofSeconds(30))).isTrue();
+            assertThat(a.release(keys, owner)).isTrue();
+            for (String k : keys) {
+                assertThat(raw.checkExists().forPath(node(k))).as(k).isNull();
+            }
         }
 
         @Test

@@ -88,8 +88,10 @@ class ZookeeperSessionTest {
                 .isInstanceOf(AcquireResult.Acquired.class);
         assertThat(holder.extend(List.of(again), newOwner, Duration.ofSeconds(30))).isTrue();
         assertThat(holder.release(List.of(again), newOwner)).isTrue();
-        // The lost owner's leftover (if any) is released without complaint.
+        // The lost owner's leftover (if any) is released without complaint, and bob's lock stays.
         holder.releaseAll(execOwner);
+        assertThat(holder.release(List.of(executeKey), execOwner)).isFalse();
+        assertThat(other.inspect(executeKey)).get().extracting(LockInfo::ownerId).isEqualTo("bob");
     }
 
     @Test
