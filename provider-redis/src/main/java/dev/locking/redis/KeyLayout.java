@@ -64,7 +64,12 @@ final class KeyLayout {
     }
 
     String fenceKey(String key) {
-        return lockKey(key) + FENCE_SUFFIX;
+        return fenceKeyOf(lockKey(key));
+    }
+
+    /** The fencing counter that belongs to a lock key. */
+    static String fenceKeyOf(String lockKey) {
+        return lockKey + FENCE_SUFFIX;
     }
 
     String ownerIndexKey(String ownerId) {

@@ -13,14 +13,16 @@ import java.util.HexFormat;
  * the name {@code EVALSHA} calls it by. The digest is computed here, so no {@code SCRIPT LOAD} is needed
  * before the first call: a server that answers {@code NOSCRIPT} gets the script once and the call is
  * repeated (see {@link RedisConnection}).
+ *
+ * <p>The scripts that publish releases ({@code release}, {@code purge}, {@code undo}) name the channel and
+ * the key prefix's length as {@code $CHANNEL} and {@code $PREFIX_BYTES}; {@link #forLayout} writes a
+ * provider's values in, so these constants are not sent as arguments with every call. Each key prefix thus
+ * has its own copy of those scripts (and SHA-1) in Redis.
  */
 final class LuaScript {
     static final LuaScript ACQUIRE = load("acquire");
     static final LuaScript EXTEND = load("extend");
-    static final LuaScript RELEASE = load("release");
-    static final LuaScript PURGE = load("purge");
     static final LuaScript PEEK = load("peek");
-    static final LuaScript UNDO = load("undo");
     static final LuaScript INDEX = load("index");
 
     private final String name;
@@ -48,6 +50,37 @@ final class LuaScript {
     @Override
     public String toString() {
         return name + ".lua";
+    }
+
+    /**
+     * The script {@code name} with the constants of one key layout written in: {@code $CHANNEL} becomes the
+     * channel as a Lua string literal, {@code $PREFIX_BYTES} the prefix's length in UTF-8 bytes.
+     */
+    static LuaScript forLayout(String name, KeyLayout layout) {
+        LuaScript template = load(name);
+        String source = template.source.replace("$CHANNEL", luaString(layout.channel()))
+                .replace("$PREFIX_BYTES", Integer.toString(layout.prefixBytes()));
+        return new LuaScript(name, source);
+    }
+
+    /**
+     * A Lua string literal holding {@code s}: letters, digits and a few safe characters as they are, every
+     * other UTF-8 byte as a three-digit decimal escape, so no prefix can end the literal or change the script.
+     */
+    static String luaString(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
+            int c = x & 0xff;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' || c == '_'
+                    || c == '-' || c == '.') {
+                b.append((char) c);
+            } else {
+                // Always three digits: Lua reads up to three, so a digit after the escape stays a digit.
+                b.append('\\').append((char) ('0' + c / 100)).append((char) ('0' + c / 10 % 10))
+                        .append((char) ('0' + c % 10));
+            }
+        }
+        return b.append('"').toString();
     }
 
     private static LuaScript load(String name) {

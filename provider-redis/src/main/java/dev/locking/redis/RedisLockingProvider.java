@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,6 +47,8 @@ final class RedisLockingProvider implements LockingProvider {
     private static final long MAX_LEASE_MILLIS = Duration.ofDays(365L * 100).toMillis();
     private static final Long FREE = -2L;
     private static final long WAS_FREE = -3L;
+    /** The positions of a call's only key. */
+    private static final List<Integer> FIRST = List.of(0);
 
     private final String id;
     private final KeyLayout layout;
@@ -54,6 +57,10 @@ final class RedisLockingProvider implements LockingProvider {
     private final ReleaseWaiters waiters;
     private final Clock clock;
     private final Duration maxWaitSlice;
+    /** The scripts that publish releases, with this provider's channel and prefix length written in. */
+    private final LuaScript releaseScript;
+    private final LuaScript purgeScript;
+    private final LuaScript undoScript;
 
     RedisLockingProvider(String id, RedisSettings settings, @Nullable RedissonClient borrowed) {
         this(id, settings, borrowed, MAX_WAIT_SLICE);
@@ -69,6 +76,9 @@ final class RedisLockingProvider implements LockingProvider {
         this.connection = new RedisConnection(id, settings, borrowed);
         this.waiters = new ReleaseWaiters(connection, layout);
         this.clock = Clock.systemUTC();
+        this.releaseScript = LuaScript.forLayout("release", layout);
+        this.purgeScript = LuaScript.forLayout("purge", layout);
+        this.undoScript = LuaScript.forLayout("undo", layout);
     }
 
     @Override
@@ -105,13 +115,24 @@ final class RedisLockingProvider implements LockingProvider {
         for (int g = 0; g < groups.size(); g++) {
             Group group = groups.get(g);
             long groupSent = System.nanoTime();
-            List<Object> reply;
+            Object answer;
             try {
-                reply = connection.await(acquire(group, owner, leaseMillis, index), "tryAcquire");
+                answer = connection.await(acquire(group, owner, leaseMillis, index), "tryAcquire");
             } catch (RuntimeException e) {
                 undoAfterFailure(taken, owner, leaseMillis, e);
                 throw e;
             }
+            if (answer instanceof Long token) {
+                // One key, and it was free: the script sent only its token.
+                long ttl = leaseMillis > 0 ? leaseMillis : -1;
+                if (ttl >= 0 && (minTtl < 0 || ttl < minTtl)) {
+                    minTtl = ttl;
+                }
+                tokens[group.positions.get(0)] = token;
+                taken.add(new Taken(group, new long[] {token}, new long[] {WAS_FREE}, groupSent));
+                continue;
+            }
+            List<Object> reply = list(answer);
             if (number(reply, 0) == 0) {
                 int conflict = group.positions.get((int) number(reply, 1) - 1);
                 undo(taken, owner, leaseMillis);
@@ -142,30 +163,38 @@ final class RedisLockingProvider implements LockingProvider {
                 throw e;
             }
         }
-        Map<String, Long> ordered = new LinkedHashMap<>();
-        for (int i = 0; i < keys.size(); i++) {
-            ordered.put(keys.get(i), tokens[i]);
+        Map<String, Long> byKey;
+        if (keys.size() == 1) {
+            byKey = Map.of(keys.get(0), tokens[0]);
+        } else {
+            byKey = new LinkedHashMap<>();
+            for (int i = 0; i < keys.size(); i++) {
+                byKey.put(keys.get(i), tokens[i]);
+            }
         }
         Instant expiresAt = minTtl >= 0 ? sentAt.plusMillis(minTtl) : null;
-        log.debug("{} acquired {} for {} until {} (tokens {})", id, keys, ownerLabel(ownerId),
-                expiresAt == null ? "released" : expiresAt, ordered);
-        return new AcquireResult.Acquired(ordered, expiresAt);
+        if (log.isDebugEnabled()) {
+            log.debug("{} acquired {} for {} until {} (tokens {})", id, keys, ownerLabel(ownerId),
+                    expiresAt == null ? "released" : expiresAt, byKey);
+        }
+        return new AcquireResult.Acquired(byKey, expiresAt);
     }
 
-    private CompletableFuture<List<Object>> acquire(Group group, String owner, long leaseMillis,
-            @Nullable String index) {
-        List<Object> scriptKeys = new ArrayList<>(2 * group.size() + 1);
-        for (String key : group.keys) {
-            scriptKeys.add(layout.lockKey(key));
-        }
-        for (String key : group.keys) {
-            scriptKeys.add(layout.fenceKey(key));
+    /** Runs acquire.lua for one group; its answer is an array, or for one free key just its token. */
+    private CompletableFuture<Object> acquire(Group group, String owner, long leaseMillis, @Nullable String index) {
+        int n = group.size();
+        Object[] scriptKeys = new Object[index != null ? 2 * n + 1 : 2 * n];
+        for (int i = 0; i < n; i++) {
+            String lockKey = layout.lockKey(group.keys.get(i));
+            scriptKeys[i] = lockKey;
+            scriptKeys[n + i] = KeyLayout.fenceKeyOf(lockKey);
         }
         if (index != null) {
-            scriptKeys.add(index);
+            scriptKeys[2 * n] = index;
         }
-        return connection.evalList(LuaScript.ACQUIRE, scriptKeys, owner, Long.toString(leaseMillis),
-                Integer.toString(group.size()));
+        // The script counts the keys itself (n lock keys, n counters, maybe the index).
+        return connection.evalListOrLong(LuaScript.ACQUIRE, Arrays.asList(scriptKeys), owner,
+                Long.toString(leaseMillis));
     }
 
     /**
@@ -203,11 +232,9 @@ final class RedisLockingProvider implements LockingProvider {
             List<Object> args = new ArrayList<>();
             args.add(owner);
             args.add(Integer.toString(lockKeys.size()));
-            args.add(layout.channel());
-            args.add(Integer.toString(layout.prefixBytes()));
             args.addAll(tokens);
             args.addAll(restore);
-            futures.add(connection.evalLong(LuaScript.UNDO, scriptKeys, args.toArray()));
+            futures.add(connection.evalLong(undoScript, scriptKeys, args.toArray()));
         }
         for (CompletableFuture<Long> future : futures) {
             connection.await(future, "tryAcquire (rollback)");
@@ -279,8 +306,10 @@ final class RedisLockingProvider implements LockingProvider {
         for (CompletableFuture<Long> future : futures) {
             all &= connection.await(future, "extend") == 1L;
         }
-        log.debug("{} {} the lease of {} for {} to {}", id, all ? "extended" : "could not extend", keys,
-                ownerLabel(ownerId), lease);
+        if (log.isDebugEnabled()) {
+            log.debug("{} {} the lease of {} for {} to {}", id, all ? "extended" : "could not extend", keys,
+                    ownerLabel(ownerId), lease);
+        }
         return all;
     }
 
@@ -291,7 +320,11 @@ final class RedisLockingProvider implements LockingProvider {
         @Nullable String index = ownerId != null && !cluster ? layout.ownerIndexKey(ownerId) : null;
         List<CompletableFuture<Long>> futures = new ArrayList<>();
         for (Group group : groups(keys)) {
-            futures.add(release(lockKeys(group.keys), owner, index, true));
+            List<Object> scriptKeys = lockKeys(group.keys);
+            if (index != null) {
+                scriptKeys.add(index);
+            }
+            futures.add(release(scriptKeys, group.size(), owner, true));
         }
         boolean all = true;
         for (CompletableFuture<Long> future : futures) {
@@ -301,18 +334,15 @@ final class RedisLockingProvider implements LockingProvider {
             // After the release none of these keys is the owner's, released or not.
             connection.await(index("remove", layout.ownerIndexKey(ownerId), 0, lockKeys(keys)), "release");
         }
-        log.debug("{} released {} for {}: {}", id, keys, ownerLabel(ownerId), all ? "all" : "not all");
+        if (log.isDebugEnabled()) {
+            log.debug("{} released {} for {}: {}", id, keys, ownerLabel(ownerId), all ? "all" : "not all");
+        }
         return all;
     }
 
-    private CompletableFuture<Long> release(List<Object> lockKeys, String owner, @Nullable String index,
-            boolean anonymousToo) {
-        List<Object> scriptKeys = new ArrayList<>(lockKeys);
-        if (index != null) {
-            scriptKeys.add(index);
-        }
-        return connection.evalLong(LuaScript.RELEASE, scriptKeys, owner, Integer.toString(lockKeys.size()),
-                layout.channel(), Integer.toString(layout.prefixBytes()), anonymousToo ? "1" : "0");
+    /** Releases the first {@code n} of {@code scriptKeys}, lock keys; a further key is the owner's index. */
+    private CompletableFuture<Long> release(List<Object> scriptKeys, int n, String owner, boolean anonymousToo) {
+        return connection.evalLong(releaseScript, scriptKeys, owner, Integer.toString(n), anonymousToo ? "1" : "0");
     }
 
     @Override
@@ -331,12 +361,20 @@ final class RedisLockingProvider implements LockingProvider {
         List<Object> members = connection.await(
                 connection.evalList(LuaScript.INDEX, List.of(index), "members", "0"), "releaseAll");
         if (members.isEmpty()) {
-            log.debug("{} released all locks of {}: none", id, ownerLabel(ownerId));
+            if (log.isDebugEnabled()) {
+                log.debug("{} released all locks of {}: none", id, ownerLabel(ownerId));
+            }
             return;
         }
         List<CompletableFuture<Long>> futures = new ArrayList<>();
         for (List<Object> batch : bySlot(members)) {
-            futures.add(release(batch, ownerId, cluster ? null : index, false));
+            List<Object> scriptKeys = batch;
+            if (!cluster) {
+                scriptKeys = new ArrayList<>(batch.size() + 1);
+                scriptKeys.addAll(batch);
+                scriptKeys.add(index);
+            }
+            futures.add(release(scriptKeys, batch.size(), ownerId, false));
         }
         for (CompletableFuture<Long> future : futures) {
             connection.await(future, "releaseAll");
@@ -347,7 +385,9 @@ final class RedisLockingProvider implements LockingProvider {
                 connection.await(index("remove", index, 0, batch), "releaseAll");
             }
         }
-        log.debug("{} released all locks of {} ({} listed)", id, ownerLabel(ownerId), members.size());
+        if (log.isDebugEnabled()) {
+            log.debug("{} released all locks of {} ({} listed)", id, ownerLabel(ownerId), members.size());
+        }
     }
 
     /** Deletes every lock key under the prefix, found with {@code SCAN MATCH}; counters and indexes stay. */
@@ -378,8 +418,7 @@ final class RedisLockingProvider implements LockingProvider {
         }
         List<CompletableFuture<Long>> futures = new ArrayList<>();
         for (List<Object> group : bySlot(lockKeys)) {
-            futures.add(connection.evalLong(LuaScript.PURGE, group, layout.channel(),
-                    Integer.toString(layout.prefixBytes())));
+            futures.add(connection.evalLong(purgeScript, group));
         }
         long deleted = 0;
         for (CompletableFuture<Long> future : futures) {
@@ -495,7 +534,10 @@ final class RedisLockingProvider implements LockingProvider {
 
     /** The keys of one call by hash slot (one group when the server is not a cluster), in key order. */
     private List<Group> groups(List<String> keys) {
-        if (!cluster || keys.size() == 1) {
+        if (keys.size() == 1) {
+            return List.of(new Group(keys, FIRST));
+        }
+        if (!cluster) {
             List<Integer> positions = new ArrayList<>(keys.size());
             for (int i = 0; i < keys.size(); i++) {
                 positions.add(i);
@@ -525,6 +567,14 @@ final class RedisLockingProvider implements LockingProvider {
             }
         }
         return batches;
+    }
+
+    @SuppressWarnings("unchecked") // a script's array reply: Redisson decodes it into a List of Objects
+    private static List<Object> list(Object answer) {
+        if (answer instanceof List<?>) {
+            return (List<Object>) answer;
+        }
+        throw new IllegalStateException("unexpected reply from a lock script: " + answer);
     }
 
     private static long number(List<Object> reply, int index) {

@@ -1,11 +1,45 @@
 -- Takes every lock of one call, or none.
--- KEYS: n lock keys, then their n fencing counters, then (optionally) the owner's index set.
--- ARGV: owner ('' = anonymous), lease in ms ('0' = none), n.
+-- KEYS: n lock keys, then their n fencing counters, then (optionally) the owner's index set; so n is
+--       #KEYS / 2, rounded down, and the index is there when #KEYS is odd.
+-- ARGV: owner ('' = anonymous), lease in ms ('0' = none).
 -- Returns {0, i} when lock i is held by someone else (nothing changed), or
--- {1, min PTTL after the call (-1: none expires), n tokens, n prior PTTLs (-3: was free)}.
+-- {1, min PTTL after the call (-1: none expires), n tokens, n prior PTTLs (-3: was free)}, or, when the call
+-- has one key and it was free, just its token (an integer, which is cheaper to send and read than an array;
+-- the caller knows the rest: the lock's PTTL is the lease, and it was free).
+-- The owner's index lives at least as long as the longest lease in it (no expiry while it lists a lock
+-- without lease).
+-- The lease goes to Redis as the argument string it came in (a Lua number would be formatted anew), and the
+-- common case comes first, written out, so that it creates no Lua closure or table.
 local owner = ARGV[1]
-local lease = tonumber(ARGV[2])
-local n = tonumber(ARGV[3])
+local lease = ARGV[2]
+local leaseMs = tonumber(lease)
+local n = math.floor(#KEYS / 2)
+local index = KEYS[2 * n + 1]
+
+-- One key that is free: SET NX both checks and takes it.
+if n == 1 then
+  local taken
+  if leaseMs > 0 then
+    taken = redis.call('SET', KEYS[1], owner, 'NX', 'PX', lease)
+  else
+    taken = redis.call('SET', KEYS[1], owner, 'NX')
+  end
+  if taken then
+    local token = redis.call('INCR', KEYS[2])
+    if index then
+      local indexTtl = redis.call('PTTL', index)
+      redis.call('SADD', index, KEYS[1])
+      if leaseMs == 0 then
+        redis.call('PERSIST', index)
+      elseif indexTtl == -2 or (indexTtl >= 0 and indexTtl < leaseMs) then
+        redis.call('PEXPIRE', index, lease)
+      end
+    end
+    return token
+  end
+end
+
+-- Any number of keys, some of them held (by this owner, or the call fails).
 local held = {}
 for i = 1, n do
   local v = redis.call('GET', KEYS[i])
@@ -25,18 +59,18 @@ for i = 1, n do
   if held[i] then
     prior = redis.call('PTTL', KEYS[i])
     token = tonumber(redis.call('GET', KEYS[n + i]) or '0')
-    if lease > 0 then
+    if leaseMs > 0 then
       redis.call('PEXPIRE', KEYS[i], lease)
-      ttl = lease
+      ttl = leaseMs
     else
       ttl = prior
     end
   else
     prior = -3
     token = redis.call('INCR', KEYS[n + i])
-    if lease > 0 then
+    if leaseMs > 0 then
       redis.call('SET', KEYS[i], owner, 'PX', lease)
-      ttl = lease
+      ttl = leaseMs
     else
       redis.call('SET', KEYS[i], owner)
       ttl = -1
@@ -49,15 +83,14 @@ for i = 1, n do
   result[2 + n + i] = prior
 end
 result[2] = minTtl
-local index = KEYS[2 * n + 1]
 if index then
   local indexTtl = redis.call('PTTL', index)
-  for i = 1, n do
-    redis.call('SADD', index, KEYS[i])
+  for i = 1, n, 1000 do
+    redis.call('SADD', index, unpack(KEYS, i, math.min(n, i + 999)))
   end
-  if lease == 0 then
+  if leaseMs == 0 then
     redis.call('PERSIST', index)
-  elseif indexTtl == -2 or (indexTtl >= 0 and indexTtl < lease) then
+  elseif indexTtl == -2 or (indexTtl >= 0 and indexTtl < leaseMs) then
     redis.call('PEXPIRE', index, lease)
   end
 end

@@ -8,6 +8,8 @@ import dev.locking.api.LockInfo;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,11 +32,15 @@ import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 import org.redisson.config.Config;
+import org.redisson.config.NameMapper;
 
 /** {@code lp_redis} against one real Redis server, through the SPI. */
 class RedisProviderTest {
     @RegisterExtension
     static final RedisServer REDIS = RedisServer.shared();
+
+    /** A prefix the release scripts must quote: quotes, a backslash, a newline, a digit after them, non-ASCII. */
+    private static final String AWKWARD_PREFIX = "q\"'\\\n7é:";
 
     private final List<LockingProvider> providers = new ArrayList<>();
     private String prefix = "";
@@ -49,7 +55,7 @@ class RedisProviderTest {
     @AfterEach
     void tearDown() {
         providers.forEach(LockingProvider::close);
-        for (String p : List.of(prefix, "app[1]*?\\:", "app1zz?\\:")) {
+        for (String p : List.of(prefix, "app[1]*?\\:", "app1zz?\\:", AWKWARD_PREFIX, "mapped:" + prefix)) {
             REDIS.deleteKeysStartingWith(p);
         }
     }
@@ -335,6 +341,38 @@ class RedisProviderTest {
         }
 
         @Test
+        void releasesUnderAnAwkwardPrefix_stillWakeWaitersAtOnce() throws Exception {
+            // The channel and the prefix length are written into the release script's text (LuaScript.forLayout).
+            RedisSettings settings = RedisSettings.parse(TestConfig.of("lp_redis",
+                    REDIS.options("keyPrefix", AWKWARD_PREFIX)));
+            LockingProvider holder = new RedisLockingProvider("lp_redis", settings, null);
+            LockingProvider slow = new RedisLockingProvider("lp_redis", settings, null, Duration.ofSeconds(60));
+            providers.add(holder);
+            providers.add(slow);
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                // One key (the script's single-key path), then the second of two keys (the path for several).
+                for (List<String> released : List.of(List.of("k"), List.of("a", "b"))) {
+                    holder.tryAcquire(released, "holder", null);
+                    String waitedFor = released.get(released.size() - 1);
+                    Future<Long> waited = pool.submit(() -> {
+                        long start = System.nanoTime();
+                        slow.awaitRelease(List.of(waitedFor), Duration.ofSeconds(60));
+                        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    });
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() -> ((RedisLockingProvider) slow).sleepingWaiters() == 1);
+
+                    assertThat(holder.release(released, "holder")).isTrue();
+
+                    assertThat(waited.get(30, TimeUnit.SECONDS)).isLessThan(30_000L);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        @Test
         void anExpiryNobodyAnnounced_endsTheWaitSoon() throws Exception {
             redis.tryAcquire(List.of("k"), "holder", Duration.ofMillis(300));
             long start = System.nanoTime();
@@ -448,6 +486,71 @@ class RedisProviderTest {
                 assertThatThrownBy(() -> shared.inspect("k")).isInstanceOf(IllegalStateException.class);
             } finally {
                 client.shutdown();
+            }
+        }
+
+        @Test
+        void fromClient_withANameMapper_mapsTheScriptsKeysLikeRScript() {
+            Config config = new Config(RedisSettings.parse(TestConfig.of("app", REDIS.options())).config);
+            config.setNameMapper(new NameMapper() {
+                @Override
+                public String map(String name) {
+                    return "mapped:" + name;
+                }
+
+                @Override
+                public String unmap(String name) {
+                    return name.substring("mapped:".length());
+                }
+            });
+            RedissonClient client = Redisson.create(config);
+            try {
+                LockingProvider mapped = RedisProviderFactory.fromClient("lp_app", client, prefix);
+                providers.add(mapped);
+
+                assertThat(tokens(mapped.tryAcquire(List.of("k"), "me", Duration.ofSeconds(30)))).containsKey("k");
+
+                try (RespClient admin = REDIS.admin()) {
+                    assertThat(admin.call("GET", "mapped:" + prefix + "{k}")).isEqualTo("me");
+                    assertThat(admin.call("EXISTS", prefix + "{k}")).isEqualTo(0L);
+                }
+                assertThat(mapped.inspect("k")).get().extracting(LockInfo::ownerId).isEqualTo("me");
+                assertThat(mapped.release(List.of("k"), "me")).isTrue();
+                assertThat(mapped.inspect("k")).isEmpty();
+            } finally {
+                client.shutdown();
+            }
+        }
+
+        @Test
+        void fromClient_withAnotherClientImplementation_callsTheScriptsThroughRScript() {
+            Config config = new Config(RedisSettings.parse(TestConfig.of("app", REDIS.options())).config);
+            RedissonClient real = Redisson.create(config);
+            // A client that is not Redisson's own class (as a wrapper or a proxy of an application would be).
+            RedissonClient wrapped = (RedissonClient) Proxy.newProxyInstance(RedissonClient.class.getClassLoader(),
+                    new Class<?>[] {RedissonClient.class}, (proxy, method, args) -> {
+                        try {
+                            return method.invoke(real, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            try {
+                LockingProvider other = RedisProviderFactory.fromClient("lp_app", wrapped, prefix);
+                providers.add(other);
+                try (RespClient admin = REDIS.admin()) {
+                    admin.call("SCRIPT", "FLUSH"); // also the NOSCRIPT path through RScript
+                }
+
+                long token = tokens(other.tryAcquire(List.of("a"), "me", Duration.ofSeconds(30))).get("a");
+                assertThat(tokens(other.tryAcquire(List.of("a", "b"), "me", null))).containsEntry("a", token);
+                assertThat(other.tryAcquire(List.of("b"), "you", null)).isInstanceOf(AcquireResult.Conflict.class);
+                assertThat(other.inspect("b")).get().extracting(LockInfo::ownerId).isEqualTo("me");
+                assertThat(other.release(List.of("a"), "me")).isTrue();
+                other.releaseAll("me");
+                assertThat(other.inspect("b")).isEmpty();
+            } finally {
+                real.shutdown();
             }
         }
 
