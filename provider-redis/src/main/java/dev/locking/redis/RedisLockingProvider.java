@@ -110,7 +110,7 @@ final class RedisLockingProvider implements LockingProvider {
         @Nullable String index = ownerId != null && !cluster ? layout.ownerIndexKey(ownerId) : null;
 
         long[] tokens = new long[keys.size()];
-        List<Taken> taken = new ArrayList<>();
+        List<Taken> taken = new ArrayList<>(groups.size());
         long minTtl = -1;
         for (int g = 0; g < groups.size(); g++) {
             Group group = groups.get(g);
@@ -318,8 +318,9 @@ final class RedisLockingProvider implements LockingProvider {
         checkOpen();
         String owner = ownerId == null ? "" : ownerId;
         @Nullable String index = ownerId != null && !cluster ? layout.ownerIndexKey(ownerId) : null;
-        List<CompletableFuture<Long>> futures = new ArrayList<>();
-        for (Group group : groups(keys)) {
+        List<Group> groups = groups(keys);
+        List<CompletableFuture<Long>> futures = new ArrayList<>(groups.size());
+        for (Group group : groups) {
             List<Object> scriptKeys = lockKeys(group.keys);
             if (index != null) {
                 scriptKeys.add(index);
