@@ -455,8 +455,11 @@ final class RedisLockingProvider implements LockingProvider {
 
     /**
      * Registers as a waiter for the keys, then looks at them once: if none is held it returns at once;
-     * otherwise it sleeps until a release of one of them is announced, or the first lease among them runs
-     * out, or {@link #MAX_WAIT_SLICE}, or {@code maxWait}, whichever comes first.
+     * otherwise it sleeps until a release of one of them wakes it, or the first lease among them runs
+     * out, or {@link #MAX_WAIT_SLICE}, or {@code maxWait}, whichever comes first. A release wakes the local
+     * waiter of the key that registered first (see {@link ReleaseWaiters}); the caller is expected to try to
+     * take the keys after a normal return, and a waiter that leaves by an exception after being woken passes
+     * the wake-up on.
      */
     @Override
     public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
@@ -468,6 +471,7 @@ final class RedisLockingProvider implements LockingProvider {
             lockKeys.add(layout.lockKey(key));
         }
         ReleaseWaiters.Waiter waiter = waiters.register(lockKeys);
+        boolean normal = false;
         try {
             long slice = Math.min(maxWait.toNanos(), maxWaitSlice.toNanos());
             List<Group> groups = groups(keys);
@@ -489,15 +493,15 @@ final class RedisLockingProvider implements LockingProvider {
                     }
                 }
             }
-            if (!held) {
-                return;
+            if (held) {
+                long remaining = Math.min(slice, maxWait.toNanos() - (System.nanoTime() - start));
+                if (remaining > 0 && !connection.isClosed()) {
+                    waiter.await(remaining);
+                }
             }
-            long remaining = Math.min(slice, maxWait.toNanos() - (System.nanoTime() - start));
-            if (remaining > 0 && !connection.isClosed()) {
-                waiter.await(remaining);
-            }
+            normal = !connection.isClosed();
         } finally {
-            waiters.unregister(waiter, lockKeys);
+            waiters.unregister(waiter, lockKeys, !normal);
         }
     }
 
