@@ -414,6 +414,24 @@ class RedisProviderTest {
         }
 
         @Test
+        void onlyReleasesOfLocksSomeoneWaitsFor_areAnnounced() throws Exception {
+            try (RespClient admin = REDIS.admin()) {
+                long published = CommandStats.read(admin).getOrDefault("publish", 0L);
+                redis.tryAcquire(List.of("k"), "holder", null);
+                redis.release(List.of("k"), "holder");
+                assertThat(CommandStats.read(admin).getOrDefault("publish", 0L)).isEqualTo(published);
+
+                redis.tryAcquire(List.of("k", "other"), "holder", null);
+                redis.awaitRelease(List.of("k"), Duration.ofMillis(200));
+                long mark = admin.number("PTTL", prefix + "{k}:waiters");
+                assertThat(mark).isBetween(1L, 1_200L); // the wait, plus a second
+                assertThat(admin.call("EXISTS", prefix + "{other}:waiters")).isEqualTo(0L);
+                redis.release(List.of("k", "other"), "holder");
+                assertThat(CommandStats.read(admin).getOrDefault("publish", 0L)).isEqualTo(published + 1);
+            }
+        }
+
+        @Test
         void anExpiryNobodyAnnounced_endsTheWaitSoon() throws Exception {
             redis.tryAcquire(List.of("k"), "holder", Duration.ofMillis(300));
             long start = System.nanoTime();
