@@ -13,10 +13,13 @@ import org.jspecify.annotations.Nullable;
  *       <td>string: the owner id, or the empty string for an anonymous lock; {@code PEXPIRE} = lease</td></tr>
  *   <tr><td>fencing counter of {@code K}</td><td>{@code P{e(K)}:fence}</td>
  *       <td>integer, never expires, never deleted by this library</td></tr>
+ *   <tr><td>"someone waits" mark of {@code K}</td><td>{@code P{e(K)}:waiters}</td>
+ *       <td>string {@code 1}; expires a second after the longest wait that set it</td></tr>
  *   <tr><td>owner index of owner {@code O}</td><td>{@code Powner:{e(O)}}</td>
  *       <td>set of lock keys; lives at least as long as the locks it lists</td></tr>
  *   <tr><td>release notifications</td><td>channel {@code Preleased}</td>
- *       <td>each message: the released locks' {@code {e(K)}} parts, one per line</td></tr>
+ *       <td>each message: the released locks' {@code {e(K)}} parts, one per line (only locks with a
+ *       "someone waits" mark)</td></tr>
  * </table>
  *
  * <p>{@code e(s)} escapes {@code \}, <code>{</code>, <code>}</code>, CR and LF with a backslash (and writes a
@@ -25,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * and its counter share the slot {@code CRC16(e(K)) mod 16384}, computed from the whole key, so braces in
  * a user key never move its lock to another slot. The prefix may not hold braces itself.
  *
- * <p>Lock keys are exactly the keys {@code P{...}} that end with the closing brace; fencing counters and
+ * <p>Lock keys are exactly the keys {@code P{...}} that end with the closing brace; fencing counters, marks and
  * owner indexes never match that shape, which is what {@link #scanPattern()} relies on.
  */
 final class KeyLayout {
@@ -33,6 +36,7 @@ final class KeyLayout {
     static final String DEFAULT_PREFIX = "locking:";
 
     private static final String FENCE_SUFFIX = ":fence";
+    private static final String WAITERS_SUFFIX = ":waiters";
     private static final int SLOTS = 16384;
 
     private final String prefix;
@@ -70,6 +74,11 @@ final class KeyLayout {
     /** The fencing counter that belongs to a lock key. */
     static String fenceKeyOf(String lockKey) {
         return lockKey + FENCE_SUFFIX;
+    }
+
+    /** The mark that says someone waits for a lock (see {@code wait.lua}); it expires by itself. */
+    static String waitersKeyOf(String lockKey) {
+        return lockKey + WAITERS_SUFFIX;
     }
 
     String ownerIndexKey(String ownerId) {

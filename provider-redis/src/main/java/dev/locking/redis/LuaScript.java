@@ -23,6 +23,7 @@ final class LuaScript {
     static final LuaScript ACQUIRE = load("acquire");
     static final LuaScript EXTEND = load("extend");
     static final LuaScript PEEK = load("peek");
+    static final LuaScript WAIT = load("wait");
     static final LuaScript INDEX = load("index");
 
     private final String name;

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * {@code RScript} makes a new script object per call, copies the keys through a stream, and encodes every
  * argument into a buffer of its own after checking it for being a Redisson object (unless the client's config
  * turned Redisson's "references" off); in a profile of single-key acquire and release that was about a fifth
- * of the calling thread's time. The executor writes the string arguments straight into the command. Keys go through the client's {@link NameMapper} either way, as {@code RScript} does. Any other
+ * of the calling thread's time. The executor writes the string arguments straight into the command. Keys go
+ * through the client's {@link NameMapper} either way, as {@code RScript} does. Any other
  * {@link RedissonClient} implementation is called through {@code RScript}.
  */
 final class RedisConnection implements AutoCloseable {

@@ -41,6 +41,8 @@ final class RedisLockingProvider implements LockingProvider {
     /** The longest a waiter sleeps before it looks again, so that a release nobody announced (a lease that ran
      * out, a key deleted by hand, a notification lost in a reconnect) still frees it soon. */
     static final Duration MAX_WAIT_SLICE = Duration.ofSeconds(1);
+    /** How much longer than a waiter's sleep its "someone waits" mark lasts (the reply's way back, say). */
+    static final Duration MARK_SLACK = Duration.ofSeconds(1);
     /** Keys per script call when releasing many locks. */
     static final int BATCH = 500;
     /** Leases are capped (Redis rejects an expiry past the end of its clock). */
@@ -110,7 +112,7 @@ final class RedisLockingProvider implements LockingProvider {
         @Nullable String index = ownerId != null && !cluster ? layout.ownerIndexKey(ownerId) : null;
 
         long[] tokens = new long[keys.size()];
-        List<Taken> taken = new ArrayList<>();
+        List<Taken> taken = new ArrayList<>(groups.size());
         long minTtl = -1;
         for (int g = 0; g < groups.size(); g++) {
             Group group = groups.get(g);
@@ -318,13 +320,10 @@ final class RedisLockingProvider implements LockingProvider {
         checkOpen();
         String owner = ownerId == null ? "" : ownerId;
         @Nullable String index = ownerId != null && !cluster ? layout.ownerIndexKey(ownerId) : null;
-        List<CompletableFuture<Long>> futures = new ArrayList<>();
-        for (Group group : groups(keys)) {
-            List<Object> scriptKeys = lockKeys(group.keys);
-            if (index != null) {
-                scriptKeys.add(index);
-            }
-            futures.add(release(scriptKeys, group.size(), owner, true));
+        List<Group> groups = groups(keys);
+        List<CompletableFuture<Long>> futures = new ArrayList<>(groups.size());
+        for (Group group : groups) {
+            futures.add(release(lockKeys(group.keys), owner, index, true));
         }
         boolean all = true;
         for (CompletableFuture<Long> future : futures) {
@@ -340,8 +339,18 @@ final class RedisLockingProvider implements LockingProvider {
         return all;
     }
 
-    /** Releases the first {@code n} of {@code scriptKeys}, lock keys; a further key is the owner's index. */
-    private CompletableFuture<Long> release(List<Object> scriptKeys, int n, String owner, boolean anonymousToo) {
+    /** Runs release.lua on lock keys, with their waiter marks and, when given, the owner's index. */
+    private CompletableFuture<Long> release(List<Object> lockKeys, String owner, @Nullable String index,
+            boolean anonymousToo) {
+        int n = lockKeys.size();
+        List<Object> scriptKeys = new ArrayList<>(2 * n + 1);
+        scriptKeys.addAll(lockKeys);
+        for (Object lockKey : lockKeys) {
+            scriptKeys.add(KeyLayout.waitersKeyOf((String) lockKey));
+        }
+        if (index != null) {
+            scriptKeys.add(index);
+        }
         return connection.evalLong(releaseScript, scriptKeys, owner, Integer.toString(n), anonymousToo ? "1" : "0");
     }
 
@@ -368,13 +377,7 @@ final class RedisLockingProvider implements LockingProvider {
         }
         List<CompletableFuture<Long>> futures = new ArrayList<>();
         for (List<Object> batch : bySlot(members)) {
-            List<Object> scriptKeys = batch;
-            if (!cluster) {
-                scriptKeys = new ArrayList<>(batch.size() + 1);
-                scriptKeys.addAll(batch);
-                scriptKeys.add(index);
-            }
-            futures.add(release(scriptKeys, batch.size(), ownerId, false));
+            futures.add(release(batch, ownerId, cluster ? null : index, false));
         }
         for (CompletableFuture<Long> future : futures) {
             connection.await(future, "releaseAll");
@@ -454,8 +457,13 @@ final class RedisLockingProvider implements LockingProvider {
 
     /**
      * Registers as a waiter for the keys, then looks at them once: if none is held it returns at once;
-     * otherwise it sleeps until a release of one of them is announced, or the first lease among them runs
-     * out, or {@link #MAX_WAIT_SLICE}, or {@code maxWait}, whichever comes first.
+     * otherwise it sleeps until a release of one of them wakes it, or the first lease among them runs
+     * out, or {@link #MAX_WAIT_SLICE}, or {@code maxWait}, whichever comes first. The look also marks the
+     * held keys as waited for (wait.lua), for the length of the sleep plus {@link #MARK_SLACK}: a release
+     * announces only locks with such a mark, so releases nobody waits for cost no message to any process. A
+     * release wakes the local waiter of the key that registered first (see {@link ReleaseWaiters}); the caller
+     * is expected to try to take the keys after a normal return, and a waiter that leaves by an exception
+     * after being woken passes the wake-up on.
      */
     @Override
     public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
@@ -467,18 +475,25 @@ final class RedisLockingProvider implements LockingProvider {
             lockKeys.add(layout.lockKey(key));
         }
         ReleaseWaiters.Waiter waiter = waiters.register(lockKeys);
+        boolean normal = false;
         try {
             long slice = Math.min(maxWait.toNanos(), maxWaitSlice.toNanos());
+            // The marks wait.lua sets must outlive this sleep, which starts when its reply is back.
+            String markMillis = Long.toString(TimeUnit.NANOSECONDS.toMillis(slice) + MARK_SLACK.toMillis());
             List<Group> groups = groups(keys);
-            List<CompletableFuture<List<Object>>> futures = new ArrayList<>();
+            List<CompletableFuture<List<Object>>> futures = new ArrayList<>(groups.size());
             for (Group group : groups) {
-                futures.add(peek(group.keys, false));
+                List<Object> scriptKeys = lockKeys(group.keys);
+                for (int i = 0; i < group.size(); i++) {
+                    scriptKeys.add(KeyLayout.waitersKeyOf((String) scriptKeys.get(i)));
+                }
+                futures.add(connection.evalList(LuaScript.WAIT, scriptKeys, markMillis));
             }
             boolean held = false;
             for (CompletableFuture<List<Object>> future : futures) {
                 List<Object> reply = connection.awaitInterruptibly(future, "awaitRelease");
-                for (int i = 0; 3 * i < reply.size(); i++) {
-                    long pttl = number(reply, 3 * i + 1);
+                for (int i = 0; i < reply.size(); i++) {
+                    long pttl = number(reply, i);
                     if (pttl == FREE) {
                         continue;
                     }
@@ -488,15 +503,15 @@ final class RedisLockingProvider implements LockingProvider {
                     }
                 }
             }
-            if (!held) {
-                return;
+            if (held) {
+                long remaining = Math.min(slice, maxWait.toNanos() - (System.nanoTime() - start));
+                if (remaining > 0 && !connection.isClosed()) {
+                    waiter.await(remaining);
+                }
             }
-            long remaining = Math.min(slice, maxWait.toNanos() - (System.nanoTime() - start));
-            if (remaining > 0 && !connection.isClosed()) {
-                waiter.await(remaining);
-            }
+            normal = !connection.isClosed();
         } finally {
-            waiters.unregister(waiter, lockKeys);
+            waiters.unregister(waiter, lockKeys, !normal);
         }
     }
 

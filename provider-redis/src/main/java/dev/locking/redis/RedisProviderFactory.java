@@ -58,9 +58,10 @@ import org.redisson.api.RedissonClient;
  * it), and whose {@code PEXPIRE} is the lease; the fencing counter is {@code P{e(K)}:fence}, which never
  * expires and is never deleted, so tokens keep rising across release, expiry and {@code releaseAll()}
  * (one small counter stays per key ever locked); each owner's locks are listed in the set
- * {@code Powner:{e(owner)}}. Release notifications go to the channel {@code Preleased}. A user with a Redis
- * ACL needs the keys {@code P*}, the channel {@code Preleased} and the commands {@code EVALSHA},
- * {@code SCRIPT LOAD}, {@code SUBSCRIBE}, {@code PUBLISH}, {@code SCAN} and {@code PING}.
+ * {@code Powner:{e(owner)}}. Release notifications go to the channel {@code Preleased}, for the locks a
+ * waiter marked with {@code P{e(K)}:waiters} (a key that expires by itself). A user with a Redis ACL needs
+ * the keys {@code P*}, the channel {@code Preleased} and the commands {@code EVALSHA}, {@code SCRIPT LOAD},
+ * {@code SUBSCRIBE}, {@code PUBLISH}, {@code SCAN} and {@code PING}.
  *
  * <h2>Redis Cluster: which slot a lock lands in</h2>
  * {@code e(K)} is {@code K} with {@code \}, <code>{</code>, <code>}</code>, CR and LF escaped by a

@@ -16,11 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -369,6 +371,63 @@ class RedisProviderTest {
                 }
             } finally {
                 pool.shutdownNow();
+            }
+        }
+
+        @Test
+        void aRelease_wakesOneLocalWaiter_theOneThatRegisteredFirst() throws Exception {
+            LockingProvider slow = new RedisLockingProvider("lp_redis", RedisSettings.parse(
+                    TestConfig.of("lp_redis", REDIS.options("keyPrefix", prefix))), null, Duration.ofSeconds(60));
+            providers.add(slow);
+            RedisLockingProvider waiting = (RedisLockingProvider) slow;
+            redis.tryAcquire(List.of("k"), "holder", null);
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            BlockingQueue<Integer> returned = new LinkedBlockingQueue<>();
+            List<Future<?>> waits = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    int n = i;
+                    waits.add(pool.submit(() -> {
+                        slow.awaitRelease(List.of("k"), Duration.ofSeconds(60));
+                        returned.add(n);
+                        return null;
+                    }));
+                    await().atMost(Duration.ofSeconds(10)).until(() -> waiting.sleepingWaiters() == n + 1);
+                }
+
+                for (int n = 0; n < 3; n++) {
+                    // (The woken waiter would take the key now; this test only lets it go.)
+                    redis.release(List.of("k"), "holder");
+
+                    assertThat(returned.poll(30, TimeUnit.SECONDS)).isEqualTo(n);
+                    int stillSleeping = 2 - n;
+                    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+                            .until(() -> waiting.sleepingWaiters() == stillSleeping && returned.isEmpty());
+                    redis.tryAcquire(List.of("k"), "holder", null);
+                }
+                for (Future<?> wait : waits) {
+                    wait.get(10, TimeUnit.SECONDS); // no waiter failed
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        @Test
+        void onlyReleasesOfLocksSomeoneWaitsFor_areAnnounced() throws Exception {
+            try (RespClient admin = REDIS.admin()) {
+                long published = CommandStats.read(admin).getOrDefault("publish", 0L);
+                redis.tryAcquire(List.of("k"), "holder", null);
+                redis.release(List.of("k"), "holder");
+                assertThat(CommandStats.read(admin).getOrDefault("publish", 0L)).isEqualTo(published);
+
+                redis.tryAcquire(List.of("k", "other"), "holder", null);
+                redis.awaitRelease(List.of("k"), Duration.ofMillis(200));
+                long mark = admin.number("PTTL", prefix + "{k}:waiters");
+                assertThat(mark).isBetween(1L, 1_200L); // the wait, plus a second
+                assertThat(admin.call("EXISTS", prefix + "{other}:waiters")).isEqualTo(0L);
+                redis.release(List.of("k", "other"), "holder");
+                assertThat(CommandStats.read(admin).getOrDefault("publish", 0L)).isEqualTo(published + 1);
             }
         }
 
