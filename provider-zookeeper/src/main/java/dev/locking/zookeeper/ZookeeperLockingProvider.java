@@ -97,7 +97,8 @@ import org.slf4j.LoggerFactory;
  * think held straight away (a held key fails the create, and the transaction, as a whole; then it reads),
  * and an {@code execute}'s release deletes the nodes its acquire created with the versions they were
  * created with ({@link #releasedUnread}). Each attempt's writes carry a random nonce so that an attempt
- * whose reply was lost (and was retried by Curator) is recognised as having succeeded. Shared mutable
+ * whose reply was lost (and was retried by Curator) is recognised as having succeeded. A read may come from a
+ * server that lags behind; answers given from a read alone are made fresh first (see {@link #readAll}). Shared mutable
  * state: {@link #started} (set once under {@link #lifecycle}), the owner-container cache, the contested
  * keys, {@link #execHolds}, {@link #locksEpoch} and the watches, all thread-safe.
  */
@@ -205,7 +206,14 @@ final class ZookeeperLockingProvider implements LockingProvider {
         // Keys believed free are created without reading them first: one round trip instead of two. A key
         // found held makes the transaction fail as a whole (nothing is created); then we read and decide.
         boolean readFirst = anyContested(paths);
+        // Answers given from a read alone must not be older than the call (see readAll): "held by another"
+        // is read again after a sync unless this call has written or synced already (fresh); "all ours
+        // already" is confirmed by a transaction unless this call has written already.
+        boolean fresh = false;
+        boolean written = false;
+        boolean needSync = false;
         try {
+            attempts:
             for (int attempt = 1; ; attempt++) {
                 long now = clock.millis();
                 long session = ephemeral ? sessionId() : 0L;
@@ -221,7 +229,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 String ownerContainer = ownerId != null && hasIndex(ownerId) ? ownerPath(ownerId) : null;
                 boolean containerPlanned = containerExists
                         || (ownerContainer != null && knownContainers.contains(ownerContainer));
-                List<@Nullable Node> nodes = readFirst ? readAll(ns, paths) : noNodes(keys.size());
+                boolean syncing = readFirst && needSync;
+                List<@Nullable Node> nodes = readFirst ? readAll(ns, paths, syncing) : noNodes(keys.size());
+                fresh |= syncing;
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
@@ -245,6 +255,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     if (node != null) {
                         boolean deadSessionOfOurs = ephemeral && node.data.ownedBy(ownerId);
                         if (!node.data.lapsedAt(now) && !deadSessionOfOurs) {
+                            if (!fresh) {
+                                needSync = true;
+                                continue attempts;
+                            }
                             markContested(lockPath);
                             log.debug("{}: {} not acquired for {}: held by another owner", id, keys, ownerId);
                             return new AcquireResult.Conflict(key);
@@ -277,8 +291,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         plan.createIndex(index, mode);
                     }
                 }
-                if (!writes) {
-                    // Every key is ours already and nothing changes: no transaction needed.
+                if (!writes && written) {
+                    // Every key is ours already and nothing changes: no transaction needed, since this read
+                    // followed this call's own transaction. Before that, the plan's version checks are sent
+                    // as one: the read may come from a server that has not applied a delete made elsewhere.
                     return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation, null);
                 }
                 if (!created.isEmpty()) {
@@ -286,6 +302,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     plan.probe(lockPath(created.get(0)), data);
                 }
                 Failure failure = plan.commit();
+                // Even a failed transaction: this session's next read sees the ensemble as of it.
+                written = true;
+                fresh = true;
                 if (failure == null) {
                     if (readFirst) {
                         // Keys re-entered stay marked: the next re-entry would fail a create again.
@@ -382,25 +401,35 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
         CuratorFramework ns = ready();
         try {
+            boolean written = false;
+            attempts:
             for (int attempt = 1; ; attempt++) {
                 long now = clock.millis();
                 long session = ephemeral ? sessionId() : 0L;
                 long newExpiry = plus(now, lease);
                 Plan plan = new Plan(ns);
                 List<String> paths = lockPaths(keys);
-                List<@Nullable Node> nodes = readAll(ns, paths);
+                // A change the read missed fails the transaction (versions), which reads again; a "no" is
+                // only given by a read that follows a transaction of this call (see readAll).
+                List<@Nullable Node> nodes = readAll(ns, paths, false);
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
                     Node node = nodes.get(i);
                     if (node == null || !node.data.ownedBy(ownerId) || node.data.lapsedAt(now)
                             || (ephemeral && node.stat.getEphemeralOwner() != session)) {
+                        if (!written) {
+                            barrier(ns);
+                            written = true;
+                            continue attempts;
+                        }
                         log.debug("{}: not extending {} for {}: {} is no longer held by it", id, keys, ownerId, key);
                         return false;
                     }
                     plan.setData(lockPath, node.data.withExpiry(newExpiry).toBytes(), node.stat.getVersion());
                 }
                 Failure failure = plan.commit();
+                written = true;
                 if (failure == null) {
                     log.debug("{}: extended {} for {} to {}", id, keys, ownerId, Instant.ofEpochMilli(newExpiry));
                     return true;
@@ -423,13 +452,16 @@ final class ZookeeperLockingProvider implements LockingProvider {
             if (releasedUnread(ns, keys, ownerId)) {
                 return true;
             }
+            // A key found missing, or not this owner's, is read again after a transaction of this call before
+            // the answer says so: the read may come from a server that lags behind (see readAll).
+            boolean written = false;
             for (int attempt = 1; ; attempt++) {
                 long now = clock.millis();
                 Plan plan = new Plan(ns);
                 boolean all = true;
                 List<String> releasing = new ArrayList<>();
                 List<String> paths = lockPaths(keys);
-                List<@Nullable Node> nodes = readAll(ns, paths);
+                List<@Nullable Node> nodes = readAll(ns, paths, false);
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
@@ -458,12 +490,18 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         }
                     }
                 }
+                if (!all && !written) {
+                    barrier(ns);
+                    written = true;
+                    continue;
+                }
                 if (plan.isEmpty()) {
                     forgetExecKeys(ownerId, keys);
                     log.debug("{}: released nothing of {} for {}", id, keys, ownerId);
                     return false;
                 }
                 Failure failure = plan.commit();
+                written = true;
                 if (failure == null) {
                     forgetExecKeys(ownerId, keys);
                     log.debug("{}: released {} of {} for {}", id, releasing, keys, ownerId);
@@ -579,18 +617,15 @@ final class ZookeeperLockingProvider implements LockingProvider {
             return;
         }
         String container = ownerPath(ownerId);
-        List<String> children;
-        try {
-            children = ns.getChildren().forPath(container);
-        } catch (KeeperException.NoNodeException e) {
-            children = List.of();
-        }
+        // The owner's locks may have been taken through other clients, on other servers.
+        barrier(ns);
+        List<String> children = children(ns, container);
         int released = 0;
         for (String segment : children) {
             String lockPath = ZKPaths.makePath(LOCKS, segment);
             String index = ZKPaths.makePath(container, segment);
             for (int attempt = 1; ; attempt++) {
-                Node node = read(ns, lockPath);
+                Node node = read(ns, lockPath, false);
                 Plan plan = new Plan(ns);
                 if (node != null && node.data.ownedBy(ownerId)) {
                     plan.deleteLock(lockPath, node.stat.getVersion());
@@ -665,7 +700,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
     public Optional<LockInfo> inspect(String key) {
         CuratorFramework ns = ready();
         try {
-            Node node = read(ns, lockPath(key));
+            barrier(ns); // so that the read reflects every lock taken or released before this call, anywhere
+            Node node = read(ns, lockPath(key), false);
             if (node == null || node.data.lapsedAt(clock.millis())) {
                 return Optional.empty();
             }
@@ -1061,12 +1097,32 @@ final class ZookeeperLockingProvider implements LockingProvider {
      * like separate reads they are not one snapshot: the versions they return are what the following
      * transaction is checked against, so a node changed in between fails it, as before.
      *
+     * <p>A read is served by the server this client is connected to, which may not have applied yet a write
+     * that was committed and reported to another client: a follower lags behind the leader, and the leader
+     * itself applies a commit a moment after its followers may have. Only this session's own writes are sure
+     * to be visible. A decision checked by a transaction does not mind (a stale version fails it). An answer
+     * given from a read alone must not be older than the call:
+     * <ul>
+     *   <li>"not there", "not this owner's", "ours already", {@code inspect} and the owner index that
+     *       {@code releaseAll(owner)} lists are read after a transaction of the same call (a
+     *       {@linkplain #barrier barrier} if the call has none yet);
+     *   <li>"held by another" ({@link AcquireResult.Conflict}) is read again with {@code sync} unless the call
+     *       has synced or written already: a sync costs no disk write, and conflicts are the common answer
+     *       of waiting callers. On a follower this is exact. On the leader, {@code sync} does nothing, so a
+     *       key released through another server a moment before may still be reported held; a waiting
+     *       caller is then woken by the delete's watch, and an immediate {@code acquire} fails.
+     * </ul>
+     * The sync is sent just before the read, not waited for: the server answers one session's requests in
+     * order, so the read waits for it, and the pair costs about one round trip to the leader.
+     *
+     * @param sync whether to catch up with the leader before reading
      * @return per path its node, or {@code null} where there is none
      */
-    private static List<@Nullable Node> readAll(CuratorFramework ns, List<String> paths) throws Exception {
+    private static List<@Nullable Node> readAll(CuratorFramework ns, List<String> paths, boolean sync)
+            throws Exception {
         List<@Nullable Node> nodes = new ArrayList<>(paths.size());
         if (paths.size() == 1) {
-            nodes.add(read(ns, paths.get(0)));
+            nodes.add(read(ns, paths.get(0), sync));
             return nodes;
         }
         String base = ns.getNamespace();
@@ -1078,7 +1134,13 @@ final class ZookeeperLockingProvider implements LockingProvider {
         List<OpResult> results;
         try {
             // Curator has no read multi: the raw handle, with Curator's retry loop as its own calls have.
-            results = RetryLoop.callWithRetry(client, () -> client.getZooKeeper().multi(ops));
+            results = RetryLoop.callWithRetry(client, () -> {
+                ZooKeeper zk = client.getZooKeeper();
+                if (sync) {
+                    sendSync(zk, base);
+                }
+                return zk.multi(ops);
+            });
         } catch (KeeperException e) {
             results = e.getResults();
             if (results == null) {
@@ -1101,14 +1163,57 @@ final class ZookeeperLockingProvider implements LockingProvider {
         return nodes;
     }
 
-    private static @Nullable Node read(CuratorFramework ns, String path) throws Exception {
-        Stat stat = new Stat();
-        try {
-            byte[] bytes = ns.getData().storingStatIn(stat).forPath(path);
-            return new Node(LockData.parse(bytes), stat);
-        } catch (KeeperException.NoNodeException e) {
-            return null;
+    /** One node, as {@link #readAll} reads several. */
+    private static @Nullable Node read(CuratorFramework ns, String path, boolean sync) throws Exception {
+        if (!sync) {
+            Stat stat = new Stat();
+            try {
+                byte[] bytes = ns.getData().storingStatIn(stat).forPath(path);
+                return new Node(LockData.parse(bytes), stat);
+            } catch (KeeperException.NoNodeException e) {
+                return null;
+            }
         }
+        String base = ns.getNamespace();
+        String fullPath = ZKPaths.fixForNamespace(base, path);
+        CuratorZookeeperClient client = ns.getZookeeperClient();
+        return RetryLoop.callWithRetry(client, () -> {
+            ZooKeeper zk = client.getZooKeeper();
+            sendSync(zk, base);
+            Stat stat = new Stat();
+            try {
+                return new Node(LockData.parse(zk.getData(fullPath, false, stat)), stat);
+            } catch (KeeperException.NoNodeException e) {
+                return null;
+            }
+        });
+    }
+
+    /**
+     * Makes this session's next reads reflect every write completed before now, on whichever server: an
+     * empty transaction (a version check of {@code /locks} that accepts any version). A transaction goes
+     * through the leader in order with every other write, and the server answers this session's later
+     * reads only after applying it. It costs one ensemble write; it is used on paths that are not hot.
+     */
+    private static void barrier(CuratorFramework ns) throws Exception {
+        String base = ns.getNamespace();
+        List<Op> check = List.of(Op.check(ZKPaths.fixForNamespace(base, LOCKS), -1));
+        CuratorZookeeperClient client = ns.getZookeeperClient();
+        RetryLoop.callWithRetry(client, () -> {
+            try {
+                return client.getZooKeeper().multi(check);
+            } catch (KeeperException.NoNodeException e) {
+                return List.<OpResult>of(); // no /locks yet: a refused transaction is in the log all the same
+            }
+        });
+    }
+
+    /**
+     * Sends a {@code sync} without waiting for it. Its outcome needs no callback: if it fails (connection
+     * lost), so does the read sent after it on the same connection, and the retry loop sends both again.
+     */
+    private static void sendSync(ZooKeeper zk, String base) {
+        zk.sync(ZKPaths.fixForNamespace(base, LOCKS), (rc, path, ctx) -> { }, null);
     }
 
     /** A lock node as read: its data and its stat (version, czxid, ephemeral owner). */

@@ -7,11 +7,6 @@ import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +16,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,11 +67,11 @@ class ZookeeperClusterTest {
         // Make sure every server has seen the writes before one goes away.
         await().atMost(Duration.ofSeconds(30)).until(() -> b.inspect(ephemeral).isPresent());
 
-        InstanceSpec leader = await().atMost(Duration.ofSeconds(30)).until(() -> leader(cluster), l -> l != null);
+        InstanceSpec leader = await().atMost(Duration.ofSeconds(30)).until(() -> ZookeeperEnsemble.leader(cluster), l -> l != null);
         assertThat(cluster.killServer(leader)).isTrue();
         // A new leader is elected among the two that remain.
         InstanceSpec next = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                .until(() -> leader(cluster), l -> l != null && !l.equals(leader));
+                .until(() -> ZookeeperEnsemble.leader(cluster), l -> l != null && !l.equals(leader));
         assertThat(next).isNotEqualTo(leader);
 
         // Still held, by the same owners, with the same tokens, through either client.
@@ -101,30 +95,5 @@ class ZookeeperClusterTest {
         assertThat(b.inspect(ephemeral)).isEmpty();
         b.releaseAll("bob");
         assertThat(a.inspect(persistent)).isEmpty();
-    }
-
-    /** The server that says "Mode: leader" to the {@code srvr} four-letter command, or null. */
-    private static @Nullable InstanceSpec leader(TestingCluster cluster) {
-        for (InstanceSpec spec : cluster.getInstances()) {
-            String answer = srvr(spec.getPort());
-            if (answer.contains("Mode: leader")) {
-                return spec;
-            }
-        }
-        return null;
-    }
-
-    private static String srvr(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 1000);
-            socket.setSoTimeout(2000);
-            OutputStream out = socket.getOutputStream();
-            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            return "";
-        }
     }
 }

@@ -1,5 +1,12 @@
 package dev.locking.zookeeper;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.curator.test.InstanceSpec;
@@ -53,5 +60,30 @@ final class ZookeeperEnsemble implements BeforeAllCallback, AfterAllCallback {
             throw new IllegalStateException("the ensemble is not running");
         }
         return c;
+    }
+
+    /** The server that says "Mode: leader" to the {@code srvr} four-letter command, or null. */
+    static @Nullable InstanceSpec leader(TestingCluster cluster) {
+        for (InstanceSpec spec : cluster.getInstances()) {
+            String answer = srvr(spec.getPort());
+            if (answer.contains("Mode: leader")) {
+                return spec;
+            }
+        }
+        return null;
+    }
+
+    private static String srvr(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+            socket.setSoTimeout(2000);
+            OutputStream out = socket.getOutputStream();
+            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            return "";
+        }
     }
 }
