@@ -115,6 +115,17 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private static final int MAX_ATTEMPTS = 25;
     private static final int MAX_CACHED_CONTAINERS = 10_000;
     private static final int MAX_CONTESTED = 10_000;
+    /**
+     * The most keys {@code releaseAll(owner)} releases per transaction (one read and one write per batch
+     * instead of per key) ...
+     */
+    private static final int RELEASE_ALL_BATCH = 100;
+    /**
+     * ... and the most characters of key segments per batch (each key's path is in the read and twice in
+     * the transaction), so a request stays far below ZooKeeper's 1 MB packet limit even with the longest
+     * keys (9216 characters encoded): about 200 KB.
+     */
+    private static final int RELEASE_ALL_BATCH_CHARS = 64 * 1024;
     /** A release skips reading only when the lease has at least this long left by this client's clock. */
     private static final long UNREAD_RELEASE_MARGIN_MILLIS = 1_000;
 
@@ -619,31 +630,64 @@ final class ZookeeperLockingProvider implements LockingProvider {
         String container = ownerPath(ownerId);
         // The owner's locks may have been taken through other clients, on other servers.
         barrier(ns);
-        List<String> children = children(ns, container);
+        List<String> segments = children(ns, container);
         int released = 0;
-        for (String segment : children) {
-            String lockPath = ZKPaths.makePath(LOCKS, segment);
-            String index = ZKPaths.makePath(container, segment);
-            for (int attempt = 1; ; attempt++) {
-                Node node = read(ns, lockPath, false);
-                Plan plan = new Plan(ns);
-                if (node != null && node.data.ownedBy(ownerId)) {
-                    plan.deleteLock(lockPath, node.stat.getVersion());
-                }
-                plan.deleteIndex(index);
-                Failure failure = plan.commit();
-                if (failure == null) {
-                    released += node != null && node.data.ownedBy(ownerId) ? 1 : 0;
-                    break;
-                }
-                if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
-                    break; // released concurrently
-                }
-                failure.rethrowUnlessRetryable();
-                checkAttempts(attempt, "releasing", List.of(segment), failure);
+        List<String> batch = new ArrayList<>();
+        int chars = 0;
+        for (String segment : segments) {
+            if (!batch.isEmpty() && (batch.size() == RELEASE_ALL_BATCH
+                    || chars + segment.length() > RELEASE_ALL_BATCH_CHARS)) {
+                released += releaseIndexed(ns, ownerId, container, batch);
+                batch = new ArrayList<>();
+                chars = 0;
             }
+            batch.add(segment);
+            chars += segment.length();
+        }
+        if (!batch.isEmpty()) {
+            released += releaseIndexed(ns, ownerId, container, batch);
         }
         log.debug("{}: released every lock of {} ({} locks)", id, ownerId, released);
+    }
+
+    /**
+     * Releases some keys of an owner's index with one read and one transaction: each key's lock node, if
+     * it is still the owner's (with the version read), and its index entry. An index entry that is gone
+     * was released concurrently: that key is left out and the rest tried again.
+     *
+     * @return how many lock nodes were deleted
+     */
+    private int releaseIndexed(CuratorFramework ns, String ownerId, String container, List<String> segments)
+            throws Exception {
+        for (int attempt = 1; !segments.isEmpty(); attempt++) {
+            List<String> paths = new ArrayList<>(segments.size());
+            for (String segment : segments) {
+                paths.add(ZKPaths.makePath(LOCKS, segment));
+            }
+            List<@Nullable Node> nodes = readAll(ns, paths, false); // after the barrier: fresh
+            Plan plan = new Plan(ns);
+            int owned = 0;
+            for (int i = 0; i < segments.size(); i++) {
+                Node node = nodes.get(i);
+                if (node != null && node.data.ownedBy(ownerId)) {
+                    plan.deleteLock(paths.get(i), node.stat.getVersion());
+                    owned++;
+                }
+                plan.deleteIndex(ZKPaths.makePath(container, segments.get(i)));
+            }
+            Failure failure = plan.commit();
+            if (failure == null) {
+                return owned;
+            }
+            if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
+                segments.remove(ZKPaths.getNodeFromPath(failure.step.path)); // released concurrently
+                continue;
+            }
+            failure.rethrowUnlessRetryable();
+            checkAttempts(attempt, "releasing", segments, failure);
+        }
+        return 0;
+
     }
 
     /**

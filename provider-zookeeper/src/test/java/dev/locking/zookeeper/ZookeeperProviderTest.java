@@ -306,6 +306,38 @@ class ZookeeperProviderTest {
                     .isEmpty();
         }
 
+        /**
+         * releaseAll(owner) reads and deletes in batches (of at most 100 keys, and of fewer when keys are
+         * long); every batch must go, and an index entry whose lock another owner holds now leaves that
+         * lock alone.
+         */
+        @Test
+        void releaseAllOfAnOwner_withManyKeysAndLongOnes_releasesThemAll_andOnlyTheirs() throws Exception {
+            List<String> many = new ArrayList<>();
+            for (int i = 0; i < 250; i++) {
+                many.add(key("m" + i));
+            }
+            acquired(a.tryAcquire(many, "alice", null));
+            List<String> longKeys = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                // 1024 characters, each percent-encoded to 9: the longest node names a key can have.
+                longKeys.add((i + "-" + prefix + "\u20ac".repeat(1024)).substring(0, 1024));
+            }
+            acquired(a.tryAcquire(longKeys, "alice", null));
+            String takenOver = key("taken-over");
+            acquired(a.tryAcquire(List.of(takenOver), "bob", null));
+            raw.create().creatingParentsIfNeeded()
+                    .forPath("/" + namespace + ZookeeperLockingProvider.indexPath("alice", takenOver));
+
+            b.releaseAll("alice");
+
+            assertThat(many).allMatch(k -> a.inspect(k).isEmpty());
+            assertThat(longKeys).allMatch(k -> a.inspect(k).isEmpty());
+            assertThat(a.inspect(takenOver)).get().extracting(LockInfo::ownerId).isEqualTo("bob");
+            assertThat(raw.getChildren().forPath("/" + namespace + ZookeeperLockingProvider.ownerPath("alice")))
+                    .isEmpty();
+        }
+
         @Test
         void releaseAllWithoutOwner_releasesEveryLockOfTheNamespace_only() {
             LockingProvider other = ZK.provider("lp_other", namespace + "-other");
