@@ -25,9 +25,14 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Rules</h2>
  * <ul>
- *   <li>Every key has a line: how many calls of this JVM hold it, and the calls waiting for it, in
- *       arrival order (a global sequence number, so the lines of a multi-key call never disagree
- *       about who came first).</li>
+ *   <li>A key that calls of this JVM wait for has a line: the calls waiting for it, in arrival order (a
+ *       global sequence number, so the lines of a multi-key call never disagree about who came first),
+ *       and how many calls here hold it. A call that takes keys nobody here waits for records nothing
+ *       (that kept two map updates and two monitors per key off every uncontended {@code execute}), so a
+ *       line created while such a call holds its key does not count it: the first waiter then finds the
+ *       key held by the backend's answer, waits on the provider's notification as for a holder elsewhere,
+ *       and is signalled here too when that holder releases. Calls that take a key while it has a line
+ *       are counted.</li>
  *   <li>A waiting call may ask the backend when it is first in the line of each of its keys and no
  *       call here holds any of them ({@link #mayTry}). The earliest waiter of all is first in all its
  *       lines, so some waiter can always go on: the queue adds no deadlock among waiters.</li>
@@ -44,7 +49,7 @@ import org.jspecify.annotations.Nullable;
  * Lines live in a {@link ConcurrentHashMap} and are only read or changed under their own monitor; a
  * line that becomes empty is marked removed and taken out of the map under that monitor, and a thread
  * that finds a removed line fetches (or creates) the current one. No thread holds two line monitors at
- * once. Lines exist only while a key is held or waited for by an {@code execute} here, so the map stays
+ * once. Lines exist only while a key is waited for here (or held by a call counted in it), so the map stays
  * as small as the number of such keys.
  */
 final class LocalQueue {
@@ -180,16 +185,28 @@ final class LocalQueue {
 
     /**
      * Records that a call took its keys: it holds them now and, if it waited, leaves their lines in the
-     * same step (so no one sees the keys free and unwaited in between).
+     * same step (so no one sees the keys free and unwaited in between). Keys without a line are not
+     * recorded (see the class comment).
      */
     void took(@Nullable Waiter w, List<String> keys) {
-        for (String key : keys) {
-            change(key, line -> {
-                if (w != null) {
+        if (w != null) {
+            for (String key : keys) {
+                change(key, line -> {
                     line.waiters.remove(w);
+                    line.holders++;
+                });
+            }
+            return;
+        }
+        for (String key : keys) {
+            Line line = lines.get(key);
+            if (line != null) {
+                synchronized (line) {
+                    if (!line.removed) { // a removed line is empty: a new one would count from zero anyway
+                        line.holders++;
+                    }
                 }
-                line.holders++;
-            });
+            }
         }
     }
 
@@ -206,13 +223,25 @@ final class LocalQueue {
         }
     }
 
-    /** Records that a call released its keys (after the provider did), and wakes the next waiter of each. */
+    /**
+     * Records that a call released its keys (after the provider did), and wakes the next waiter of each.
+     * A key with no line has no one to wake. A holder that was not counted (see the class comment) takes
+     * nothing off the count: the backend lets one call hold a key at a time, so the count is then 0.
+     */
     void released(List<String> keys) {
         for (String key : keys) {
-            change(key, line -> {
+            Line line = lines.get(key);
+            if (line == null) {
+                continue;
+            }
+            synchronized (line) {
+                if (line.removed) {
+                    continue;
+                }
                 line.holders = Math.max(0, line.holders - 1);
                 line.signalFirst();
-            });
+                removeIfEmpty(key, line);
+            }
         }
     }
 
@@ -240,12 +269,17 @@ final class LocalQueue {
                     continue; // emptied and taken out meanwhile: use the current one
                 }
                 change.accept(line);
-                if (line.empty()) {
-                    line.removed = true;
-                    lines.remove(key, line);
-                }
+                removeIfEmpty(key, line);
                 return;
             }
+        }
+    }
+
+    /** Takes an empty line out of the map; called under the line's monitor. */
+    private void removeIfEmpty(String key, Line line) {
+        if (line.empty()) {
+            line.removed = true;
+            lines.remove(key, line);
         }
     }
 }
