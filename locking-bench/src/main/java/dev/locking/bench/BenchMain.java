@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RedissonClient;
@@ -114,9 +115,11 @@ public final class BenchMain {
         long started = System.nanoTime();
         Environment env = Environment.capture(o);
         out.printf(Locale.ROOT, "Locking bench (%s): %d run(s); per measurement a warm-up of %s and %,d operations"
-                + " (at most %s), then %s measured; load average %.2f%n", o.full() ? "full" : "quick", o.runs(),
+                + " (at most %s), then %s measured%s; load average %.2f%n", o.full() ? "full" : "quick", o.runs(),
                 human(o.timing().warmup()), o.timing().warmupOps(), human(o.timing().maxWarmup()),
-                human(o.timing().measure()), env.loadBefore());
+                human(o.timing().measure()), o.slices() > 1 ? " in " + o.slices()
+                        + " slices taken in turn with the workload's other contenders (W1-W4)" : "",
+                env.loadBefore());
         boolean distributed = o.backend("redis") || o.backend("zookeeper") || o.backend("hazelcast");
         List<Result> results = new ArrayList<>();
         try (Backends backends = distributed ? Backends.start(o.backend("redis"), o.backend("zookeeper"),
@@ -228,27 +231,27 @@ public final class BenchMain {
             Map<String, List<Contender>> byBackend, List<Result> results) {
         Runner.Timing t = o.timing();
         if (o.workload("W1")) {
-            byBackend.forEach((backend, cs) -> Workloads.order(run, cs).forEach(c ->
-                    add(out, results, Workloads.cycles(run, "W1", 1, backend, c, t))));
+            byBackend.forEach((backend, cs) -> inTurn(out, results, o, Workloads.order(run, cs).stream()
+                    .map(c -> measurement(timing -> Workloads.cycles(run, "W1", 1, backend, c, timing))).toList()));
         }
         if (o.workload("W2")) {
-            byBackend.forEach((backend, cs) -> Workloads.order(run, cs).forEach(c ->
-                    add(out, results, Workloads.cycles(run, "W2", Workloads.W2_THREADS, backend, c, t))));
+            byBackend.forEach((backend, cs) -> inTurn(out, results, o, Workloads.order(run, cs).stream()
+                    .map(c -> measurement(timing -> Workloads.cycles(run, "W2", Workloads.W2_THREADS, backend, c,
+                            timing))).toList()));
         }
         if (o.workload("W3")) {
-            byBackend.forEach((backend, cs) -> Workloads.order(run, waiting(cs)).forEach(c ->
-                    add(out, results, Workloads.oneKey(run, backend, c, t))));
+            byBackend.forEach((backend, cs) -> inTurn(out, results, o, Workloads.order(run, waiting(cs)).stream()
+                    .map(c -> measurement(timing -> Workloads.oneKey(run, backend, c, timing))).toList()));
         }
         if (o.workload("W4")) {
             byBackend.forEach((backend, cs) -> {
-                for (Contender c : Workloads.order(run, waiting(cs))) {
-                    if (c.ours()) {
-                        add(out, results, Workloads.multiKey(run, backend, c, false, t));
-                        continue;
-                    }
-                    add(out, results, Workloads.multiKey(run, backend, c, true, t));
-                    add(out, results, Workloads.multiKey(run, backend, c, false, t));
-                }
+                // Ours in the caller's order against the peers on sorted keys, in turn; then each peer once in
+                // the caller's order, which may deadlock (a stuck window is not worth repeating per slice).
+                List<Contender> ordered = Workloads.order(run, waiting(cs));
+                inTurn(out, results, o, ordered.stream().map(c -> measurement(timing ->
+                        Workloads.multiKey(run, backend, c, !c.ours(), timing))).toList());
+                ordered.stream().filter(c -> !c.ours()).forEach(c ->
+                        add(out, results, Workloads.multiKey(run, backend, c, false, t)));
             });
         }
         if (o.workload("W5")) {
@@ -270,10 +273,52 @@ public final class BenchMain {
         }
     }
 
+    private static Function<Runner.Timing, Result> measurement(Function<Runner.Timing, Result> m) {
+        return m;
+    }
+
+    /**
+     * Measures the contenders of one workload in turn. With one slice, each in one window. With more, each
+     * is first warmed up as a single measurement would be (its short window not recorded), then the
+     * contenders take turns, one slice each, in alternating order, and each one's slices are merged. A
+     * shared machine changes speed for tens of seconds at a time (another job, a slower mode); back-to-back
+     * windows of several seconds then compare the machine's moods more than the contenders.
+     */
+    private static void inTurn(PrintStream out, List<Result> results, BenchOptions o,
+            List<Function<Runner.Timing, Result>> measurements) {
+        Runner.Timing t = o.timing();
+        int slices = o.slices();
+        if (slices <= 1) {
+            measurements.forEach(m -> add(out, results, m.apply(t)));
+            return;
+        }
+        Runner.Timing warm = new Runner.Timing(t.warmup(), SLICE_WARMUP, t.grace(), t.warmupOps(), t.maxWarmup());
+        for (Function<Runner.Timing, Result> m : measurements) {
+            Result warmUp = m.apply(warm);
+            if (warmUp.overlaps() > 0) {
+                add(out, results, warmUp); // not a figure to quote, but a broken lock fails the bench
+            }
+        }
+        Duration window = t.measure().dividedBy(slices);
+        Runner.Timing slice = new Runner.Timing(SLICE_WARMUP, window, t.grace(), 0, SLICE_WARMUP);
+        List<List<Result>> parts = new ArrayList<>();
+        measurements.forEach(m -> parts.add(new ArrayList<>()));
+        for (int s = 0; s < slices; s++) {
+            for (int k = 0; k < measurements.size(); k++) {
+                int i = s % 2 == 0 ? k : measurements.size() - 1 - k;
+                parts.get(i).add(measurements.get(i).apply(slice));
+            }
+        }
+        parts.forEach(p -> add(out, results, Result.merge(p, window.toNanos() / 1e9)));
+    }
+
     /** The contenders that can wait for a lock (the Redis floor cannot). */
     private static List<Contender> waiting(List<Contender> contenders) {
         return contenders.stream().filter(c -> !c.name().startsWith("SET NX")).toList();
     }
+
+    /** How long each slice runs before its window: the threads start and take their first locks. */
+    static final Duration SLICE_WARMUP = Duration.ofMillis(200);
 
     private static void add(PrintStream out, List<Result> results, Result r) {
         results.add(r);

@@ -14,7 +14,7 @@ import java.util.Set;
  * The command line of {@link BenchMain}. {@code --quick} (the default) is the pass {@code ./locking bench}
  * runs, about a minute; {@code --full} is what {@code docs/BENCHMARKS.md} quotes.
  */
-record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timing, Set<String> backends,
+record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timing, int slices, Set<String> backends,
         Set<String> workloads, int w5Others, int w5WarmupReps, int w5Reps, int w6Locks, Path out, boolean report,
         List<String> args) {
 
@@ -26,15 +26,18 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
               --quick              about a minute: warm-up 0.3 s and 1,000 operations (at most 1.3 s),
                                  then 0.7 s measured per contender, one run,
                                    W5 with 10,000 other locks, W6 with 200,000 locks (the default)
-              --full               warm-up 2 s and 10,000 operations (at most 12 s), then 5 s measured,
-                                 3 runs, W5 with 100,000 other locks,
-                                   W6 with 1,000,000 locks
+              --full               warm-up 2 s and 10,000 operations (at most 12 s), then 5 s measured in
+                                   5 slices taken in turn with the other contenders of the workload,
+                                   3 runs, W5 with 100,000 other locks, W6 with 1,000,000 locks
               --runs N             how many runs (medians are taken over them)
               --prewarm            before run 1, one unrecorded pass of W1-W4 with short windows, so every
                                    JVM (this one and the servers') has compiled its hot paths (default with --full)
               --no-prewarm         no such pass
               --warmup D           least warm-up before each measurement (500ms, 2s, PT2S)
               --measure D          measured window of each measurement
+              --slices N           measure W1-W4 in N slices per contender, the contenders of a workload
+                                   taking turns slice by slice, so a machine that changes speed for a while
+                                   slows all of them alike (default: 5 with --full, 1 with --quick)
               --backends LIST      comma-separated, of memory,redis,zookeeper,hazelcast (default: all)
               --workloads LIST     comma-separated, of W1..W6 (default: all)
               --w5-others N        locks of other owners held during W5
@@ -55,6 +58,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
         Integer w5Others = null;
         Integer w5Reps = null;
         Integer w6Locks = null;
+        Integer slices = null;
         Path out = null;
         boolean report = false;
         for (int i = 0; i < argv.length; i++) {
@@ -72,6 +76,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
                 case "--w5-others" -> w5Others = positive(a, value(argv, ++i, a));
                 case "--w5-reps" -> w5Reps = positive(a, value(argv, ++i, a));
                 case "--w6-locks" -> w6Locks = positive(a, value(argv, ++i, a));
+                case "--slices" -> slices = positive(a, value(argv, ++i, a));
                 case "--out" -> out = Path.of(value(argv, ++i, a));
                 case "--report" -> {
                     report = true;
@@ -90,7 +95,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
                     + LocalDateTime.now(java.time.ZoneId.systemDefault()).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         }
         return new BenchOptions(full, runs != null ? runs : full ? 3 : 1, prewarm != null ? prewarm : full,
-                new Runner.Timing(w, m, grace, warmupOps, maxWarmup), backends,
+                new Runner.Timing(w, m, grace, warmupOps, maxWarmup), slices != null ? slices : full ? 5 : 1, backends,
                 workloads, w5Others != null ? w5Others : full ? 100_000 : 10_000, full ? 10 : 5,
                 w5Reps != null ? w5Reps : full ? 100 : 20, w6Locks != null ? w6Locks : full ? 1_000_000 : 200_000, out,
                 report, List.of(argv));
@@ -102,7 +107,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
         w.retainAll(Set.of("W1", "W2", "W3", "W4"));
         Runner.Timing t = new Runner.Timing(Duration.ofMillis(500), Duration.ofSeconds(1), timing.grace(), 2_000,
                 Duration.ofSeconds(3));
-        return new BenchOptions(full, 1, false, t, backends, w, w5Others, w5WarmupReps, w5Reps, w6Locks, out, false,
+        return new BenchOptions(full, 1, false, t, 1, backends, w, w5Others, w5WarmupReps, w5Reps, w6Locks, out, false,
                 args);
     }
 

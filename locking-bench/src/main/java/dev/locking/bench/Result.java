@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One line of the bench's output: a contender's figures in one workload of one run. Latencies are in
@@ -28,10 +29,20 @@ import org.HdrHistogram.Histogram;
  * @param value        a figure that is not a rate, in {@code unit}; NaN when none
  * @param unit         the unit of {@code value}
  * @param note         anything worth a footnote, or empty
+ * @param latencies    the latencies behind the percentiles, kept so that the slices of one measurement can be
+ *                     merged ({@link #merge}); not written to the CSV, so {@code null} once read back
  */
 record Result(int run, String workload, String backend, String contender, boolean ours, String variant, int threads,
         long ops, double opsPerSec, double p50, double p99, double p999, double max, long overlaps, long errors,
-        int stuck, double value, String unit, String note) {
+        int stuck, double value, String unit, String note, @Nullable Histogram latencies) {
+
+    /** A result without its histogram, as read back from a CSV. */
+    Result(int run, String workload, String backend, String contender, boolean ours, String variant, int threads,
+            long ops, double opsPerSec, double p50, double p99, double p999, double max, long overlaps, long errors,
+            int stuck, double value, String unit, String note) {
+        this(run, workload, backend, contender, ours, variant, threads, ops, opsPerSec, p50, p99, p999, max,
+                overlaps, errors, stuck, value, unit, note, null);
+    }
 
     static final String CSV_HEADER = "run,workload,backend,contender,ours,variant,threads,ops,ops_per_sec,"
             + "p50_us,p99_us,p999_us,max_us,overlaps,errors,stuck,value,unit,note";
@@ -45,17 +56,56 @@ record Result(int run, String workload, String backend, String contender, boolea
         }
         return new Result(run, workload, backend, contender, ours, variant, threads, m.ops(),
                 m.opsPerSecond(), micros(h, 50), micros(h, 99), micros(h, 99.9), h.getMaxValue() / 1e3, overlaps,
-                m.errors(), m.stuckThreads(), Double.NaN, "", fullNote);
+                m.errors(), m.stuckThreads(), Double.NaN, "", fullNote, h);
+    }
+
+    /**
+     * One result from the slices of one measurement (same contender, workload and variant), measured in
+     * turn with other contenders' slices: operations and problems add up, the rate is over the sum of the
+     * slices' windows, the percentiles are those of all slices' latencies together.
+     *
+     * @param seconds the length of the measured window of each slice
+     */
+    static Result merge(List<Result> slices, double seconds) {
+        if (slices.isEmpty()) {
+            throw new IllegalArgumentException("no slices to merge");
+        }
+        Result first = slices.get(0);
+        Histogram all = new Histogram(3);
+        long ops = 0;
+        long overlaps = 0;
+        long errors = 0;
+        int stuck = 0;
+        List<String> notes = new ArrayList<>();
+        for (Result r : slices) {
+            Histogram h = r.latencies();
+            if (h == null) {
+                throw new IllegalArgumentException("a slice without its latencies: " + r);
+            }
+            all.add(h);
+            ops += r.ops();
+            overlaps += r.overlaps();
+            errors += r.errors();
+            stuck += r.stuck();
+            if (!r.note().isEmpty() && !notes.contains(r.note())) {
+                notes.add(r.note());
+            }
+        }
+        double window = seconds * slices.size();
+        return new Result(first.run(), first.workload(), first.backend(), first.contender(), first.ours(),
+                first.variant(), first.threads(), ops, window <= 0 ? 0 : ops / window, micros(all, 50),
+                micros(all, 99), micros(all, 99.9), all.getTotalCount() == 0 ? Double.NaN : all.getMaxValue() / 1e3,
+                overlaps, errors, stuck, Double.NaN, "", String.join("; ", notes), all);
     }
 
     /** A result that is one figure (W5, W6), with the latency histogram when there is one. */
     static Result figure(int run, String workload, String backend, String contender, boolean ours, String variant,
-            @org.jspecify.annotations.Nullable Histogram h, double value, String unit, String note) {
+            @Nullable Histogram h, double value, String unit, String note) {
         long count = h == null ? 0 : h.getTotalCount();
         return new Result(run, workload, backend, contender, ours, variant, 1, count, Double.NaN,
                 h == null ? Double.NaN : micros(h, 50), h == null ? Double.NaN : micros(h, 99),
                 h == null ? Double.NaN : micros(h, 99.9), h == null ? Double.NaN : h.getMaxValue() / 1e3, 0, 0, 0,
-                value, unit, note);
+                value, unit, note, h);
     }
 
     private static double micros(Histogram h, double percentile) {

@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +42,25 @@ class BenchMainTest {
         assertThat(BenchMain.run(out, "--report", dir.toString())).as(output()).isZero();
         assertThat(Files.readString(dir.resolve("results.md"))).isEqualTo(md);
         assertThat(dir.resolve("w1.png")).isRegularFile();
+    }
+
+    @Test
+    void slices_measureTheContendersInTurn_andReportOneMergedResultEach() throws IOException {
+        int status = BenchMain.run(out, "--backends", "memory", "--workloads", "W1,W4", "--warmup", "20ms",
+                "--measure", "300ms", "--slices", "3", "--out", dir.toString());
+        assertThat(status).as(output()).isZero();
+        assertThat(output()).contains("in 3 slices taken in turn");
+        List<Result> rows = Files.readAllLines(dir.resolve("results.csv")).stream().skip(1).map(Result::parseCsv)
+                .toList();
+        // W1: ours and the peer; W4: ours, the peer on sorted keys, the peer in the caller's order (once).
+        assertThat(rows).extracting(r -> r.workload() + " " + r.contender() + " " + r.variant())
+                .containsExactlyInAnyOrder("W1 lp_memory ", "W1 ConcurrentHashMap+ReentrantLock ",
+                        "W4 lp_memory caller order", "W4 ReentrantLock per key sorted",
+                        "W4 ReentrantLock per key caller order");
+        assertThat(rows).filteredOn(r -> r.workload().equals("W1")).allSatisfy(r -> {
+            assertThat(r.ops()).isPositive();
+            assertThat(r.opsPerSec()).isPositive();
+        });
     }
 
     @Test

@@ -18,6 +18,7 @@ class BenchOptionsTest {
         assertThat(o.backends()).containsExactlyInAnyOrder("memory", "redis", "zookeeper", "hazelcast");
         assertThat(o.workloads()).containsExactly("W1", "W2", "W3", "W4", "W5", "W6");
         assertThat(o.w5Others()).isEqualTo(10_000);
+        assertThat(o.slices()).as("one window per contender").isEqualTo(1);
     }
 
     @Test
@@ -28,6 +29,8 @@ class BenchOptionsTest {
         assertThat(o.timing().warmupOps()).isEqualTo(10_000);
         assertThat(o.w5Others()).isEqualTo(100_000);
         assertThat(o.w6Locks()).isEqualTo(1_000_000);
+        assertThat(o.slices()).isEqualTo(5);
+        assertThat(BenchOptions.parse("--full", "--slices", "2").slices()).isEqualTo(2);
         assertThat(o.out()).isEqualTo(Path.of("docs/bench"));
     }
 

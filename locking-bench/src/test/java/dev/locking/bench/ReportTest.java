@@ -1,9 +1,11 @@
 package dev.locking.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
 class ReportTest {
@@ -25,6 +27,34 @@ class ReportTest {
         assertThat(back.p99()).isEqualTo(1.25);
         assertThat(back.stuck()).isEqualTo(3);
         assertThat(back.csv()).isEqualTo(r.csv());
+    }
+
+    @Test
+    void merge_addsUpTheSlices_rateOverTheirWindows_percentilesOverAllLatencies() {
+        Histogram fast = new Histogram(3);
+        for (int i = 0; i < 99; i++) {
+            fast.recordValue(1_000); // 1 µs
+        }
+        Histogram slow = new Histogram(3);
+        slow.recordValue(1_000_000); // 1 ms
+        Result a = new Result(1, "W3", "lp_redis", "lp_redis", true, "", 8, 99, 99, 1, 1, 1, 1, 0, 0, 0,
+                Double.NaN, "", "", fast);
+        Result b = new Result(1, "W3", "lp_redis", "lp_redis", true, "", 8, 1, 1, 1000, 1000, 1000, 1000, 2, 1, 1,
+                Double.NaN, "", "first error: x", slow);
+
+        Result merged = Result.merge(List.of(a, b), 1.0);
+
+        assertThat(merged.ops()).isEqualTo(100);
+        assertThat(merged.opsPerSec()).isEqualTo(50.0); // 100 operations in two 1 s windows
+        assertThat(merged.p50()).isCloseTo(1.0, offset(0.01));
+        assertThat(merged.max()).isCloseTo(1000.0, offset(1.0));
+        assertThat(merged.overlaps()).isEqualTo(2);
+        assertThat(merged.errors()).isEqualTo(1);
+        assertThat(merged.stuck()).isEqualTo(1);
+        assertThat(merged.note()).isEqualTo("first error: x");
+        assertThat(merged.contender()).isEqualTo("lp_redis");
+        assertThat(merged.latencies()).isNotNull();
+        assertThat(Result.parseCsv(merged.csv()).latencies()).as("not in the CSV").isNull();
     }
 
     @Test
