@@ -30,6 +30,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -330,14 +331,7 @@ final class DefaultLockingService implements LockingService {
         List<String> sorted = Keys.canonical(keys);
         String owner = Keys.owner(o.ownerId());
         LockingProvider provider = provider(o.provider());
-        boolean released;
-        try {
-            released = provider.release(sorted, owner);
-        } catch (LockingException | IllegalArgumentException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw providerFailure(provider, "release", e);
-        }
+        boolean released = call(provider, "release", () -> provider.release(sorted, owner));
         if (log.isDebugEnabled()) {
             log.debug("release of {} on {} (owner {}): {}", sorted, provider.id(), owner, released);
         }
@@ -349,13 +343,10 @@ final class DefaultLockingService implements LockingService {
         ReleaseAllOptions o = options == null ? ReleaseAllOptions.DEFAULTS : options;
         String owner = Keys.owner(o.ownerId());
         LockingProvider provider = provider(o.provider());
-        try {
+        call(provider, "releaseAll", () -> {
             provider.releaseAll(owner);
-        } catch (LockingException | IllegalArgumentException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw providerFailure(provider, "releaseAll", e);
-        }
+            return null;
+        });
         log.debug("releaseAll on {} (owner {})", provider.id(), owner);
     }
 
@@ -363,23 +354,36 @@ final class DefaultLockingService implements LockingService {
     public Optional<LockInfo> inspect(String key, @Nullable String providerId) {
         Keys.check(key);
         LockingProvider provider = provider(providerId);
-        try {
-            return provider.inspect(key);
-        } catch (LockingException | IllegalArgumentException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw providerFailure(provider, "inspect", e);
-        }
+        return call(provider, "inspect", () -> provider.inspect(key));
     }
 
     private static AcquireResult tryAcquire(LockingProvider provider, List<String> keys, @Nullable String owner,
             @Nullable Duration lease) {
+        return call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
+    }
+
+    /**
+     * Calls the provider with the thread's interrupt flag cleared, and sets it again afterwards. These
+     * calls do not wait for a lock (waiting goes through {@code awaitRelease}, which answers interrupts),
+     * but they talk to a backend, and a client library that notices a pending interrupt may give up on a
+     * request it has already sent: the server takes the lock and the caller gets an exception, so nobody
+     * releases it. Each call is bounded by the provider's own timeouts; the interrupt is only put off to
+     * the caller's next blocking call. (An interrupt that arrives from another thread while the call runs
+     * is up to the provider.)
+     */
+    private static <T extends @Nullable Object> T call(LockingProvider provider, String operation,
+            Supplier<T> call) {
+        boolean interrupted = Thread.interrupted();
         try {
-            return provider.tryAcquire(keys, owner, lease);
+            return call.get();
         } catch (LockingException | IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw providerFailure(provider, "tryAcquire", e);
+            throw providerFailure(provider, operation, e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

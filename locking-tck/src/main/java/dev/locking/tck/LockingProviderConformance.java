@@ -1620,6 +1620,55 @@ public abstract class LockingProviderConformance {
         }
     }
 
+    /**
+     * A backend call that a pending interrupt cut short could leave its outcome unknown: the request went
+     * out, the server took the lock, and the caller got an exception. The core does not let that happen
+     * for an interrupt pending when a call starts: calls that do not wait do their work, and the flag is
+     * still set afterwards for the caller's next blocking call to see.
+     */
+    @Nested
+    @DisplayName("an interrupt pending when a call that does not wait starts: the call does its work, the flag stays set")
+    class InterruptPendingAtACall {
+
+        @Test
+        void acquireInspectReleaseAndReleaseAll_doTheirWork() throws Exception {
+            String a = key("a");
+            String b = key("b");
+            String c = key("c");
+            Running caller = start(() -> {
+                Thread.currentThread().interrupt();
+                Lease lease = locking.acquire(List.of(a, b), owner("owner-1", Duration.ofSeconds(60)));
+                locking.acquire(c, owner("owner-2"));
+                boolean seen = locking.inspect(a).isPresent();
+                boolean released = locking.release(List.of(a, b), by("owner-1"));
+                locking.releaseAll(ReleaseAllOptions.builder().ownerId("owner-2").build());
+                return List.of(lease.keys(), seen, released);
+            });
+
+            Outcome o = result(caller.outcome());
+            assertThat(o.thrown()).as("no call failed").isNull();
+            assertThat(o.value()).isEqualTo(List.of(List.of(a, b), true, true));
+            assertThat(o.interruptedAfter()).as("the interrupt flag stays set").isTrue();
+            assertFree(a, b, c);
+        }
+
+        @Test
+        void executeOnFreeKeys_runsTheJob_andReleases() throws Exception {
+            String a = key("a");
+            Running caller = start(() -> {
+                Thread.currentThread().interrupt();
+                return locking.execute(a, lock -> locking.inspect(a).map(LockInfo::fencingToken)
+                        .filter(token -> token == lock.fencingToken(a)).isPresent(), patiently());
+            });
+
+            Outcome o = result(caller.outcome());
+            assertThat(o.thrown()).as("execute did not fail").isNull();
+            assertThat(o.value()).as("the job ran holding the key").isEqualTo(true);
+            assertThat(o.interruptedAfter()).as("the interrupt flag stays set").isTrue();
+            assertFree(a);
+        }
+    }
+
     @Nested
     @DisplayName("interrupt during a wait: the wait ends, the flag stays set, LockingException, nothing locked")
     class InterruptDuringAWait {
