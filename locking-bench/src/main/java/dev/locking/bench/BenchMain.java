@@ -273,6 +273,7 @@ public final class BenchMain {
         }
     }
 
+    /** Gives a lambda its type, so a stream of them is a list of measurements. */
     private static Function<Runner.Timing, Result> measurement(Function<Runner.Timing, Result> m) {
         return m;
     }

@@ -255,10 +255,9 @@ final class DefaultLockingService implements LockingService {
 
     private void releaseAfterJob(LockingProvider provider, List<String> keys, String owner,
             @Nullable Throwable failure) {
-        // A job may leave the thread interrupted; providers doing I/O may refuse to run then.
-        boolean interrupted = Thread.interrupted();
+        // A job may leave the thread interrupted: call() puts that off until the release is done.
         try {
-            boolean released = provider.release(keys, owner);
+            boolean released = call(provider, "release", () -> provider.release(keys, owner));
             if (log.isDebugEnabled()) {
                 log.debug("execute released {} on {} ({})", keys, provider.id(), released ? "released" : "already gone");
             }
@@ -267,10 +266,6 @@ final class DefaultLockingService implements LockingService {
                     keys, provider.id(), e.toString());
             if (failure != null) {
                 failure.addSuppressed(e);
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
             }
         }
     }

@@ -1667,6 +1667,21 @@ public abstract class LockingProviderConformance {
             assertThat(o.interruptedAfter()).as("the interrupt flag stays set").isTrue();
             assertFree(a);
         }
+
+        @Test
+        void aJobThatLeavesItsThreadInterrupted_isStillReleased() throws Exception {
+            String a = key("a");
+            Running caller = start(() -> locking.execute(a, lock -> {
+                Thread.currentThread().interrupt();
+                return "done";
+            }, patiently()));
+
+            Outcome o = result(caller.outcome());
+            assertThat(o.thrown()).as("execute did not fail").isNull();
+            assertThat(o.value()).isEqualTo("done");
+            assertThat(o.interruptedAfter()).as("the interrupt flag stays set").isTrue();
+            assertFree(a);
+        }
     }
 
     @Nested
