@@ -20,6 +20,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.CuratorZookeeperClient;
@@ -148,6 +154,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
      * were created fails if a {@code releaseAll()} may have deleted them since (see {@link #releasedUnread}).
      */
     private volatile int locksEpoch = -1;
+    /** Runs again the acquires that an interrupt cut short (see acquireAfterInterrupt); made on first need. */
+    private volatile @Nullable ExecutorService recovery;
     /** The keys each {@code execute} owner holds through this provider, and the session generation it took them in. */
     private final ConcurrentHashMap<String, ExecHold> execHolds = new ConcurrentHashMap<>();
     private final Set<String> knownContainers = ConcurrentHashMap.newKeySet();
@@ -208,9 +216,55 @@ final class ZookeeperLockingProvider implements LockingProvider {
     @Override
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         CuratorFramework ns = ready();
+        String nonce = UUID.randomUUID().toString();
+        try {
+            return acquire(ns, keys, ownerId, lease, nonce);
+        } catch (InterruptedException e) {
+            return acquireAfterInterrupt(ns, keys, ownerId, lease, nonce);
+        }
+    }
+
+    /**
+     * An interrupt ended an acquire whose request may already have reached the server: the nodes may exist,
+     * and a caller told "failed" would never release them. So the acquire runs again, with the same nonce
+     * (which makes nodes that the first request created this call's own), on a thread of this provider
+     * that nothing interrupts; this thread waits for it without answering interrupts (the call is bounded
+     * by the client's timeouts) and sets its interrupt flag again before returning.
+     */
+    private AcquireResult acquireAfterInterrupt(CuratorFramework ns, List<String> keys, @Nullable String ownerId,
+            @Nullable Duration lease, String nonce) {
+        log.debug("{}: interrupted while acquiring {}; finishing the call uninterrupted", id, keys);
+        Future<AcquireResult> again;
+        try {
+            again = recovery().submit(() -> acquire(ns, keys, ownerId, lease, nonce));
+        } catch (RejectedExecutionException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(id + " is closed", e);
+        }
+        try {
+            while (true) {
+                try {
+                    return again.get();
+                } catch (InterruptedException e) {
+                    // Still waiting for the answer; the flag is set again below.
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw failure("acquiring", keys, cause instanceof Exception ex ? ex : new ExecutionException(cause));
+                }
+            }
+        } finally {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The acquire itself; an interrupt is left to {@link #tryAcquire}, every other failure is mapped. */
+    private AcquireResult acquire(CuratorFramework ns, List<String> keys, @Nullable String ownerId,
+            @Nullable Duration lease, String nonce) throws InterruptedException {
         boolean ephemeral = isExecuteOwner(ownerId);
         long generation = sessionGeneration.get();
-        String nonce = UUID.randomUUID().toString();
         Set<String> deleteFirst = new HashSet<>();
         boolean containerExists = false;
         List<String> paths = lockPaths(keys);
@@ -375,6 +429,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 failure.rethrowUnlessRetryable();
                 checkAttempts(attempt, "acquiring", keys, failure);
             }
+        } catch (InterruptedException e) {
+            throw e;
         } catch (Exception e) {
             throw failure("acquiring", keys, e);
         }
@@ -794,6 +850,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
             s = started;
         }
         watches.wakeAll();
+        ExecutorService r = recovery;
+        if (r != null) {
+            r.shutdown();
+        }
         if (s != null) {
             s.root.getConnectionStateListenable().removeListener(stateListener);
             if (givenClient == null) {
@@ -805,6 +865,28 @@ final class ZookeeperLockingProvider implements LockingProvider {
     }
 
     // ------------------------------------------------------------------------------- connection handling
+
+    private ExecutorService recovery() {
+        ExecutorService r = recovery;
+        if (r == null) {
+            synchronized (lifecycle) {
+                r = recovery;
+                if (r == null) {
+                    if (closed) {
+                        throw new RejectedExecutionException(id + " is closed");
+                    }
+                    r = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                            task -> {
+                                Thread t = new Thread(task, "locking-zookeeper-recovery-" + id);
+                                t.setDaemon(true);
+                                return t;
+                            });
+                    recovery = r;
+                }
+            }
+        }
+        return r;
+    }
 
     /** The namespaced client, started and connected, with the layout nodes in place. */
     private CuratorFramework ready() {

@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterAll;
@@ -407,6 +408,54 @@ class ZookeeperProviderTest {
                 assertThat(a.inspect(k)).isPresent();
                 assertThat(a.release(List.of(k), null)).isTrue();
             }
+        }
+    }
+
+    @Nested
+    class Interrupts {
+        /**
+         * An interrupt that lands while the client waits for ZooKeeper's answer makes the client give up on a
+         * request the server may already have carried out. The provider finishes such an acquire on a thread
+         * nothing interrupts, so a caller is never told "failed" for a lock it holds, and it gets its interrupt
+         * back. One thread acquires fresh keys while another interrupts it over and over.
+         */
+        @Test
+        void anAcquireInterruptedWhileItWaitsForTheServer_isFinished_andTheFlagIsKept() throws Exception {
+            int rounds = 300;
+            a.inspect(key("started")); // connected and laid out before the interrupts begin
+            List<String> acquiredKeys = new ArrayList<>();
+            List<String> failures = new ArrayList<>();
+            AtomicInteger interruptedAfter = new AtomicInteger();
+            Thread caller = new Thread(() -> {
+                for (int i = 0; i < rounds; i++) {
+                    String k = key("int-" + i);
+                    try {
+                        a.tryAcquire(List.of(k), "owner-int", null);
+                        acquiredKeys.add(k);
+                    } catch (RuntimeException e) {
+                        failures.add(k + ": " + e);
+                    }
+                    if (Thread.interrupted()) {
+                        interruptedAfter.incrementAndGet();
+                    }
+                }
+            }, "interrupted-caller");
+            Thread interrupter = new Thread(() -> {
+                while (caller.isAlive()) {
+                    caller.interrupt();
+                    LockSupport.parkNanos(50_000); // pacing, so the caller also gets calls in between
+                }
+            }, "interrupter");
+            caller.start();
+            interrupter.start();
+            caller.join(TimeUnit.MINUTES.toMillis(2));
+            interrupter.join(TimeUnit.SECONDS.toMillis(10));
+            assertThat(caller.isAlive()).isFalse();
+
+            assertThat(failures).as("calls that failed").isEmpty();
+            assertThat(acquiredKeys).hasSize(rounds).allMatch(k -> a.inspect(k).isPresent());
+            assertThat(interruptedAfter).as("calls after which the flag was set").hasPositiveValue();
+            b.releaseAll("owner-int");
         }
     }
 
