@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
@@ -261,6 +262,18 @@ public abstract class LockingProviderConformance {
      */
     protected Duration unavailableWithin() {
         return Duration.ofSeconds(30);
+    }
+
+    /**
+     * Returns whether an acquire that an interrupt cuts short while the provider waits for its backend still
+     * tells the truth: it returns (the keys taken, the flag set again) or fails having taken nothing. Default
+     * true. A provider that cannot promise this yet returns false, which skips
+     * {@code InterruptsDuringCalls}; say why in its documentation.
+     *
+     * @return whether the kit checks acquires under a stream of interrupts
+     */
+    protected boolean acquiresSurviveInterrupts() {
+        return true;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -1681,6 +1694,63 @@ public abstract class LockingProviderConformance {
             assertThat(o.value()).isEqualTo("done");
             assertThat(o.interruptedAfter()).as("the interrupt flag stays set").isTrue();
             assertFree(a);
+        }
+    }
+
+    /**
+     * Interrupts that land while a call talks to the backend (no wait involved): a client library may give
+     * up on a request the server then carries out. Whatever a provider does about it, a caller must never
+     * be told "failed" about a lock it holds (nobody would release it), nor "taken" about one it does not.
+     */
+    @Nested
+    @DisplayName("interrupts during acquire calls: a call that failed took nothing, one that returned holds its key")
+    class InterruptsDuringCalls {
+
+        @Test
+        void acquireInterruptedAgainAndAgain_neverLeavesALockItReportedAsNotTaken() throws Exception {
+            if (!acquiresSurviveInterrupts()) {
+                abort("acquiresSurviveInterrupts returned false: the provider does not promise this yet");
+            }
+            int rounds = 200;
+            locking.inspect(key("started")); // the provider is connected before the interrupts begin
+            List<String> taken = new CopyOnWriteArrayList<>();
+            List<String> failed = new CopyOnWriteArrayList<>();
+            List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+            Thread caller = new Thread(() -> {
+                for (int i = 0; i < rounds; i++) {
+                    String k = key("int-" + i);
+                    try {
+                        locking.acquire(k, owner("owner-int"));
+                        taken.add(k);
+                    } catch (LockingException e) {
+                        failed.add(k);
+                    } catch (RuntimeException | Error e) {
+                        unexpected.add(e);
+                    }
+                    Thread.interrupted();
+                }
+            }, "tck-interrupted-caller");
+            Thread interrupter = new Thread(() -> {
+                while (caller.isAlive()) {
+                    caller.interrupt();
+                    LockSupport.parkNanos(50_000); // pacing, so some calls run between interrupts
+                }
+            }, "tck-interrupter");
+            caller.start();
+            interrupter.start();
+            caller.join(patience().multipliedBy(4).toMillis());
+            interrupter.join(patience().toMillis());
+            assertThat(caller.isAlive()).as("the caller finished").isFalse();
+
+            assertThat(unexpected).isEmpty();
+            assertThat(taken.size() + failed.size()).isEqualTo(rounds);
+            for (String k : taken) {
+                assertThat(held(k)).as("%s was reported taken", k).isPresent();
+            }
+            for (String k : failed) {
+                assertThat(held(k)).as("%s was reported not taken", k).isEmpty();
+            }
+            locking.releaseAll(ReleaseAllOptions.builder().ownerId("owner-int").build());
         }
     }
 

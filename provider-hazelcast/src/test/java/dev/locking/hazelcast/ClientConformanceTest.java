@@ -37,6 +37,16 @@ class ClientConformanceTest extends LockingProviderConformance {
                 "clusterName", cluster.clusterName(), "connectTimeout", "1s", "operationTimeout", "1s"));
     }
 
+    /**
+     * Not yet: an interrupt that lands while a client waits for a member's answer ends the wait, and the
+     * acquire may still have taken effect on the member (see the README's "Interrupts"). The kit's test
+     * found such a lock held by a caller that was told the acquire failed.
+     */
+    @Override
+    protected boolean acquiresSurviveInterrupts() {
+        return false;
+    }
+
     @Override
     protected Map<String, String> childJvmProperties() {
         return Map.of("locking.default", PROVIDER_ID,
