@@ -37,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -186,9 +187,10 @@ final class HazelcastLockingProvider implements LockingProvider {
         Backend b = backend();
         long leaseMillis = lease == null ? 0 : leaseMillis(lease);
         List<Taken> taken = new ArrayList<>(keys.size());
+        long nonce = nonce();
         try {
             for (String key : keys) {
-                Outcome outcome = call(b, key, new Acquire(ownerId, leaseMillis), "acquire");
+                Outcome outcome = call(b, key, new Acquire(ownerId, leaseMillis, nonce), "acquire");
                 if (outcome.status() == Status.CONFLICT) {
                     rollback(b, taken);
                     if (log.isDebugEnabled()) {
@@ -479,10 +481,30 @@ final class HazelcastLockingProvider implements LockingProvider {
      * otherwise an asynchronous one awaited until the deadline.
      */
     private Outcome call(Backend b, String key, EntryProcessor<String, LockEntry, Outcome> processor, String what) {
-        if (!b.direct(key)) {
-            return await(submit(() -> b.locks.submitToKey(key, processor)), deadline(), what, key);
+        if (b.direct(key)) {
+            try {
+                return sync(() -> b.locks.executeOnKey(key, processor), what, key, !(processor instanceof Release));
+            } catch (CutShort e) {
+                // An interrupt ended the wait, and the member may still carry the step out. The step may be sent
+                // twice (an acquire recognises the lock its own call took by the call's nonce; a rollback names
+                // the token it undoes; the others only read or set a lease), so it goes again, asynchronously,
+                // and the answer is awaited without answering interrupts; the flag stays set for the caller. A
+                // release is not sent again: the key may have been taken anew meanwhile, by an anonymous lock
+                // that a second release would free. It fails as before ("may still take effect").
+                log.debug("{}: {} \"{}\" was interrupted while waiting for its answer; sending it again", id, what,
+                        key);
+            }
         }
-        return sync(() -> b.locks.executeOnKey(key, processor), what, key);
+        return await(submit(() -> b.locks.submitToKey(key, processor)), deadline(), what, key);
+    }
+
+    /** An interrupt that ended a synchronous call's wait, for a caller that sends the call again. */
+    private static final class CutShort extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CutShort(Throwable cause) {
+            super(cause);
+        }
     }
 
     /**
@@ -491,9 +513,10 @@ final class HazelcastLockingProvider implements LockingProvider {
      * with at most two cores that starts a new thread for every call, elsewhere it is a hand-over to the common
      * pool.) The call waits at most {@code operationTimeout}: {@link CallDeadlines} interrupts a client that
      * still waits then. An interrupt already pending is ignored and kept; one that arrives during the call
-     * ends a client's wait with a {@link LockingException} (the call may still take effect).
+     * ends a client's wait, and then {@link CutShort} is thrown if {@code resendable} (the caller sends the
+     * call again), else a {@link LockingException} (the call may still take effect).
      */
-    private <R> R sync(Supplier<R> call, String what, Object keys) {
+    private <R> R sync(Supplier<R> call, String what, Object keys, boolean resendable) {
         boolean interrupted = Thread.interrupted();
         CallDeadlines.Call watched = deadlines.begin(deadline());
         boolean ended = false;
@@ -507,6 +530,9 @@ final class HazelcastLockingProvider implements LockingProvider {
             if (deadlines.end(watched)) {
                 throw new ProviderUnavailableException(id + ": " + what + " " + quote(keys)
                         + " got no answer from Hazelcast within " + operationTimeout, e);
+            }
+            if (resendable && interruptedBy(e)) {
+                throw new CutShort(e);
             }
             throw translate(e, what, keys);
         } finally {
@@ -559,7 +585,7 @@ final class HazelcastLockingProvider implements LockingProvider {
                 return await(submit(() -> b.locks.submitToKeys(new LinkedHashSet<>(keys), new Watch())), deadline(),
                         "inspect", keys);
             }
-            return sync(() -> b.locks.executeOnKeys(new LinkedHashSet<>(keys), new Watch()), "inspect", keys);
+            return sync(() -> b.locks.executeOnKeys(new LinkedHashSet<>(keys), new Watch()), "inspect", keys, false);
         } catch (LockingException e) {
             if (!(e instanceof ProviderUnavailableException) && interruptedBy(e)) {
                 Thread.interrupted();
@@ -567,6 +593,15 @@ final class HazelcastLockingProvider implements LockingProvider {
             }
             throw e;
         }
+    }
+
+    /** A random, non-zero nonce for one acquire call (see {@link Acquire}). */
+    private static long nonce() {
+        long n;
+        do {
+            n = ThreadLocalRandom.current().nextLong();
+        } while (n == 0);
+        return n;
     }
 
     private long deadline() {

@@ -43,16 +43,19 @@ final class LockEntry implements DataSerializable {
     private long expiresAt;
     private boolean held;
     private boolean waited;
+    /** The nonce of the acquire call that took this lock (0 for none, and for a free entry). */
+    private long nonce;
 
     /** For Hazelcast, which then calls {@link #readData}. */
     LockEntry() {}
 
-    private LockEntry(@Nullable String owner, long token, long expiresAt, boolean held, boolean waited) {
+    private LockEntry(@Nullable String owner, long token, long expiresAt, boolean held, boolean waited, long nonce) {
         this.owner = owner;
         this.token = token;
         this.expiresAt = expiresAt;
         this.held = held;
         this.waited = waited;
+        this.nonce = nonce;
     }
 
     /**
@@ -63,12 +66,20 @@ final class LockEntry implements DataSerializable {
      * @param expiresAt when its lease lapses, or {@link #NEVER}
      */
     static LockEntry held(@Nullable String owner, long token, long expiresAt) {
-        return new LockEntry(owner, token, expiresAt, true, false);
+        return held(owner, token, expiresAt, 0);
+    }
+
+    /**
+     * A lock taken by the acquire call with this nonce; a step of that call sent again (after an interrupt)
+     * recognises the lock as the call's own ({@code LockProcessors.Acquire}).
+     */
+    static LockEntry held(@Nullable String owner, long token, long expiresAt, long nonce) {
+        return new LockEntry(owner, token, expiresAt, true, false, nonce);
     }
 
     /** A free entry that remembers the key's last token. */
     static LockEntry free(long token) {
-        return new LockEntry(null, token, NEVER, false, false);
+        return new LockEntry(null, token, NEVER, false, false, 0);
     }
 
     /** The owner, or {@code null} for an anonymous lock and for a free entry. */
@@ -84,6 +95,11 @@ final class LockEntry implements DataSerializable {
     /** When the lease lapses, or {@link #NEVER} (also for a free entry). */
     long expiresAt() {
         return expiresAt;
+    }
+
+    /** The nonce of the acquire call that took this lock, or 0. */
+    long nonce() {
+        return nonce;
     }
 
     /** Whether this is a lock (possibly lapsed) rather than a free entry. */
@@ -127,17 +143,17 @@ final class LockEntry implements DataSerializable {
 
     /** A copy with another expiry. */
     LockEntry withExpiresAt(long newExpiresAt) {
-        return new LockEntry(owner, token, newExpiresAt, held, waited);
+        return new LockEntry(owner, token, newExpiresAt, held, waited, nonce);
     }
 
     /** A copy marked as waited for. */
     LockEntry withWaited(boolean newWaited) {
-        return new LockEntry(owner, token, expiresAt, held, newWaited);
+        return new LockEntry(owner, token, expiresAt, held, newWaited, nonce);
     }
 
     /** This key released: a free entry with the same token, which wakes waiters if the lock had any. */
     LockEntry freed() {
-        return new LockEntry(null, token, NEVER, false, waited);
+        return new LockEntry(null, token, NEVER, false, waited, 0);
     }
 
     /** The token the next lock on this key gets. */
@@ -151,6 +167,7 @@ final class LockEntry implements DataSerializable {
         out.writeLong(token);
         out.writeLong(expiresAt);
         out.writeByte((held ? HELD : 0) | (waited ? WAITED : 0));
+        out.writeLong(nonce);
     }
 
     @Override
@@ -161,6 +178,7 @@ final class LockEntry implements DataSerializable {
         byte flags = in.readByte();
         held = (flags & HELD) != 0;
         waited = (flags & WAITED) != 0;
+        nonce = in.readLong();
     }
 
     /** Writes an entry or its absence inside another object's data (no class name). */
@@ -181,6 +199,7 @@ final class LockEntry implements DataSerializable {
         return entry;
     }
 
+    /** The lock's state: owner, token, expiry, held, waited; not the nonce of the call that took it. */
     @Override
     public boolean equals(@Nullable Object other) {
         return other instanceof LockEntry that && token == that.token && expiresAt == that.expiresAt

@@ -82,6 +82,7 @@ final class LockProcessors {
 
         private @Nullable String owner;
         private long leaseMillis;
+        private long nonce;
 
         /** For Hazelcast. */
         Acquire() {}
@@ -89,16 +90,22 @@ final class LockProcessors {
         /**
          * @param owner       the owner, or {@code null} for an anonymous lock
          * @param leaseMillis the lease, or 0 for none
+         * @param nonce       the acquire call's nonce (not 0): a lock that carries it was taken by this very
+         *                    call, whose answer an interrupt cut off, and is reported taken again
          */
-        Acquire(@Nullable String owner, long leaseMillis) {
+        Acquire(@Nullable String owner, long leaseMillis, long nonce) {
             this.owner = owner;
             this.leaseMillis = leaseMillis;
+            this.nonce = nonce;
         }
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
             long now = System.currentTimeMillis();
             LockEntry stored = entry.getValue();
+            if (stored != null && stored.heldAt(now) && nonce != 0 && stored.nonce() == nonce) {
+                return Outcome.of(Status.TAKEN, stored, now); // this call's own, sent again
+            }
             if (stored != null && stored.heldAt(now)) {
                 if (!stored.ownedBy(owner)) {
                     return Outcome.of(Status.CONFLICT, stored, now);
@@ -111,7 +118,7 @@ final class LockProcessors {
                 return new Outcome(Status.REENTERED, renewed, stored, leaseMillis);
             }
             LockEntry taken = LockEntry.held(owner, stored == null ? 1 : stored.nextToken(),
-                    leaseMillis == 0 ? LockEntry.NEVER : now + leaseMillis);
+                    leaseMillis == 0 ? LockEntry.NEVER : now + leaseMillis, nonce);
             put(entry, taken);
             return Outcome.of(Status.TAKEN, taken, now);
         }
@@ -120,12 +127,14 @@ final class LockProcessors {
         public void writeData(ObjectDataOutput out) throws IOException {
             out.writeString(owner);
             out.writeLong(leaseMillis);
+            out.writeLong(nonce);
         }
 
         @Override
         public void readData(ObjectDataInput in) throws IOException {
             owner = in.readString();
             leaseMillis = in.readLong();
+            nonce = in.readLong();
         }
     }
 

@@ -33,18 +33,8 @@ class ClientConformanceTest extends LockingProviderConformance {
 
     @Override
     protected LockingProvider newUnreachableProvider(String id) {
-        return TestMembers.provider(id, Map.of("members", "127.0.0.1:" + TestMembers.freePort(),
+        return TestMembers.provider(id, Map.of("members", "127.0.0.1:" + closedPort(),
                 "clusterName", cluster.clusterName(), "connectTimeout", "1s", "operationTimeout", "1s"));
-    }
-
-    /**
-     * Not yet: an interrupt that lands while a client waits for a member's answer ends the wait, and the
-     * acquire may still have taken effect on the member (see the README's "Interrupts"). The kit's test
-     * found such a lock held by a caller that was told the acquire failed.
-     */
-    @Override
-    protected boolean acquiresSurviveInterrupts() {
-        return false;
     }
 
     @Override
