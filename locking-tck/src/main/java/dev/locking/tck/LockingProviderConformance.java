@@ -265,6 +265,18 @@ public abstract class LockingProviderConformance {
     }
 
     /**
+     * A loopback port for {@link #newUnreachableProvider(String)} on which nothing listens: port 1, below
+     * the range the system picks local ports from. A free port from that range will do most of the time,
+     * but a client that connects to 127.0.0.1 on it may be given that very port as its own, and then
+     * connects to itself (TCP's simultaneous open) and waits for a server that is its own echo.
+     *
+     * @return a port to which a connection is refused
+     */
+    protected static int closedPort() {
+        return 1;
+    }
+
+    /**
      * Returns whether an acquire that an interrupt cuts short while the provider waits for its backend still
      * tells the truth: it returns (the keys taken, the flag set again) or fails having taken nothing. Default
      * true. A provider that cannot promise this yet returns false, which skips

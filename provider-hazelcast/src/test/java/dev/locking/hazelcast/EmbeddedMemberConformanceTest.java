@@ -59,7 +59,7 @@ class EmbeddedMemberConformanceTest extends LockingProviderConformance {
 
     @Override
     protected LockingProvider newUnreachableProvider(String id) {
-        return TestMembers.provider(id, Map.of("members", "127.0.0.1:" + TestMembers.freePort(),
+        return TestMembers.provider(id, Map.of("members", "127.0.0.1:" + closedPort(),
                 "clusterName", cluster, "connectTimeout", "1s", "operationTimeout", "1s"));
     }
 

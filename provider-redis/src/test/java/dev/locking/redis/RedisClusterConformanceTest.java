@@ -27,7 +27,7 @@ class RedisClusterConformanceTest extends LockingProviderConformance {
     @Override
     protected LockingProvider newUnreachableProvider(String id) {
         return new RedisProviderFactory().create(TestConfig.of(id, "mode", "cluster", "nodes",
-                "127.0.0.1:" + RedisProcess.freePort(false), "connectTimeout", "1s", "timeout", "1s"));
+                "127.0.0.1:" + closedPort(), "connectTimeout", "1s", "timeout", "1s"));
     }
 
     @Override

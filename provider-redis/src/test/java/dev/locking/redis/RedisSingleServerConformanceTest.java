@@ -35,7 +35,7 @@ class RedisSingleServerConformanceTest extends LockingProviderConformance {
     @Override
     protected LockingProvider newUnreachableProvider(String id) {
         return new RedisProviderFactory().create(TestConfig.of(id, "address",
-                "redis://127.0.0.1:" + RedisProcess.freePort(false), "connectTimeout", "1s", "timeout", "1s"));
+                "redis://127.0.0.1:" + closedPort(), "connectTimeout", "1s", "timeout", "1s"));
     }
 
     @Override

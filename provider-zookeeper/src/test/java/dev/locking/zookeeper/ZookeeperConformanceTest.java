@@ -2,9 +2,6 @@ package dev.locking.zookeeper;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.tck.LockingProviderConformance;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,14 +30,8 @@ class ZookeeperConformanceTest extends LockingProviderConformance {
 
     @Override
     protected LockingProvider newUnreachableProvider(String id) {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort(); // closed again: nothing listens there
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         return new ZookeeperProviderFactory().create(new MapConfig(id,
-                Map.of("connectString", "127.0.0.1:" + port, "connectionTimeout", "1s")));
+                Map.of("connectString", "127.0.0.1:" + closedPort(), "connectionTimeout", "1s")));
     }
 
     @Override
