@@ -58,9 +58,17 @@ final class LuaScript {
      * channel as a Lua string literal, {@code $PREFIX_BYTES} the prefix's length in UTF-8 bytes.
      */
     static LuaScript forLayout(String name, KeyLayout layout) {
+        return forChannel(name, layout.channel(), layout.prefixBytes());
+    }
+
+    /**
+     * A script that publishes, with the channel and prefix length as Redis sees them (a client's
+     * {@code NameMapper} may map both; see {@code RedisLockingProvider.Published}).
+     */
+    static LuaScript forChannel(String name, String channel, int prefixBytes) {
         LuaScript template = load(name);
-        String source = template.source.replace("$CHANNEL", luaString(layout.channel()))
-                .replace("$PREFIX_BYTES", Integer.toString(layout.prefixBytes()));
+        String source = template.source.replace("$CHANNEL", luaString(channel))
+                .replace("$PREFIX_BYTES", Integer.toString(prefixBytes));
         return new LuaScript(name, source);
     }
 

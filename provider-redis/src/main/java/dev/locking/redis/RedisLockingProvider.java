@@ -3,6 +3,7 @@ package dev.locking.redis;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +20,9 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.options.KeysScanOptions;
+import org.redisson.client.codec.StringCodec;
+import org.redisson.config.DefaultNameMapper;
+import org.redisson.config.NameMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,9 +82,46 @@ final class RedisLockingProvider implements LockingProvider {
         this.connection = new RedisConnection(id, settings, borrowed);
         this.waiters = new ReleaseWaiters(connection, layout);
         this.clock = Clock.systemUTC();
-        this.releaseScript = LuaScript.forLayout("release", layout);
-        this.purgeScript = LuaScript.forLayout("purge", layout);
-        this.undoScript = LuaScript.forLayout("undo", layout);
+        Published published = Published.of(id, layout, borrowed);
+        this.releaseScript = LuaScript.forChannel("release", published.channel(), published.prefixBytes());
+        this.purgeScript = LuaScript.forChannel("purge", published.channel(), published.prefixBytes());
+        this.undoScript = LuaScript.forChannel("undo", published.channel(), published.prefixBytes());
+    }
+
+    /**
+     * The channel the release scripts publish on and the length of the prefix they cut off a lock key, as
+     * Redis sees them. An application's client may have a {@link NameMapper}, which maps the keys a script
+     * gets and the channel a subscription listens on: the scripts then publish on the channel as the topic
+     * names it, and cut the mapped prefix off the mapped lock key, so a waiter finds the lock it waits for.
+     * That needs a mapper that only puts something before the names (a tenant prefix, its common use); with
+     * another, a release message cannot name the lock, waiters wake on their re-check instead (within a
+     * second), and this says so once in the log.
+     */
+    record Published(String channel, int prefixBytes) {
+        static Published of(String id, KeyLayout layout, @Nullable RedissonClient client) {
+            Published plain = new Published(layout.channel(), layout.prefixBytes());
+            NameMapper names = client == null ? null : client.getConfig().getNameMapper();
+            if (client == null || names == null || names.getClass() == DefaultNameMapper.class) {
+                return plain;
+            }
+            String channel = client.getTopic(layout.channel(), StringCodec.INSTANCE).getChannelNames().get(0);
+            String before = mappedPrefix(names, layout, "a");
+            if (before == null || !before.equals(mappedPrefix(names, layout, "b"))) {
+                log.warn("{}: the client's NameMapper changes more than the start of a key ({} becomes {}), so"
+                        + " release messages cannot name the lock; waiters of other processes notice releases on"
+                        + " their re-check, within a second", id, layout.lockKey("a"), names.map(layout.lockKey("a")));
+                return new Published(channel, layout.prefixBytes());
+            }
+            return new Published(channel, before.getBytes(StandardCharsets.UTF_8).length);
+        }
+
+        /** What the mapper puts in place of the prefix of a lock key, or null if it changes more. */
+        private static @Nullable String mappedPrefix(NameMapper names, KeyLayout layout, String probe) {
+            String key = layout.lockKey(probe);
+            String tail = key.substring(layout.prefix().length());
+            String mapped = names.map(key);
+            return mapped.endsWith(tail) ? mapped.substring(0, mapped.length() - tail.length()) : null;
+        }
     }
 
     @Override

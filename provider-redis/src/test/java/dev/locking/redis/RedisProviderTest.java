@@ -581,6 +581,48 @@ class RedisProviderTest {
             }
         }
 
+        /**
+         * A client's NameMapper maps the lock keys and the release channel; the scripts must publish on the
+         * channel the subscription listens to, and name the lock so the waiter finds it. The waiter's slice is
+         * a minute and the lock has no lease, so only the release message can wake it in time.
+         */
+        @Test
+        void fromClient_withANameMapper_aReleaseWakesAWaiterByItsMessage() throws Exception {
+            Config config = new Config(RedisSettings.parse(TestConfig.of("app", REDIS.options())).config);
+            config.setNameMapper(new NameMapper() {
+                @Override
+                public String map(String name) {
+                    return "tenant-7:" + name;
+                }
+
+                @Override
+                public String unmap(String name) {
+                    return name.substring("tenant-7:".length());
+                }
+            });
+            RedissonClient client = Redisson.create(config);
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                RedisLockingProvider mapped = new RedisLockingProvider("lp_app",
+                        RedisSettings.forConfig(new KeyLayout(prefix), client.getConfig(), "a mapped client"), client,
+                        Duration.ofMinutes(1));
+                providers.add(mapped);
+                assertThat(tokens(mapped.tryAcquire(List.of("k"), "holder", null))).containsKey("k");
+                Future<?> waiting = pool.submit(() -> {
+                    mapped.awaitRelease(List.of("k"), Duration.ofMinutes(1));
+                    return null;
+                });
+                await().atMost(Duration.ofSeconds(10)).until(() -> mapped.sleepingWaiters() == 1);
+
+                assertThat(mapped.release(List.of("k"), "holder")).isTrue();
+
+                waiting.get(20, TimeUnit.SECONDS); // a lost message would leave it asleep for the whole minute
+            } finally {
+                pool.shutdownNow();
+                client.shutdown();
+            }
+        }
+
         @Test
         void fromClient_withAnotherClientImplementation_callsTheScriptsThroughRScript() {
             Config config = new Config(RedisSettings.parse(TestConfig.of("app", REDIS.options())).config);
