@@ -548,21 +548,26 @@ class RedisProviderTest {
             }
         }
 
-        @Test
-        void fromClient_withANameMapper_mapsTheScriptsKeysLikeRScript() {
+        /** A client of the test server whose NameMapper puts {@code tenant} before every name. */
+        private RedissonClient clientWithNamesAfter(String tenant) {
             Config config = new Config(RedisSettings.parse(TestConfig.of("app", REDIS.options())).config);
             config.setNameMapper(new NameMapper() {
                 @Override
                 public String map(String name) {
-                    return "mapped:" + name;
+                    return tenant + name;
                 }
 
                 @Override
                 public String unmap(String name) {
-                    return name.substring("mapped:".length());
+                    return name.substring(tenant.length());
                 }
             });
-            RedissonClient client = Redisson.create(config);
+            return Redisson.create(config);
+        }
+
+        @Test
+        void fromClient_withANameMapper_mapsTheScriptsKeysLikeRScript() {
+            RedissonClient client = clientWithNamesAfter("mapped:");
             try {
                 LockingProvider mapped = RedisProviderFactory.fromClient("lp_app", client, prefix);
                 providers.add(mapped);
@@ -588,19 +593,7 @@ class RedisProviderTest {
          */
         @Test
         void fromClient_withANameMapper_aReleaseWakesAWaiterByItsMessage() throws Exception {
-            Config config = new Config(RedisSettings.parse(TestConfig.of("app", REDIS.options())).config);
-            config.setNameMapper(new NameMapper() {
-                @Override
-                public String map(String name) {
-                    return "tenant-7:" + name;
-                }
-
-                @Override
-                public String unmap(String name) {
-                    return name.substring("tenant-7:".length());
-                }
-            });
-            RedissonClient client = Redisson.create(config);
+            RedissonClient client = clientWithNamesAfter("tenant-7:");
             ExecutorService pool = Executors.newSingleThreadExecutor();
             try {
                 RedisLockingProvider mapped = new RedisLockingProvider("lp_app",
