@@ -288,6 +288,45 @@ public abstract class LockingProviderConformance {
         return true;
     }
 
+    /**
+     * Returns the address (host and port) of the backend that {@link #newProvider(String)} talks to, so that
+     * the kit can put a loopback proxy in front of it. {@code null} (the default) skips the tests that cut a
+     * client off from its backend.
+     *
+     * @return the backend's address, or {@code null}
+     */
+    protected java.net.@Nullable InetSocketAddress backendAddress() {
+        return null;
+    }
+
+    /**
+     * Returns a new client of the same backend and namespace as {@link #newProvider(String)} that connects
+     * to the backend through {@code proxy} (a loopback proxy that forwards to {@link #backendAddress()}),
+     * so the kit can cut it off by making the proxy drop traffic. {@code null} (the default) skips those
+     * tests. The kit closes what it gets.
+     *
+     * @param id    the id the provider must report: {@value #PROVIDER_ID}
+     * @param proxy where the provider must connect instead of the backend
+     * @return a client behind the proxy, or {@code null}
+     */
+    protected @Nullable LockingProvider newProviderThrough(String id, java.net.InetSocketAddress proxy) {
+        return null;
+    }
+
+    /**
+     * Writes, where the backend would keep the lock of {@code key} (and its bookkeeping: counters, indexes),
+     * data that this provider did not write and cannot read as a lock (a value of another type or shape), as
+     * a foreign program or an operator's mistake would. The kit then checks that calls on that key fail with
+     * a {@link dev.locking.api.LockingException} naming the key, change nothing, and do not disturb other
+     * keys. Returns false (the default) when the backend has no such notion, which skips those tests.
+     *
+     * @param key a key the kit never locked before
+     * @return whether foreign data was planted
+     */
+    protected boolean plantForeignData(String key) {
+        return false;
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Lifecycle
     // ---------------------------------------------------------------------------------------------------------
