@@ -30,9 +30,10 @@ import java.time.Duration;
  *       An ISO-8601 duration ({@code PT5S}), milliseconds ({@code 5000}), or {@code 5s}, {@code 500ms},
  *       {@code 2m}, {@code 1h}.</li>
  * </ul>
- * The sweeper thread (a daemon) starts with the first lease and stops on
- * {@link LockingProvider#close()}, which also drops every lock. After close, every call throws
- * {@link IllegalStateException}.
+ * One lock table per instance id for the whole JVM: every {@code LockingService} of a JVM that uses
+ * {@code lp_memory} sees the same locks. The table's sweeper thread (a daemon) starts with the first lease;
+ * closing the last provider of the id stops it and drops every lock. After close, every call on that
+ * provider throws {@link IllegalStateException}.
  *
  * @since 0.1.0
  */
@@ -58,7 +59,10 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
     }
 
     /**
-     * Creates an in-memory provider; starts nothing until a lease is first used.
+     * Creates an in-memory provider on this JVM's lock table for {@code config.id()}: every provider of one id
+     * in a JVM (in any {@code LockingService}) sees the same locks, so services of one JVM exclude each
+     * other. The table lives while one of them is open; the first fixes {@code sweepInterval}. Starts
+     * nothing until a lease is first used.
      *
      * @param config the id and options
      * @return a new, empty provider
@@ -71,13 +75,13 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
         if (value != null) {
             sweepInterval = OptionValues.duration(SWEEP_INTERVAL, value);
         }
-        return new MemoryLockingProvider(config.id(), TimeSource.SYSTEM, sweepInterval,
-                MemoryLockingProvider.DEFAULT_HANDOFF_GRACE);
+        return JvmWideTables.open(config.id(), sweepInterval);
     }
 
     /**
-     * Creates an in-memory provider with default options, without going through a
-     * {@link ProviderConfig}; for tests and benchmarks.
+     * Creates an in-memory provider with default options and a lock table of its own (not the JVM-wide table
+     * of its id that {@link #create(ProviderConfig)} gives), without going through a {@link ProviderConfig};
+     * for tests and benchmarks.
      *
      * @param id the provider id, such as {@code lp_memory}
      * @return a new, empty provider

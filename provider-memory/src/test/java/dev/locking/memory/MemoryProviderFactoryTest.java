@@ -40,8 +40,8 @@ class MemoryProviderFactoryTest {
     void create_givesAProviderWithTheConfiguredId_thatStartsNoThread() {
         try (LockingProvider provider = new MemoryProviderFactory().create(new Config("lp_orders", Map.of()))) {
             assertThat(provider.id()).isEqualTo("lp_orders");
-            assertThat(((MemoryLockingProvider) provider).sweeperThread()).isNull();
-            assertThat(((MemoryLockingProvider) provider).sweepInterval()).isEqualTo(Duration.ofSeconds(1));
+            assertThat(((JvmWideTables.View) provider).table().sweeperThread()).isNull();
+            assertThat(((JvmWideTables.View) provider).table().sweepInterval()).isEqualTo(Duration.ofSeconds(1));
         }
     }
 
@@ -50,7 +50,7 @@ class MemoryProviderFactoryTest {
     void sweepInterval_isReadInEveryDurationForm(String value, long millis) {
         try (LockingProvider provider =
                 new MemoryProviderFactory().create(new Config("lp_memory", Map.of("sweepInterval", value)))) {
-            assertThat(((MemoryLockingProvider) provider).sweepInterval()).isEqualTo(Duration.ofMillis(millis));
+            assertThat(((JvmWideTables.View) provider).table().sweepInterval()).isEqualTo(Duration.ofMillis(millis));
         }
     }
 
