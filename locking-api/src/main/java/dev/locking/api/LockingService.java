@@ -41,16 +41,24 @@ import org.jspecify.annotations.Nullable;
  * {@code lp_memory} are gone; locks on a distributed backend stay until released or expired.
  *
  * <h2>Errors</h2>
- * Bad arguments (null or empty keys, a key over 1024 characters, a non-positive {@code expire}) throw
- * {@link IllegalArgumentException} before any backend is touched. Every other failure is a
+ * Bad arguments (null or empty keys, a key or owner id over 1024 characters, a key or owner id with an
+ * unpaired surrogate, a non-positive {@code expire}) throw {@link IllegalArgumentException} before any
+ * backend is touched. Every other failure is a
  * {@link LockingException}.
  *
  * @since 0.1.0
  */
 public interface LockingService extends AutoCloseable {
 
-    /** The longest key accepted, in characters. */
+    /** The longest key accepted, in characters ({@code char}s, as {@link String#length()} counts). */
     int MAX_KEY_LENGTH = 1024;
+
+    /**
+     * The longest owner id accepted, in characters ({@code char}s, as {@link String#length()} counts).
+     *
+     * @since 0.2.0
+     */
+    int MAX_OWNER_ID_LENGTH = 1024;
 
     /**
      * Runs a job while one key is locked, with the default timeout, lease and provider.
