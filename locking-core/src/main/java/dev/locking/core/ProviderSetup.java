@@ -159,7 +159,9 @@ final class ProviderSetup {
         descriptions.forEach((id, description) ->
                 found.append(found.length() == 0 ? "" : "; ").append(id).append(" (").append(description).append(')'));
         log.info("Locking providers: {}. Default: {}, {}", found, chosen, reason);
-        if (chosen.equals(MEMORY_ID) && !others.isEmpty()) {
+        // Only a fallback the core made by itself is worth a warning: an explicit choice of lp_memory is the
+        // user's (tests, a single-process deployment) and was already logged at INFO.
+        if (configured == null && chosen.equals(MEMORY_ID) && !others.isEmpty()) {
             log.warn("The default locking provider is {} although {} are configured: an in-memory lock does not"
                     + " exclude other processes. Set locking.default to choose one. See {}", MEMORY_ID, others, README);
         }
