@@ -40,6 +40,13 @@ final class Execution implements LockHandle {
 
     /** When the renewer should next extend; written by the renewer only (and once before registration). */
     volatile long dueNanos;
+    private volatile long lostAtNanos;
+
+    /** When the handle turned lost (System.nanoTime()), or 0; for tests. */
+    long lostAtNanos() {
+        return lostAtNanos;
+    }
+
     /** When the backend last confirmed the lease (taken or extended). */
     volatile long confirmedNanos;
 
@@ -118,6 +125,7 @@ final class Execution implements LockHandle {
         if (!state.compareAndSet(RUNNING, LOSING)) {
             return false;
         }
+        lostAtNanos = System.nanoTime();
         thread.interrupt();
         state.set(LOST);
         return true;
