@@ -4,7 +4,10 @@ import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Creates {@code lp_memory} providers: locks kept in this JVM's memory, which exclude threads of this
@@ -30,6 +33,8 @@ import java.time.Duration;
  *       An ISO-8601 duration ({@code PT5S}), milliseconds ({@code 5000}), or {@code 5s}, {@code 500ms},
  *       {@code 2m}, {@code 1h}.</li>
  * </ul>
+ * Any other option is ignored with a warning (the core's, as for every provider that declares its
+ * options).
  * The sweeper thread (a daemon) starts with the first lease and stops on
  * {@link LockingProvider#close()}, which also drops every lock. After close, every call throws
  * {@link IllegalStateException}.
@@ -55,6 +60,16 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
     @Override
     public String type() {
         return TYPE;
+    }
+
+    /**
+     * Declares {@value #SWEEP_INTERVAL}, a duration; the core warns about any other option.
+     *
+     * @return the options of {@code lp_memory}
+     */
+    @Override
+    public Optional<List<ProviderOption>> options() {
+        return Optional.of(List.of(ProviderOption.duration(SWEEP_INTERVAL)));
     }
 
     /**
