@@ -247,11 +247,15 @@ final class LeaseRenewer implements AutoCloseable {
                 long now = clock.nanoTime();
                 execution.failures++;
                 execution.dueNanos = now + retryDelay(execution);
-                if (!execution.isLost()) {
+                if (!execution.isLost() && active.contains(execution) && execution.failures == 1) {
+                    // Once per run of failures: the retries that follow log at DEBUG, the loss at WARN.
                     log.warn("Renewing the lease on {} (provider {}) failed; retrying in {} ms, lost {} ms from now"
                             + " unless confirmed: {}", execution.takenKeys, execution.providerId(),
                             TimeUnit.NANOSECONDS.toMillis(execution.dueNanos - now),
                             Math.max(0, TimeUnit.NANOSECONDS.toMillis(execution.deadlineNanos() - now)), e.toString());
+                } else if (log.isDebugEnabled()) {
+                    log.debug("Renewing the lease on {} (provider {}) failed again ({} in a row): {}",
+                            execution.takenKeys, execution.providerId(), execution.failures, e.toString());
                 }
                 return;
             }

@@ -172,6 +172,20 @@ class RenewalTest {
     }
 
     @Test
+    void anAcquireThatReachesTheBackendAfterItFailed_isReleasedToo_onceItLands() {
+        FaultyProvider late = new FaultyProvider(MemoryProviderFactory.newProvider(id("late")));
+        late.delayNextAcquire = Duration.ofMillis(700);
+        LockingService service = Locking.builder().provider(late).defaultProvider(late.id()).build();
+        locking = service;
+        assertThatThrownBy(() -> service.execute("delayed", lock -> "ran",
+                ExecuteOptions.builder().expire(Duration.ofSeconds(60)).build()))
+                .isInstanceOf(ProviderUnavailableException.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> late.delayedAcquireLanded.getCount() == 0);
+        assertThat(late.releaseCalls.get()).as("releases tried before the acquire landed").isPositive();
+        await().atMost(Duration.ofSeconds(10)).until(() -> service.inspect("delayed").isEmpty());
+    }
+
+    @Test
     void aReleaseAfterTheJobThatFailed_isRetriedInTheBackground_untilTheBackendAnswers() {
         FaultyProvider flaky = new FaultyProvider(MemoryProviderFactory.newProvider(id("flaky")));
         LockingService service = Locking.builder().provider(flaky).defaultProvider(flaky.id()).build();
@@ -207,6 +221,9 @@ class RenewalTest {
         volatile boolean hangExtend;
         volatile @Nullable Duration slowExtend;
         volatile boolean loseNextAcquireReply;
+        volatile @Nullable Duration delayNextAcquire;
+        final CountDownLatch delayedAcquireLanded = new CountDownLatch(1);
+        final AtomicInteger releaseCalls = new AtomicInteger();
         final AtomicInteger failReleases = new AtomicInteger();
         final AtomicInteger confirmedExtends = new AtomicInteger();
         final AtomicInteger hangingExtends = new AtomicInteger();
@@ -227,6 +244,19 @@ class RenewalTest {
         @Override
         public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
             lastAcquireSentAt.set(System.nanoTime());
+            Duration delay = delayNextAcquire;
+            if (delay != null) {
+                // The request is held up on its way to the backend; the client gives up before it lands.
+                delayNextAcquire = null;
+                Thread landing = new Thread(() -> {
+                    LockSupport.parkNanos(delay.toNanos());
+                    delegate.tryAcquire(keys, ownerId, lease);
+                    delayedAcquireLanded.countDown();
+                });
+                landing.setDaemon(true);
+                landing.start();
+                throw new ProviderUnavailableException("timed out (test)");
+            }
             AcquireResult result = delegate.tryAcquire(keys, ownerId, lease);
             if (loseNextAcquireReply) {
                 loseNextAcquireReply = false;
@@ -265,6 +295,7 @@ class RenewalTest {
         @Override
         public boolean release(List<String> keys, @Nullable String ownerId) {
             releaseThreads.add(Thread.currentThread().getName());
+            releaseCalls.incrementAndGet();
             if (failReleases.getAndDecrement() > 0) {
                 throw new ProviderUnavailableException("backend unreachable (test)");
             }
