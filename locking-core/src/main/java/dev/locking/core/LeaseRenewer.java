@@ -61,7 +61,7 @@ final class LeaseRenewer implements AutoCloseable {
     /** How long the scheduler parks when nothing is due sooner; work due later needs no wake-up. */
     private static final long IDLE_HORIZON_NANOS = TimeUnit.SECONDS.toNanos(2);
     static final int WORKERS_PER_PROVIDER = 4;
-    static final int WORKER_KEEP_ALIVE_SECONDS = 10;
+    static final int WORKER_KEEP_ALIVE_SECONDS = 60;
     private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long MAX_FIRST_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
