@@ -108,7 +108,8 @@ final class LeaseRenewer implements AutoCloseable {
 
     /** Unparks the scheduler (starting it first if needed) when {@code dueNanos} is before its wake-up time. */
     private void wakeBy(long dueNanos) {
-        if (dueNanos - nextWakeNanos < 0) {
+        long wake = nextWakeNanos;
+        if (wake == Long.MAX_VALUE || dueNanos - wake < 0) {
             Thread t = thread;
             if (t == null) {
                 start();
@@ -153,8 +154,12 @@ final class LeaseRenewer implements AutoCloseable {
         }
     }
 
+    /** The earlier of two times; {@link Long#MAX_VALUE} stands for "never" (nanoTime may be negative). */
     private static long earliest(long a, long b) {
-        return b - a < 0 ? b : a;
+        if (b == Long.MAX_VALUE) {
+            return a;
+        }
+        return a == Long.MAX_VALUE || b - a < 0 ? b : a;
     }
 
     /** Marks the execution lost at its deadline or submits its due renewal; returns when to look again. */
