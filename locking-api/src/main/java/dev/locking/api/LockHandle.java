@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * What a running {@link LockedJob} can ask about the locks it runs under.
  *
- * <p>A handle is valid only while its job runs. It is safe to read from any thread: the lease
- * renewer marks it lost from its own thread.
+ * <p>A handle is valid only while its job runs. It is safe to read from any thread: the core marks
+ * it lost from its own scheduler thread.
  *
  * @since 0.1.0
  */
@@ -38,7 +38,10 @@ public interface LockHandle {
 
     /**
      * Tells whether the lease was lost: a renewal found the lock gone (expired, deleted or taken by
-     * someone else), or could not reach the backend before the lease ran out. Once true, it stays true.
+     * someone else), or no renewal was confirmed in time: the handle turns lost one lease after the last
+     * confirmed renewal was <em>sent</em> (the first time: after the acquire was sent), whatever the
+     * renewal call in progress is doing. Once true, it stays true; an answer that arrives later does not
+     * undo it.
      *
      * @return true when the job no longer holds its keys for certain
      */

@@ -41,16 +41,24 @@ import org.jspecify.annotations.Nullable;
  * {@code lp_memory} are gone; locks on a distributed backend stay until released or expired.
  *
  * <h2>Errors</h2>
- * Bad arguments (null or empty keys, a key over 1024 characters, a non-positive {@code expire}) throw
- * {@link IllegalArgumentException} before any backend is touched. Every other failure is a
+ * Bad arguments (null or empty keys, a key or owner id over 1024 characters, a key or owner id with an
+ * unpaired surrogate, a non-positive {@code expire}) throw {@link IllegalArgumentException} before any
+ * backend is touched. Every other failure is a
  * {@link LockingException}.
  *
  * @since 0.1.0
  */
 public interface LockingService extends AutoCloseable {
 
-    /** The longest key accepted, in characters. */
+    /** The longest key accepted, in characters ({@code char}s, as {@link String#length()} counts). */
     int MAX_KEY_LENGTH = 1024;
+
+    /**
+     * The longest owner id accepted, in characters ({@code char}s, as {@link String#length()} counts).
+     *
+     * @since 0.2.0
+     */
+    int MAX_OWNER_ID_LENGTH = 1024;
 
     /**
      * Runs a job while one key is locked, with the default timeout, lease and provider.
@@ -115,9 +123,17 @@ public interface LockingService extends AutoCloseable {
      * up to {@code timeout} (default 5 s; zero or negative also means 5 s) and wakes when a key is
      * released, not only by polling.
      *
-     * <p>If a renewal finds the lock gone, {@link LockHandle#isLost()} turns true, the job's thread is
-     * interrupted, and {@code execute} throws {@link LockLostException} once the job returns; its result
-     * is discarded and the interrupt this library sent is cleared.
+     * <p>If a renewal finds the lock gone, or a whole lease passes after the last renewal the backend
+     * confirmed was sent (the first time: after the acquire was sent) without a newer confirmation,
+     * {@link LockHandle#isLost()} turns true, the job's thread is interrupted, and {@code execute} throws
+     * {@link LockLostException} once the job returns; its result is discarded and the interrupt this
+     * library sent is cleared. The loss is noticed on time (within about 100 ms) whatever the renewal call
+     * is doing, and a slow or hung provider never delays another provider's renewals.
+     *
+     * <p>If taking the keys fails without an answer from the backend (a timeout), the request may still
+     * have taken them; this call's owner id is unique, so the keys are then released in the background,
+     * retried with backoff until they are or the lease has passed. The same happens when the release
+     * after the job fails. Neither delays the caller.
      *
      * <p>A job that calls {@code execute} again on keys its own call already holds (same thread, same
      * provider) runs at once; keys it does not hold yet are taken as usual and released at the end of
@@ -130,8 +146,8 @@ public interface LockingService extends AutoCloseable {
      * @param <E>     the checked exception the job may throw
      * @return the job's result
      * @throws E                            what the job threw, after the keys were released
-     * @throws IllegalArgumentException     if a key is null, empty or too long, the collection is empty,
-     *                                      or {@code expire} is not positive
+     * @throws IllegalArgumentException     if a key is null, empty, too long or not well-formed UTF-16, the
+     *                                      collection is empty, or {@code expire} is not positive
      * @throws LockTimeoutException         if the keys were not all free within the timeout; the job
      *                                      did not run and nothing stays locked
      * @throws LockLostException            if the lease was lost while the job ran
@@ -178,8 +194,9 @@ public interface LockingService extends AutoCloseable {
      * @param keys    the keys; duplicates count once
      * @param options owner, lease and provider; {@code null} means {@link AcquireOptions#DEFAULTS}
      * @return the lease, with a fencing token per key
-     * @throws IllegalArgumentException     if a key is null, empty or too long, the collection is empty,
-     *                                      or {@code expire} is not positive
+     * @throws IllegalArgumentException     if a key is null, empty, too long or not well-formed UTF-16, the
+     *                                      collection is empty, the owner id is empty, too long, not
+     *                                      well-formed UTF-16 or reserved, or {@code expire} is not positive
      * @throws LockAcquisitionException     if a key is held by someone else (the first such key in sorted order)
      * @throws ProviderNotFoundException    if {@code provider} names no configured provider
      * @throws ProviderUnavailableException if the backend cannot be reached
@@ -216,7 +233,9 @@ public interface LockingService extends AutoCloseable {
      * @param keys    the keys; duplicates count once
      * @param options owner and provider; {@code null} means {@link ReleaseOptions#DEFAULTS}
      * @return true only if every key was released; false if any key was not held or was left alone
-     * @throws IllegalArgumentException     if a key is null, empty or too long, or the collection is empty
+     * @throws IllegalArgumentException     if a key is null, empty, too long or not well-formed UTF-16, the
+     *                                      collection is empty, or the owner id is empty, too long, not
+     *                                      well-formed UTF-16 or reserved
      * @throws ProviderNotFoundException    if {@code provider} names no configured provider
      * @throws ProviderUnavailableException if the backend cannot be reached
      */
@@ -236,6 +255,8 @@ public interface LockingService extends AutoCloseable {
      * with that owner's locks, not with all locks.
      *
      * @param options owner and provider; {@code null} means {@link ReleaseAllOptions#DEFAULTS}
+     * @throws IllegalArgumentException     if the owner id is empty, too long, not well-formed UTF-16 or
+     *                                      reserved
      * @throws ProviderNotFoundException    if {@code provider} names no configured provider
      * @throws ProviderUnavailableException if the backend cannot be reached
      */
@@ -258,7 +279,7 @@ public interface LockingService extends AutoCloseable {
      * @param key        the key
      * @param providerId the provider; {@code null} means the default provider
      * @return the lock, or empty when the key is free (or its lease has lapsed)
-     * @throws IllegalArgumentException     if the key is null, empty or too long
+     * @throws IllegalArgumentException     if the key is null, empty, too long or not well-formed UTF-16
      * @throws ProviderNotFoundException    if {@code providerId} names no configured provider
      * @throws ProviderUnavailableException if the backend cannot be reached
      */

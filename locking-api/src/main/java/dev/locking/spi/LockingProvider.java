@@ -11,9 +11,14 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>What the core guarantees</h2>
  * <ul>
- *   <li>Keys are validated (non-empty, at most 1024 characters), without duplicates and sorted;
+ *   <li>Keys are validated (non-empty, at most {@link dev.locking.api.LockingService#MAX_KEY_LENGTH}
+ *       = 1024 characters, well-formed UTF-16: no unpaired surrogate), without duplicates and sorted;
  *       the list is never empty.</li>
- *   <li>A lease, when given, is positive. An owner id, when given, is non-empty.</li>
+ *   <li>A lease, when given, is positive. An owner id, when given, is non-empty, at most
+ *       {@link dev.locking.api.LockingService#MAX_OWNER_ID_LENGTH} = 1024 characters and well-formed
+ *       UTF-16, so a backend that stores strings as UTF-8 keeps every key and owner exactly, and two
+ *       different keys or owners never end up as one. (A key may still hold any other character,
+ *       NUL and separators included; encoding it for the backend is the provider's job.)</li>
  *   <li>The core waits, renews leases, handles nested calls and logs; the provider does not.</li>
  * </ul>
  *

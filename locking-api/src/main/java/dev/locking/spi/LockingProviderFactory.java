@@ -1,5 +1,8 @@
 package dev.locking.spi;
 
+import java.util.List;
+import java.util.Optional;
+
 /**
  * Creates providers of one type; found with {@link java.util.ServiceLoader}.
  *
@@ -31,4 +34,26 @@ public interface LockingProviderFactory {
      *                                  names the option (and never a password)
      */
     LockingProvider create(ProviderConfig config);
+
+    /**
+     * Declares every option this factory's providers read, with the format of its value. Declare them:
+     * the core then warns once about each configured option that is not declared (naming the provider
+     * id, the option and the declared options, in the same words for every provider), and checks every
+     * declared value's format before {@link #create} is called (see {@link ProviderOption}). So the
+     * factory need not warn about unknown options itself, and should not.
+     *
+     * {@snippet :
+     * @Override
+     * public Optional<List<ProviderOption>> options() {
+     *     return Optional.of(List.of(ProviderOption.string("address"), ProviderOption.duration("timeout")));
+     * }
+     * }
+     *
+     * @return the declared options (an empty list declares that there are none); empty, the default, when
+     *         the factory declares nothing, and then the core checks no option of it
+     * @since 0.2.0
+     */
+    default Optional<List<ProviderOption>> options() {
+        return Optional.empty();
+    }
 }

@@ -4,7 +4,9 @@
  * <p>A provider jar registers a {@link dev.locking.spi.LockingProviderFactory} in
  * {@code META-INF/services/dev.locking.spi.LockingProviderFactory}. The core does validation, defaults,
  * waiting, lease renewal, nesting and logging; a provider does only the few atomic things its backend
- * can do. Providers depend on this package and {@code dev.locking.api} only.
+ * can do. Providers depend on this package and {@code dev.locking.api} only. A factory declares its
+ * options with {@link dev.locking.spi.ProviderOption}, so the core warns about unknown ones and checks
+ * value formats the same way for every provider.
  *
  * <p>Check a provider with the conformance kit in {@code locking-tck}: extend
  * {@code dev.locking.tck.LockingProviderConformance} in a test.

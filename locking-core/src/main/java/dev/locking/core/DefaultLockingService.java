@@ -11,6 +11,7 @@ import dev.locking.api.LockedJob;
 import dev.locking.api.LockingException;
 import dev.locking.api.LockingService;
 import dev.locking.api.ProviderNotFoundException;
+import dev.locking.api.ProviderUnavailableException;
 import dev.locking.api.ReleaseAllOptions;
 import dev.locking.api.ReleaseOptions;
 import dev.locking.spi.AcquireResult;
@@ -114,10 +115,9 @@ final class DefaultLockingService implements LockingService {
         LocalQueue queue = queue(provider);
         // A thread that already holds keys of an execute (of any provider) must not queue politely behind
         // waiters that may be waiting for those keys: it asks the backend directly, as a nested call must.
-        AcquireResult.Acquired acquired = acquireWaiting(provider, queue, stack.isEmpty(), toTake, owner, lease,
-                o.effectiveTimeout());
-        Execution execution = new Execution(provider, sorted, toTake, owner, lease, acquired.fencingTokens(),
-                parent, clock.nanoTime());
+        Taken taken = acquireWaiting(provider, queue, stack.isEmpty(), toTake, owner, lease, o.effectiveTimeout());
+        Execution execution = new Execution(provider, sorted, toTake, owner, lease,
+                taken.acquired().fencingTokens(), parent, taken.sentNanos());
         renewer.register(execution);
         stack.add(execution);
         T result = null;
@@ -132,7 +132,7 @@ final class DefaultLockingService implements LockingService {
         }
         boolean held = execution.complete();
         try {
-            releaseAfterJob(provider, toTake, owner, failure);
+            releaseAfterJob(execution, failure);
         } finally {
             queue.released(toTake);
         }
@@ -157,6 +157,9 @@ final class DefaultLockingService implements LockingService {
         return result;
     }
 
+    /** What an execute took, and when it sent the acquire that took it (the lease runs from no earlier). */
+    private record Taken(AcquireResult.Acquired acquired, long sentNanos) {}
+
     /**
      * Takes the keys for an execute, waiting until they are free or the timeout ends. A call of this JVM
      * joins the {@link LocalQueue} when the keys are held or waited for here and asks the backend when its
@@ -165,7 +168,7 @@ final class DefaultLockingService implements LockingService {
      * @param queued whether this call takes part in the local queue (false for calls made while the thread
      *               holds keys of another execute)
      */
-    private AcquireResult.Acquired acquireWaiting(LockingProvider provider, LocalQueue queue, boolean queued,
+    private Taken acquireWaiting(LockingProvider provider, LocalQueue queue, boolean queued,
             List<String> keys, String owner, Duration lease, Duration timeout) {
         long deadline = clock.nanoTime() + timeout.toNanos();
         LocalQueue.Waiter waiter = null;
@@ -186,14 +189,14 @@ final class DefaultLockingService implements LockingService {
                 String conflict = null;
                 if (mayTry) {
                     lastTry = now;
-                    AcquireResult result = tryAcquire(provider, keys, owner, lease);
+                    AcquireResult result = tryAcquireOrCleanUp(provider, keys, owner, lease);
                     if (result instanceof AcquireResult.Acquired acquired) {
                         queue.took(waiter, keys);
                         waiter = null;
                         if (log.isDebugEnabled()) {
                             log.debug("execute took {} on {} as {}", keys, provider.id(), owner);
                         }
-                        return acquired;
+                        return new Taken(acquired, now);
                     }
                     conflict = ((AcquireResult.Conflict) result).key();
                 }
@@ -234,6 +237,36 @@ final class DefaultLockingService implements LockingService {
         }
     }
 
+    /**
+     * One attempt of an execute. When it fails without an answer, the request may still have taken the keys
+     * on the backend (only the reply was lost), and no one but this call knows its owner id: release them in
+     * the background, so they do not stay blocked for a whole lease.
+     */
+    private AcquireResult tryAcquireOrCleanUp(LockingProvider provider, List<String> keys, String owner,
+            Duration lease) {
+        long sent = clock.nanoTime();
+        return call(provider, "tryAcquire", () -> {
+            try {
+                return provider.tryAcquire(keys, owner, lease);
+            } catch (LockingException | IllegalArgumentException | IllegalStateException e) {
+                // Any other LockingException is the provider's answer (nothing changed), as is a refusal.
+                if (e instanceof ProviderUnavailableException) {
+                    releaseMaybeTaken(provider, keys, owner, sent, lease, e);
+                }
+                throw e;
+            } catch (RuntimeException e) {
+                releaseMaybeTaken(provider, keys, owner, sent, lease, e);
+                throw e;
+            }
+        });
+    }
+
+    private void releaseMaybeTaken(LockingProvider provider, List<String> keys, String owner, long sentNanos,
+            Duration lease, RuntimeException failure) {
+        renewer.releaseInBackground(provider, keys, owner, sentNanos + lease.toNanos(), true,
+                "an acquire that failed without an answer may have taken them: " + failure);
+    }
+
     private static void awaitRelease(LockingProvider provider, List<String> keys, String conflict, long nanos) {
         try {
             provider.awaitRelease(List.of(conflict), Duration.ofNanos(nanos));
@@ -253,17 +286,20 @@ final class DefaultLockingService implements LockingService {
                 + "; nothing was locked", cause);
     }
 
-    private void releaseAfterJob(LockingProvider provider, List<String> keys, String owner,
-            @Nullable Throwable failure) {
+    private void releaseAfterJob(Execution execution, @Nullable Throwable failure) {
+        LockingProvider provider = execution.provider;
+        List<String> keys = execution.takenKeys;
         // A job may leave the thread interrupted: call() puts that off until the release is done.
         try {
-            boolean released = call(provider, "release", () -> provider.release(keys, owner));
+            boolean released = call(provider, "release", () -> provider.release(keys, execution.ownerId));
             if (log.isDebugEnabled()) {
                 log.debug("execute released {} on {} ({})", keys, provider.id(), released ? "released" : "already gone");
             }
         } catch (RuntimeException e) {
-            log.warn("Could not release {} on {} after the job; the locks lapse when their lease ends: {}",
-                    keys, provider.id(), e.toString());
+            log.warn("Could not release {} on {} after the job; retrying in the background until the backend"
+                    + " answers or the lease ends: {}", keys, provider.id(), e.toString());
+            renewer.releaseInBackground(provider, keys, execution.ownerId, execution.deadlineNanos(), false,
+                    "the release after the job had failed");
             if (failure != null) {
                 failure.addSuppressed(e);
             }

@@ -6,19 +6,22 @@ import dev.locking.spi.LockingProvider;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One running {@code execute}: the keys its call took, their lease, and the handle the job sees.
  *
- * <p>Concurrency: the job's thread creates it, runs the job and {@linkplain #complete() completes} it;
- * the renewer thread reads the immutable fields, writes {@link #dueNanos} and {@link #confirmedNanos}
- * (only it does) and may {@linkplain #markLost() mark it lost}. The state moves RUNNING → DONE (the job's
- * thread) or RUNNING → LOSING → LOST (the renewer, which interrupts the job's thread in between), once.
- * {@link #complete()} waits out LOSING so that the interrupt it then clears is the one the renewer sent.
- * {@link #isLost()} reads true from LOSING on, so a job woken by that interrupt always sees it lost (the
- * interrupt may reach a job that polls {@code isLost()} a moment after it reads true).
+ * <p>Concurrency: the job's thread creates it, runs the job and {@linkplain #complete() completes} it.
+ * The {@link LeaseRenewer}'s renewal worker writes {@link #dueNanos}, {@link #confirmedNanos} and
+ * {@link #failures} while {@link #renewing} is set (one renewal at a time); its scheduler reads them and
+ * sets {@code renewing}. Either may {@linkplain #markLost() mark it lost}. The state moves RUNNING → DONE
+ * (the job's thread) or RUNNING → LOSING → LOST (the renewer, which interrupts the job's thread in between),
+ * once: nothing turns a lost handle back. {@link #complete()} waits out LOSING so that the interrupt it then
+ * clears is the one the renewer sent. {@link #isLost()} reads true from LOSING on, so a job woken by that
+ * interrupt always sees it lost (the interrupt may reach a job that polls {@code isLost()} a moment after it
+ * reads true).
  */
 final class Execution implements LockHandle {
     private static final int RUNNING = 0;
@@ -32,19 +35,33 @@ final class Execution implements LockHandle {
     final String ownerId;
     final Duration lease;
     final long periodNanos;
+    private final long leaseNanos;
     private final List<String> allKeys;
     private final Map<String, Long> tokens;
     private final @Nullable Execution parent;
     private final Thread thread;
     private final AtomicInteger state = new AtomicInteger(RUNNING);
 
-    /** When the renewer should next extend; written by the renewer only (and once before registration). */
+    /** When the next renewal is due. */
     volatile long dueNanos;
-    /** When the backend last confirmed the lease (taken or extended). */
+    /**
+     * When the request that last confirmed the lease was sent: the acquire that took the keys, then each
+     * renewal the backend confirmed in time. The lease runs out one lease after it, at the latest.
+     */
     volatile long confirmedNanos;
+    /** Set while a renewal is handed to a worker or running there. */
+    volatile boolean renewing;
+    /** The last renewal handed to a worker (possibly finished), so the scheduler can interrupt a hung one. */
+    volatile @Nullable Future<?> renewal;
+    /** Renewals that failed in a row; written by the renewal worker only. */
+    int failures;
+    private volatile long lostAtNanos;
 
+    /**
+     * @param confirmedNanos when the acquire that took the keys was sent
+     */
     Execution(LockingProvider provider, List<String> allKeys, List<String> takenKeys, String ownerId,
-            Duration lease, Map<String, Long> tokens, @Nullable Execution parent, long nowNanos) {
+            Duration lease, Map<String, Long> tokens, @Nullable Execution parent, long confirmedNanos) {
         this.provider = provider;
         this.allKeys = allKeys;
         this.takenKeys = takenKeys;
@@ -53,10 +70,20 @@ final class Execution implements LockHandle {
         this.tokens = tokens;
         this.parent = parent;
         this.thread = Thread.currentThread();
-        long leaseNanos = lease.toNanos();
+        this.leaseNanos = lease.toNanos();
         this.periodNanos = Math.max(1, leaseNanos / 3);
-        this.confirmedNanos = nowNanos;
-        this.dueNanos = nowNanos + periodNanos;
+        this.confirmedNanos = confirmedNanos;
+        this.dueNanos = confirmedNanos + periodNanos;
+    }
+
+    /** When the lease runs out unless a renewal sent before then is confirmed before then. */
+    long deadlineNanos() {
+        return confirmedNanos + leaseNanos;
+    }
+
+    /** When the handle turned lost ({@link System#nanoTime()}), or 0; for tests. */
+    long lostAtNanos() {
+        return lostAtNanos;
     }
 
     @Override
@@ -111,13 +138,14 @@ final class Execution implements LockHandle {
     }
 
     /**
-     * Called by the renewer when the lock is gone: turns the handle lost and interrupts the job's thread,
+     * Called by the renewer when the lock is gone or its lease ran out: turns the handle lost and interrupts the job's thread,
      * unless the job already completed.
      */
     boolean markLost() {
         if (!state.compareAndSet(RUNNING, LOSING)) {
             return false;
         }
+        lostAtNanos = System.nanoTime();
         thread.interrupt();
         state.set(LOST);
         return true;

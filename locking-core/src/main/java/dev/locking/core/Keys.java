@@ -9,7 +9,13 @@ import java.util.Collections;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
-/** Argument checks shared by every call; they run before any provider is touched. */
+/**
+ * Argument checks shared by every call; they run before any provider is touched.
+ *
+ * <p>One rule for keys and owner ids, whatever the provider: well-formed UTF-16 (no unpaired surrogate,
+ * which backends would store as {@code ?} or drop, so two different strings would name one lock or one
+ * owner) and at most 1024 characters (a backend's packet or key limit must never be what refuses one).
+ */
 final class Keys {
 
     /** Owner ids with this prefix are the ones {@code execute} makes; users may not pass them. */
@@ -60,9 +66,50 @@ final class Keys {
         }
         if (key.length() > LockingService.MAX_KEY_LENGTH) {
             throw new IllegalArgumentException("key must be at most " + LockingService.MAX_KEY_LENGTH
-                    + " characters, got " + key.length() + " (key \"" + key.substring(0, 32) + "…\")");
+                    + " characters, got " + key.length() + " (key \"" + printable(key.substring(0, 32)) + "…\")");
         }
+        checkWellFormed(key, "key");
         return key;
+    }
+
+    /**
+     * Throws if the string holds an unpaired surrogate, naming its position.
+     *
+     * @param what {@code key} or {@code ownerId}, for the message
+     */
+    private static void checkWellFormed(String value, String what) {
+        int length = value.length();
+        for (int i = 0; i < length; i++) {
+            char c = value.charAt(i);
+            if (!Character.isSurrogate(c)) {
+                continue;
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++; // a well-formed pair
+                continue;
+            }
+            throw new IllegalArgumentException(what + " must be well-formed UTF-16: unpaired surrogate "
+                    + String.format("\\u%04X", (int) c) + " at index " + i + " (" + what + " \""
+                    + printable(value.length() > 64 ? value.substring(0, 64) + "…" : value) + "\")");
+        }
+    }
+
+    /** The string with unpaired surrogates written as {@code \\uXXXX}, so a message or log shows them. */
+    private static String printable(String value) {
+        StringBuilder sb = new StringBuilder(value.length() + 8);
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1));
+            if (paired) {
+                sb.append(c).append(value.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                sb.append(String.format("\\u%04X", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
     }
 
     /** Checks a lease given by the caller; null means none. */
@@ -86,9 +133,15 @@ final class Keys {
         if (ownerId.isEmpty()) {
             throw new IllegalArgumentException("ownerId must not be empty; pass null for an anonymous lock");
         }
+        if (ownerId.length() > LockingService.MAX_OWNER_ID_LENGTH) {
+            throw new IllegalArgumentException("ownerId must be at most " + LockingService.MAX_OWNER_ID_LENGTH
+                    + " characters, got " + ownerId.length() + " (ownerId \"" + printable(ownerId.substring(0, 32))
+                    + "…\")");
+        }
+        checkWellFormed(ownerId, "ownerId");
         if (ownerId.startsWith(EXECUTE_OWNER_PREFIX)) {
             throw new IllegalArgumentException("ownerId must not start with \"" + EXECUTE_OWNER_PREFIX
-                    + "\": that prefix is reserved for the locks execute() takes (ownerId \"" + ownerId + "\")");
+                    + "\": that prefix is reserved for the locks execute() takes (ownerId \"" + printable(ownerId) + "\")");
         }
         return ownerId;
     }

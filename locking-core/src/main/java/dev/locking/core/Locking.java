@@ -37,12 +37,16 @@ import org.jspecify.annotations.Nullable;
  * {@code lp_memory} is always there. The default provider is {@code locking.default} when set (a name that
  * is not configured fails the build with {@code ProviderNotFoundException}); otherwise the only provider
  * other than {@code lp_memory} when there is exactly one; otherwise {@code lp_memory}, with a warning when
- * distributed providers are present, since an in-memory lock does not exclude other processes.
+ * distributed providers are present, since an in-memory lock does not exclude other processes (no warning
+ * when {@code lp_memory} was chosen explicitly, by {@code locking.default} or {@link Builder#defaultProvider}).
  *
  * <h2>Failures while building</h2>
- * A provider whose factory throws does not fail the build: its id answers every call with a
- * {@code ProviderUnavailableException} naming the cause, and the failure is logged once. A provider
- * factory must not connect, so building never waits for a backend.
+ * A provider whose factory throws, or one of whose declared options has a value of the wrong format, does
+ * not fail the build: its id answers every call with a {@code ProviderUnavailableException} naming the
+ * cause (the option, the value and what was expected), and the failure is logged once at WARN. An option
+ * that a provider does not declare is ignored with one WARN, in the same words for every provider (see
+ * {@link dev.locking.spi.LockingProviderFactory#options()}). A provider factory must not connect, so
+ * building never waits for a backend.
  *
  * @since 0.1.0
  */

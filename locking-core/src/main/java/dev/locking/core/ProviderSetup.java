@@ -5,13 +5,17 @@ import dev.locking.api.ProviderNotFoundException;
 import dev.locking.memory.MemoryProviderFactory;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
+import dev.locking.spi.OptionValues;
+import dev.locking.spi.ProviderOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
@@ -120,6 +124,7 @@ final class ProviderSetup {
     private static LockingProvider instantiate(LockingProviderFactory factory, DefaultProviderConfig config) {
         String id = config.id();
         try {
+            checkOptions(factory, config);
             LockingProvider provider = factory.create(config);
             if (!id.equals(provider.id())) {
                 String reason = factory.getClass().getName() + " created a provider with id \"" + provider.id()
@@ -129,6 +134,8 @@ final class ProviderSetup {
                 return new FailedProvider(id, reason, null);
             }
             return provider;
+        } catch (IllegalArgumentException e) {
+            return unavailable(id, e);
         } catch (RuntimeException | LinkageError e) {
             String reason = "its factory " + factory.getClass().getName() + " failed: " + e;
             log.warn("Locking provider {} is unavailable: {}. See {}", id, reason, README, e);
@@ -136,7 +143,42 @@ final class ProviderSetup {
         }
     }
 
-    private static String chooseDefault(@Nullable String configured, java.util.Set<String> ids,
+    /** A bad option value, found by the core or the factory: the one rule for every provider. */
+    private static LockingProvider unavailable(String id, IllegalArgumentException e) {
+        String reason = "bad option value: " + e.getMessage();
+        log.warn("Locking provider {} is unavailable: {}. See {}", id, reason, README);
+        return new FailedProvider(id, reason, e);
+    }
+
+    /**
+     * For a factory that declares its options: warns once about each option it does not declare, in one
+     * wording for every provider, and checks the format of each declared value.
+     *
+     * @throws IllegalArgumentException naming the option whose value has the wrong format
+     */
+    private static void checkOptions(LockingProviderFactory factory, DefaultProviderConfig config) {
+        Optional<List<ProviderOption>> declared = factory.options();
+        if (declared.isEmpty()) {
+            return;
+        }
+        Map<String, ProviderOption> byName = new LinkedHashMap<>();
+        Set<String> names = new TreeSet<>();
+        for (ProviderOption option : declared.get()) {
+            byName.put(OptionValues.canonicalName(option.name()), option);
+            names.add(option.name());
+        }
+        config.options().forEach((name, value) -> {
+            ProviderOption option = byName.get(OptionValues.canonicalName(name));
+            if (option == null) {
+                log.warn("Locking provider {}: unknown option \"{}\" is ignored; the options of type {} are {}",
+                        config.id(), name, factory.type(), names);
+            } else if (!value.isBlank()) {
+                option.check(value);
+            }
+        });
+    }
+
+    private static String chooseDefault(@Nullable String configured, Set<String> ids,
             Map<String, String> descriptions) {
         List<String> others = new ArrayList<>(new TreeSet<>(ids));
         others.remove(MEMORY_ID);
@@ -159,7 +201,9 @@ final class ProviderSetup {
         descriptions.forEach((id, description) ->
                 found.append(found.length() == 0 ? "" : "; ").append(id).append(" (").append(description).append(')'));
         log.info("Locking providers: {}. Default: {}, {}", found, chosen, reason);
-        if (chosen.equals(MEMORY_ID) && !others.isEmpty()) {
+        // Only a fallback the core made by itself is worth a warning: an explicit choice of lp_memory is the
+        // user's (tests, a single-process deployment) and was already logged at INFO.
+        if (configured == null && chosen.equals(MEMORY_ID) && !others.isEmpty()) {
             log.warn("The default locking provider is {} although {} are configured: an in-memory lock does not"
                     + " exclude other processes. Set locking.default to choose one. See {}", MEMORY_ID, others, README);
         }

@@ -8,6 +8,7 @@ import dev.locking.api.LockingService;
 import dev.locking.api.ProviderNotFoundException;
 import dev.locking.api.ProviderUnavailableException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,27 @@ class DiscoveryTest {
         }
         assertThat(captured.lines()).anySatisfy(line -> assertThat(line)
                 .contains("WARN").contains("does not exclude other processes").contains("README.md#providers"));
+    }
+
+    @Test
+    void anExplicitChoiceOfMemory_amongSeveral_isNotWarnedAbout() {
+        ClassLoader loader = TestProviders.loaderWith(dir, TestProviders.RecordingFactory.class.getName());
+        Properties props = new Properties();
+        props.setProperty("locking.providers.orders.type", "recording");
+        var onBuilder = LogCapture.during(() -> isolated(loader).systemProperties(props)
+                .defaultProvider("lp_memory").build());
+        Properties withDefault = new Properties();
+        withDefault.putAll(props);
+        withDefault.setProperty("locking.default", "lp_memory");
+        var inSettings = LogCapture.during(() -> isolated(loader).systemProperties(withDefault).build());
+        for (var captured : List.of(onBuilder, inSettings)) {
+            try (LockingService locking = captured.value()) {
+                assertThat(locking.defaultProviderId()).isEqualTo("lp_memory");
+            }
+            assertThat(captured.lines()).anySatisfy(line -> assertThat(line)
+                    .contains("INFO").contains("Default: lp_memory, set by locking.default"));
+            assertThat(captured.lines()).noneSatisfy(line -> assertThat(line).contains("WARN"));
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
@@ -39,6 +40,26 @@ final class TestProviders {
         public LockingProvider create(ProviderConfig config) {
             CONFIGS.put(config.id(), config);
             return new CountingProvider(MemoryProviderFactory.newProvider(config.id()));
+        }
+    }
+
+    /** Type "declaring": a third party's factory that declares its options; an lp_memory store otherwise. */
+    public static final class DeclaringFactory implements LockingProviderFactory {
+        @Override
+        public String type() {
+            return "declaring";
+        }
+
+        @Override
+        public Optional<List<ProviderOption>> options() {
+            return Optional.of(List.of(ProviderOption.integer("retries"), ProviderOption.bool("fast"),
+                    ProviderOption.duration("wait"), ProviderOption.string("name")));
+        }
+
+        @Override
+        public LockingProvider create(ProviderConfig config) {
+            CONFIGS.put(config.id(), config);
+            return MemoryProviderFactory.newProvider(config.id());
         }
     }
 

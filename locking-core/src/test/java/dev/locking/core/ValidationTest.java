@@ -97,6 +97,77 @@ class ValidationTest {
         assertThat(provider.calls).hasValue(0);
     }
 
+    static Stream<Arguments> malformedKeys() {
+        return Stream.of(
+                Arguments.of("a lone high surrogate", "\uD800", 0),
+                Arguments.of("a lone low surrogate inside", "ab\uDC00c", 2),
+                Arguments.of("a high surrogate at the end", "order-\uD83D", 6),
+                Arguments.of("two high surrogates", "\uD83D\uD83D\uDE00", 0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedKeys")
+    void keysWithAnUnpairedSurrogate_areRejected_byEveryCall_namingThePosition(String name, String key, int index) {
+        List<ThrowingCallable> calls = List.of(
+                () -> locking.acquire(key),
+                () -> locking.acquire(List.of("ok", key), AcquireOptions.builder().ownerId("o").build()),
+                () -> locking.release(key),
+                () -> locking.release(List.of(key, "ok"), ReleaseOptions.DEFAULTS),
+                () -> locking.execute(key, lock -> "ran"),
+                () -> locking.execute(List.of("ok", key), lock -> "ran", ExecuteOptions.DEFAULTS),
+                () -> locking.inspect(key),
+                () -> locking.inspect(key, "lp_counted"));
+        for (ThrowingCallable call : calls) {
+            assertThatThrownBy(call).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("key must be well-formed UTF-16")
+                    .hasMessageContaining("unpaired surrogate")
+                    .hasMessageContaining("at index " + index);
+        }
+        assertThat(provider.calls).hasValue(0);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedKeys")
+    void ownerIdsWithAnUnpairedSurrogate_areRejected_byEveryCall_namingThePosition(String name, String owner,
+            int index) {
+        List<ThrowingCallable> calls = List.of(
+                () -> locking.acquire("k", AcquireOptions.builder().ownerId(owner).build()),
+                () -> locking.release("k", ReleaseOptions.builder().ownerId(owner).build()),
+                () -> locking.releaseAll(ReleaseAllOptions.builder().ownerId(owner).build()));
+        for (ThrowingCallable call : calls) {
+            assertThatThrownBy(call).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("ownerId must be well-formed UTF-16")
+                    .hasMessageContaining("at index " + index);
+        }
+        assertThat(provider.calls).hasValue(0);
+    }
+
+    @Test
+    void ownerIdsOverTheLimit_areRejected_byEveryCall() {
+        String owner = "o".repeat(LockingService.MAX_OWNER_ID_LENGTH + 1);
+        List<ThrowingCallable> calls = List.of(
+                () -> locking.acquire("k", AcquireOptions.builder().ownerId(owner).build()),
+                () -> locking.release("k", ReleaseOptions.builder().ownerId(owner).build()),
+                () -> locking.releaseAll(ReleaseAllOptions.builder().ownerId(owner).build()));
+        for (ThrowingCallable call : calls) {
+            assertThatThrownBy(call).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("ownerId must be at most 1024 characters, got 1025");
+        }
+        assertThat(provider.calls).hasValue(0);
+    }
+
+    @Test
+    void wellFormedSurrogatePairs_andOwnersOfExactly1024Characters_areAccepted() {
+        String key = "\uD83D\uDE00-" + "k".repeat(1021);
+        String owner = "\uD83D\uDE00" + "o".repeat(1022);
+        assertThat(key).hasSize(1024);
+        assertThat(owner).hasSize(1024);
+        assertThat(locking.acquire(List.of(key), AcquireOptions.builder().ownerId(owner).build()).ownerId())
+                .isEqualTo(owner);
+        assertThat(locking.inspect(key).orElseThrow().ownerId()).isEqualTo(owner);
+        assertThat(locking.release(List.of(key), ReleaseOptions.builder().ownerId(owner).build())).isTrue();
+    }
+
     @Test
     void aNullJob_isRejected() {
         assertThatThrownBy(() -> locking.execute("k", null)).isInstanceOf(IllegalArgumentException.class)

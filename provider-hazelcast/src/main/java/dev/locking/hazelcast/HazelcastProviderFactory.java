@@ -4,7 +4,10 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Creates {@code lp_hazelcast} providers: locks kept in an open-source Hazelcast {@code IMap}, through an
@@ -60,6 +63,16 @@ public final class HazelcastProviderFactory implements LockingProviderFactory {
     @Override
     public String type() {
         return TYPE;
+    }
+
+    /**
+     * Declares the options in the table above, with their formats; the core warns about any other option.
+     *
+     * @return the options of {@code lp_hazelcast}
+     */
+    @Override
+    public Optional<List<ProviderOption>> options() {
+        return Optional.of(HazelcastSettings.OPTIONS);
     }
 
     /**

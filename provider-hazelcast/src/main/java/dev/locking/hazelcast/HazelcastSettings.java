@@ -12,6 +12,7 @@ import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.spi.properties.ClusterProperty;
 import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,11 +24,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns a provider's options into where its Hazelcast instance comes from, which map it uses and how long
@@ -56,9 +54,10 @@ final class HazelcastSettings {
     static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(5);
 
-    private static final Logger log = LoggerFactory.getLogger(HazelcastSettings.class);
-    private static final Set<String> KNOWN = Set.of("members", "clustername", "mapname", "config",
-            "connecttimeout", "operationtimeout");
+    /** Every option this provider reads, with its format; the core warns about any other option. */
+    static final List<ProviderOption> OPTIONS = List.of(ProviderOption.string("members"),
+            ProviderOption.string("clusterName"), ProviderOption.string("mapName"), ProviderOption.string("config"),
+            ProviderOption.duration("connectTimeout"), ProviderOption.duration("operationTimeout"));
     private static final Pattern YAML_CLIENT_ROOT = Pattern.compile("(?m)^hazelcast-client\\s*:");
     private static final Pattern ADDRESS = Pattern.compile("[^\\s,]+");
 
@@ -78,12 +77,6 @@ final class HazelcastSettings {
      * @throws IllegalArgumentException naming the option whose value cannot be used
      */
     static HazelcastSettings from(ProviderConfig config) {
-        for (String name : config.options().keySet()) {
-            if (!KNOWN.contains(normalize(name)) && !normalize(name).equals("type")) {
-                log.warn("{}: ignoring unknown option {} (known: members, clusterName, mapName, config,"
-                        + " connectTimeout, operationTimeout)", config.id(), name);
-            }
-        }
         Optional<String> members = nonBlank(config, "members");
         Optional<String> clusterName = nonBlank(config, "clusterName");
         Optional<String> file = nonBlank(config, "config");
@@ -252,10 +245,6 @@ final class HazelcastSettings {
             throw new IllegalArgumentException("Option " + name + " must not be blank");
         }
         return value.map(String::trim);
-    }
-
-    private static String normalize(String name) {
-        return name.replace("-", "").replace("_", "").replace(".", "").toLowerCase(Locale.ROOT);
     }
 
     private static String instanceName(String id, String kind) {

@@ -4,7 +4,10 @@ import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Creates {@code lp_memory} providers: locks kept in this JVM's memory, which exclude threads of this
@@ -30,7 +33,10 @@ import java.time.Duration;
  *       An ISO-8601 duration ({@code PT5S}), milliseconds ({@code 5000}), or {@code 5s}, {@code 500ms},
  *       {@code 2m}, {@code 1h}.</li>
  * </ul>
- * One lock table per instance id for the whole JVM: every {@code LockingService} of a JVM that uses
+ * Any other option is ignored with a warning (the core's, as for every provider that declares its
+ * options).
+ *
+ * <p>One lock table per instance id for the whole JVM: every {@code LockingService} of a JVM that uses
  * {@code lp_memory} sees the same locks. The table's sweeper thread (a daemon) starts with the first lease;
  * closing the last provider of the id stops it and drops every lock. After close, every call on that
  * provider throws {@link IllegalStateException}.
@@ -56,6 +62,16 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
     @Override
     public String type() {
         return TYPE;
+    }
+
+    /**
+     * Declares {@value #SWEEP_INTERVAL}, a duration; the core warns about any other option.
+     *
+     * @return the options of {@code lp_memory}
+     */
+    @Override
+    public Optional<List<ProviderOption>> options() {
+        return Optional.of(List.of(ProviderOption.duration(SWEEP_INTERVAL)));
     }
 
     /**

@@ -3,6 +3,9 @@ package dev.locking.redis;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
+import java.util.List;
+import java.util.Optional;
 import org.redisson.api.RedissonClient;
 
 /**
@@ -85,6 +88,16 @@ public final class RedisProviderFactory implements LockingProviderFactory {
     @Override
     public String type() {
         return TYPE;
+    }
+
+    /**
+     * Declares the options in the table above, with their formats; the core warns about any other option.
+     *
+     * @return the options of {@code lp_redis}
+     */
+    @Override
+    public Optional<List<ProviderOption>> options() {
+        return Optional.of(RedisSettings.OPTIONS);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.locking.redis;
 
 import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -13,10 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 import org.redisson.config.BaseConfig;
 import org.redisson.config.BaseMasterSlaveServersConfig;
@@ -27,8 +25,6 @@ import org.redisson.config.DelayStrategy;
 import org.redisson.config.ReadMode;
 import org.redisson.config.SentinelServersConfig;
 import org.redisson.config.SingleServerConfig;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The options of one {@code lp_redis} instance, parsed and checked when the provider is created (nothing
@@ -38,8 +34,6 @@ import org.slf4j.LoggerFactory;
  * {@code sslTruststorePassword}: an address may carry a password.
  */
 final class RedisSettings {
-    private static final Logger log = LoggerFactory.getLogger(RedisSettings.class);
-
     static final String DEFAULT_ADDRESS = "redis://127.0.0.1:6379";
     static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(3);
@@ -49,10 +43,17 @@ final class RedisSettings {
     /** Fallback bound on one call when a foreign Redisson config has no readable timeouts. */
     static final Duration FALLBACK_CALL_BOUND = Duration.ofSeconds(30);
 
-    /** Every option this provider reads, in the spelling the documentation uses. */
-    static final List<String> OPTIONS = List.of("address", "username", "password", "database", "mode", "nodes",
-            "masterName", "keyPrefix", "connectTimeout", "timeout", "retryAttempts", "sslTruststore",
-            "sslTruststorePassword", "config");
+    /**
+     * Every option this provider reads, in the spelling the documentation uses, with its value's format; the
+     * core warns about any other option and checks these formats before the factory runs.
+     */
+    static final List<ProviderOption> OPTIONS = List.of(ProviderOption.string("address"),
+            ProviderOption.string("username"), ProviderOption.string("password"), ProviderOption.integer("database"),
+            ProviderOption.string("mode"), ProviderOption.string("nodes"), ProviderOption.string("masterName"),
+            ProviderOption.string("keyPrefix"), ProviderOption.duration("connectTimeout"),
+            ProviderOption.duration("timeout"), ProviderOption.integer("retryAttempts"),
+            ProviderOption.string("sslTruststore"), ProviderOption.string("sslTruststorePassword"),
+            ProviderOption.string("config"));
     private static final List<String> CONNECTION_OPTIONS = List.of("address", "username", "password", "database",
             "mode", "nodes", "masterName", "connectTimeout", "timeout", "retryAttempts", "sslTruststore",
             "sslTruststorePassword");
@@ -81,7 +82,6 @@ final class RedisSettings {
 
     static RedisSettings parse(ProviderConfig providerConfig) {
         Options options = new Options(providerConfig);
-        options.warnAboutUnknown(providerConfig.id());
         KeyLayout layout = new KeyLayout(options.get("keyPrefix").orElse(KeyLayout.DEFAULT_PREFIX));
 
         Optional<String> yaml = options.get("config");
@@ -278,19 +278,6 @@ final class RedisSettings {
 
         Optional<Duration> duration(String name) {
             return get(name).map(v -> OptionValues.duration(name, v));
-        }
-
-        void warnAboutUnknown(String providerId) {
-            Set<String> known = new TreeSet<>();
-            for (String option : OPTIONS) {
-                known.add(OptionValues.canonicalName(option));
-            }
-            known.add("type");
-            for (Map.Entry<String, String> option : config.options().entrySet()) {
-                if (!known.contains(OptionValues.canonicalName(option.getKey()))) {
-                    log.warn("{}: ignoring unknown option {} (known: {})", providerId, option.getKey(), OPTIONS);
-                }
-            }
         }
     }
 

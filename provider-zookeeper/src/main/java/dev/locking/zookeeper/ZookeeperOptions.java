@@ -2,13 +2,12 @@ package dev.locking.zookeeper;
 
 import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
 import java.time.Duration;
-import java.util.Set;
+import java.util.List;
 import org.apache.zookeeper.client.ConnectStringParser;
 import org.apache.zookeeper.common.PathUtils;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The options of one {@code lp_zookeeper} instance, parsed and checked when the provider is created.
@@ -25,15 +24,16 @@ record ZookeeperOptions(
         Duration sessionTimeout,
         Duration connectionTimeout,
         @Nullable String auth) {
-    private static final Logger log = LoggerFactory.getLogger(ZookeeperOptions.class);
 
     static final String DEFAULT_CONNECT_STRING = "127.0.0.1:2181";
     static final String DEFAULT_NAMESPACE = "locking";
     static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(15);
     static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
 
-    private static final Set<String> KNOWN =
-            Set.of("connectstring", "namespace", "sessiontimeout", "connectiontimeout", "auth");
+    /** Every option this provider reads, with its format; the core warns about any other option. */
+    static final List<ProviderOption> OPTIONS = List.of(ProviderOption.string("connectString"),
+            ProviderOption.string("namespace"), ProviderOption.duration("sessionTimeout"),
+            ProviderOption.duration("connectionTimeout"), ProviderOption.string("auth"));
 
     /** Never prints the credentials. */
     @Override
@@ -50,12 +50,6 @@ record ZookeeperOptions(
 
     static ZookeeperOptions from(ProviderConfig config) {
         String id = config.id();
-        for (String name : config.options().keySet()) {
-            if (!KNOWN.contains(OptionValues.canonicalName(name))) {
-                log.warn("{}: unknown option \"{}\" is ignored; known options are connectString, namespace,"
-                        + " sessionTimeout, connectionTimeout and auth", id, name);
-            }
-        }
         String connectString = config.option("connectString").map(String::trim).orElse(DEFAULT_CONNECT_STRING);
         checkConnectString(connectString, id);
         String namespace = checkNamespace(config.option("namespace").orElse(DEFAULT_NAMESPACE), id);

@@ -3,8 +3,11 @@ package dev.locking.zookeeper;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.ProviderConfig;
+import dev.locking.spi.ProviderOption;
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
 
 /**
@@ -56,6 +59,16 @@ public final class ZookeeperProviderFactory implements LockingProviderFactory {
     @Override
     public String type() {
         return TYPE;
+    }
+
+    /**
+     * Declares the options in the table above, with their formats; the core warns about any other option.
+     *
+     * @return the options of {@code lp_zookeeper}
+     */
+    @Override
+    public Optional<List<ProviderOption>> options() {
+        return Optional.of(ZookeeperOptions.OPTIONS);
     }
 
     /**
