@@ -127,6 +127,9 @@ public final class LoopbackProxy implements AutoCloseable {
             }
             Link link = new Link(client);
             links.add(link);
+            if (cut) { // a cut() that ran between the constructor and add() did not see this link
+                link.dropping = true;
+            }
             if (closed) {
                 link.close();
                 return;
