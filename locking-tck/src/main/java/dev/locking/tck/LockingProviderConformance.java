@@ -335,7 +335,10 @@ public abstract class LockingProviderConformance {
      * data that this provider did not write and cannot read as a lock (a value of another type or shape), as
      * a foreign program or an operator's mistake would. The kit then checks that calls on that key fail with
      * a {@link dev.locking.api.LockingException} naming the key, change nothing, and do not disturb other
-     * keys. Returns false (the default) when the backend has no such notion, which skips those tests.
+     * keys. Returns false (the default) when the backend has no such notion, which skips those tests. The
+     * data stays behind (the kit cannot remove it); once it is planted, the kit's clean-up after each test
+     * accepts a {@code releaseAll(null)} that releases every lock and then reports the foreign data with a
+     * {@link dev.locking.api.LockingException} (not a {@link ProviderUnavailableException}).
      *
      * @param key a key the kit never locked before
      * @return whether foreign data was planted
