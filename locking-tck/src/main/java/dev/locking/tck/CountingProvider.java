@@ -24,6 +24,9 @@ final class CountingProvider implements LockingProvider {
     private final AtomicInteger releaseAlls = new AtomicInteger();
     private final AtomicInteger inspects = new AtomicInteger();
     private final AtomicInteger awaits = new AtomicInteger();
+    private final AtomicInteger confirmedExtends = new AtomicInteger();
+    /** {@link System#nanoTime()} when the last extend that returned true was called (sent). */
+    private volatile long lastConfirmedExtendSentNanos;
 
     CountingProvider(LockingProvider delegate) {
         this.delegate = delegate;
@@ -43,7 +46,13 @@ final class CountingProvider implements LockingProvider {
     @Override
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         extendCalls.incrementAndGet();
-        return delegate.extend(keys, ownerId, lease);
+        long sent = System.nanoTime();
+        boolean held = delegate.extend(keys, ownerId, lease);
+        if (held) {
+            lastConfirmedExtendSentNanos = sent;
+            confirmedExtends.incrementAndGet();
+        }
+        return held;
     }
 
     @Override
@@ -77,6 +86,16 @@ final class CountingProvider implements LockingProvider {
     /** How many {@code awaitRelease} calls began. */
     int awaits() {
         return awaits.get();
+    }
+
+    /** How many {@code extend} calls returned true. */
+    int confirmedExtends() {
+        return confirmedExtends.get();
+    }
+
+    /** When ({@link System#nanoTime()}) the last {@code extend} that returned true was called; 0 if none did. */
+    long lastConfirmedExtendSentNanos() {
+        return lastConfirmedExtendSentNanos;
     }
 
     /** A snapshot of every counter. */

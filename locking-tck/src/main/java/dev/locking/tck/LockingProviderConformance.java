@@ -26,6 +26,7 @@ import dev.locking.core.Locking;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -50,8 +51,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -135,9 +138,14 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  *   <li>{@link #newUnreachableProvider(String)}: a provider configured for a backend that is down.</li>
  *   <li>{@link #childJvmProperties()}: system properties with which {@code Locking.create()} in another JVM
  *       reaches the same backend, for {@link MultiJvmContention}.</li>
+ *   <li>{@link #backendAddress()} and {@link #newProviderThrough(String, InetSocketAddress)}: a client behind
+ *       a {@link LoopbackProxy}, which the kit cuts off from the backend to check that a lost lease is
+ *       noticed on time.</li>
+ *   <li>{@link #plantForeignData(String)}: data the provider did not write, where it keeps a lock.</li>
  * </ul>
  * The durations the tests wait for ({@link #shortLease()}, {@link #patience()}, {@link #wakeUpWithin()},
- * {@link #clockTolerance()}, {@link #unavailableWithin()}) can be widened for slow backends.
+ * {@link #clockTolerance()}, {@link #unavailableWithin()}, {@link #lostLeaseAllowance()}) can be widened for slow
+ * backends.
  *
  * <p>This class uses {@link TestInstance.Lifecycle#PER_CLASS}, which subclasses inherit: their
  * {@code @BeforeAll} and {@code @AfterAll} methods may be instance methods.
@@ -152,6 +160,13 @@ public abstract class LockingProviderConformance {
     /** The id the kit gives the provider under test; it is the default provider of each test's service. */
     public static final String PROVIDER_ID = "lp_tck";
 
+    /** How many lapsed locks {@code TakeoverRace} races for. */
+    static final int TAKEOVER_ROUNDS = 200;
+    /** The lease of a lock that {@code TakeoverRace} lets lapse: tiny, so that 200 rounds take seconds. */
+    static final Duration TAKEOVER_LEASE = Duration.ofMillis(25);
+    /** The lease of the {@code execute} that {@code LostLeaseDeadline} cuts off from its backend. */
+    static final Duration LOST_LEASE = Duration.ofMillis(1500);
+
     private @Nullable LockingProvider backend;
     private @Nullable LockingProvider secondBackend;
     private boolean secondClientAsked;
@@ -162,6 +177,8 @@ public abstract class LockingProviderConformance {
     private @Nullable CountingProvider secondCounted;
     private @Nullable LockingService secondLocking;
     private ExecutorService pool;
+    /** Set once a ForeignData test planted data that no call can remove; read by the clean-up. */
+    private boolean foreignDataPlanted;
 
     /** Creates the suite; subclasses have a no-argument constructor, as JUnit needs. */
     protected LockingProviderConformance() {}
@@ -295,7 +312,7 @@ public abstract class LockingProviderConformance {
      *
      * @return the backend's address, or {@code null}
      */
-    protected java.net.@Nullable InetSocketAddress backendAddress() {
+    protected @Nullable InetSocketAddress backendAddress() {
         return null;
     }
 
@@ -309,7 +326,7 @@ public abstract class LockingProviderConformance {
      * @param proxy where the provider must connect instead of the backend
      * @return a client behind the proxy, or {@code null}
      */
-    protected @Nullable LockingProvider newProviderThrough(String id, java.net.InetSocketAddress proxy) {
+    protected @Nullable LockingProvider newProviderThrough(String id, InetSocketAddress proxy) {
         return null;
     }
 
@@ -318,13 +335,29 @@ public abstract class LockingProviderConformance {
      * data that this provider did not write and cannot read as a lock (a value of another type or shape), as
      * a foreign program or an operator's mistake would. The kit then checks that calls on that key fail with
      * a {@link dev.locking.api.LockingException} naming the key, change nothing, and do not disturb other
-     * keys. Returns false (the default) when the backend has no such notion, which skips those tests.
+     * keys. Returns false (the default) when the backend has no such notion, which skips those tests. The
+     * data stays behind (the kit cannot remove it); once it is planted, the kit's clean-up after each test
+     * accepts a {@code releaseAll(null)} that releases every lock and then reports the foreign data with a
+     * {@link dev.locking.api.LockingException} (not a {@link ProviderUnavailableException}).
      *
      * @param key a key the kit never locked before
      * @return whether foreign data was planted
      */
     protected boolean plantForeignData(String key) {
         return false;
+    }
+
+    /**
+     * Returns how much later than the semantics' bound a holder cut off from its backend may see its handle
+     * turn lost in {@code LostLeaseDeadline}. The semantics say: one lease after the last confirmed renewal
+     * was sent, within 100 ms. The default, 400 milliseconds, is those 100 ms plus 300 ms for a busy machine
+     * (the renewer's and the job's threads waiting for a core, a GC pause, the kit polling the handle every
+     * millisecond). The kit measures from the moment it cut the connection, which is after that renewal.
+     *
+     * @return a non-negative duration
+     */
+    protected Duration lostLeaseAllowance() {
+        return Duration.ofMillis(400);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -360,7 +393,14 @@ public abstract class LockingProviderConformance {
         }
         LockingProvider p = backend;
         if (p != null) {
-            p.releaseAll(null);
+            try {
+                p.releaseAll(null);
+            } catch (LockingException e) {
+                // The data a ForeignData test planted stays for good, and releaseAll() may report it every time.
+                if (!foreignDataPlanted || e instanceof ProviderUnavailableException) {
+                    throw e;
+                }
+            }
         }
         assertThat(stopped).as("every thread the test started has ended").isTrue();
     }
@@ -2444,6 +2484,356 @@ public abstract class LockingProviderConformance {
                 awaitFree(a, lease.plus(Duration.ofSeconds(1)).plus(clockTolerance()));
                 assertThat(locking.acquire(a).fencingTokens().get(a)).isGreaterThan(token);
             }
+        }
+    }
+
+    // =========================================================================================================
+    // Faults and hostile input (issue 10)
+    // =========================================================================================================
+
+    /**
+     * Two clients take over one lapsed, never-renewed lock at the same moment, {@value #TAKEOVER_ROUNDS}
+     * rounds: never may both succeed, and the winner's token is above the lapsed lock's. The details are in
+     * {@link TakeoverRaceCheck}.
+     */
+    @Nested
+    @DisplayName("takeover race: two clients taking over one lapsed lock never both win (skipped when newSecondClient returns null)")
+    class TakeoverRace {
+
+        @Test
+        void twoClientsTakingOverALapsedLock_neverBothWin() throws Exception {
+            second();
+            LockingProvider other = secondBackend;
+            assertThat(other).isNotNull();
+            TakeoverRaceCheck race = new TakeoverRaceCheck(provider(), other, pool, patience());
+
+            int races = race.run(key(""), TAKEOVER_ROUNDS, TAKEOVER_LEASE);
+
+            assertThat(races).as("races run (a round races again when its lock has not lapsed yet)")
+                    .isGreaterThanOrEqualTo(TAKEOVER_ROUNDS);
+        }
+    }
+
+    /**
+     * A holder cut off from its backend (a {@link LoopbackProxy} that drops all traffic) while its
+     * {@code execute} runs: its handle turns lost one lease after its last confirmed renewal was sent (within
+     * 100 ms by the semantics, plus the margin {@link #lostLeaseAllowance()} gives a busy machine), never a
+     * renewal period early, the job is interrupted, {@code execute} throws {@link LockLostException} within
+     * {@link #patience()}, and another client of the backend takes the key once the lease has lapsed.
+     */
+    @Nested
+    @DisplayName("a lost lease is noticed on time when the backend stops answering (skipped without backendAddress and newProviderThrough)")
+    class LostLeaseDeadline {
+
+        @Test
+        void aHolderCutOffFromItsBackend_turnsLostOneLeaseAfterItsLastRenewal_andAnotherClientTakesTheKey()
+                throws Exception {
+            InetSocketAddress backendAddress = backendAddress();
+            if (backendAddress == null) {
+                abort("backendAddress returned null: no backend to cut a client off from");
+                return;
+            }
+            LoopbackProxy proxy = new LoopbackProxy(backendAddress);
+            LockingProvider cutOff = null;
+            try {
+                cutOff = newProviderThrough(PROVIDER_ID, proxy.address());
+                if (cutOff == null) {
+                    abort("newProviderThrough returned null: the provider cannot be put behind a proxy");
+                    return;
+                }
+                assertThat(cutOff.id()).isEqualTo(PROVIDER_ID);
+                checkLostLeaseDeadline(proxy, new CountingProvider(cutOff));
+            } finally {
+                proxy.close(); // first, so that closing the client finds its connections closed, not silent
+                if (cutOff != null) {
+                    cutOff.close();
+                }
+            }
+        }
+
+        private void checkLostLeaseDeadline(LoopbackProxy proxy, CountingProvider cutOff) throws Exception {
+            String a = key("a");
+            Duration lease = LOST_LEASE;
+            Duration period = lease.dividedBy(3); // the renewal period of DESIGN.md
+            AtomicLong token = new AtomicLong();
+            AtomicLong lostAt = new AtomicLong();
+            CountDownLatch started = new CountDownLatch(1);
+            try (LockingService service = serviceAround(cutOff)) {
+                Future<Outcome> outcome = async(() -> capture(() -> service.execute(a, lock -> {
+                    token.set(lock.fencingToken(a));
+                    started.countDown();
+                    long deadline = System.nanoTime() + patience().toNanos();
+                    while (!lock.isLost() && System.nanoTime() - deadline < 0) {
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // returns at once when interrupted
+                    }
+                    if (lock.isLost()) {
+                        lostAt.set(System.nanoTime());
+                    }
+                    return lock.isLost() ? "lost" : "never lost";
+                }, ExecuteOptions.builder().expire(lease).timeout(patience()).build())));
+                assertThat(started.await(patience().toMillis(), TimeUnit.MILLISECONDS)).as("the job started").isTrue();
+                waiting().pollInterval(Duration.ofMillis(1)).until(() -> cutOff.confirmedExtends() >= 1);
+
+                long cutAt = System.nanoTime();
+                proxy.cut();
+
+                Outcome o;
+                try {
+                    o = outcome.get(patience().multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    throw new AssertionError("execute on a cut-off backend did not return within "
+                            + patience().multipliedBy(2), e);
+                }
+                long lost = lostAt.get();
+                assertThat(lost).as("when the handle turned lost (0: not within %s of the cut; execute gave %s)",
+                        patience(), o).isNotZero();
+                long confirmedSend = cutOff.lastConfirmedExtendSentNanos();
+                Duration afterCut = Duration.ofNanos(lost - cutAt);
+                Duration afterRenewal = Duration.ofNanos(lost - confirmedSend);
+                assertThat(afterCut)
+                        .as("time from the cut to the lost handle (lease %s; the last confirmed renewal was sent %s"
+                                + " before the cut and the handle turned lost %s after it; the semantics allow"
+                                + " lease + 100 ms after it, the kit lease + %s)", lease,
+                                Duration.ofNanos(cutAt - confirmedSend), afterRenewal, lostLeaseAllowance())
+                        .isLessThanOrEqualTo(lease.plus(lostLeaseAllowance()))
+                        .isGreaterThanOrEqualTo(lease.minus(period));
+                assertThat(o.failure()).isInstanceOf(LockLostException.class);
+                assertThat(o.interruptedAfter()).as("interrupt flag after execute threw").isFalse();
+            }
+
+            AtomicReference<AcquireResult> taken = new AtomicReference<>();
+            waiting().atMost(clockTolerance().plus(Duration.ofSeconds(2))).until(() -> {
+                AcquireResult r = provider().tryAcquire(List.of(a), "after-the-cut", Duration.ofSeconds(30));
+                taken.set(r);
+                return r instanceof AcquireResult.Acquired;
+            });
+            AcquireResult afterTheCut = taken.get();
+            assertThat(afterTheCut).isNotNull();
+            assertThat(token(afterTheCut, a)).as("the new holder's token").isGreaterThan(token.get());
+        }
+    }
+
+    /**
+     * Keys and owner ids mean exactly themselves. A key or owner id that is not well-formed UTF-16 (a lone
+     * surrogate) cannot be stored faithfully by most backends, so the core refuses it, as it refuses an
+     * owner id over {@value HostileInput#MAX_LENGTH} characters, with {@link IllegalArgumentException} and no
+     * provider call. Every other string (NUL, separators, path segments, wildcards, hash tags, escapes,
+     * control characters, characters outside the BMP, the longest allowed) round-trips exactly, through the
+     * service and through the SPI, and lookalikes are different keys and different owners. The strings are
+     * in {@link HostileInput}.
+     */
+    @Nested
+    @DisplayName("hostile keys and owners: malformed ones are refused, every other one means exactly itself")
+    class HostileKeysAndOwners {
+
+        @TestFactory
+        Stream<DynamicTest> loneSurrogatesAndOverlongOwners_areRejected_beforeAnyProviderCall() {
+            Map<String, String> malformed = new LinkedHashMap<>();
+            malformed.put("a lone high surrogate", "\uD800");
+            malformed.put("a lone low surrogate inside", "a\uDC00b");
+            malformed.put("a high surrogate at the end", "ab\uD83D");
+            malformed.put("a low surrogate at the start", "\uDE00ab");
+            malformed.put("a reversed pair", "\uDE00\uD83D");
+            AtomicBoolean ran = new AtomicBoolean();
+            LockedJob<Boolean, RuntimeException> job = lock -> ran.getAndSet(true);
+            // Each case gets a good key of its own (and a bad key made from it), so that a call wrongly let
+            // through spoils no other case.
+            Map<String, Function<String, ThrowingCallable>> cases = new LinkedHashMap<>();
+            malformed.forEach((what, bad) -> {
+                cases.put("acquire(key with " + what + ")", good -> () -> locking.acquire(good + bad));
+                cases.put("acquire([good key, key with " + what + "])",
+                        good -> () -> locking.acquire(List.of(good, good + bad), owner("owner-1")));
+                cases.put("execute(key with " + what + ")", good -> () -> locking.execute(good + bad, job));
+                cases.put("release(key with " + what + ")", good -> () -> locking.release(good + bad));
+                cases.put("inspect(key with " + what + ")", good -> () -> locking.inspect(good + bad));
+                cases.put("inspect(key with " + what + ", provider)",
+                        good -> () -> locking.inspect(good + bad, PROVIDER_ID));
+                String badOwner = "owner" + bad;
+                cases.put("acquire(owner with " + what + ")", good -> () -> locking.acquire(good, owner(badOwner)));
+                cases.put("release(owner with " + what + ")", good -> () -> locking.release(good, by(badOwner)));
+                cases.put("releaseAll(owner with " + what + ")",
+                        good -> () -> locking.releaseAll(ReleaseAllOptions.builder().ownerId(badOwner).build()));
+            });
+            String overlong = "o".repeat(HostileInput.MAX_LENGTH + 1);
+            cases.put("acquire(1025-char owner)",
+                    good -> () -> locking.acquire(good, owner(overlong, Duration.ofSeconds(30))));
+            cases.put("release(1025-char owner)", good -> () -> locking.release(good, by(overlong)));
+            cases.put("releaseAll(1025-char owner)",
+                    good -> () -> locking.releaseAll(ReleaseAllOptions.builder().ownerId(overlong).build()));
+            AtomicInteger n = new AtomicInteger();
+            return cases.entrySet().stream().map(c -> DynamicTest.dynamicTest(c.getKey(), () -> {
+                String good = key("good-" + n.incrementAndGet());
+                CountingProvider.Calls before = counted.calls();
+                assertThatThrownBy(c.getValue().apply(good)).isInstanceOf(IllegalArgumentException.class);
+                assertThat(counted.calls()).as("calls that reached the provider").isEqualTo(before);
+                assertThat(ran).as("the job ran").isFalse();
+                assertFree(good);
+            }));
+        }
+
+        @TestFactory
+        Stream<DynamicTest> everyOtherKeyAndOwner_roundTripsExactly_throughTheService() {
+            return roundTrips(HostileInput.through(locking));
+        }
+
+        @TestFactory
+        Stream<DynamicTest> spi_everyOtherKeyAndOwner_roundTripsExactly() {
+            return roundTrips(HostileInput.through(provider()));
+        }
+
+        /** Each string as an owner, and as a key both alone and after the test's prefix; then the longest. */
+        private Stream<DynamicTest> roundTrips(HostileInput.Client client) {
+            List<DynamicTest> tests = new ArrayList<>();
+            HostileInput.values().forEach((what, value) -> {
+                tests.add(DynamicTest.dynamicTest(what + " " + HostileInput.quoted(value), () -> {
+                    HostileInput.assertRoundTrip(client, key(value), value, what + " after a prefix");
+                    HostileInput.assertRoundTrip(client, value, value, what + " alone");
+                }));
+            });
+            tests.add(DynamicTest.dynamicTest("1024 characters", () -> {
+                String longestKey = HostileInput.longest(key(""), HostileInput.MAX_LENGTH);
+                String longestOwner = HostileInput.longest("owner", HostileInput.MAX_LENGTH);
+                assertThat(longestKey).hasSize(HostileInput.MAX_LENGTH);
+                assertThat(longestOwner).hasSize(HostileInput.MAX_LENGTH);
+                HostileInput.assertRoundTrip(client, longestKey, longestOwner, "the longest key and owner");
+            }));
+            return tests.stream();
+        }
+
+        @Test
+        void lookalikeOwners_cannotReenterReleaseOrReleaseAllEachOthersLocks() {
+            HostileInput.assertLookalikeOwnersAreDistinct(HostileInput.through(locking), key(""));
+        }
+
+        @Test
+        void spi_lookalikeOwners_cannotReenterExtendReleaseOrReleaseAllEachOthersLocks() {
+            HostileInput.assertLookalikeOwnersAreDistinct(HostileInput.through(provider()), key(""));
+        }
+
+        @Test
+        void lookalikeKeys_areDifferentLocks() {
+            HostileInput.assertLookalikeKeysAreDistinct(HostileInput.through(locking), key(""));
+        }
+
+        @Test
+        void spi_lookalikeKeys_areDifferentLocks() {
+            HostileInput.assertLookalikeKeysAreDistinct(HostileInput.through(provider()), key(""));
+        }
+    }
+
+    /**
+     * Data that the provider did not write, at the place where it would keep a lock (planted by
+     * {@link #plantForeignData(String)}): calls on that key fail with a {@link LockingException} that names
+     * the key and is not a {@link ProviderUnavailableException} (the backend answered), they change nothing
+     * (the free keys of a multi-key acquire stay free), and calls on other keys and other owners work as
+     * before. The foreign data stays behind; the kit's clean-up after each test tolerates a
+     * {@code releaseAll()} that reports it.
+     */
+    @Nested
+    @DisplayName("foreign data at a lock's keys: a clear LockingException, nothing changed, other locks unharmed (skipped without plantForeignData)")
+    class ForeignData {
+
+        private String plant(String name) {
+            String k = key(name);
+            if (!plantForeignData(k)) {
+                return abort("plantForeignData returned false: the backend has no foreign data to plant");
+            }
+            foreignDataPlanted = true;
+            return k;
+        }
+
+        /** A failure that is about the foreign data: a LockingException naming the key, the backend reachable. */
+        private void assertReportsForeignData(@Nullable Throwable thrown, String foreign, String call) {
+            assertThat(thrown).as("what %s on a key with foreign data threw", call)
+                    .isInstanceOf(LockingException.class)
+                    .isNotInstanceOf(ProviderUnavailableException.class)
+                    .hasMessageContaining(foreign);
+        }
+
+        @Test
+        void acquire_failsWithALockingExceptionNamingTheKey_andTakesNothing() {
+            String foreign = plant("foreign");
+            for (String call : List.of("acquire by owner-1", "acquire by owner-1 again", "anonymous acquire")) {
+                AcquireOptions options = call.startsWith("anonymous") ? AcquireOptions.builder()
+                        .expire(Duration.ofSeconds(30)).build() : owner("owner-1", Duration.ofSeconds(30));
+                assertReportsForeignData(catchThrowable(() -> locking.acquire(foreign, options)), foreign, call);
+            }
+            Optional<LockInfo> seen = Optional.empty();
+            Throwable inspectFailure = catchThrowable(() -> locking.inspect(foreign));
+            if (inspectFailure != null) {
+                assertReportsForeignData(inspectFailure, foreign, "inspect");
+            } else {
+                seen = locking.inspect(foreign);
+            }
+            assertThat(seen.map(LockInfo::ownerId)).as("the owner inspect reports after the failed acquires")
+                    .isNotEqualTo(Optional.of("owner-1"));
+
+            AtomicBoolean ran = new AtomicBoolean();
+            Throwable executed = catchThrowable(() -> locking.execute(foreign, lock -> ran.getAndSet(true),
+                    waitUpTo(Duration.ofSeconds(1))));
+            assertThat(executed).as("what execute on a key with foreign data threw")
+                    .isInstanceOf(LockingException.class)
+                    .isNotInstanceOf(ProviderUnavailableException.class);
+            assertThat(ran).as("the job ran").isFalse();
+
+            AtomicBoolean releasedIt = new AtomicBoolean();
+            Throwable released = catchThrowable(() -> releasedIt.set(locking.release(foreign)));
+            if (released != null) {
+                assertReportsForeignData(released, foreign, "release");
+            } else {
+                assertThat(releasedIt).as("release of a key with foreign data: nothing to release").isFalse();
+            }
+        }
+
+        @Test
+        void aMultiKeyAcquireWithAForeignKey_fails_andLeavesTheFreeKeysFree() {
+            String before = key("a-free");
+            String foreign = plant("m-foreign");
+            String after = key("z-free");
+            Throwable thrown = catchThrowable(() -> locking.acquire(List.of(after, foreign, before),
+                    owner("owner-1", Duration.ofSeconds(30))));
+            assertReportsForeignData(thrown, foreign, "a multi-key acquire");
+            assertFree(before, after);
+
+            Lease lease = locking.acquire(List.of(before, after), owner("owner-1", Duration.ofSeconds(30)));
+            assertThat(lease.keys()).containsExactly(before, after);
+            assertThat(locking.release(List.of(before, after), by("owner-1"))).isTrue();
+        }
+
+        @Test
+        void releaseAndReleaseAllOfAnotherOwnersLocks_stillWork() {
+            String foreign = plant("foreign");
+            assertReportsForeignData(catchThrowable(() -> locking.acquire(foreign, owner("other"))), foreign,
+                    "acquire by other");
+            String b = key("b");
+            String c = key("c");
+            String d = key("d");
+            locking.acquire(List.of(b, c), owner("other", Duration.ofSeconds(30)));
+            locking.acquire(d, owner("owner-1", Duration.ofSeconds(30)));
+
+            assertThat(locking.release(b, by("other"))).isTrue();
+            locking.releaseAll(ReleaseAllOptions.builder().ownerId("other").build());
+            assertFree(b, c);
+            assertThat(assertHeld(d).ownerId()).isEqualTo("owner-1");
+            locking.releaseAll(ReleaseAllOptions.builder().ownerId("owner-1").build());
+            assertFree(d);
+        }
+
+        @Test
+        void releaseAll_stillReleasesEveryOtherLock() {
+            String foreign = plant("foreign");
+            String b = key("b");
+            String c = key("c");
+            String d = key("d");
+            locking.acquire(b);
+            locking.acquire(c, owner("owner-1", Duration.ofSeconds(30)));
+            locking.acquire(d, owner("owner-2"));
+
+            Throwable thrown = catchThrowable(() -> locking.releaseAll());
+            if (thrown != null) { // leaving the foreign data alone and saying so is allowed
+                assertReportsForeignData(thrown, foreign, "releaseAll()");
+            }
+            assertFree(b, c, d);
         }
     }
 }

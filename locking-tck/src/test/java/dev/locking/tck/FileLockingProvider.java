@@ -1,6 +1,7 @@
 package dev.locking.tck;
 
 import dev.locking.api.LockInfo;
+import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
@@ -34,7 +35,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>State, in {@code state.properties}: {@code counter} (the last fencing token, provider-wide) and one
  * entry {@code k.<key>} = {@code <token>,<expiresAtMillis or -1>,<'-' or '+' followed by the owner>} per
- * held key.
+ * held key. An entry of another shape is foreign data: it is kept as it is, and calls on its key fail with a
+ * {@link LockingException} naming the key before anything is written, while other keys work as before.
  */
 final class FileLockingProvider implements LockingProvider {
     /** FileChannel locks are per JVM, not per thread: threads of one JVM queue here first. */
@@ -167,6 +169,16 @@ final class FileLockingProvider implements LockingProvider {
     @Override
     public void close() {}
 
+    /** Writes an entry this provider cannot read as a lock at {@code key}, as a foreign program would. */
+    void plantForeignData(String key) {
+        update(state -> {
+            state.foreign.put(key, "not a lock");
+            state.locks.remove(key);
+            state.dirty = true;
+            return true;
+        });
+    }
+
     private <T> T update(Function<State, T> operation) {
         Path dir = directory;
         if (dir == null) {
@@ -197,10 +209,18 @@ final class FileLockingProvider implements LockingProvider {
 
     private static final class State {
         final Map<String, Rec> locks = new HashMap<>();
+        /** Entries that are not locks, by key, kept verbatim. */
+        final Map<String, String> foreign = new HashMap<>();
         long counter;
         boolean dirty;
 
+        /** The live lock of {@code key}; throws (so that the operation writes nothing) on foreign data. */
         @Nullable Rec live(String key, long now) {
+            String alien = foreign.get(key);
+            if (alien != null) {
+                throw new LockingException("the state file holds data at key \"" + key
+                        + "\" that is not a lock of this provider: \"" + alien + "\"");
+            }
             Rec rec = locks.get(key);
             if (rec != null && rec.expires >= 0 && rec.expires <= now) {
                 locks.remove(key);
@@ -233,19 +253,36 @@ final class FileLockingProvider implements LockingProvider {
             for (String name : p.stringPropertyNames()) {
                 if (name.startsWith("k.")) {
                     String v = p.getProperty(name);
-                    int c1 = v.indexOf(',');
-                    int c2 = v.indexOf(',', c1 + 1);
-                    String owner = v.charAt(c2 + 1) == '-' ? null : v.substring(c2 + 2);
-                    state.locks.put(name.substring(2), new Rec(Long.parseLong(v.substring(0, c1)),
-                            Long.parseLong(v.substring(c1 + 1, c2)), owner));
+                    Rec rec = parse(v);
+                    if (rec == null) {
+                        state.foreign.put(name.substring(2), v);
+                    } else {
+                        state.locks.put(name.substring(2), rec);
+                    }
                 }
             }
             return state;
         }
 
+        /** A lock entry, or null when the value has another shape. */
+        private static @Nullable Rec parse(String v) {
+            int c1 = v.indexOf(',');
+            int c2 = c1 < 0 ? -1 : v.indexOf(',', c1 + 1);
+            if (c2 < 0 || c2 + 1 >= v.length() || (v.charAt(c2 + 1) != '-' && v.charAt(c2 + 1) != '+')) {
+                return null;
+            }
+            try {
+                String owner = v.charAt(c2 + 1) == '-' ? null : v.substring(c2 + 2);
+                return new Rec(Long.parseLong(v.substring(0, c1)), Long.parseLong(v.substring(c1 + 1, c2)), owner);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
         void write(Path dir) throws IOException {
             Properties p = new Properties();
             p.setProperty("counter", Long.toString(counter));
+            foreign.forEach((k, v) -> p.setProperty("k." + k, v));
             locks.forEach((k, r) -> p.setProperty("k." + k,
                     r.token + "," + r.expires + "," + (r.owner == null ? "-" : "+" + r.owner)));
             Path tmp = dir.resolve("state.tmp");

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the whole kit, including the groups for distributed providers (two clients, several JVMs, backend
- * down), against {@link FileLockingProvider}: its clients share locks through a directory, across JVMs too.
+ * down, foreign data), against {@link FileLockingProvider}: its clients share locks through a directory, across JVMs too.
  */
 class FileProviderConformanceTest extends LockingProviderConformance {
 
@@ -38,6 +38,13 @@ class FileProviderConformanceTest extends LockingProviderConformance {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Foreign data in the shared state file: an entry at the key that is not shaped like a lock. */
+    @Override
+    protected boolean plantForeignData(String key) {
+        new FileLockingProvider(PROVIDER_ID, locks()).plantForeignData(key);
+        return true;
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,11 @@ class KitDetectsBrokenProvidersTest {
                 Arguments.of(ExtendAlwaysSucceeds.class, LockingProviderConformance.ExecuteLease.class,
                         "aLostLease_interruptsTheJob_andExecuteThrowsLockLostException"),
                 Arguments.of(InterruptSwallowingAwait.class, LockingProviderConformance.InterruptDuringAWait.class,
-                        "spi_awaitRelease_answersAnInterruptWithInterruptedException"));
+                        "spi_awaitRelease_answersAnInterruptWithInterruptedException"),
+                Arguments.of(RacyTakeover.class, LockingProviderConformance.TakeoverRace.class,
+                        "twoClientsTakingOverALapsedLock_neverBothWin"),
+                Arguments.of(LossyOwners.class, LockingProviderConformance.HostileKeysAndOwners.class,
+                        "spi_lookalikeOwners_cannotReenterExtendReleaseOrReleaseAllEachOthersLocks"));
     }
 
     @ParameterizedTest(name = "{0} fails {2}")
@@ -91,11 +96,31 @@ class KitDetectsBrokenProvidersTest {
 
     /** The kit against a provider built from lp_memory; waits that a broken provider never ends are shortened. */
     abstract static class Broken extends LockingProviderConformance {
+        private @Nullable LockingProvider created;
+
         abstract LockingProvider breakRule(LockingProvider memory);
 
         @Override
         protected LockingProvider newProvider(String id) {
-            return breakRule(MemoryProviderFactory.newProvider(id));
+            LockingProvider p = breakRule(MemoryProviderFactory.newProvider(id));
+            created = p;
+            return p;
+        }
+
+        /**
+         * A second client of the same in-process backend: the provider under test again, behind a view that
+         * leaves closing it to the kit's first client.
+         */
+        @Override
+        protected @Nullable LockingProvider newSecondClient(String id) {
+            LockingProvider p = created;
+            if (p == null) {
+                return null;
+            }
+            return new Forwarding(p) {
+                @Override
+                public void close() {}
+            };
         }
 
         @Override
@@ -266,6 +291,66 @@ class KitDetectsBrokenProvidersTest {
                     } catch (InterruptedException e) {
                         // the bug under test: the interrupt is lost
                     }
+                }
+            };
+        }
+    }
+
+    /**
+     * Takes over a key it read as free even when another client took it in the meantime: the write is not
+     * conditional on what the read saw, so it replaces the other taker's fresh lock.
+     */
+    static class RacyTakeover extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+                    boolean lookedFree = keys.stream().allMatch(k -> memory.inspect(k).isEmpty());
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // between the read and the write
+                    AcquireResult result = memory.tryAcquire(keys, ownerId, lease);
+                    if (result instanceof AcquireResult.Conflict conflict && lookedFree) {
+                        memory.inspect(conflict.key())
+                                .ifPresent(h -> memory.release(List.of(conflict.key()), h.ownerId()));
+                        return memory.tryAcquire(keys, ownerId, lease);
+                    }
+                    return result;
+                }
+            };
+        }
+    }
+
+    /** Stores owner ids through a lossy encoding: every character outside printable ASCII becomes '?'. */
+    static class LossyOwners extends Broken {
+        static String mangle(String ownerId) {
+            return ownerId.replaceAll("[^\\x20-\\x7e]", "?");
+        }
+
+        static @Nullable String mangleNullable(@Nullable String ownerId) {
+            return ownerId == null ? null : mangle(ownerId);
+        }
+
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new Forwarding(memory) {
+                @Override
+                public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+                    return memory.tryAcquire(keys, mangleNullable(ownerId), lease);
+                }
+
+                @Override
+                public boolean extend(List<String> keys, String ownerId, Duration lease) {
+                    return memory.extend(keys, mangle(ownerId), lease);
+                }
+
+                @Override
+                public boolean release(List<String> keys, @Nullable String ownerId) {
+                    return memory.release(keys, mangleNullable(ownerId));
+                }
+
+                @Override
+                public void releaseAll(@Nullable String ownerId) {
+                    memory.releaseAll(mangleNullable(ownerId));
                 }
             };
         }
