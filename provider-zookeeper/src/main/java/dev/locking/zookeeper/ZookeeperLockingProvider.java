@@ -116,6 +116,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     static final String LOCKS = "/locks";
     static final String OWNERS = "/owners";
+    /** Why a lock node with children is not one of ours (words that follow "the node"). */
+    private static final String HAS_CHILDREN = "has child nodes, which lp_zookeeper never creates";
 
     /** How often one operation re-reads and retries after a concurrent change made its transaction fail. */
     private static final int MAX_ATTEMPTS = 25;
@@ -180,9 +182,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /**
      * What a release of an {@code execute} owner's keys needs to know to skip reading them: the session
      * that created the nodes, the {@link #locksEpoch} read before they were created, the lease expiry
-     * written, and each node's version (0, or 1 for the node the czxid probe set).
+     * written, each node's version (0, or 1 for the node the czxid probe set) and the nodes' instance id.
      */
-    private record Unread(long sessionId, int epoch, long expiresAtMillis, Map<String, Integer> versions) {}
+    private record Unread(long sessionId, int epoch, long expiresAtMillis, Map<String, Integer> versions,
+            String instance) {}
 
     private ZookeeperLockingProvider(String id, String namespace, Clock clock, @Nullable ZookeeperOptions options,
             @Nullable CuratorFramework givenClient) {
@@ -284,7 +287,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 long session = ephemeral ? sessionId() : 0L;
                 int epoch = locksEpoch; // read before this attempt's transaction: see Unread
                 long newExpiry = lease == null ? LockData.NEVER : plus(now, lease);
-                LockData ours = new LockData(ownerId, newExpiry, nonce);
+                String instance = InstanceMarkers.newId(nonce); // one per attempt: never two nodes with one id
+                LockData ours = new LockData(ownerId, newExpiry, instance);
                 byte[] data = ours.toBytes();
                 Plan plan = new Plan(ns);
                 Map<String, Long> tokens = new LinkedHashMap<>();
@@ -297,22 +301,23 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 boolean syncing = readFirst && needSync;
                 List<@Nullable Node> nodes = readFirst ? readAll(ns, paths, syncing) : noNodes(keys.size());
                 fresh |= syncing;
+                refuseForeign(keys, nodes, "acquire");
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
                     Node node = nodes.get(i);
                     boolean mine = node != null
-                            && (nonce.equals(node.data.nonce()) || node.data.ownedBy(ownerId))
+                            && (node.data.createdBy(nonce) || node.data.ownedBy(ownerId))
                             && !node.data.lapsedAt(now)
                             && !(ephemeral && node.stat.getEphemeralOwner() != session);
                     if (node != null && mine) {
                         tokens.put(key, node.stat.getCzxid());
-                        if (lease != null && !nonce.equals(node.data.nonce())) {
-                            plan.setData(lockPath, node.data.withExpiry(newExpiry).toBytes(), node.stat.getVersion());
+                        if (lease != null && !node.data.createdBy(nonce)) {
+                            plan.setData(key, lockPath, node.data.withExpiry(newExpiry).toBytes(), node);
                             expiresAt = Math.min(expiresAt, newExpiry);
                             writes = true;
                         } else {
-                            plan.check(lockPath, node.stat.getVersion());
+                            plan.check(key, lockPath, node);
                             expiresAt = Math.min(expiresAt, node.data.expiresAtMillis());
                         }
                         continue;
@@ -337,10 +342,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
                                 deleteFirst.remove(oldIndex);
                             }
                         }
-                        plan.deleteLock(lockPath, node.stat.getVersion());
+                        // The delete hits only the instance judged lapsed: see InstanceMarkers.
+                        plan.deleteLock(key, lockPath, node);
                     }
                     CreateMode mode = ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT;
-                    plan.createLock(lockPath, data, mode);
+                    plan.createLock(lockPath, data, mode, instance);
                     created.add(key);
                     writes = true;
                     expiresAt = Math.min(expiresAt, newExpiry);
@@ -391,7 +397,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                             versions.put(key, 0);
                         }
                         versions.put(created.get(0), 1); // the probe's setData
-                        unread = new Unread(session, epoch, newExpiry, Map.copyOf(versions));
+                        unread = new Unread(session, epoch, newExpiry, Map.copyOf(versions), instance);
                     }
                     return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation, unread);
                 }
@@ -422,8 +428,15 @@ final class ZookeeperLockingProvider implements LockingProvider {
                             ensureLayout(ns);
                         }
                     }
+                    case MARKER_CREATE -> {
+                        if (failure.code == KeeperException.Code.NONODE) { // /instances deleted behind our back
+                            layoutReady = false;
+                            ensureLayout(ns);
+                        }
+                    }
                     default -> {
                         // A lock node changed since we read it: read again.
+                        refuseLostMarker(ns, failure, "acquire");
                     }
                 }
                 failure.rethrowUnlessRetryable();
@@ -479,6 +492,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 // A change the read missed fails the transaction (versions), which reads again; a "no" is
                 // only given by a read that follows a transaction of this call (see readAll).
                 List<@Nullable Node> nodes = readAll(ns, paths, false);
+                refuseForeign(keys, nodes, "extend");
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
@@ -493,7 +507,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         log.debug("{}: not extending {} for {}: {} is no longer held by it", id, keys, ownerId, key);
                         return false;
                     }
-                    plan.setData(lockPath, node.data.withExpiry(newExpiry).toBytes(), node.stat.getVersion());
+                    plan.setData(key, lockPath, node.data.withExpiry(newExpiry).toBytes(), node);
                 }
                 Failure failure = plan.commit();
                 written = true;
@@ -501,6 +515,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     log.debug("{}: extended {} for {} to {}", id, keys, ownerId, Instant.ofEpochMilli(newExpiry));
                     return true;
                 }
+                refuseLostMarker(ns, failure, "extend");
                 failure.rethrowUnlessRetryable();
                 checkAttempts(attempt, "extending", keys, failure);
             }
@@ -529,6 +544,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 List<String> releasing = new ArrayList<>();
                 List<String> paths = lockPaths(keys);
                 List<@Nullable Node> nodes = readAll(ns, paths, false);
+                refuseForeign(keys, nodes, "release");
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
@@ -549,7 +565,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     } else {
                         releasing.add(key);
                     }
-                    plan.deleteLock(lockPath, node.stat.getVersion());
+                    plan.deleteLock(key, lockPath, node);
                     if (holder != null && hasIndex(holder)) {
                         String index = indexPath(holder, key);
                         if (!missingIndex.contains(index)) {
@@ -577,6 +593,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
                     missingIndex.add(failure.step.path);
                 }
+                refuseLostMarker(ns, failure, "release");
                 failure.rethrowUnlessRetryable();
                 checkAttempts(attempt, "releasing", keys, failure);
             }
@@ -630,11 +647,13 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
         CuratorZookeeperClient client = ns.getZookeeperClient();
         String base = ns.getNamespace();
-        List<Op> ops = new ArrayList<>(keys.size() + 1);
+        List<Op> ops = new ArrayList<>(2 * keys.size() + 1);
         ops.add(Op.check(ZKPaths.fixForNamespace(base, LOCKS), unread.epoch));
         for (String key : keys) {
             int version = Objects.requireNonNull(unread.versions.get(key));
-            ops.add(Op.delete(ZKPaths.fixForNamespace(base, lockPath(key)), version));
+            String lockPath = lockPath(key);
+            ops.add(Op.delete(ZKPaths.fixForNamespace(base, lockPath), version));
+            ops.add(Op.delete(ZKPaths.fixForNamespace(base, InstanceMarkers.path(lockPath, unread.instance)), -1));
         }
         try {
             ZooKeeper zk = client.getZooKeeper();
@@ -723,22 +742,34 @@ final class ZookeeperLockingProvider implements LockingProvider {
             List<@Nullable Node> nodes = readAll(ns, paths, false); // after the barrier: fresh
             Plan plan = new Plan(ns);
             int owned = 0;
+            List<String> foreign = new ArrayList<>();
             for (int i = 0; i < segments.size(); i++) {
                 Node node = nodes.get(i);
+                if (node != null && node.problem != null) {
+                    // Not ours to delete: left as it is, with its index entry; the rest is released.
+                    foreign.add(paths.get(i) + " " + node.problem);
+                    continue;
+                }
                 if (node != null && node.data.ownedBy(ownerId)) {
-                    plan.deleteLock(paths.get(i), node.stat.getVersion());
+                    plan.deleteLock(null, paths.get(i), node);
                     owned++;
                 }
                 plan.deleteIndex(ZKPaths.makePath(container, segments.get(i)));
             }
+            if (plan.isEmpty()) {
+                warnLeftBehind("releasing the locks of " + ownerId, foreign);
+                return 0;
+            }
             Failure failure = plan.commit();
             if (failure == null) {
+                warnLeftBehind("releasing the locks of " + ownerId, foreign);
                 return owned;
             }
             if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
                 segments.remove(ZKPaths.getNodeFromPath(failure.step.path)); // released concurrently
                 continue;
             }
+            refuseLostMarker(ns, failure, "release every lock of " + ownerId + " at");
             failure.rethrowUnlessRetryable();
             checkAttempts(attempt, "releasing", segments, failure);
         }
@@ -753,12 +784,17 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private void releaseEverything(CuratorFramework ns) throws Exception {
         bumpEpoch(ns);
         int released = 0;
+        List<String> foreign = new ArrayList<>();
         for (String segment : children(ns, LOCKS)) {
-            if (deleteQuietly(ns, ZKPaths.makePath(LOCKS, segment))) {
+            String problem = deleteOurs(ns, ZKPaths.makePath(LOCKS, segment));
+            if (problem == null) {
                 released++;
+            } else if (!problem.isEmpty()) {
+                foreign.add(ZKPaths.makePath(LOCKS, segment) + " " + problem);
             }
         }
         bumpEpoch(ns);
+        deleteOrphanMarkers(ns);
         for (String owner : children(ns, OWNERS)) {
             String container = ZKPaths.makePath(OWNERS, owner);
             for (String segment : children(ns, container)) {
@@ -766,7 +802,90 @@ final class ZookeeperLockingProvider implements LockingProvider {
             }
         }
         execHolds.clear();
+        warnLeftBehind("releasing every lock", foreign);
         log.debug("{}: released every lock in /{} ({} locks)", id, namespace, released);
+    }
+
+    /**
+     * Deletes one node under {@code /locks} if it is a lock of this provider (of this version or the first),
+     * with its instance marker; a node changed meanwhile (renewed, say) is read again.
+     *
+     * @return {@code null} if deleted, {@code ""} if there was none, else why it was left (data that is not
+     *         ours, or child nodes: deleting them would touch another program's data)
+     */
+    private @Nullable String deleteOurs(CuratorFramework ns, String path) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            Stat stat = new Stat();
+            byte[] bytes;
+            try {
+                bytes = ns.getData().storingStatIn(stat).forPath(path);
+            } catch (KeeperException.NoNodeException e) {
+                return "";
+            }
+            String problem = LockData.problem(bytes);
+            if (problem != null && !LockData.isLegacy(bytes)) {
+                return problem;
+            }
+            if (stat.getNumChildren() > 0) {
+                return HAS_CHILDREN;
+            }
+            Plan plan = new Plan(ns);
+            Node node = new Node(LockData.parse(bytes), stat, null);
+            plan.deleteLock(null, path, node); // a first-version node has no marker: its instance is empty
+            Failure failure = plan.commit();
+            if (failure == null) {
+                return null;
+            }
+            if (failure.step.kind == Kind.MARKER_DELETE) {
+                // The marker went missing (deleted by hand): delete the lock node alone.
+                try {
+                    ns.delete().withVersion(stat.getVersion()).forPath(path);
+                    return null;
+                } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+                    // Changed meanwhile: read again.
+                }
+            } else if (failure.code == KeeperException.Code.NONODE) {
+                return "";
+            } else {
+                failure.rethrowUnlessRetryable();
+            }
+            checkAttempts(attempt, "releasing every lock at", List.of(path), failure);
+        }
+    }
+
+    /**
+     * Deletes the markers whose lock node instance is gone (left by nodes deleted by hand or by the first
+     * version of this provider, which knew no markers). A marker listed here was created before the lock
+     * nodes are read, and an instance id is never used again, so a marker whose node reads as absent or as
+     * another instance can never become valid again.
+     */
+    private void deleteOrphanMarkers(CuratorFramework ns) throws Exception {
+        Map<String, String> liveInstance = new HashMap<>();
+        for (String name : children(ns, InstanceMarkers.INSTANCES)) {
+            String segment = InstanceMarkers.keySegment(name);
+            String instance = InstanceMarkers.instance(name);
+            if (segment == null || instance == null) {
+                continue; // not a marker: not ours to delete
+            }
+            String live = liveInstance.get(segment);
+            if (live == null) {
+                Node node = read(ns, ZKPaths.makePath(LOCKS, segment), false);
+                live = node == null ? "" : node.data.instance();
+                liveInstance.put(segment, live);
+            }
+            if (!instance.equals(live)) {
+                deleteQuietly(ns, ZKPaths.makePath(InstanceMarkers.INSTANCES, name));
+            }
+        }
+    }
+
+    /** Logs the nodes a releaseAll had to leave where they are, because they are not locks of this provider. */
+    private void warnLeftBehind(String action, List<String> foreign) {
+        if (!foreign.isEmpty()) {
+            log.warn("{}: {} left {} node(s) in /{} that are not locks of lp_zookeeper (a program other than"
+                    + " lp_zookeeper, or a namespace nested in this one, wrote them): {}", id, action, foreign.size(),
+                    namespace, foreign.size() > 10 ? foreign.subList(0, 10) + " ..." : foreign);
+        }
     }
 
     private void bumpEpoch(CuratorFramework ns) throws Exception {
@@ -802,6 +921,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
         try {
             barrier(ns); // so that the read reflects every lock taken or released before this call, anywhere
             Node node = read(ns, lockPath(key), false);
+            if (node != null && node.problem != null) {
+                throw foreign(key, node.problem, "inspect");
+            }
             if (node == null || node.data.lapsedAt(clock.millis())) {
                 return Optional.empty();
             }
@@ -1000,7 +1122,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
     }
 
     private void createLayout(CuratorFramework ns) throws Exception {
-        for (String path : List.of(LOCKS, OWNERS)) {
+        for (String path : List.of(LOCKS, OWNERS, InstanceMarkers.INSTANCES)) {
             // Look first: a client without the credentials of an ACL-protected namespace may not even try.
             if (ns.checkExists().forPath(path) == null) {
                 try {
@@ -1099,6 +1221,44 @@ final class ZookeeperLockingProvider implements LockingProvider {
             throw new LockingException(id + ": gave up " + action + " " + keys + " after " + attempt
                     + " attempts: other clients kept changing the nodes (last: " + failure.code + " on "
                     + failure.step.path + ")");
+        }
+    }
+
+    /**
+     * Fails a call on keys where a node is not a lock of this provider (foreign data, a node of the first
+     * version, or a lock node with children), before anything is written: the call changes nothing.
+     */
+    private void refuseForeign(List<String> keys, List<@Nullable Node> nodes, String action) {
+        for (int i = 0; i < keys.size(); i++) {
+            Node node = nodes.get(i);
+            if (node != null && node.problem != null) {
+                throw foreign(keys.get(i), node.problem, action);
+            }
+        }
+    }
+
+    private LockingException foreign(String key, String problem, String action) {
+        return new LockingException(id + ": cannot " + action + " key \"" + key + "\": its node /" + namespace
+                + lockPath(key) + " " + problem + ". Nothing was changed; remove that data (or use another"
+                + " namespace) to use this key");
+    }
+
+    /**
+     * After a transaction failed because the instance marker of a node it read was missing: either the node
+     * was replaced by another instance (the ABA the markers exist for; the caller reads again), or the node
+     * read is still there and its marker is gone (deleted by hand), in which case no write can ever be
+     * conditional on it: the call fails naming the key.
+     */
+    private void refuseLostMarker(CuratorFramework ns, Failure failure, String action) throws Exception {
+        Step step = failure.step;
+        if ((step.kind != Kind.MARKER_CHECK && step.kind != Kind.MARKER_DELETE)
+                || failure.code != KeeperException.Code.NONODE || step.lockPath == null) {
+            return;
+        }
+        Node now = read(ns, step.lockPath, false);
+        if (now != null && now.stat.getCzxid() == step.czxid && ns.checkExists().forPath(step.path) == null) {
+            String key = step.key == null ? step.lockPath : step.key;
+            throw foreign(key, "has lost its instance marker " + step.path, action);
         }
     }
 
@@ -1276,7 +1436,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
         for (int i = 0; i < paths.size(); i++) {
             OpResult result = results.get(i);
             if (result instanceof OpResult.GetDataResult data) {
-                nodes.add(new Node(LockData.parse(data.getData()), data.getStat()));
+                nodes.add(Node.of(data.getData(), data.getStat()));
             } else if (result instanceof OpResult.ErrorResult error
                     && error.getErr() == KeeperException.Code.NONODE.intValue()) {
                 nodes.add(null);
@@ -1295,7 +1455,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             Stat stat = new Stat();
             try {
                 byte[] bytes = ns.getData().storingStatIn(stat).forPath(path);
-                return new Node(LockData.parse(bytes), stat);
+                return Node.of(bytes, stat);
             } catch (KeeperException.NoNodeException e) {
                 return null;
             }
@@ -1308,7 +1468,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             sendSync(zk, base);
             Stat stat = new Stat();
             try {
-                return new Node(LockData.parse(zk.getData(fullPath, false, stat)), stat);
+                return Node.of(zk.getData(fullPath, false, stat), stat);
             } catch (KeeperException.NoNodeException e) {
                 return null;
             }
@@ -1342,13 +1502,30 @@ final class ZookeeperLockingProvider implements LockingProvider {
         zk.sync(ZKPaths.fixForNamespace(base, LOCKS), (rc, path, ctx) -> { }, null);
     }
 
-    /** A lock node as read: its data and its stat (version, czxid, ephemeral owner). */
-    private record Node(LockData data, Stat stat) {}
+    /**
+     * A lock node as read: its data, its stat (version, czxid, ephemeral owner, children) and, for a node
+     * that is not a lock of this provider, why not (words that follow "the node"); else {@code problem} is null.
+     */
+    private record Node(LockData data, Stat stat, @Nullable String problem) {
+        static Node of(byte @Nullable [] bytes, Stat stat) {
+            String problem = LockData.problem(bytes);
+            if (problem == null && stat.getNumChildren() > 0) {
+                problem = HAS_CHILDREN; // a lock node never has children (ephemeral ones cannot)
+            }
+            return new Node(LockData.parse(bytes), stat, problem);
+        }
+    }
 
-    enum Kind { LOCK_CREATE, LOCK_DELETE, LOCK_SET, LOCK_CHECK, INDEX_CREATE, INDEX_DELETE, CONTAINER_CREATE, PROBE }
+    enum Kind {
+        LOCK_CREATE, LOCK_DELETE, LOCK_SET, LOCK_CHECK, MARKER_CREATE, MARKER_DELETE, MARKER_CHECK,
+        INDEX_CREATE, INDEX_DELETE, CONTAINER_CREATE, PROBE
+    }
 
-    /** One operation of a transaction, kept to interpret a failure. */
-    private record Step(Kind kind, String path) {}
+    /**
+     * One operation of a transaction, kept to interpret a failure; for an operation on a node that was read,
+     * its key (when known) and the czxid it had then.
+     */
+    private record Step(Kind kind, String path, @Nullable String key, @Nullable String lockPath, long czxid) {}
 
     /** Why a transaction failed: the first operation that failed and its error. */
     private record Failure(Step step, KeeperException.Code code, KeeperException cause) {
@@ -1378,20 +1555,43 @@ final class ZookeeperLockingProvider implements LockingProvider {
             return ops.isEmpty();
         }
 
-        void createLock(String path, byte[] data, CreateMode mode) throws Exception {
+        /** Creates a lock node and its instance marker, in the same mode. */
+        void createLock(String path, byte[] data, CreateMode mode, String instance) throws Exception {
             add(Kind.LOCK_CREATE, path, ns.transactionOp().create().withMode(mode).forPath(path, data));
+            String marker = InstanceMarkers.path(path, instance);
+            add(Kind.MARKER_CREATE, marker, ns.transactionOp().create().withMode(mode).forPath(marker));
         }
 
-        void deleteLock(String path, int version) throws Exception {
-            add(Kind.LOCK_DELETE, path, ns.transactionOp().delete().withVersion(version).forPath(path));
+        /** Deletes the node instance that was read (version and marker), with its marker. */
+        void deleteLock(@Nullable String key, String path, Node node) throws Exception {
+            add(new Step(Kind.LOCK_DELETE, path, key, path, node.stat.getCzxid()),
+                    ns.transactionOp().delete().withVersion(node.stat.getVersion()).forPath(path));
+            String instance = node.data.instance();
+            if (!instance.isEmpty()) {
+                String marker = InstanceMarkers.path(path, instance);
+                add(new Step(Kind.MARKER_DELETE, marker, key, path, node.stat.getCzxid()),
+                        ns.transactionOp().delete().forPath(marker));
+            }
         }
 
-        void setData(String path, byte[] data, int version) throws Exception {
-            add(Kind.LOCK_SET, path, ns.transactionOp().setData().withVersion(version).forPath(path, data));
+        /** Sets the data of the node instance that was read. */
+        void setData(String key, String path, byte[] data, Node node) throws Exception {
+            add(new Step(Kind.LOCK_SET, path, key, path, node.stat.getCzxid()),
+                    ns.transactionOp().setData().withVersion(node.stat.getVersion()).forPath(path, data));
+            checkMarker(key, path, node);
         }
 
-        void check(String path, int version) throws Exception {
-            add(Kind.LOCK_CHECK, path, ns.transactionOp().check().withVersion(version).forPath(path));
+        /** Checks that the node at the path is still the instance that was read, unchanged. */
+        void check(String key, String path, Node node) throws Exception {
+            add(new Step(Kind.LOCK_CHECK, path, key, path, node.stat.getCzxid()),
+                    ns.transactionOp().check().withVersion(node.stat.getVersion()).forPath(path));
+            checkMarker(key, path, node);
+        }
+
+        private void checkMarker(String key, String path, Node node) throws Exception {
+            String marker = InstanceMarkers.path(path, node.data.instance());
+            add(new Step(Kind.MARKER_CHECK, marker, key, path, node.stat.getCzxid()),
+                    ns.transactionOp().check().forPath(marker));
         }
 
         void createContainer(String path) throws Exception {
@@ -1412,8 +1612,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
 
         private void add(Kind kind, String path, CuratorOp op) {
+            add(new Step(kind, path, null, null, 0), op);
+        }
+
+        private void add(Step step, CuratorOp op) {
             ops.add(op);
-            steps.add(new Step(kind, path));
+            steps.add(step);
         }
 
         /** Commits; returns null on success, or the failing step for a transaction ZooKeeper refused. */

@@ -1,0 +1,99 @@
+package dev.locking.zookeeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.locking.spi.AcquireResult;
+import dev.locking.spi.LockingProvider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Two independent clients (two providers, each with its own ZooKeeper session) take over the same lapsed
+ * lock at the same moment: exactly one may get it. A takeover deletes the lapsed node and creates a new
+ * one; the new node's data version can equal the old one's, so a takeover conditional on the version alone
+ * can delete the other taker's brand-new node and succeed as well.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class ZookeeperTakeoverRaceTest {
+    @RegisterExtension
+    static final ZookeeperServer ZK = ZookeeperServer.fromEnvOrStart();
+
+    private static final int ROUNDS = 200;
+
+    private final String namespace = "test-race-" + UUID.randomUUID().toString().substring(0, 8);
+    private LockingProvider holder;
+    private LockingProvider a;
+    private LockingProvider b;
+    private ExecutorService pool;
+
+    @BeforeEach
+    void start() {
+        holder = ZK.provider("lp_zookeeper", namespace);
+        a = ZK.provider("lp_zookeeper", namespace);
+        b = ZK.provider("lp_zookeeper", namespace);
+        pool = Executors.newFixedThreadPool(2);
+    }
+
+    @AfterEach
+    void stop() {
+        pool.shutdownNow();
+        holder.releaseAll(null);
+        holder.close();
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void twoClientsTakingOverOneLapsedAcquireLock_neverBothGetIt() throws Exception {
+        race("alice", "bob", "carol");
+    }
+
+    @Test
+    void twoClientsTakingOverOneLapsedExecuteLock_neverBothGetIt() throws Exception {
+        race("exec:holder:" + UUID.randomUUID(), "exec:a:" + UUID.randomUUID(), "exec:b:" + UUID.randomUUID());
+    }
+
+    private void race(String holderOwner, String ownerA, String ownerB) throws Exception {
+        List<String> both = new ArrayList<>();
+        int takenOver = 0;
+        for (int round = 0; round < ROUNDS; round++) {
+            String key = "race-" + round;
+            // A tiny lease that is never renewed: lapsed by the time the takers read it.
+            assertThat(holder.tryAcquire(List.of(key), holderOwner + round, Duration.ofMillis(1)))
+                    .isInstanceOf(AcquireResult.Acquired.class);
+            String takerA = ownerA + round;
+            String takerB = ownerB + round;
+            CyclicBarrier start = new CyclicBarrier(2);
+            Future<AcquireResult> fa = pool.submit(() -> {
+                start.await();
+                return a.tryAcquire(List.of(key), takerA, Duration.ofMinutes(1));
+            });
+            Future<AcquireResult> fb = pool.submit(() -> {
+                start.await();
+                return b.tryAcquire(List.of(key), takerB, Duration.ofMinutes(1));
+            });
+            AcquireResult ra = fa.get(30, TimeUnit.SECONDS);
+            AcquireResult rb = fb.get(30, TimeUnit.SECONDS);
+            if (ra instanceof AcquireResult.Acquired && rb instanceof AcquireResult.Acquired) {
+                both.add("round " + round + ": " + ra + " and " + rb);
+            }
+            if (ra instanceof AcquireResult.Acquired || rb instanceof AcquireResult.Acquired) {
+                takenOver++;
+            }
+        }
+        assertThat(both).as("rounds in which both clients got the lapsed lock").isEmpty();
+        assertThat(takenOver).as("rounds in which one client took the lapsed lock over").isEqualTo(ROUNDS);
+    }
+}
