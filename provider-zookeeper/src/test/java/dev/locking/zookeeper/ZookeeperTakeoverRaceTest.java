@@ -65,6 +65,58 @@ class ZookeeperTakeoverRaceTest {
         race("exec:holder:" + UUID.randomUUID(), "exec:a:" + UUID.randomUUID(), "exec:b:" + UUID.randomUUID());
     }
 
+    /**
+     * The path waiters take when the holder dies: its client stops answering (as a killed process), the
+     * server expires its session, its ephemeral lock goes, and two waiters of two other clients, woken by the
+     * deletion, try at once. Run with a lease that is still running (the node is deleted) and one that
+     * lapsed just before (the waiters may find the node and take it over).
+     */
+    @Test
+    void twoWaiters_whenTheHoldersSessionDies_onlyOneGetsTheKey() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            String key = "dies-" + round;
+            Duration lease = round % 2 == 0 ? Duration.ofMinutes(1) : Duration.ofMillis(300);
+            // The shortest session the test server allows: the server expires it about 1 s after the kill.
+            ZookeeperLockingProvider dying = (ZookeeperLockingProvider) ZK.provider("lp_zookeeper", namespace,
+                    java.util.Map.of("sessionTimeout", "1s"));
+            try {
+                assertThat(dying.tryAcquire(List.of(key), "exec:dying:" + round, lease))
+                        .isInstanceOf(AcquireResult.Acquired.class);
+                java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+                CyclicBarrier start = new CyclicBarrier(3);
+                List<Future<?>> waiters = new ArrayList<>();
+                for (LockingProvider p : List.of(a, b)) {
+                    String owner = "exec:waiter:" + UUID.randomUUID();
+                    waiters.add(pool.submit(() -> {
+                        start.await();
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                        boolean sawWinner = false;
+                        while (System.nanoTime() < deadline && !sawWinner) {
+                            boolean someoneHad = got.get() > 0;
+                            if (p.tryAcquire(List.of(key), owner, Duration.ofMinutes(1))
+                                    instanceof AcquireResult.Acquired) {
+                                got.incrementAndGet();
+                                return null;
+                            }
+                            sawWinner = someoneHad; // refused after the other one had the key: done
+                            p.awaitRelease(List.of(key), Duration.ofMillis(500));
+                        }
+                        return null;
+                    }));
+                }
+                start.await();
+                org.apache.curator.test.KillSession.kill(
+                        java.util.Objects.requireNonNull(dying.startedClient()).getZookeeperClient().getZooKeeper());
+                for (Future<?> w : waiters) {
+                    w.get(60, TimeUnit.SECONDS);
+                }
+                assertThat(got.get()).as("waiters that got the key in round %d", round).isEqualTo(1);
+            } finally {
+                dying.close();
+            }
+        }
+    }
+
     private void race(String holderOwner, String ownerA, String ownerB) throws Exception {
         List<String> both = new ArrayList<>();
         int takenOver = 0;
