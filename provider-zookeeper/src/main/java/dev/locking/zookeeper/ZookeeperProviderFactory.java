@@ -6,6 +6,8 @@ import dev.locking.spi.ProviderConfig;
 import java.time.Clock;
 import java.util.Objects;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.client.ConnectStringParser;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Creates {@code lp_zookeeper} providers: locks kept in Apache ZooKeeper through Apache Curator.
@@ -101,7 +103,10 @@ public final class ZookeeperProviderFactory implements LockingProviderFactory {
      * @param namespace the node under which locks are kept, relative to the client's namespace, such as
      *                  {@code locking} or {@code apps/locking}
      * @return the provider; its {@code close()} leaves the client open
-     * @throws IllegalArgumentException if {@code id} is blank or {@code namespace} is not a valid path
+     * @throws IllegalArgumentException if {@code id} is blank or {@code namespace} is not a valid path, or if,
+     *                                  with the client's chroot and namespace, it has {@code locks},
+     *                                  {@code owners} or {@code instances} as a segment after the first (it
+     *                                  could lie inside another namespace's nodes)
      */
     public static LockingProvider fromClient(String id, CuratorFramework client, String namespace) {
         Objects.requireNonNull(id, "id");
@@ -111,6 +116,19 @@ public final class ZookeeperProviderFactory implements LockingProviderFactory {
             throw new IllegalArgumentException("id must not be blank");
         }
         String ns = ZookeeperOptions.checkNamespace(namespace, id);
+        String base = client.getNamespace();
+        ZookeeperOptions.checkNotNested(chroot(client),
+                base == null || base.isEmpty() ? ns : base + "/" + ns, id);
         return ZookeeperLockingProvider.withGivenClient(id, client, ns, Clock.systemUTC());
+    }
+
+    /** The chroot of the client's connect string, or null if it has none or it cannot be told. */
+    private static @Nullable String chroot(CuratorFramework client) {
+        try {
+            String connect = client.getZookeeperClient().getCurrentConnectionString();
+            return connect == null ? null : new ConnectStringParser(connect).getChrootPath();
+        } catch (RuntimeException e) {
+            return null; // an ensemble provider that cannot tell yet: the namespace alone is checked
+        }
     }
 }
