@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Layout (under the namespace, {@code /locking} by default)</h2>
  * <pre>
- * /locks/&lt;key&gt;                   one node per held key; data = {@link LockData} (owner, expiry, nonce);
+ * /locks/&lt;key&gt;                   one node per held key; data = {@link LockData} (owner, expiry, instance id);
  *                                  its creation zxid (czxid) is the fencing token
+ * /instances/&lt;key&gt;~&lt;id&gt;         the node's {@linkplain InstanceMarkers instance marker}
  * /owners/&lt;owner&gt;                 a container node per owner (ZooKeeper removes it once empty)
  * /owners/&lt;owner&gt;/&lt;key&gt;           the owner index: one empty node per key the owner holds
  * </pre>
@@ -81,7 +82,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Leases and clocks</h2>
  * A lease's expiry is written as epoch milliseconds of the writing client's wall clock (now + lease) and
  * is judged by the reading client's wall clock: a lapsed node is free and is taken over by deleting it
- * (with its version) and creating a new one in the same transaction. The clocks of all clients must
+ * (with its version and its instance marker, so that only the very node judged lapsed goes) and creating a
+ * new one in the same transaction. The clocks of all clients must
  * therefore agree (NTP); a client whose clock runs ahead by S sees leases lapse S early. ZooKeeper never
  * deletes a lapsed persistent node by itself: it stays until the key is acquired, released or
  * {@code releaseAll()} runs.
@@ -97,8 +99,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Concurrency</h2>
  * An operation reads the nodes it needs (all keys with one read-only multi), decides, and commits one
- * transaction whose deletes and updates carry the versions it read; if any node changed in between, the
- * transaction fails as a whole and the operation reads and decides again (a bounded number of times). Two
+ * transaction whose deletes and updates carry the versions it read and delete or check the instance markers
+ * of the nodes it read; if any node changed or was replaced in between, the transaction fails as a whole and the operation reads and decides again (a bounded number of times). Two
  * shortcuts skip the read when its answer is known: {@link #tryAcquire} creates keys it has no reason to
  * think held straight away (a held key fails the create, and the transaction, as a whole; then it reads),
  * and an {@code execute}'s release deletes the nodes its acquire created with the versions they were
