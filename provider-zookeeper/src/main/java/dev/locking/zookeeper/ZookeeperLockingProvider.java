@@ -340,7 +340,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         if (previousOwner != null && hasIndex(previousOwner)) {
                             String oldIndex = indexPath(previousOwner, key);
                             if (ns.checkExists().forPath(oldIndex) != null) {
-                                plan.deleteIndex(oldIndex);
+                                plan.deleteIndex(key, oldIndex);
                                 deleteFirst.remove(oldIndex);
                             }
                         }
@@ -359,7 +359,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         }
                         String index = indexPath(ownerId, key);
                         if (deleteFirst.contains(index)) {
-                            plan.deleteIndex(index);
+                            plan.deleteIndex(key, index);
                         }
                         plan.createIndex(index, mode);
                     }
@@ -419,7 +419,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
                             forgetContainer(ZKPaths.getPathAndNode(failure.step.path).getPath());
                         }
                     }
-                    case INDEX_DELETE -> deleteFirst.remove(failure.step.path);
+                    case INDEX_DELETE -> {
+                        refuseForeignIndex(failure, "acquire");
+                        deleteFirst.remove(failure.step.path);
+                    }
                     case LOCK_CREATE -> {
                         if (failure.code == KeeperException.Code.NODEEXISTS) {
                             // Held (or ours, or lapsed): read the keys and decide, from now on.
@@ -571,7 +574,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     if (holder != null && hasIndex(holder)) {
                         String index = indexPath(holder, key);
                         if (!missingIndex.contains(index)) {
-                            plan.deleteIndex(index);
+                            plan.deleteIndex(key, index);
                         }
                     }
                 }
@@ -596,6 +599,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     missingIndex.add(failure.step.path);
                 }
                 refuseLostMarker(ns, failure, "release");
+                refuseForeignIndex(failure, "release");
                 failure.rethrowUnlessRetryable();
                 checkAttempts(attempt, "releasing", keys, failure);
             }
@@ -736,6 +740,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
      */
     private int releaseIndexed(CuratorFramework ns, String ownerId, String container, List<String> segments)
             throws Exception {
+        List<String> badIndex = new ArrayList<>();
         for (int attempt = 1; !segments.isEmpty(); attempt++) {
             List<String> paths = new ArrayList<>(segments.size());
             for (String segment : segments) {
@@ -744,7 +749,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             List<@Nullable Node> nodes = readAll(ns, paths, false); // after the barrier: fresh
             Plan plan = new Plan(ns);
             int owned = 0;
-            List<String> foreign = new ArrayList<>();
+            List<String> foreign = new ArrayList<>(badIndex);
             for (int i = 0; i < segments.size(); i++) {
                 Node node = nodes.get(i);
                 if (node != null && node.problem != null) {
@@ -756,7 +761,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     plan.deleteLock(null, paths.get(i), node);
                     owned++;
                 }
-                plan.deleteIndex(ZKPaths.makePath(container, segments.get(i)));
+                plan.deleteIndex(null, ZKPaths.makePath(container, segments.get(i)));
             }
             if (plan.isEmpty()) {
                 warnLeftBehind("releasing the locks of " + ownerId, foreign);
@@ -769,6 +774,15 @@ final class ZookeeperLockingProvider implements LockingProvider {
             }
             if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
                 segments.remove(ZKPaths.getNodeFromPath(failure.step.path)); // released concurrently
+                continue;
+            }
+            if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NOTEMPTY) {
+                // Someone put nodes under an index entry: leave that key (lock and entry) alone, release the rest.
+                segments.remove(ZKPaths.getNodeFromPath(failure.step.path));
+                badIndex.add(failure.step.path + " " + HAS_CHILDREN);
+                if (segments.isEmpty()) {
+                    warnLeftBehind("releasing the locks of " + ownerId, badIndex);
+                }
                 continue;
             }
             refuseLostMarker(ns, failure, "release every lock of " + ownerId + " at");
@@ -796,11 +810,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
             }
         }
         bumpEpoch(ns);
-        deleteOrphanMarkers(ns);
+        deleteOrphanMarkers(ns, foreign);
         for (String owner : children(ns, OWNERS)) {
             String container = ZKPaths.makePath(OWNERS, owner);
             for (String segment : children(ns, container)) {
-                deleteQuietly(ns, ZKPaths.makePath(container, segment));
+                deleteQuietly(ns, ZKPaths.makePath(container, segment), foreign);
             }
         }
         execHolds.clear();
@@ -861,7 +875,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
      * nodes are read, and an instance id is never used again, so a marker whose node reads as absent or as
      * another instance can never become valid again.
      */
-    private void deleteOrphanMarkers(CuratorFramework ns) throws Exception {
+    private void deleteOrphanMarkers(CuratorFramework ns, List<String> leftBehind) throws Exception {
         Map<String, String> liveInstance = new HashMap<>();
         for (String name : children(ns, InstanceMarkers.INSTANCES)) {
             String segment = InstanceMarkers.keySegment(name);
@@ -876,7 +890,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 liveInstance.put(segment, live);
             }
             if (!instance.equals(live)) {
-                deleteQuietly(ns, ZKPaths.makePath(InstanceMarkers.INSTANCES, name));
+                deleteQuietly(ns, ZKPaths.makePath(InstanceMarkers.INSTANCES, name), leftBehind);
             }
         }
     }
@@ -906,12 +920,14 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
     }
 
-    private static boolean deleteQuietly(CuratorFramework ns, String path) throws Exception {
+    /** Deletes a node if it is there; one with children (someone else's) is left and added to {@code leftBehind}. */
+    private static void deleteQuietly(CuratorFramework ns, String path, List<String> leftBehind) throws Exception {
         try {
             ns.delete().forPath(path);
-            return true;
         } catch (KeeperException.NoNodeException e) {
-            return false;
+            // Gone already.
+        } catch (KeeperException.NotEmptyException e) {
+            leftBehind.add(path + " " + HAS_CHILDREN);
         }
     }
 
@@ -1264,6 +1280,16 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
     }
 
+    /** Fails a call whose transaction could not delete an owner index entry because someone put nodes under it. */
+    private void refuseForeignIndex(Failure failure, String action) {
+        Step step = failure.step;
+        if (step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NOTEMPTY && step.key != null) {
+            throw new LockingException(id + ": cannot " + action + " key \"" + step.key + "\": its owner index entry /"
+                    + namespace + step.path + " " + HAS_CHILDREN + ". Nothing was changed; remove those nodes to use"
+                    + " this key");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     static boolean isExecuteOwner(@Nullable String ownerId) {
@@ -1604,8 +1630,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
             add(Kind.INDEX_CREATE, path, ns.transactionOp().create().withMode(mode).forPath(path, new byte[0]));
         }
 
-        void deleteIndex(String path) throws Exception {
-            add(Kind.INDEX_DELETE, path, ns.transactionOp().delete().forPath(path));
+        void deleteIndex(@Nullable String key, String path) throws Exception {
+            add(new Step(Kind.INDEX_DELETE, path, key, null, 0), ns.transactionOp().delete().forPath(path));
         }
 
         /** A setData (version 0) on a node created earlier in this transaction: its stat carries the czxid. */

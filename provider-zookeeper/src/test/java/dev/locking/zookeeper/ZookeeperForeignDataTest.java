@@ -152,4 +152,24 @@ class ZookeeperForeignDataTest {
         assertThat(b.tryAcquire(List.of(k), "bob", null)).isInstanceOf(AcquireResult.Acquired.class);
         b.releaseAll(null);
     }
+
+    @Test
+    void nodesUnderAnOwnerIndexEntry_failTheCallsThatWouldDeleteIt_andReleaseAllReleasesTheRest() throws Exception {
+        String k = "indexed-" + UUID.randomUUID();
+        String other = "other-" + UUID.randomUUID();
+        assertThat(a.tryAcquire(List.of(k, other), "alice", null)).isInstanceOf(AcquireResult.Acquired.class);
+        String index = "/" + namespace + ZookeeperLockingProvider.indexPath("alice", k);
+        raw.create().forPath(index + "/someone-elses");
+
+        failsNaming(k, "child", () -> b.release(List.of(k), "alice"));
+        assertThat(b.inspect(k)).get().extracting(LockInfo::ownerId).isEqualTo("alice");
+
+        b.releaseAll("alice"); // no exception: alice's other lock goes, this one stays with its entry
+        assertThat(b.inspect(other)).isEmpty();
+        assertThat(b.inspect(k)).isPresent();
+        b.releaseAll(null); // the lock goes; the index entry that is not empty stays
+        assertThat(b.inspect(k)).isEmpty();
+        assertThat(raw.checkExists().forPath(index + "/someone-elses")).isNotNull();
+        raw.delete().deletingChildrenIfNeeded().forPath(index);
+    }
 }
