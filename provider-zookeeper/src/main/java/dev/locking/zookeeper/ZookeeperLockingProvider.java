@@ -1275,8 +1275,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
         Node now = read(ns, step.lockPath, false);
         if (now != null && now.stat.getCzxid() == step.czxid && ns.checkExists().forPath(step.path) == null) {
-            String key = step.key == null ? step.lockPath : step.key;
-            throw foreign(key, "has lost its instance marker " + step.path, action);
+            String problem = "has lost its instance marker " + step.path;
+            if (step.key != null) {
+                throw foreign(step.key, problem, action);
+            }
+            throw new LockingException(id + ": cannot " + action + " /" + namespace + step.lockPath + ": the node "
+                    + problem + ". Nothing was changed; releaseAll() removes it");
         }
     }
 

@@ -23,7 +23,9 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@code connectString}</td><td>{@code 127.0.0.1:2181}</td>
  *       <td>ZooKeeper servers, {@code host:port[,host:port...][/chroot]}</td></tr>
  *   <tr><td>{@code namespace}</td><td>{@code locking}</td>
- *       <td>the node under which locks are kept; two providers share locks only with the same namespace</td></tr>
+ *       <td>the node under which locks are kept; two providers share locks only with the same namespace. A
+ *           path with {@code locks}, {@code owners} or {@code instances} as a segment after the first
+ *           (chroot included) is refused: it could lie inside another namespace's nodes</td></tr>
  *   <tr><td>{@code sessionTimeout}</td><td>{@code 15s}</td>
  *       <td>the session timeout asked for (the server clamps it between 2 and 20 ticks): how long after a
  *           crash or a network cut the locks taken by {@code execute} stay held</td></tr>

@@ -122,9 +122,13 @@ class ZookeeperTakeoverRaceTest {
         int takenOver = 0;
         for (int round = 0; round < ROUNDS; round++) {
             String key = "race-" + round;
-            // A tiny lease that is never renewed: lapsed by the time the takers read it.
-            assertThat(holder.tryAcquire(List.of(key), holderOwner + round, Duration.ofMillis(1)))
-                    .isInstanceOf(AcquireResult.Acquired.class);
+            // A tiny lease that is never renewed; the takers start once it has lapsed by this JVM's clock.
+            AcquireResult held = holder.tryAcquire(List.of(key), holderOwner + round, Duration.ofMillis(1));
+            assertThat(held).isInstanceOf(AcquireResult.Acquired.class);
+            long expiry = java.util.Objects.requireNonNull(((AcquireResult.Acquired) held).expiresAt()).toEpochMilli();
+            while (System.currentTimeMillis() <= expiry) {
+                Thread.onSpinWait(); // at most a millisecond or two
+            }
             String takerA = ownerA + round;
             String takerB = ownerB + round;
             CyclicBarrier start = new CyclicBarrier(2);
