@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Layout (under the namespace, {@code /locking} by default)</h2>
  * <pre>
- * /locks/&lt;key&gt;                   one node per held key; data = {@link LockData} (owner, expiry, nonce);
+ * /locks/&lt;key&gt;                   one node per held key; data = {@link LockData} (owner, expiry, instance id);
  *                                  its creation zxid (czxid) is the fencing token
+ * /instances/&lt;key&gt;~&lt;id&gt;         the node's {@linkplain InstanceMarkers instance marker}
  * /owners/&lt;owner&gt;                 a container node per owner (ZooKeeper removes it once empty)
  * /owners/&lt;owner&gt;/&lt;key&gt;           the owner index: one empty node per key the owner holds
  * </pre>
@@ -81,7 +82,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Leases and clocks</h2>
  * A lease's expiry is written as epoch milliseconds of the writing client's wall clock (now + lease) and
  * is judged by the reading client's wall clock: a lapsed node is free and is taken over by deleting it
- * (with its version) and creating a new one in the same transaction. The clocks of all clients must
+ * (with its version and its instance marker, so that only the very node judged lapsed goes) and creating a
+ * new one in the same transaction. The clocks of all clients must
  * therefore agree (NTP); a client whose clock runs ahead by S sees leases lapse S early. ZooKeeper never
  * deletes a lapsed persistent node by itself: it stays until the key is acquired, released or
  * {@code releaseAll()} runs.
@@ -97,8 +99,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Concurrency</h2>
  * An operation reads the nodes it needs (all keys with one read-only multi), decides, and commits one
- * transaction whose deletes and updates carry the versions it read; if any node changed in between, the
- * transaction fails as a whole and the operation reads and decides again (a bounded number of times). Two
+ * transaction whose deletes and updates carry the versions it read and delete or check the instance markers
+ * of the nodes it read; if any node changed or was replaced in between, the transaction fails as a whole and the operation reads and decides again (a bounded number of times). Two
  * shortcuts skip the read when its answer is known: {@link #tryAcquire} creates keys it has no reason to
  * think held straight away (a held key fails the create, and the transaction, as a whole; then it reads),
  * and an {@code execute}'s release deletes the nodes its acquire created with the versions they were
@@ -116,6 +118,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     static final String LOCKS = "/locks";
     static final String OWNERS = "/owners";
+    /** Why a lock node with children is not one of ours (words that follow "the node"). */
+    private static final String HAS_CHILDREN = "has child nodes, which lp_zookeeper never creates";
 
     /** How often one operation re-reads and retries after a concurrent change made its transaction fail. */
     private static final int MAX_ATTEMPTS = 25;
@@ -180,9 +184,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
     /**
      * What a release of an {@code execute} owner's keys needs to know to skip reading them: the session
      * that created the nodes, the {@link #locksEpoch} read before they were created, the lease expiry
-     * written, and each node's version (0, or 1 for the node the czxid probe set).
+     * written, each node's version (0, or 1 for the node the czxid probe set) and the nodes' instance id.
      */
-    private record Unread(long sessionId, int epoch, long expiresAtMillis, Map<String, Integer> versions) {}
+    private record Unread(long sessionId, int epoch, long expiresAtMillis, Map<String, Integer> versions,
+            String instance) {}
 
     private ZookeeperLockingProvider(String id, String namespace, Clock clock, @Nullable ZookeeperOptions options,
             @Nullable CuratorFramework givenClient) {
@@ -284,7 +289,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 long session = ephemeral ? sessionId() : 0L;
                 int epoch = locksEpoch; // read before this attempt's transaction: see Unread
                 long newExpiry = lease == null ? LockData.NEVER : plus(now, lease);
-                LockData ours = new LockData(ownerId, newExpiry, nonce);
+                String instance = InstanceMarkers.newId(nonce); // one per attempt: never two nodes with one id
+                LockData ours = new LockData(ownerId, newExpiry, instance);
                 byte[] data = ours.toBytes();
                 Plan plan = new Plan(ns);
                 Map<String, Long> tokens = new LinkedHashMap<>();
@@ -297,22 +303,23 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 boolean syncing = readFirst && needSync;
                 List<@Nullable Node> nodes = readFirst ? readAll(ns, paths, syncing) : noNodes(keys.size());
                 fresh |= syncing;
+                refuseForeign(keys, nodes, "acquire");
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
                     Node node = nodes.get(i);
                     boolean mine = node != null
-                            && (nonce.equals(node.data.nonce()) || node.data.ownedBy(ownerId))
+                            && (node.data.createdBy(nonce) || node.data.ownedBy(ownerId))
                             && !node.data.lapsedAt(now)
                             && !(ephemeral && node.stat.getEphemeralOwner() != session);
                     if (node != null && mine) {
                         tokens.put(key, node.stat.getCzxid());
-                        if (lease != null && !nonce.equals(node.data.nonce())) {
-                            plan.setData(lockPath, node.data.withExpiry(newExpiry).toBytes(), node.stat.getVersion());
+                        if (lease != null && !node.data.createdBy(nonce)) {
+                            plan.setData(key, lockPath, node.data.withExpiry(newExpiry).toBytes(), node);
                             expiresAt = Math.min(expiresAt, newExpiry);
                             writes = true;
                         } else {
-                            plan.check(lockPath, node.stat.getVersion());
+                            plan.check(key, lockPath, node);
                             expiresAt = Math.min(expiresAt, node.data.expiresAtMillis());
                         }
                         continue;
@@ -333,14 +340,15 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         if (previousOwner != null && hasIndex(previousOwner)) {
                             String oldIndex = indexPath(previousOwner, key);
                             if (ns.checkExists().forPath(oldIndex) != null) {
-                                plan.deleteIndex(oldIndex);
+                                plan.deleteIndex(key, oldIndex);
                                 deleteFirst.remove(oldIndex);
                             }
                         }
-                        plan.deleteLock(lockPath, node.stat.getVersion());
+                        // The delete hits only the instance judged lapsed: see InstanceMarkers.
+                        plan.deleteLock(key, lockPath, node);
                     }
                     CreateMode mode = ephemeral ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT;
-                    plan.createLock(lockPath, data, mode);
+                    plan.createLock(lockPath, data, mode, instance);
                     created.add(key);
                     writes = true;
                     expiresAt = Math.min(expiresAt, newExpiry);
@@ -351,7 +359,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         }
                         String index = indexPath(ownerId, key);
                         if (deleteFirst.contains(index)) {
-                            plan.deleteIndex(index);
+                            plan.deleteIndex(key, index);
                         }
                         plan.createIndex(index, mode);
                     }
@@ -391,7 +399,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                             versions.put(key, 0);
                         }
                         versions.put(created.get(0), 1); // the probe's setData
-                        unread = new Unread(session, epoch, newExpiry, Map.copyOf(versions));
+                        unread = new Unread(session, epoch, newExpiry, Map.copyOf(versions), instance);
                     }
                     return acquired(keys, ownerId, tokens, expiresAt, ephemeral, generation, unread);
                 }
@@ -411,7 +419,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
                             forgetContainer(ZKPaths.getPathAndNode(failure.step.path).getPath());
                         }
                     }
-                    case INDEX_DELETE -> deleteFirst.remove(failure.step.path);
+                    case INDEX_DELETE -> {
+                        refuseForeignIndex(failure, "acquire");
+                        deleteFirst.remove(failure.step.path);
+                    }
                     case LOCK_CREATE -> {
                         if (failure.code == KeeperException.Code.NODEEXISTS) {
                             // Held (or ours, or lapsed): read the keys and decide, from now on.
@@ -422,8 +433,15 @@ final class ZookeeperLockingProvider implements LockingProvider {
                             ensureLayout(ns);
                         }
                     }
+                    case MARKER_CREATE -> {
+                        if (failure.code == KeeperException.Code.NONODE) { // /instances deleted behind our back
+                            layoutReady = false;
+                            ensureLayout(ns);
+                        }
+                    }
                     default -> {
                         // A lock node changed since we read it: read again.
+                        refuseLostMarker(ns, failure, "acquire");
                     }
                 }
                 failure.rethrowUnlessRetryable();
@@ -479,6 +497,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 // A change the read missed fails the transaction (versions), which reads again; a "no" is
                 // only given by a read that follows a transaction of this call (see readAll).
                 List<@Nullable Node> nodes = readAll(ns, paths, false);
+                refuseForeign(keys, nodes, "extend");
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
@@ -493,7 +512,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         log.debug("{}: not extending {} for {}: {} is no longer held by it", id, keys, ownerId, key);
                         return false;
                     }
-                    plan.setData(lockPath, node.data.withExpiry(newExpiry).toBytes(), node.stat.getVersion());
+                    plan.setData(key, lockPath, node.data.withExpiry(newExpiry).toBytes(), node);
                 }
                 Failure failure = plan.commit();
                 written = true;
@@ -501,6 +520,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     log.debug("{}: extended {} for {} to {}", id, keys, ownerId, Instant.ofEpochMilli(newExpiry));
                     return true;
                 }
+                refuseLostMarker(ns, failure, "extend");
                 failure.rethrowUnlessRetryable();
                 checkAttempts(attempt, "extending", keys, failure);
             }
@@ -529,6 +549,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 List<String> releasing = new ArrayList<>();
                 List<String> paths = lockPaths(keys);
                 List<@Nullable Node> nodes = readAll(ns, paths, false);
+                refuseForeign(keys, nodes, "release");
                 for (int i = 0; i < keys.size(); i++) {
                     String key = keys.get(i);
                     String lockPath = paths.get(i);
@@ -549,11 +570,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
                     } else {
                         releasing.add(key);
                     }
-                    plan.deleteLock(lockPath, node.stat.getVersion());
+                    plan.deleteLock(key, lockPath, node);
                     if (holder != null && hasIndex(holder)) {
                         String index = indexPath(holder, key);
                         if (!missingIndex.contains(index)) {
-                            plan.deleteIndex(index);
+                            plan.deleteIndex(key, index);
                         }
                     }
                 }
@@ -577,6 +598,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
                     missingIndex.add(failure.step.path);
                 }
+                refuseLostMarker(ns, failure, "release");
+                refuseForeignIndex(failure, "release");
                 failure.rethrowUnlessRetryable();
                 checkAttempts(attempt, "releasing", keys, failure);
             }
@@ -630,11 +653,13 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
         CuratorZookeeperClient client = ns.getZookeeperClient();
         String base = ns.getNamespace();
-        List<Op> ops = new ArrayList<>(keys.size() + 1);
+        List<Op> ops = new ArrayList<>(2 * keys.size() + 1);
         ops.add(Op.check(ZKPaths.fixForNamespace(base, LOCKS), unread.epoch));
         for (String key : keys) {
             int version = Objects.requireNonNull(unread.versions.get(key));
-            ops.add(Op.delete(ZKPaths.fixForNamespace(base, lockPath(key)), version));
+            String lockPath = lockPath(key);
+            ops.add(Op.delete(ZKPaths.fixForNamespace(base, lockPath), version));
+            ops.add(Op.delete(ZKPaths.fixForNamespace(base, InstanceMarkers.path(lockPath, unread.instance)), -1));
         }
         try {
             ZooKeeper zk = client.getZooKeeper();
@@ -715,6 +740,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
      */
     private int releaseIndexed(CuratorFramework ns, String ownerId, String container, List<String> segments)
             throws Exception {
+        List<String> badIndex = new ArrayList<>();
         for (int attempt = 1; !segments.isEmpty(); attempt++) {
             List<String> paths = new ArrayList<>(segments.size());
             for (String segment : segments) {
@@ -723,22 +749,43 @@ final class ZookeeperLockingProvider implements LockingProvider {
             List<@Nullable Node> nodes = readAll(ns, paths, false); // after the barrier: fresh
             Plan plan = new Plan(ns);
             int owned = 0;
+            List<String> foreign = new ArrayList<>(badIndex);
             for (int i = 0; i < segments.size(); i++) {
                 Node node = nodes.get(i);
+                if (node != null && node.problem != null) {
+                    // Not ours to delete: left as it is, with its index entry; the rest is released.
+                    foreign.add(paths.get(i) + " " + node.problem);
+                    continue;
+                }
                 if (node != null && node.data.ownedBy(ownerId)) {
-                    plan.deleteLock(paths.get(i), node.stat.getVersion());
+                    plan.deleteLock(null, paths.get(i), node);
                     owned++;
                 }
-                plan.deleteIndex(ZKPaths.makePath(container, segments.get(i)));
+                plan.deleteIndex(null, ZKPaths.makePath(container, segments.get(i)));
+            }
+            if (plan.isEmpty()) {
+                warnLeftBehind("releasing the locks of " + ownerId, foreign);
+                return 0;
             }
             Failure failure = plan.commit();
             if (failure == null) {
+                warnLeftBehind("releasing the locks of " + ownerId, foreign);
                 return owned;
             }
             if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NONODE) {
                 segments.remove(ZKPaths.getNodeFromPath(failure.step.path)); // released concurrently
                 continue;
             }
+            if (failure.step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NOTEMPTY) {
+                // Someone put nodes under an index entry: leave that key (lock and entry) alone, release the rest.
+                segments.remove(ZKPaths.getNodeFromPath(failure.step.path));
+                badIndex.add(failure.step.path + " " + HAS_CHILDREN);
+                if (segments.isEmpty()) {
+                    warnLeftBehind("releasing the locks of " + ownerId, badIndex);
+                }
+                continue;
+            }
+            refuseLostMarker(ns, failure, "release every lock of " + ownerId + " at");
             failure.rethrowUnlessRetryable();
             checkAttempts(attempt, "releasing", segments, failure);
         }
@@ -753,20 +800,108 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private void releaseEverything(CuratorFramework ns) throws Exception {
         bumpEpoch(ns);
         int released = 0;
+        List<String> foreign = new ArrayList<>();
         for (String segment : children(ns, LOCKS)) {
-            if (deleteQuietly(ns, ZKPaths.makePath(LOCKS, segment))) {
+            String problem = deleteOurs(ns, ZKPaths.makePath(LOCKS, segment));
+            if (problem == null) {
                 released++;
+            } else if (!problem.isEmpty()) {
+                foreign.add(ZKPaths.makePath(LOCKS, segment) + " " + problem);
             }
         }
         bumpEpoch(ns);
+        deleteOrphanMarkers(ns, foreign);
         for (String owner : children(ns, OWNERS)) {
             String container = ZKPaths.makePath(OWNERS, owner);
             for (String segment : children(ns, container)) {
-                deleteQuietly(ns, ZKPaths.makePath(container, segment));
+                deleteQuietly(ns, ZKPaths.makePath(container, segment), foreign);
             }
         }
         execHolds.clear();
+        warnLeftBehind("releasing every lock", foreign);
         log.debug("{}: released every lock in /{} ({} locks)", id, namespace, released);
+    }
+
+    /**
+     * Deletes one node under {@code /locks} if it is a lock of this provider (of this version or the first),
+     * with its instance marker; a node changed meanwhile (renewed, say) is read again.
+     *
+     * @return {@code null} if deleted, {@code ""} if there was none, else why it was left (data that is not
+     *         ours, or child nodes: deleting them would touch another program's data)
+     */
+    private @Nullable String deleteOurs(CuratorFramework ns, String path) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            Stat stat = new Stat();
+            byte[] bytes;
+            try {
+                bytes = ns.getData().storingStatIn(stat).forPath(path);
+            } catch (KeeperException.NoNodeException e) {
+                return "";
+            }
+            String problem = LockData.problem(bytes);
+            if (problem != null && !LockData.isLegacy(bytes)) {
+                return problem;
+            }
+            if (stat.getNumChildren() > 0) {
+                return HAS_CHILDREN;
+            }
+            Plan plan = new Plan(ns);
+            Node node = new Node(LockData.parse(bytes), stat, null);
+            plan.deleteLock(null, path, node); // a first-version node has no marker: its instance is empty
+            Failure failure = plan.commit();
+            if (failure == null) {
+                return null;
+            }
+            if (failure.step.kind == Kind.MARKER_DELETE) {
+                // The marker went missing (deleted by hand): delete the lock node alone.
+                try {
+                    ns.delete().withVersion(stat.getVersion()).forPath(path);
+                    return null;
+                } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+                    // Changed meanwhile: read again.
+                }
+            } else if (failure.code == KeeperException.Code.NONODE) {
+                return "";
+            } else {
+                failure.rethrowUnlessRetryable();
+            }
+            checkAttempts(attempt, "releasing every lock at", List.of(path), failure);
+        }
+    }
+
+    /**
+     * Deletes the markers whose lock node instance is gone (left by nodes deleted by hand or by the first
+     * version of this provider, which knew no markers). A marker listed here was created before the lock
+     * nodes are read, and an instance id is never used again, so a marker whose node reads as absent or as
+     * another instance can never become valid again.
+     */
+    private void deleteOrphanMarkers(CuratorFramework ns, List<String> leftBehind) throws Exception {
+        Map<String, String> liveInstance = new HashMap<>();
+        for (String name : children(ns, InstanceMarkers.INSTANCES)) {
+            String segment = InstanceMarkers.keySegment(name);
+            String instance = InstanceMarkers.instance(name);
+            if (segment == null || instance == null) {
+                continue; // not a marker: not ours to delete
+            }
+            String live = liveInstance.get(segment);
+            if (live == null) {
+                Node node = read(ns, ZKPaths.makePath(LOCKS, segment), false);
+                live = node == null ? "" : node.data.instance();
+                liveInstance.put(segment, live);
+            }
+            if (!instance.equals(live)) {
+                deleteQuietly(ns, ZKPaths.makePath(InstanceMarkers.INSTANCES, name), leftBehind);
+            }
+        }
+    }
+
+    /** Logs the nodes a releaseAll had to leave where they are, because they are not locks of this provider. */
+    private void warnLeftBehind(String action, List<String> foreign) {
+        if (!foreign.isEmpty()) {
+            log.warn("{}: {} left {} node(s) in /{} that are not locks of lp_zookeeper (a program other than"
+                    + " lp_zookeeper, or a namespace nested in this one, wrote them): {}", id, action, foreign.size(),
+                    namespace, foreign.size() > 10 ? foreign.subList(0, 10) + " ..." : foreign);
+        }
     }
 
     private void bumpEpoch(CuratorFramework ns) throws Exception {
@@ -785,12 +920,14 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
     }
 
-    private static boolean deleteQuietly(CuratorFramework ns, String path) throws Exception {
+    /** Deletes a node if it is there; one with children (someone else's) is left and added to {@code leftBehind}. */
+    private static void deleteQuietly(CuratorFramework ns, String path, List<String> leftBehind) throws Exception {
         try {
             ns.delete().forPath(path);
-            return true;
         } catch (KeeperException.NoNodeException e) {
-            return false;
+            // Gone already.
+        } catch (KeeperException.NotEmptyException e) {
+            leftBehind.add(path + " " + HAS_CHILDREN);
         }
     }
 
@@ -802,6 +939,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
         try {
             barrier(ns); // so that the read reflects every lock taken or released before this call, anywhere
             Node node = read(ns, lockPath(key), false);
+            if (node != null && node.problem != null) {
+                throw foreign(key, node.problem, "inspect");
+            }
             if (node == null || node.data.lapsedAt(clock.millis())) {
                 return Optional.empty();
             }
@@ -1000,7 +1140,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
     }
 
     private void createLayout(CuratorFramework ns) throws Exception {
-        for (String path : List.of(LOCKS, OWNERS)) {
+        for (String path : List.of(LOCKS, OWNERS, InstanceMarkers.INSTANCES)) {
             // Look first: a client without the credentials of an ACL-protected namespace may not even try.
             if (ns.checkExists().forPath(path) == null) {
                 try {
@@ -1099,6 +1239,58 @@ final class ZookeeperLockingProvider implements LockingProvider {
             throw new LockingException(id + ": gave up " + action + " " + keys + " after " + attempt
                     + " attempts: other clients kept changing the nodes (last: " + failure.code + " on "
                     + failure.step.path + ")");
+        }
+    }
+
+    /**
+     * Fails a call on keys where a node is not a lock of this provider (foreign data, a node of the first
+     * version, or a lock node with children), before anything is written: the call changes nothing.
+     */
+    private void refuseForeign(List<String> keys, List<@Nullable Node> nodes, String action) {
+        for (int i = 0; i < keys.size(); i++) {
+            Node node = nodes.get(i);
+            if (node != null && node.problem != null) {
+                throw foreign(keys.get(i), node.problem, action);
+            }
+        }
+    }
+
+    private LockingException foreign(String key, String problem, String action) {
+        return new LockingException(id + ": cannot " + action + " key \"" + key + "\": its node /" + namespace
+                + lockPath(key) + " " + problem + ". Nothing was changed; remove that data (or use another"
+                + " namespace) to use this key");
+    }
+
+    /**
+     * After a transaction failed because the instance marker of a node it read was missing: either the node
+     * was replaced by another instance (the ABA the markers exist for; the caller reads again), or the node
+     * read is still there and its marker is gone (deleted by hand), in which case no write can ever be
+     * conditional on it: the call fails naming the key.
+     */
+    private void refuseLostMarker(CuratorFramework ns, Failure failure, String action) throws Exception {
+        Step step = failure.step;
+        if ((step.kind != Kind.MARKER_CHECK && step.kind != Kind.MARKER_DELETE)
+                || failure.code != KeeperException.Code.NONODE || step.lockPath == null) {
+            return;
+        }
+        Node now = read(ns, step.lockPath, false);
+        if (now != null && now.stat.getCzxid() == step.czxid && ns.checkExists().forPath(step.path) == null) {
+            String problem = "has lost its instance marker " + step.path;
+            if (step.key != null) {
+                throw foreign(step.key, problem, action);
+            }
+            throw new LockingException(id + ": cannot " + action + " /" + namespace + step.lockPath + ": the node "
+                    + problem + ". Nothing was changed; releaseAll() removes it");
+        }
+    }
+
+    /** Fails a call whose transaction could not delete an owner index entry because someone put nodes under it. */
+    private void refuseForeignIndex(Failure failure, String action) {
+        Step step = failure.step;
+        if (step.kind == Kind.INDEX_DELETE && failure.code == KeeperException.Code.NOTEMPTY && step.key != null) {
+            throw new LockingException(id + ": cannot " + action + " key \"" + step.key + "\": its owner index entry /"
+                    + namespace + step.path + " " + HAS_CHILDREN + ". Nothing was changed; remove those nodes to use"
+                    + " this key");
         }
     }
 
@@ -1276,7 +1468,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
         for (int i = 0; i < paths.size(); i++) {
             OpResult result = results.get(i);
             if (result instanceof OpResult.GetDataResult data) {
-                nodes.add(new Node(LockData.parse(data.getData()), data.getStat()));
+                nodes.add(Node.of(data.getData(), data.getStat()));
             } else if (result instanceof OpResult.ErrorResult error
                     && error.getErr() == KeeperException.Code.NONODE.intValue()) {
                 nodes.add(null);
@@ -1295,7 +1487,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             Stat stat = new Stat();
             try {
                 byte[] bytes = ns.getData().storingStatIn(stat).forPath(path);
-                return new Node(LockData.parse(bytes), stat);
+                return Node.of(bytes, stat);
             } catch (KeeperException.NoNodeException e) {
                 return null;
             }
@@ -1308,7 +1500,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             sendSync(zk, base);
             Stat stat = new Stat();
             try {
-                return new Node(LockData.parse(zk.getData(fullPath, false, stat)), stat);
+                return Node.of(zk.getData(fullPath, false, stat), stat);
             } catch (KeeperException.NoNodeException e) {
                 return null;
             }
@@ -1342,13 +1534,30 @@ final class ZookeeperLockingProvider implements LockingProvider {
         zk.sync(ZKPaths.fixForNamespace(base, LOCKS), (rc, path, ctx) -> { }, null);
     }
 
-    /** A lock node as read: its data and its stat (version, czxid, ephemeral owner). */
-    private record Node(LockData data, Stat stat) {}
+    /**
+     * A lock node as read: its data, its stat (version, czxid, ephemeral owner, children) and, for a node
+     * that is not a lock of this provider, why not (words that follow "the node"); else {@code problem} is null.
+     */
+    private record Node(LockData data, Stat stat, @Nullable String problem) {
+        static Node of(byte @Nullable [] bytes, Stat stat) {
+            String problem = LockData.problem(bytes);
+            if (problem == null && stat.getNumChildren() > 0) {
+                problem = HAS_CHILDREN; // a lock node never has children (ephemeral ones cannot)
+            }
+            return new Node(LockData.parse(bytes), stat, problem);
+        }
+    }
 
-    enum Kind { LOCK_CREATE, LOCK_DELETE, LOCK_SET, LOCK_CHECK, INDEX_CREATE, INDEX_DELETE, CONTAINER_CREATE, PROBE }
+    enum Kind {
+        LOCK_CREATE, LOCK_DELETE, LOCK_SET, LOCK_CHECK, MARKER_CREATE, MARKER_DELETE, MARKER_CHECK,
+        INDEX_CREATE, INDEX_DELETE, CONTAINER_CREATE, PROBE
+    }
 
-    /** One operation of a transaction, kept to interpret a failure. */
-    private record Step(Kind kind, String path) {}
+    /**
+     * One operation of a transaction, kept to interpret a failure; for an operation on a node that was read,
+     * its key (when known) and the czxid it had then.
+     */
+    private record Step(Kind kind, String path, @Nullable String key, @Nullable String lockPath, long czxid) {}
 
     /** Why a transaction failed: the first operation that failed and its error. */
     private record Failure(Step step, KeeperException.Code code, KeeperException cause) {
@@ -1378,20 +1587,43 @@ final class ZookeeperLockingProvider implements LockingProvider {
             return ops.isEmpty();
         }
 
-        void createLock(String path, byte[] data, CreateMode mode) throws Exception {
+        /** Creates a lock node and its instance marker, in the same mode. */
+        void createLock(String path, byte[] data, CreateMode mode, String instance) throws Exception {
             add(Kind.LOCK_CREATE, path, ns.transactionOp().create().withMode(mode).forPath(path, data));
+            String marker = InstanceMarkers.path(path, instance);
+            add(Kind.MARKER_CREATE, marker, ns.transactionOp().create().withMode(mode).forPath(marker));
         }
 
-        void deleteLock(String path, int version) throws Exception {
-            add(Kind.LOCK_DELETE, path, ns.transactionOp().delete().withVersion(version).forPath(path));
+        /** Deletes the node instance that was read (version and marker), with its marker. */
+        void deleteLock(@Nullable String key, String path, Node node) throws Exception {
+            add(new Step(Kind.LOCK_DELETE, path, key, path, node.stat.getCzxid()),
+                    ns.transactionOp().delete().withVersion(node.stat.getVersion()).forPath(path));
+            String instance = node.data.instance();
+            if (!instance.isEmpty()) {
+                String marker = InstanceMarkers.path(path, instance);
+                add(new Step(Kind.MARKER_DELETE, marker, key, path, node.stat.getCzxid()),
+                        ns.transactionOp().delete().forPath(marker));
+            }
         }
 
-        void setData(String path, byte[] data, int version) throws Exception {
-            add(Kind.LOCK_SET, path, ns.transactionOp().setData().withVersion(version).forPath(path, data));
+        /** Sets the data of the node instance that was read. */
+        void setData(String key, String path, byte[] data, Node node) throws Exception {
+            add(new Step(Kind.LOCK_SET, path, key, path, node.stat.getCzxid()),
+                    ns.transactionOp().setData().withVersion(node.stat.getVersion()).forPath(path, data));
+            checkMarker(key, path, node);
         }
 
-        void check(String path, int version) throws Exception {
-            add(Kind.LOCK_CHECK, path, ns.transactionOp().check().withVersion(version).forPath(path));
+        /** Checks that the node at the path is still the instance that was read, unchanged. */
+        void check(String key, String path, Node node) throws Exception {
+            add(new Step(Kind.LOCK_CHECK, path, key, path, node.stat.getCzxid()),
+                    ns.transactionOp().check().withVersion(node.stat.getVersion()).forPath(path));
+            checkMarker(key, path, node);
+        }
+
+        private void checkMarker(String key, String path, Node node) throws Exception {
+            String marker = InstanceMarkers.path(path, node.data.instance());
+            add(new Step(Kind.MARKER_CHECK, marker, key, path, node.stat.getCzxid()),
+                    ns.transactionOp().check().forPath(marker));
         }
 
         void createContainer(String path) throws Exception {
@@ -1402,8 +1634,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
             add(Kind.INDEX_CREATE, path, ns.transactionOp().create().withMode(mode).forPath(path, new byte[0]));
         }
 
-        void deleteIndex(String path) throws Exception {
-            add(Kind.INDEX_DELETE, path, ns.transactionOp().delete().forPath(path));
+        void deleteIndex(@Nullable String key, String path) throws Exception {
+            add(new Step(Kind.INDEX_DELETE, path, key, null, 0), ns.transactionOp().delete().forPath(path));
         }
 
         /** A setData (version 0) on a node created earlier in this transaction: its stat carries the czxid. */
@@ -1412,8 +1644,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
 
         private void add(Kind kind, String path, CuratorOp op) {
+            add(new Step(kind, path, null, null, 0), op);
+        }
+
+        private void add(Step step, CuratorOp op) {
             ops.add(op);
-            steps.add(new Step(kind, path));
+            steps.add(step);
         }
 
         /** Commits; returns null on success, or the failing step for a transaction ZooKeeper refused. */

@@ -53,6 +53,7 @@ record ZookeeperOptions(
         String connectString = config.option("connectString").map(String::trim).orElse(DEFAULT_CONNECT_STRING);
         checkConnectString(connectString, id);
         String namespace = checkNamespace(config.option("namespace").orElse(DEFAULT_NAMESPACE), id);
+        checkNotNested(new ConnectStringParser(connectString).getChrootPath(), namespace, id);
         Duration session = config.option("sessionTimeout")
                 .map(v -> parseDuration("sessionTimeout", v, id))
                 .orElse(DEFAULT_SESSION_TIMEOUT);
@@ -92,6 +93,36 @@ record ZookeeperOptions(
                             + id + ")");
         }
         return ns;
+    }
+
+    /**
+     * The names of the nodes a provider keeps directly under its namespace. A namespace path with one of them
+     * as a segment after its first could lie inside another namespace's bookkeeping ({@code apps} and
+     * {@code apps/locks}: the inner one's nodes would be children of the outer one's {@code /apps/locks}, so
+     * the outer one would see them as locks, and the inner one's root could even be an outer lock node). No
+     * such path is accepted, so two namespaces either are the same or never touch each other's nodes.
+     */
+    static final Set<String> RESERVED_SEGMENTS = Set.of("locks", "owners", "instances");
+
+    /**
+     * Refuses a namespace that could lie inside another namespace's nodes (see {@link #RESERVED_SEGMENTS}).
+     *
+     * @param chroot    the chroot of the connect string, or of the application's client; null if none
+     * @param namespace the namespace, relative to the chroot, without a leading slash
+     * @param id        the provider id, for the message
+     */
+    static void checkNotNested(@Nullable String chroot, String namespace, String id) {
+        String full = (chroot == null || chroot.equals("/") ? "" : chroot) + "/" + namespace;
+        String[] segments = full.substring(1).split("/");
+        for (int i = 1; i < segments.length; i++) {
+            if (RESERVED_SEGMENTS.contains(segments[i])) {
+                throw new IllegalArgumentException("namespace must not have \"" + segments[i] + "\" as a segment"
+                        + " after the first: " + full + " could lie inside the nodes of namespace "
+                        + String.join("/", java.util.Arrays.asList(segments).subList(0, i)) + " (locks, owners and"
+                        + " instances are the nodes a namespace keeps its locks in); choose another name (provider "
+                        + id + ")");
+            }
+        }
     }
 
     private static void checkConnectString(String value, String id) {

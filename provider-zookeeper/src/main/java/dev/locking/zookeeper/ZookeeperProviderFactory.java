@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.client.ConnectStringParser;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Creates {@code lp_zookeeper} providers: locks kept in Apache ZooKeeper through Apache Curator.
@@ -24,7 +26,9 @@ import org.apache.curator.framework.CuratorFramework;
  *   <tr><td>{@code connectString}</td><td>{@code 127.0.0.1:2181}</td>
  *       <td>ZooKeeper servers, {@code host:port[,host:port...][/chroot]}</td></tr>
  *   <tr><td>{@code namespace}</td><td>{@code locking}</td>
- *       <td>the node under which locks are kept; two providers share locks only with the same namespace</td></tr>
+ *       <td>the node under which locks are kept; two providers share locks only with the same namespace. A
+ *           path with {@code locks}, {@code owners} or {@code instances} as a segment after the first
+ *           (chroot included) is refused: it could lie inside another namespace's nodes</td></tr>
  *   <tr><td>{@code sessionTimeout}</td><td>{@code 15s}</td>
  *       <td>the session timeout asked for (the server clamps it between 2 and 20 ticks): how long after a
  *           crash or a network cut the locks taken by {@code execute} stay held</td></tr>
@@ -114,7 +118,10 @@ public final class ZookeeperProviderFactory implements LockingProviderFactory {
      * @param namespace the node under which locks are kept, relative to the client's namespace, such as
      *                  {@code locking} or {@code apps/locking}
      * @return the provider; its {@code close()} leaves the client open
-     * @throws IllegalArgumentException if {@code id} is blank or {@code namespace} is not a valid path
+     * @throws IllegalArgumentException if {@code id} is blank or {@code namespace} is not a valid path, or if,
+     *                                  with the client's chroot and namespace, it has {@code locks},
+     *                                  {@code owners} or {@code instances} as a segment after the first (it
+     *                                  could lie inside another namespace's nodes)
      */
     public static LockingProvider fromClient(String id, CuratorFramework client, String namespace) {
         Objects.requireNonNull(id, "id");
@@ -124,6 +131,19 @@ public final class ZookeeperProviderFactory implements LockingProviderFactory {
             throw new IllegalArgumentException("id must not be blank");
         }
         String ns = ZookeeperOptions.checkNamespace(namespace, id);
+        String base = client.getNamespace();
+        ZookeeperOptions.checkNotNested(chroot(client),
+                base == null || base.isEmpty() ? ns : base + "/" + ns, id);
         return ZookeeperLockingProvider.withGivenClient(id, client, ns, Clock.systemUTC());
+    }
+
+    /** The chroot of the client's connect string, or null if it has none or it cannot be told. */
+    private static @Nullable String chroot(CuratorFramework client) {
+        try {
+            String connect = client.getZookeeperClient().getCurrentConnectionString();
+            return connect == null ? null : new ConnectStringParser(connect).getChrootPath();
+        } catch (RuntimeException e) {
+            return null; // an ensemble provider that cannot tell yet: the namespace alone is checked
+        }
     }
 }

@@ -109,7 +109,7 @@ class ZookeeperProviderTest {
             assertThat(r.fencingTokens()).containsEntry(k, stat.getCzxid());
             assertThat(stat.getEphemeralOwner()).isZero();
             String data = new String(raw.getData().forPath(node(k)), StandardCharsets.UTF_8);
-            assertThat(data).startsWith("locking-v1\n").endsWith("\n=alice");
+            assertThat(data).startsWith("locking-v2\n").endsWith("\n=alice");
             assertThat(r.expiresAt()).isBetween(before.plusSeconds(59), Instant.now().plusSeconds(61));
             assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.indexPath("alice", k)))
                     .as("owner index entry").isNotNull();
