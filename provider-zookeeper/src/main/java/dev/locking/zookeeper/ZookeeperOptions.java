@@ -5,6 +5,7 @@ import dev.locking.spi.ProviderConfig;
 import dev.locking.spi.ProviderOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.apache.zookeeper.client.ConnectStringParser;
 import org.apache.zookeeper.common.PathUtils;
 import org.jspecify.annotations.Nullable;
