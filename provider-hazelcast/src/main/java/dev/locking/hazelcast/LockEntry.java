@@ -10,11 +10,15 @@ import org.jspecify.annotations.Nullable;
 /**
  * The value stored under a key in the lock map: a lock, held or free, and the key's last fencing token.
  *
- * <p>An entry is created by the first acquire of its key and never removed by the provider: a release,
- * a rollback or {@code releaseAll} turns it into a <i>free</i> entry that keeps its token, and a lapsed
- * lease leaves a held entry whose {@code expiresAt} has passed, which counts as free. The next acquire
- * gives the token after the stored one, so tokens strictly increase per key for as long as the map
- * keeps its entries.
+ * <p>An entry is created by an acquire of its key and lives only as long as it is needed: a held lock for
+ * its lease (or until released, when it has none), then {@link #AFTERLIFE_MILLIS} more as a <i>free</i>
+ * entry (a release, a rollback or {@code releaseAll} turns it into one; a lapsed lease leaves a held entry
+ * whose {@code expiresAt} has passed, which counts as free). Hazelcast's TTL removes it then (see
+ * {@link #ttlMillis}). While it lives, the next acquire gives at least the token after the stored one; once
+ * it is gone, the token comes from the member's clock alone ({@code LockProcessors.clockMicros}), which has
+ * moved on by more than the afterlife since that token was given. So no key needs a counter that lives for
+ * ever, and tokens still strictly increase per key, also when the whole cluster lost its data, as long as
+ * the clocks of the members that grant a key do not go back by more than the time the key stayed free.
  *
  * <p>A lock can be marked <i>waited for</i> by a waiter; releasing it then leaves a free entry that is
  * still marked, and only such an update makes members send an event to the providers' listeners. A
@@ -22,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Times are milliseconds since the epoch on the clock of the member that owns the key's partition:
  * every decision about a lapsed lease is taken there, by an entry processor, so clients' clocks do not
- * matter. Entries have no TTL: {@code expiresAt} alone decides.
+ * matter.
  *
  * <p>Hazelcast serializes it as a {@link DataSerializable} (its fields, after the class name), much cheaper
  * than Java serialization and with nothing to register: members only need this jar. The fields are not
@@ -34,6 +38,14 @@ final class LockEntry implements DataSerializable {
 
     /** {@link #expiresAt} of a lock taken without a lease. */
     static final long NEVER = 0L;
+
+    /**
+     * How long an entry stays after its lock ended (released, rolled back, or its lease lapsed): long enough
+     * that a key taken again soon after still gets a token above the last one even if the member's clock
+     * has not moved on (or stepped back a little), short enough that the map holds only the keys locked
+     * now or very recently.
+     */
+    static final long AFTERLIFE_MILLIS = 5_000;
 
     private static final byte HELD = 1;
     private static final byte WAITED = 2;
@@ -156,9 +168,27 @@ final class LockEntry implements DataSerializable {
         return new LockEntry(null, token, NEVER, false, waited, 0);
     }
 
-    /** The token the next lock on this key gets. */
-    long nextToken() {
-        return token + 1;
+    /**
+     * The token for a new lock on a key: above the key's last token while its entry still holds one, and
+     * never below {@code floor}, a value read from the member's clock.
+     *
+     * @param stored the key's entry (free, or a lapsed lock), or {@code null} when it has none
+     * @param floor  the member's clock in microseconds since the epoch
+     */
+    static long nextToken(@Nullable LockEntry stored, long floor) {
+        return stored == null ? floor : Math.max(stored.token + 1, floor);
+    }
+
+    /**
+     * The TTL Hazelcast gives the entry when it is stored at {@code now}: none (0, for ever) for a lock
+     * without a lease; its lease left plus {@link #AFTERLIFE_MILLIS} for a leased lock; the afterlife for a
+     * free entry. Recomputed at every write, on the primary and on each backup with its own clock.
+     */
+    long ttlMillis(long now) {
+        if (!held) {
+            return AFTERLIFE_MILLIS;
+        }
+        return expiresAt == NEVER ? 0 : Math.max(1, expiresAt - now) + AFTERLIFE_MILLIS;
     }
 
     @Override

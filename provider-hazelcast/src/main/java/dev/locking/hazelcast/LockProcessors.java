@@ -6,8 +6,10 @@ import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
+import com.hazelcast.nio.serialization.HazelcastSerializationException;
 import dev.locking.hazelcast.Outcome.Status;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -22,13 +24,16 @@ import org.jspecify.annotations.Nullable;
  *   <li>Depend on Hazelcast and the JDK only: members load these classes from this jar alone.</li>
  *   <li>Decide with the member's clock ({@link System#currentTimeMillis()}): a held entry whose
  *       {@link LockEntry#expiresAt()} has passed is free.</li>
- *   <li>Never remove an entry: a released key becomes a free entry that keeps its last token (see
- *       {@link LockEntry}), so the fencing counter is the entry itself and an acquire needs no other map.</li>
+ *   <li>Never remove an entry; give it a TTL instead ({@link LockEntry#ttlMillis}): a released key becomes a
+ *       free entry that keeps its last token for {@link LockEntry#AFTERLIFE_MILLIS}, then Hazelcast drops
+ *       it. A new token is above the stored one while there is one, and never below the member's clock in
+ *       microseconds ({@link #clockMicros()}), so no key needs a counter that lives for ever.</li>
+ *   <li>Leave a value this provider did not write alone: report it ({@link Outcome#foreign}) and change
+ *       nothing, so foreign data at one key disturbs no other key.</li>
  *   <li>Never re-run the decision on a backup replica: a processor that changed the entry hands its
  *       backups an {@link Apply} with the exact result, so a backup taken over after a member loss holds
  *       what the primary held (token included), whatever its clock says. The one exception is
  *       {@link ReleaseEvery}, which runs on whole partitions and decides without the clock.</li>
- *   <li>Store every entry without TTL: Hazelcast must never drop an entry, or its token would be lost.</li>
  * </ul>
  */
 final class LockProcessors {
@@ -36,20 +41,51 @@ final class LockProcessors {
     private LockProcessors() {}
 
     /** Reads the entry's lock, or {@code null} when the key is free (no entry, a free entry, a lapsed lease). */
-    static @Nullable LockEntry live(Map.Entry<String, LockEntry> entry, long now) {
-        LockEntry current = entry.getValue();
+    static @Nullable LockEntry live(@Nullable LockEntry current, long now) {
         return current == null || !current.heldAt(now) ? null : current;
     }
 
     /**
-     * Stores a value without TTL. The explicit TTL of 0 (never) also overrides a default TTL the map's
-     * configuration may have, which would otherwise drop free entries and their tokens.
+     * The member's clock in microseconds since the epoch: the floor of every new fencing token. Tokens stay
+     * below 2^53 (exact in a JSON number or a double) until the year 2255.
+     */
+    static long clockMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+
+    /**
+     * Reads the entry's value without assuming its type: a {@link LockEntry}, {@code null} when the key has
+     * no entry, or a {@link Foreign} when it holds something else (another program's value, or bytes this
+     * member cannot read). A plain {@code entry.getValue()} would throw a {@link ClassCastException} there.
+     */
+    static @Nullable Object read(Map.Entry<String, LockEntry> entry) {
+        Object value;
+        try {
+            value = ((Map.Entry<String, ?>) entry).getValue();
+        } catch (HazelcastSerializationException e) {
+            return new Foreign("a value this member cannot deserialize (" + e.getMessage() + ")");
+        }
+        return value == null || value instanceof LockEntry ? value : new Foreign("a " + value.getClass().getName());
+    }
+
+    /** What a key holds instead of a lock. */
+    record Foreign(String what) {
+        Outcome outcome() {
+            return Outcome.foreign(what);
+        }
+    }
+
+    /**
+     * Stores a value with the TTL it needs ({@link LockEntry#ttlMillis}). The explicit TTL (0 for a lock
+     * without a lease: never) also overrides a default TTL or max-idle the map's configuration may have.
      */
     static void store(Map.Entry<String, LockEntry> entry, LockEntry value) {
+        long ttl = value.ttlMillis(System.currentTimeMillis());
         if (entry instanceof ExtendedMapEntry) {
             @SuppressWarnings("unchecked")
             ExtendedMapEntry<String, LockEntry> extended = (ExtendedMapEntry<String, LockEntry>) entry;
-            extended.setValue(value, 0, TimeUnit.MILLISECONDS);
+            extended.setValue(value, ttl, TimeUnit.MILLISECONDS);
         } else {
             entry.setValue(value);
         }
@@ -101,8 +137,12 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             long now = System.currentTimeMillis();
-            LockEntry stored = entry.getValue();
             if (stored != null && stored.heldAt(now) && nonce != 0 && stored.nonce() == nonce) {
                 return Outcome.of(Status.TAKEN, stored, now); // this call's own, sent again
             }
@@ -117,7 +157,7 @@ final class LockProcessors {
                 put(entry, renewed);
                 return new Outcome(Status.REENTERED, renewed, stored, leaseMillis);
             }
-            LockEntry taken = LockEntry.held(owner, stored == null ? 1 : stored.nextToken(),
+            LockEntry taken = LockEntry.held(owner, LockEntry.nextToken(stored, clockMicros()),
                     leaseMillis == 0 ? LockEntry.NEVER : now + leaseMillis, nonce);
             put(entry, taken);
             return Outcome.of(Status.TAKEN, taken, now);
@@ -155,8 +195,12 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
             long now = System.currentTimeMillis();
-            LockEntry current = live(entry, now);
+            LockEntry current = live((LockEntry) value, now);
             if (current == null || !current.ownedBy(owner)) {
                 return Outcome.of(Status.NOT_DONE);
             }
@@ -200,7 +244,11 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             if (stored == null || !stored.held()) {
                 return Outcome.of(Status.NOT_DONE);
             }
@@ -239,8 +287,7 @@ final class LockProcessors {
 
         @Override
         public @Nullable Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
-            if (stored != null && stored.held()) {
+            if (read(entry) instanceof LockEntry stored && stored.held()) {
                 store(entry, stored.freed());
             }
             return null;
@@ -276,7 +323,11 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             if (stored == null || !stored.held() || stored.token() != token) {
                 return Outcome.of(Status.NOT_DONE);
             }
@@ -310,7 +361,11 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             if (stored == null || !stored.held() || stored.token() != previous.token()
                     || !Objects.equals(stored.owner(), previous.owner())) {
                 return Outcome.of(Status.NOT_DONE);
@@ -347,7 +402,11 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             if (stored != null && stored.held() && !stored.waited()) {
                 store(entry, stored.withWaited(true));
                 marked = true;
@@ -375,8 +434,12 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
             long now = System.currentTimeMillis();
-            LockEntry current = live(entry, now);
+            LockEntry current = live((LockEntry) value, now);
             return current == null ? Outcome.of(Status.FREE) : Outcome.of(Status.HELD, current, now);
         }
 

@@ -61,8 +61,8 @@ final class ReleaseListener implements EntryUpdatedListener<String, LockEntry>, 
 
         @Override
         public boolean apply(Map.Entry<String, LockEntry> entry) {
-            LockEntry value = entry.getValue();
-            return value != null && value.wakesWaiters();
+            // Read without assuming the type: another program's value at a key is not an error here.
+            return LockProcessors.read(entry) instanceof LockEntry value && value.wakesWaiters();
         }
     }
 }
