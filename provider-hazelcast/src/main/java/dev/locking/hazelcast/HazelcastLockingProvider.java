@@ -56,15 +56,15 @@ import org.slf4j.LoggerFactory;
  *       key's partition thread, so one round trip per key. Owner checks happen there: a lock held by a
  *       non-null owner is re-entered, extended and released by that owner only; an anonymous one is
  *       re-entered by nobody and released by anyone.</li>
- *   <li>A key's entry lives as long as the map: a release turns it into a free entry that keeps the key's
- *       last fencing token, so the next acquire gives the next token with no other map and no extra step
- *       (see {@link LockEntry}). Tokens survive release, expiry, rollback, {@code releaseAll}, client
- *       restarts and the loss of fewer members than there are backups; the map holds one entry per key
- *       ever locked.</li>
- *   <li>Leases: the entry's {@code expiresAt} (member time) decides; entries have no TTL, which would drop
- *       the token with the lock.</li>
+ *   <li>A key has an entry only while it is locked: a release removes it (a lock someone waits for leaves
+ *       a free entry for a few seconds, whose update wakes the waiters), and a lapsed lock goes with its TTL
+ *       a few seconds after its lease (see {@link LockEntry}). Fencing tokens need no counter per key: a new
+ *       token is above the key's stored token while there is one and never below the member's clock in
+ *       microseconds, made strictly increasing per member ({@link LockProcessors#tokenClock()}).</li>
+ *   <li>Leases: the entry's {@code expiresAt} (member time) decides; its TTL (lease plus a few seconds) only
+ *       clears away what nobody touches any more.</li>
  *   <li>Several keys: taken one by one in the (sorted) order the core gives, and on the first conflict
- *       the keys already taken are rolled back (a freshly taken key is freed, keeping its spent token; a
+ *       the keys already taken are rolled back (a freshly taken key is freed, its token spent; a
  *       re-entered key gets its old expiry back). Because every caller takes keys in the same order, two
  *       callers never hold parts of each other's sets for long, and there is no deadlock. Hazelcast
  *       transactions were not used: they cannot run entry processors, cost more round trips, and leave key
@@ -257,7 +257,8 @@ final class HazelcastLockingProvider implements LockingProvider {
         Backend b = backend();
         if (ownerId == null) {
             try {
-                // Not clear(): a free entry keeps its key's last token.
+                // Not clear(): a waiter's free entry must be written (its update wakes the waiter), and clear()
+                // would not say which keys were ours.
                 uninterruptibly(() -> b.locks.executeOnEntries(new ReleaseEvery()));
             } catch (RuntimeException e) {
                 throw translate(e, "releaseAll", "every key");

@@ -10,15 +10,16 @@ import org.jspecify.annotations.Nullable;
 /**
  * The value stored under a key in the lock map: a lock, held or free, and the key's last fencing token.
  *
- * <p>An entry is created by an acquire of its key and lives only as long as it is needed: a held lock for
- * its lease (or until released, when it has none), then {@link #AFTERLIFE_MILLIS} more as a <i>free</i>
- * entry (a release, a rollback or {@code releaseAll} turns it into one; a lapsed lease leaves a held entry
- * whose {@code expiresAt} has passed, which counts as free). Hazelcast's TTL removes it then (see
- * {@link #ttlMillis}). While it lives, the next acquire gives at least the token after the stored one; once
- * it is gone, the token comes from the member's clock alone ({@code LockProcessors.clockMicros}), which has
- * moved on by more than the afterlife since that token was given. So no key needs a counter that lives for
- * ever, and tokens still strictly increase per key, also when the whole cluster lost its data, as long as
- * the clocks of the members that grant a key do not go back by more than the time the key stayed free.
+ * <p>An entry exists only while its key is locked: an acquire creates it, and a release, a rollback or
+ * {@code releaseAll} removes it, unless a waiter marked the lock, in which case it becomes a <i>free</i>
+ * entry for {@link #AFTERLIFE_MILLIS} (its update is the event that wakes the waiters). A lapsed lease
+ * leaves a held entry whose {@code expiresAt} has passed, which counts as free; every entry carries a TTL
+ * ({@link #ttlMillis}), so Hazelcast drops such an entry a few seconds after its lease even if nobody
+ * touches the key again. While an entry exists, the next acquire gives at least the token after the stored
+ * one; without one, the token comes from the member's clock ({@code LockProcessors.tokenClock}), strictly
+ * increasing per member. So no key needs a counter that lives for ever, and tokens still strictly
+ * increase per key, also when the whole cluster lost its data, as long as the clock of the member that
+ * grants a key is not behind the clock that granted its previous token by more than the time in between.
  *
  * <p>A lock can be marked <i>waited for</i> by a waiter; releasing it then leaves a free entry that is
  * still marked, and only such an update makes members send an event to the providers' listeners. A
@@ -40,10 +41,9 @@ final class LockEntry implements DataSerializable {
     static final long NEVER = 0L;
 
     /**
-     * How long an entry stays after its lock ended (released, rolled back, or its lease lapsed): long enough
-     * that a key taken again soon after still gets a token above the last one even if the member's clock
-     * has not moved on (or stepped back a little), short enough that the map holds only the keys locked
-     * now or very recently.
+     * How long an entry stays after its lock ended when it is not removed at once: a free entry left for
+     * waiters, or a lapsed lock nobody touched (Hazelcast's TTL drops both). While it stays, the key's next
+     * token is above the stored one whatever the clock says.
      */
     static final long AFTERLIFE_MILLIS = 5_000;
 
@@ -182,7 +182,7 @@ final class LockEntry implements DataSerializable {
     /**
      * The TTL Hazelcast gives the entry when it is stored at {@code now}: none (0, for ever) for a lock
      * without a lease; its lease left plus {@link #AFTERLIFE_MILLIS} for a leased lock; the afterlife for a
-     * free entry. Recomputed at every write, on the primary and on each backup with its own clock.
+     * free entry (one left for waiters). Recomputed at every write, on the primary and on each backup with its own clock.
      */
     long ttlMillis(long now) {
         if (!held) {

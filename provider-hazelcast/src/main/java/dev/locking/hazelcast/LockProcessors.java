@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,10 +25,12 @@ import org.jspecify.annotations.Nullable;
  *   <li>Depend on Hazelcast and the JDK only: members load these classes from this jar alone.</li>
  *   <li>Decide with the member's clock ({@link System#currentTimeMillis()}): a held entry whose
  *       {@link LockEntry#expiresAt()} has passed is free.</li>
- *   <li>Never remove an entry; give it a TTL instead ({@link LockEntry#ttlMillis}): a released key becomes a
- *       free entry that keeps its last token for {@link LockEntry#AFTERLIFE_MILLIS}, then Hazelcast drops
- *       it. A new token is above the stored one while there is one, and never below the member's clock in
- *       microseconds ({@link #clockMicros()}), so no key needs a counter that lives for ever.</li>
+ *   <li>Keep an entry only while it is needed: a release removes it ({@link #end}), except when a waiter
+ *       marked it, which leaves a free entry for {@link LockEntry#AFTERLIFE_MILLIS} (its update is what
+ *       wakes the waiters). Every stored entry has a TTL ({@link LockEntry#ttlMillis}), so a lapsed lock
+ *       that nobody touches goes too. A new token is above the stored one while there is one, and never
+ *       below the member's own clock ({@link #tokenClock()}), so no key needs a counter that lives for
+ *       ever.</li>
  *   <li>Leave a value this provider did not write alone: report it ({@link Outcome#foreign}) and change
  *       nothing, so foreign data at one key disturbs no other key.</li>
  *   <li>Never re-run the decision on a backup replica: a processor that changed the entry hands its
@@ -45,13 +48,21 @@ final class LockProcessors {
         return current == null || !current.heldAt(now) ? null : current;
     }
 
+    /** The last value {@link #tokenClock()} gave in this JVM. */
+    private static final AtomicLong LAST_TOKEN = new AtomicLong();
+
     /**
-     * The member's clock in microseconds since the epoch: the floor of every new fencing token. Tokens stay
-     * below 2^53 (exact in a JSON number or a double) until the year 2255.
+     * The floor of every new fencing token granted on this member: its clock in microseconds since the
+     * epoch, made strictly increasing within the JVM (one more than the last value when the clock has not
+     * moved on, or stepped back). So a key granted twice by one member gets increasing tokens even when its
+     * entry was removed in between, and a member that starts after the whole cluster lost its data starts
+     * above every token given before, as long as its clock is not behind the clocks that granted them.
+     * Tokens stay below 2^53 (exact in a JSON number or a double) until the year 2255.
      */
-    static long clockMicros() {
+    static long tokenClock() {
         Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+        long micros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+        return LAST_TOKEN.updateAndGet(last -> Math.max(last + 1, micros));
     }
 
     /**
@@ -77,10 +88,30 @@ final class LockProcessors {
     }
 
     /**
+     * What a key becomes when its lock ends (released, rolled back, or found lapsed): nothing (the entry is
+     * removed), or, when a waiter marked the lock, a free entry that lives {@link LockEntry#AFTERLIFE_MILLIS}:
+     * its update is the event that wakes the waiters.
+     */
+    static @Nullable LockEntry end(LockEntry lock) {
+        return lock.waited() ? lock.freed() : null;
+    }
+
+    /**
+     * Stores a value with the TTL it needs, or removes the entry when {@code value} is {@code null}.
+     */
+    static void store(Map.Entry<String, LockEntry> entry, @Nullable LockEntry value) {
+        if (value == null) {
+            entry.setValue(null);
+            return;
+        }
+        storeValue(entry, value);
+    }
+
+    /**
      * Stores a value with the TTL it needs ({@link LockEntry#ttlMillis}). The explicit TTL (0 for a lock
      * without a lease: never) also overrides a default TTL or max-idle the map's configuration may have.
      */
-    static void store(Map.Entry<String, LockEntry> entry, LockEntry value) {
+    private static void storeValue(Map.Entry<String, LockEntry> entry, LockEntry value) {
         long ttl = value.ttlMillis(System.currentTimeMillis());
         if (entry instanceof ExtendedMapEntry) {
             @SuppressWarnings("unchecked")
@@ -101,7 +132,7 @@ final class LockProcessors {
 
         private transient @Nullable Apply backup;
 
-        final void put(Map.Entry<String, LockEntry> entry, LockEntry value) {
+        final void put(Map.Entry<String, LockEntry> entry, @Nullable LockEntry value) {
             store(entry, value);
             backup = new Apply(value);
         }
@@ -157,7 +188,7 @@ final class LockProcessors {
                 put(entry, renewed);
                 return new Outcome(Status.REENTERED, renewed, stored, leaseMillis);
             }
-            LockEntry taken = LockEntry.held(owner, LockEntry.nextToken(stored, clockMicros()),
+            LockEntry taken = LockEntry.held(owner, LockEntry.nextToken(stored, tokenClock()),
                     leaseMillis == 0 ? LockEntry.NEVER : now + leaseMillis, nonce);
             put(entry, taken);
             return Outcome.of(Status.TAKEN, taken, now);
@@ -253,11 +284,11 @@ final class LockProcessors {
                 return Outcome.of(Status.NOT_DONE);
             }
             if (stored.expired(System.currentTimeMillis())) {
-                put(entry, stored.freed());
+                put(entry, end(stored));
                 return Outcome.of(Status.NOT_DONE);
             }
             if (stored.ownedBy(owner) || (anyHolder && stored.owner() == null)) {
-                put(entry, stored.freed());
+                put(entry, end(stored));
                 return Outcome.of(Status.DONE);
             }
             return Outcome.of(Status.NOT_DONE);
@@ -277,7 +308,8 @@ final class LockProcessors {
     }
 
     /**
-     * Turns every held entry free, lapsed or not: {@code releaseAll()} runs it on every entry of the map.
+     * Ends every held lock, lapsed or not ({@link #end}: removed, or left free for its waiters):
+     * {@code releaseAll()} runs it on every entry of the map.
      * It runs on whole partitions, where Hazelcast sends one backup processor for the partition, not one
      * per entry; so it is its own backup processor, and decides without the clock (a replica holds the
      * same entries as its primary, so it frees the same ones).
@@ -288,7 +320,7 @@ final class LockProcessors {
         @Override
         public @Nullable Outcome process(Map.Entry<String, LockEntry> entry) {
             if (read(entry) instanceof LockEntry stored && stored.held()) {
-                store(entry, stored.freed());
+                store(entry, end(stored));
             }
             return null;
         }
@@ -306,8 +338,9 @@ final class LockProcessors {
     }
 
     /**
-     * Rolls back a key this call took: frees it if it still carries the token it was given. The token
-     * stays spent: the next holder gets a higher one.
+     * Rolls back a key this call took: ends its lock ({@link #end}) if it still carries the token it was
+     * given. The token stays spent: the next holder gets a higher one (from the stored token while a free
+     * entry keeps it, from the member's {@link #tokenClock()} otherwise).
      */
     static final class Undo extends Mutating {
         private static final long serialVersionUID = 2L;
@@ -331,7 +364,7 @@ final class LockProcessors {
             if (stored == null || !stored.held() || stored.token() != token) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            put(entry, stored.freed());
+            put(entry, end(stored));
             return Outcome.of(Status.DONE);
         }
 
@@ -370,7 +403,7 @@ final class LockProcessors {
                     || !Objects.equals(stored.owner(), previous.owner())) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            put(entry, previous.expired(System.currentTimeMillis()) ? stored.freed()
+            put(entry, previous.expired(System.currentTimeMillis()) ? end(stored)
                     : previous.withWaited(stored.waited()));
             return Outcome.of(Status.DONE);
         }
@@ -455,16 +488,16 @@ final class LockProcessors {
         public void readData(ObjectDataInput in) {}
     }
 
-    /** Applies on a backup replica exactly what the primary stored. */
+    /** Applies on a backup replica exactly what the primary stored, or removed ({@code null}). */
     static final class Apply implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
         private static final long serialVersionUID = 2L;
 
-        private LockEntry value = LockEntry.free(0);
+        private @Nullable LockEntry value;
 
         /** For Hazelcast. */
         Apply() {}
 
-        Apply(LockEntry value) {
+        Apply(@Nullable LockEntry value) {
             this.value = value;
         }
 
@@ -481,14 +514,12 @@ final class LockProcessors {
 
         @Override
         public void writeData(ObjectDataOutput out) throws IOException {
-            value.writeData(out);
+            LockEntry.writeNullable(out, value);
         }
 
         @Override
         public void readData(ObjectDataInput in) throws IOException {
-            LockEntry read = new LockEntry();
-            read.readData(in);
-            value = read;
+            value = LockEntry.readNullable(in);
         }
     }
 }
