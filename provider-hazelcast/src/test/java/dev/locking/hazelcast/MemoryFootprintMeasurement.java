@@ -12,25 +12,21 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * By hand, not part of the suite: what a million unique keys, each taken and released once, leave in the
- * member. Run with
- * {@code ./mvnw -q -pl provider-hazelcast -am test -Dtest=MemoryFootprintMeasurement
- * -Dsurefire.failIfNoSpecifiedTests=false -Dlocking.measure.memory=true} (optionally
- * {@code -Dlocking.measure.keys=N}); the figures are printed as lines starting with {@code MEASURE}.
+ * member. Run its {@code main} on the module's test class path (after {@code test-compile}), optionally
+ * with {@code -Dlocking.measure.keys=N}; it prints lines starting with {@code MEASURE}.
  * One member with Hazelcast's default 271 partitions and one backup count (no second member, so no backup
  * copies); the provider runs on the member itself.
  */
-@EnabledIfSystemProperty(named = "locking.measure.memory", matches = "true")
-class MemoryFootprintMeasurement {
+final class MemoryFootprintMeasurement {
 
     private static final int THREADS = 4;
 
-    @Test
-    void aMillionUniqueKeysTakenAndReleased() throws Exception {
+    private MemoryFootprintMeasurement() {}
+
+    public static void main(String[] args) throws Exception {
         int keys = Integer.getInteger("locking.measure.keys", 1_000_000);
         String cluster = TestMembers.clusterName("memory");
         Config config = TestMembers.memberConfig(cluster, TestMembers.freePort(), List.of());
@@ -73,6 +69,7 @@ class MemoryFootprintMeasurement {
         } finally {
             member.shutdown();
         }
+        System.exit(0);
     }
 
     private static void report(String when, IMap<String, Object> map, long waitedNanos) {
