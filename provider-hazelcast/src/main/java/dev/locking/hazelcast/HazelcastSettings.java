@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *       <td>none: an embedded member</td></tr>
  *   <tr><td>{@code clusterName}</td><td>the cluster to join (client) or to form (embedded member)</td>
  *       <td>{@code dev} for a client, {@code locking} for the embedded member</td></tr>
- *   <tr><td>{@code mapName}</td><td>the lock map, which also keeps every key's last fencing token</td>
+ *   <tr><td>{@code mapName}</td><td>the lock map (an entry per key locked now)</td>
  *       <td>{@code locking}</td></tr>
  *   <tr><td>{@code config}</td><td>a Hazelcast XML or YAML file, client or member, used as it is</td>
  *       <td>none</td></tr>

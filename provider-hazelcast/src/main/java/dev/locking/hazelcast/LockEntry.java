@@ -8,7 +8,8 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The value stored under a key in the lock map: a lock, held or free, and the key's last fencing token.
+ * The value stored under a key in the lock map: a lock (held, or lapsed) with its fencing token, or a free
+ * entry left for the waiters of a lock just released.
  *
  * <p>An entry exists only while its key is locked: an acquire creates it, and a release, a rollback or
  * {@code releaseAll} removes it, unless a waiter marked the lock, in which case it becomes a <i>free</i>
@@ -182,7 +183,8 @@ final class LockEntry implements DataSerializable {
     /**
      * The TTL Hazelcast gives the entry when it is stored at {@code now}: none (0, for ever) for a lock
      * without a lease; its lease left plus {@link #AFTERLIFE_MILLIS} for a leased lock; the afterlife for a
-     * free entry (one left for waiters). Recomputed at every write, on the primary and on each backup with its own clock.
+     * free entry (one left for waiters). Recomputed at every write, on the primary and on each backup with
+     * its own clock.
      */
     long ttlMillis(long now) {
         if (!held) {

@@ -19,7 +19,7 @@ import java.util.Map;
  *
  * <p>Members send nothing for a release that nobody waits for: a waiter first marks the lock (see
  * {@link LockProcessors.Watch}), and only the release of a marked lock passes the predicate. A lapsed lease
- * sends no event either (entries have no TTL): waiters re-check when the holder's lease ends.
+ * sends no event either (nothing writes the entry then): waiters re-check when the holder's lease ends.
  */
 final class ReleaseListener implements EntryUpdatedListener<String, LockEntry>, MapClearedListener,
         MapEvictedListener {
