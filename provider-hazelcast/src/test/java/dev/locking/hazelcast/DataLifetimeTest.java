@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +98,31 @@ class DataLifetimeTest {
             assertThat(leased).isGreaterThan(last);
             await().atMost(Duration.ofSeconds(10)).until(() -> provider.inspect("k").isEmpty());
             assertThat(token(provider.tryAcquire(List.of("k"), "p", null), "k")).isGreaterThan(leased);
+        }
+    }
+
+    @Test
+    void aReleaseSomeoneWaitedFor_wakesTheWaiter_andItsFreeEntryGoesAfterTheAfterlife() throws Exception {
+        String mapName = "map-" + UUID.randomUUID();
+        IMap<String, Object> map = member().getMap(mapName);
+        try (LockingProvider holder = HazelcastProviderFactory.fromInstance("lp_hazelcast", member(), mapName);
+                LockingProvider waiter = HazelcastProviderFactory.fromInstance("lp_hazelcast",
+                        Objects.requireNonNull(client), mapName)) {
+            long first = token(holder.tryAcquire(List.of("k"), "holder", null), "k");
+            CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                try {
+                    waiter.awaitRelease(List.of("k"), Duration.ofMinutes(5));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> ((LockEntry) map.get("k")).waited());
+            assertThat(holder.release(List.of("k"), "holder")).isTrue();
+            waiting.get(30, TimeUnit.SECONDS);
+            assertThat(map.get("k")).as("a free entry for the waiters").isEqualTo(LockEntry.free(first).withWaited(true));
+            assertThat(map.getEntryView("k").getTtl()).isEqualTo(LockEntry.AFTERLIFE_MILLIS);
+            await().atMost(Duration.ofSeconds(60)).until(() -> !map.containsKey("k"));
+            assertThat(token(waiter.tryAcquire(List.of("k"), "waiter", null), "k")).isGreaterThan(first);
         }
     }
 
