@@ -60,9 +60,9 @@ class DataLifetimeTest {
     @Test
     void tokensNeverGoBack_whenEveryMemberIsGoneAndANewClusterStartsEmpty() {
         String cluster = TestMembers.clusterName("restart");
-        int port = TestMembers.freePort();
         long before = 0;
-        HazelcastInstance first = Hazelcast.newHazelcastInstance(TestMembers.memberConfig(cluster, port, List.of()));
+        HazelcastInstance first = Hazelcast.newHazelcastInstance(TestMembers.memberConfig(cluster,
+                TestMembers.freePort(), List.of()));
         try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", first)) {
             for (int i = 0; i < 5; i++) {
                 before = token(provider.tryAcquire(List.of("k"), "o", Duration.ofSeconds(30)), "k");
@@ -73,7 +73,8 @@ class DataLifetimeTest {
         } finally {
             first.shutdown(); // the only member: the cluster and all its data are gone
         }
-        HazelcastInstance second = Hazelcast.newHazelcastInstance(TestMembers.memberConfig(cluster, port, List.of()));
+        HazelcastInstance second = Hazelcast.newHazelcastInstance(TestMembers.memberConfig(cluster,
+                TestMembers.freePort(), List.of()));
         try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", second)) {
             assertThat(second.getMap(HazelcastProviderFactory.DEFAULT_MAP_NAME).size()).isZero();
             long after = token(provider.tryAcquire(List.of("k"), "p", Duration.ofSeconds(30)), "k");
