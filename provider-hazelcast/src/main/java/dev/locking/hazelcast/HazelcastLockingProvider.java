@@ -8,6 +8,7 @@ import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.HazelcastSerializationException;
 import com.hazelcast.query.Predicate;
+import com.hazelcast.query.QueryException;
 import com.hazelcast.query.Predicates;
 import dev.locking.api.LockInfo;
 import dev.locking.api.LockingException;
@@ -55,15 +56,15 @@ import org.slf4j.LoggerFactory;
  *       key's partition thread, so one round trip per key. Owner checks happen there: a lock held by a
  *       non-null owner is re-entered, extended and released by that owner only; an anonymous one is
  *       re-entered by nobody and released by anyone.</li>
- *   <li>A key's entry lives as long as the map: a release turns it into a free entry that keeps the key's
- *       last fencing token, so the next acquire gives the next token with no other map and no extra step
- *       (see {@link LockEntry}). Tokens survive release, expiry, rollback, {@code releaseAll}, client
- *       restarts and the loss of fewer members than there are backups; the map holds one entry per key
- *       ever locked.</li>
- *   <li>Leases: the entry's {@code expiresAt} (member time) decides; entries have no TTL, which would drop
- *       the token with the lock.</li>
+ *   <li>A key has an entry only while it is locked: a release removes it (a lock someone waits for leaves
+ *       a free entry for a few seconds, whose update wakes the waiters), and a lapsed lock goes with its TTL
+ *       a few seconds after its lease (see {@link LockEntry}). Fencing tokens need no counter per key: a new
+ *       token is above the key's stored token while there is one and never below the member's clock in
+ *       microseconds, made strictly increasing per member ({@link LockProcessors#tokenClock()}).</li>
+ *   <li>Leases: the entry's {@code expiresAt} (member time) decides; its TTL (lease plus a few seconds) only
+ *       clears away what nobody touches any more.</li>
  *   <li>Several keys: taken one by one in the (sorted) order the core gives, and on the first conflict
- *       the keys already taken are rolled back (a freshly taken key is freed, keeping its spent token; a
+ *       the keys already taken are rolled back (a freshly taken key is freed, its token spent; a
  *       re-entered key gets its old expiry back). Because every caller takes keys in the same order, two
  *       callers never hold parts of each other's sets for long, and there is no deadlock. Hazelcast
  *       transactions were not used: they cannot run entry processors, cost more round trips, and leave key
@@ -133,6 +134,8 @@ final class HazelcastLockingProvider implements LockingProvider {
         volatile @Nullable UUID listenerId;
         /** Whether this backend asked for the owner index (at its first {@code releaseAll(owner)}). */
         volatile boolean indexed;
+        /** Whether Hazelcast refused the index because of foreign data (logged once). */
+        volatile boolean indexRefused;
 
         Backend(HazelcastInstance instance, IMap<String, LockEntry> locks) {
             this.instance = instance;
@@ -191,6 +194,9 @@ final class HazelcastLockingProvider implements LockingProvider {
         try {
             for (String key : keys) {
                 Outcome outcome = call(b, key, new Acquire(ownerId, leaseMillis, nonce), "acquire");
+                if (outcome.status() == Status.FOREIGN) {
+                    throw foreign(key, outcome, "acquire");
+                }
                 if (outcome.status() == Status.CONFLICT) {
                     rollback(b, taken);
                     if (log.isDebugEnabled()) {
@@ -227,7 +233,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         Backend b = backend();
         long leaseMillis = leaseMillis(lease);
-        int extended = onEachKey(b, keys, () -> new Extend(ownerId, leaseMillis), "extend");
+        int extended = onEachKey(b, keys, () -> new Extend(ownerId, leaseMillis), "extend", false);
         boolean all = extended == keys.size();
         if (log.isDebugEnabled()) {
             log.debug("{}: {} lease on {} for {} to {}", id, all ? "extended" : "could not extend", keys,
@@ -239,7 +245,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     @Override
     public boolean release(List<String> keys, @Nullable String ownerId) {
         Backend b = backend();
-        boolean all = onEachKey(b, keys, () -> new Release(ownerId, true), "release") == keys.size();
+        boolean all = onEachKey(b, keys, () -> new Release(ownerId, true), "release", true) == keys.size();
         if (log.isDebugEnabled()) {
             log.debug("{}: released {} for {}: {}", id, keys, describe(ownerId), all ? "all" : "not all");
         }
@@ -251,7 +257,8 @@ final class HazelcastLockingProvider implements LockingProvider {
         Backend b = backend();
         if (ownerId == null) {
             try {
-                // Not clear(): a free entry keeps its key's last token.
+                // Not clear(): a waiter's free entry must be written (its update wakes the waiter), and clear()
+                // would not say which keys were ours.
                 uninterruptibly(() -> b.locks.executeOnEntries(new ReleaseEvery()));
             } catch (RuntimeException e) {
                 throw translate(e, "releaseAll", "every key");
@@ -264,12 +271,16 @@ final class HazelcastLockingProvider implements LockingProvider {
         index(b);
         Set<String> keys;
         try {
-            Predicate<String, LockEntry> owned = Predicates.equal("owner", ownerId);
+            // instanceOf first: a value of another type in the map (which has no owner) is skipped, not an
+            // error that would stop every releaseAll(owner). With the index, Hazelcast looks up the owner
+            // through it and filters the few entries found.
+            Predicate<String, LockEntry> owned = Predicates.and(Predicates.instanceOf(LockEntry.class),
+                    Predicates.equal("owner", ownerId));
             keys = uninterruptibly(() -> b.locks.keySet(owned));
         } catch (RuntimeException e) {
             throw translate(e, "releaseAll", "the keys of " + describe(ownerId));
         }
-        int released = onEachKey(b, List.copyOf(keys), () -> new Release(ownerId, false), "releaseAll");
+        int released = onEachKey(b, List.copyOf(keys), () -> new Release(ownerId, false), "releaseAll", false);
         log.debug("{}: released {} lock(s) of {}", id, released, describe(ownerId));
     }
 
@@ -277,6 +288,9 @@ final class HazelcastLockingProvider implements LockingProvider {
     public Optional<LockInfo> inspect(String key) {
         Backend b = backend();
         Outcome outcome = call(b, key, new Inspect(), "inspect");
+        if (outcome.status() == Status.FOREIGN) {
+            throw foreign(key, outcome, "inspect");
+        }
         LockEntry entry = outcome.entry();
         if (outcome.status() != Status.HELD || entry == null) {
             return Optional.empty();
@@ -441,12 +455,33 @@ final class HazelcastLockingProvider implements LockingProvider {
         synchronized (b) {
             if (!b.indexed) {
                 try {
+                    // A value without an owner attribute (another program's data) makes Hazelcast's addIndex fail
+                    // half-way, and the half-built index then refuses to remove that very value. So look first
+                    // (a read of the whole map, as building the index is); with such data, do without the index:
+                    // the lookup scans instead (same result, slower), and the next releaseAll(owner) looks again.
+                    Set<String> foreign = uninterruptibly(() -> b.locks.keySet(
+                            Predicates.not(Predicates.instanceOf(LockEntry.class))));
+                    if (!foreign.isEmpty()) {
+                        if (!b.indexRefused) {
+                            b.indexRefused = true;
+                            log.warn("{}: map {} holds data that is not a lock of this provider (at {} key(s), such as"
+                                    + " \"{}\"); releaseAll(owner) reads the whole map until that data is removed", id,
+                                    mapName, foreign.size(), foreign.iterator().next());
+                        }
+                        return;
+                    }
                     uninterruptibly(() -> {
                         b.locks.addIndex(new IndexConfig(IndexType.HASH, "owner"));
                         return null;
                     });
                 } catch (RuntimeException e) {
-                    throw translate(e, "add the owner index to map " + mapName, "");
+                    if (!causedBy(e, QueryException.class)) {
+                        throw translate(e, "add the owner index to map " + mapName, "");
+                    }
+                    // Foreign data written between the look and the index: scan, as above.
+                    log.warn("{}: could not index map {}; releaseAll(owner) reads the whole map: {}", id, mapName,
+                            e.toString());
+                    return;
                 }
                 b.indexed = true;
             }
@@ -551,9 +586,13 @@ final class HazelcastLockingProvider implements LockingProvider {
      * would give all of them one backup processor), and their answers are awaited until one common deadline.
      */
     private int onEachKey(Backend b, List<String> keys, Supplier<EntryProcessor<String, LockEntry, Outcome>> step,
-            String what) {
+            String what, boolean failOnForeign) {
         if (keys.size() == 1) {
-            return call(b, keys.get(0), step.get(), what).status() == Status.DONE ? 1 : 0;
+            Outcome outcome = call(b, keys.get(0), step.get(), what);
+            if (failOnForeign && outcome.status() == Status.FOREIGN) {
+                throw foreign(keys.get(0), outcome, what);
+            }
+            return outcome.status() == Status.DONE ? 1 : 0;
         }
         long deadline = deadline();
         List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
@@ -562,8 +601,16 @@ final class HazelcastLockingProvider implements LockingProvider {
             answers.add(submit(() -> b.locks.submitToKey(key, processor)));
         }
         int done = 0;
+        LockingException foreign = null;
         for (int i = 0; i < keys.size(); i++) {
-            done += await(answers.get(i), deadline, what, keys.get(i)).status() == Status.DONE ? 1 : 0;
+            Outcome outcome = await(answers.get(i), deadline, what, keys.get(i));
+            done += outcome.status() == Status.DONE ? 1 : 0;
+            if (failOnForeign && foreign == null && outcome.status() == Status.FOREIGN) {
+                foreign = foreign(keys.get(i), outcome, what);
+            }
+        }
+        if (foreign != null) {
+            throw foreign;
         }
         return done;
     }
@@ -696,9 +743,31 @@ final class HazelcastLockingProvider implements LockingProvider {
         return new ProviderUnavailableException(where + ": " + failure, failure);
     }
 
+    /**
+     * A key that holds a value this provider did not write: the step changed nothing there. Not a
+     * {@link ProviderUnavailableException}: the backend answered, and retrying will not help.
+     */
+    private LockingException foreign(String key, Outcome outcome, String what) {
+        return new LockingException(id + ": " + what + " \"" + key + "\" failed: the key holds data that is not a"
+                + " lock of this provider (" + outcome.detail() + ") in map " + mapName + "; it was left as it is."
+                + " Remove it, or give this provider a map of its own (option mapName)");
+    }
+
     private static boolean interruptedBy(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof InterruptedException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
                 return true;
             }
             if (t.getCause() == t) {

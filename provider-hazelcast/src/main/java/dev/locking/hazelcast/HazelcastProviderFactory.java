@@ -21,7 +21,7 @@ import java.util.Optional;
  *       the provider connects as a client</td><td>none: the provider starts an embedded member</td></tr>
  *   <tr><td>{@code clusterName}</td><td>the cluster's name</td><td>{@code dev} (Hazelcast's default)
  *       for a client, {@code locking} for the embedded member</td></tr>
- *   <tr><td>{@code mapName}</td><td>the lock map, which also keeps every key's last fencing token</td>
+ *   <tr><td>{@code mapName}</td><td>the lock map (an entry per key locked now)</td>
  *       <td>{@code locking}</td></tr>
  *   <tr><td>{@code config}</td><td>path of a Hazelcast XML or YAML file, client
  *       ({@code hazelcast-client}) or member ({@code hazelcast}) configuration, used as it is; it
@@ -110,7 +110,7 @@ public final class HazelcastProviderFactory implements LockingProviderFactory {
      *
      * @param id       the provider id, such as {@code lp_hazelcast}
      * @param instance the instance; the provider never shuts it down
-     * @param mapName  the lock map, which also keeps every key's last fencing token
+     * @param mapName  the lock map (an entry per key locked now)
      * @return a provider that touches the instance only on first use
      * @throws IllegalArgumentException if the id or map name is blank
      */

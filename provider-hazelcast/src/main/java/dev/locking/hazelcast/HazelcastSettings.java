@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
  *       <td>none: an embedded member</td></tr>
  *   <tr><td>{@code clusterName}</td><td>the cluster to join (client) or to form (embedded member)</td>
  *       <td>{@code dev} for a client, {@code locking} for the embedded member</td></tr>
- *   <tr><td>{@code mapName}</td><td>the lock map, which also keeps every key's last fencing token</td>
+ *   <tr><td>{@code mapName}</td><td>the lock map (an entry per key locked now)</td>
  *       <td>{@code locking}</td></tr>
  *   <tr><td>{@code config}</td><td>a Hazelcast XML or YAML file, client or member, used as it is</td>
  *       <td>none</td></tr>
@@ -59,7 +59,10 @@ final class HazelcastSettings {
             ProviderOption.string("clusterName"), ProviderOption.string("mapName"), ProviderOption.string("config"),
             ProviderOption.duration("connectTimeout"), ProviderOption.duration("operationTimeout"));
     private static final Pattern YAML_CLIENT_ROOT = Pattern.compile("(?m)^hazelcast-client\\s*:");
-    private static final Pattern ADDRESS = Pattern.compile("[^\\s,]+");
+    /** {@code host}, {@code host:port}, {@code [v6]} or {@code [v6]:port}; the port is checked apart. */
+    private static final Pattern ADDRESS = Pattern.compile("(\\[[0-9A-Fa-f:.%\\w]+]|[\\w.-]+)(?::(\\S*))?");
+    /** The longest {@code connectTimeout} or {@code operationTimeout} accepted. */
+    private static final Duration MAX_TIMEOUT = Duration.ofDays(1);
 
     final InstanceSource source;
     final String mapName;
@@ -82,9 +85,9 @@ final class HazelcastSettings {
         Optional<String> file = nonBlank(config, "config");
         String mapName = mapName(nonBlank(config, "mapName").orElse(DEFAULT_MAP_NAME));
         Duration connectTimeout = nonBlank(config, "connectTimeout")
-                .map(v -> OptionValues.duration("connectTimeout", v)).orElse(DEFAULT_CONNECT_TIMEOUT);
+                .map(v -> timeout("connectTimeout", v)).orElse(DEFAULT_CONNECT_TIMEOUT);
         Duration operationTimeout = nonBlank(config, "operationTimeout")
-                .map(v -> OptionValues.duration("operationTimeout", v)).orElse(DEFAULT_OPERATION_TIMEOUT);
+                .map(v -> timeout("operationTimeout", v)).orElse(DEFAULT_OPERATION_TIMEOUT);
 
         InstanceSource source;
         if (file.isPresent()) {
@@ -226,17 +229,44 @@ final class HazelcastSettings {
         }
     }
 
-    private static List<String> addresses(String members) {
+    private static Duration timeout(String option, String value) {
+        Duration timeout = OptionValues.duration(option, value);
+        if (timeout.compareTo(MAX_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("Option " + option + " must be at most " + MAX_TIMEOUT.toHours()
+                    + " hours: \"" + value + "\"");
+        }
+        return timeout;
+    }
+
+    /**
+     * Checks every address of {@code members} now, so that a typo fails the provider's creation naming the
+     * option, instead of its first call, after the connect timeout, with Hazelcast's own words.
+     */
+    static List<String> addresses(String members) {
         List<String> addresses = new ArrayList<>();
         for (String part : members.split(",", -1)) {
             String address = part.trim();
-            if (!ADDRESS.matcher(address).matches()) {
-                throw new IllegalArgumentException("Option members must be comma-separated host:port addresses: \""
-                        + members + "\"");
+            var matcher = ADDRESS.matcher(address);
+            if (!matcher.matches()) {
+                throw new IllegalArgumentException("Option members: \"" + address + "\" is not a host or host:port"
+                        + " address (in \"" + members + "\"; comma-separated, such as 10.0.0.5:5701,10.0.0.6:5701)");
+            }
+            String port = matcher.group(2);
+            if (port != null && !validPort(port)) {
+                throw new IllegalArgumentException("Option members: the port of \"" + address + "\" is not a number"
+                        + " from 1 to 65535 (in \"" + members + "\")");
             }
             addresses.add(address);
         }
         return List.copyOf(addresses);
+    }
+
+    private static boolean validPort(String port) {
+        if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return false;
+        }
+        int value = Integer.parseInt(port);
+        return value >= 1 && value <= 65535;
     }
 
     private static Optional<String> nonBlank(ProviderConfig config, String name) {

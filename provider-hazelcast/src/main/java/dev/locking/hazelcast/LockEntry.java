@@ -8,13 +8,19 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The value stored under a key in the lock map: a lock, held or free, and the key's last fencing token.
+ * The value stored under a key in the lock map: a lock (held, or lapsed) with its fencing token, or a free
+ * entry left for the waiters of a lock just released.
  *
- * <p>An entry is created by the first acquire of its key and never removed by the provider: a release,
- * a rollback or {@code releaseAll} turns it into a <i>free</i> entry that keeps its token, and a lapsed
- * lease leaves a held entry whose {@code expiresAt} has passed, which counts as free. The next acquire
- * gives the token after the stored one, so tokens strictly increase per key for as long as the map
- * keeps its entries.
+ * <p>An entry exists only while its key is locked: an acquire creates it, and a release, a rollback or
+ * {@code releaseAll} removes it, unless a waiter marked the lock, in which case it becomes a <i>free</i>
+ * entry for {@link #AFTERLIFE_MILLIS} (its update is the event that wakes the waiters). A lapsed lease
+ * leaves a held entry whose {@code expiresAt} has passed, which counts as free; every entry carries a TTL
+ * ({@link #ttlMillis}), so Hazelcast drops such an entry a few seconds after its lease even if nobody
+ * touches the key again. While an entry exists, the next acquire gives at least the token after the stored
+ * one; without one, the token comes from the member's clock ({@code LockProcessors.tokenClock}), strictly
+ * increasing per member. So no key needs a counter that lives for ever, and tokens still strictly
+ * increase per key, also when the whole cluster lost its data, as long as the clock of the member that
+ * grants a key is not behind the clock that granted its previous token by more than the time in between.
  *
  * <p>A lock can be marked <i>waited for</i> by a waiter; releasing it then leaves a free entry that is
  * still marked, and only such an update makes members send an event to the providers' listeners. A
@@ -22,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Times are milliseconds since the epoch on the clock of the member that owns the key's partition:
  * every decision about a lapsed lease is taken there, by an entry processor, so clients' clocks do not
- * matter. Entries have no TTL: {@code expiresAt} alone decides.
+ * matter.
  *
  * <p>Hazelcast serializes it as a {@link DataSerializable} (its fields, after the class name), much cheaper
  * than Java serialization and with nothing to register: members only need this jar. The fields are not
@@ -34,6 +40,13 @@ final class LockEntry implements DataSerializable {
 
     /** {@link #expiresAt} of a lock taken without a lease. */
     static final long NEVER = 0L;
+
+    /**
+     * How long an entry stays after its lock ended when it is not removed at once: a free entry left for
+     * waiters, or a lapsed lock nobody touched (Hazelcast's TTL drops both). While it stays, the key's next
+     * token is above the stored one whatever the clock says.
+     */
+    static final long AFTERLIFE_MILLIS = 5_000;
 
     private static final byte HELD = 1;
     private static final byte WAITED = 2;
@@ -156,9 +169,28 @@ final class LockEntry implements DataSerializable {
         return new LockEntry(null, token, NEVER, false, waited, 0);
     }
 
-    /** The token the next lock on this key gets. */
-    long nextToken() {
-        return token + 1;
+    /**
+     * The token for a new lock on a key: above the key's last token while its entry still holds one, and
+     * never below {@code floor}, a value read from the member's clock.
+     *
+     * @param stored the key's entry (free, or a lapsed lock), or {@code null} when it has none
+     * @param floor  the member's clock in microseconds since the epoch
+     */
+    static long nextToken(@Nullable LockEntry stored, long floor) {
+        return stored == null ? floor : Math.max(stored.token + 1, floor);
+    }
+
+    /**
+     * The TTL Hazelcast gives the entry when it is stored at {@code now}: none (0, for ever) for a lock
+     * without a lease; its lease left plus {@link #AFTERLIFE_MILLIS} for a leased lock; the afterlife for a
+     * free entry (one left for waiters). Recomputed at every write, on the primary and on each backup with
+     * its own clock.
+     */
+    long ttlMillis(long now) {
+        if (!held) {
+            return AFTERLIFE_MILLIS;
+        }
+        return expiresAt == NEVER ? 0 : Math.max(1, expiresAt - now) + AFTERLIFE_MILLIS;
     }
 
     @Override

@@ -6,11 +6,14 @@ import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
+import com.hazelcast.nio.serialization.HazelcastSerializationException;
 import dev.locking.hazelcast.Outcome.Status;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,13 +25,18 @@ import org.jspecify.annotations.Nullable;
  *   <li>Depend on Hazelcast and the JDK only: members load these classes from this jar alone.</li>
  *   <li>Decide with the member's clock ({@link System#currentTimeMillis()}): a held entry whose
  *       {@link LockEntry#expiresAt()} has passed is free.</li>
- *   <li>Never remove an entry: a released key becomes a free entry that keeps its last token (see
- *       {@link LockEntry}), so the fencing counter is the entry itself and an acquire needs no other map.</li>
+ *   <li>Keep an entry only while it is needed: a release removes it ({@link #end}), except when a waiter
+ *       marked it, which leaves a free entry for {@link LockEntry#AFTERLIFE_MILLIS} (its update is what
+ *       wakes the waiters). Every stored entry has a TTL ({@link LockEntry#ttlMillis}), so a lapsed lock
+ *       that nobody touches goes too. A new token is above the stored one while there is one, and never
+ *       below the member's own clock ({@link #tokenClock()}), so no key needs a counter that lives for
+ *       ever.</li>
+ *   <li>Leave a value this provider did not write alone: report it ({@link Outcome#foreign}) and change
+ *       nothing, so foreign data at one key disturbs no other key.</li>
  *   <li>Never re-run the decision on a backup replica: a processor that changed the entry hands its
  *       backups an {@link Apply} with the exact result, so a backup taken over after a member loss holds
  *       what the primary held (token included), whatever its clock says. The one exception is
  *       {@link ReleaseEvery}, which runs on whole partitions and decides without the clock.</li>
- *   <li>Store every entry without TTL: Hazelcast must never drop an entry, or its token would be lost.</li>
  * </ul>
  */
 final class LockProcessors {
@@ -36,20 +44,79 @@ final class LockProcessors {
     private LockProcessors() {}
 
     /** Reads the entry's lock, or {@code null} when the key is free (no entry, a free entry, a lapsed lease). */
-    static @Nullable LockEntry live(Map.Entry<String, LockEntry> entry, long now) {
-        LockEntry current = entry.getValue();
+    static @Nullable LockEntry live(@Nullable LockEntry current, long now) {
         return current == null || !current.heldAt(now) ? null : current;
     }
 
+    /** The last value {@link #tokenClock()} gave in this JVM. */
+    private static final AtomicLong LAST_TOKEN = new AtomicLong();
+
     /**
-     * Stores a value without TTL. The explicit TTL of 0 (never) also overrides a default TTL the map's
-     * configuration may have, which would otherwise drop free entries and their tokens.
+     * The floor of every new fencing token granted on this member: its clock in microseconds since the
+     * epoch, made strictly increasing within the JVM (one more than the last value when the clock has not
+     * moved on, or stepped back). So a key granted twice by one member gets increasing tokens even when its
+     * entry was removed in between, and a member that starts after the whole cluster lost its data starts
+     * above every token given before, as long as its clock is not behind the clocks that granted them.
+     * Tokens stay below 2^53 (exact in a JSON number or a double) until the year 2255.
      */
-    static void store(Map.Entry<String, LockEntry> entry, LockEntry value) {
+    static long tokenClock() {
+        Instant now = Instant.now();
+        long micros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+        return LAST_TOKEN.updateAndGet(last -> Math.max(last + 1, micros));
+    }
+
+    /**
+     * Reads the entry's value without assuming its type: a {@link LockEntry}, {@code null} when the key has
+     * no entry, or a {@link Foreign} when it holds something else (another program's value, or bytes this
+     * member cannot read). A plain {@code entry.getValue()} would throw a {@link ClassCastException} there.
+     */
+    static @Nullable Object read(Map.Entry<String, LockEntry> entry) {
+        Object value;
+        try {
+            value = ((Map.Entry<String, ?>) entry).getValue();
+        } catch (HazelcastSerializationException e) {
+            return new Foreign("a value this member cannot deserialize (" + e.getMessage() + ")");
+        }
+        return value == null || value instanceof LockEntry ? value : new Foreign("a " + value.getClass().getName());
+    }
+
+    /** What a key holds instead of a lock. */
+    record Foreign(String what) {
+        Outcome outcome() {
+            return Outcome.foreign(what);
+        }
+    }
+
+    /**
+     * What a key becomes when its lock ends (released, rolled back, or found lapsed): nothing (the entry is
+     * removed), or, when a waiter marked the lock, a free entry that lives {@link LockEntry#AFTERLIFE_MILLIS}:
+     * its update is the event that wakes the waiters.
+     */
+    static @Nullable LockEntry end(LockEntry lock) {
+        return lock.waited() ? lock.freed() : null;
+    }
+
+    /**
+     * Stores a value with the TTL it needs, or removes the entry when {@code value} is {@code null}.
+     */
+    static void store(Map.Entry<String, LockEntry> entry, @Nullable LockEntry value) {
+        if (value == null) {
+            entry.setValue(null);
+            return;
+        }
+        storeValue(entry, value);
+    }
+
+    /**
+     * Stores a value with the TTL it needs ({@link LockEntry#ttlMillis}). The explicit TTL (0 for a lock
+     * without a lease: never) also overrides a default TTL or max-idle the map's configuration may have.
+     */
+    private static void storeValue(Map.Entry<String, LockEntry> entry, LockEntry value) {
+        long ttl = value.ttlMillis(System.currentTimeMillis());
         if (entry instanceof ExtendedMapEntry) {
             @SuppressWarnings("unchecked")
             ExtendedMapEntry<String, LockEntry> extended = (ExtendedMapEntry<String, LockEntry>) entry;
-            extended.setValue(value, 0, TimeUnit.MILLISECONDS);
+            extended.setValue(value, ttl, TimeUnit.MILLISECONDS);
         } else {
             entry.setValue(value);
         }
@@ -65,7 +132,7 @@ final class LockProcessors {
 
         private transient @Nullable Apply backup;
 
-        final void put(Map.Entry<String, LockEntry> entry, LockEntry value) {
+        final void put(Map.Entry<String, LockEntry> entry, @Nullable LockEntry value) {
             store(entry, value);
             backup = new Apply(value);
         }
@@ -101,8 +168,12 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             long now = System.currentTimeMillis();
-            LockEntry stored = entry.getValue();
             if (stored != null && stored.heldAt(now) && nonce != 0 && stored.nonce() == nonce) {
                 return Outcome.of(Status.TAKEN, stored, now); // this call's own, sent again
             }
@@ -117,7 +188,7 @@ final class LockProcessors {
                 put(entry, renewed);
                 return new Outcome(Status.REENTERED, renewed, stored, leaseMillis);
             }
-            LockEntry taken = LockEntry.held(owner, stored == null ? 1 : stored.nextToken(),
+            LockEntry taken = LockEntry.held(owner, LockEntry.nextToken(stored, tokenClock()),
                     leaseMillis == 0 ? LockEntry.NEVER : now + leaseMillis, nonce);
             put(entry, taken);
             return Outcome.of(Status.TAKEN, taken, now);
@@ -155,8 +226,12 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
             long now = System.currentTimeMillis();
-            LockEntry current = live(entry, now);
+            LockEntry current = live((LockEntry) value, now);
             if (current == null || !current.ownedBy(owner)) {
                 return Outcome.of(Status.NOT_DONE);
             }
@@ -200,16 +275,20 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             if (stored == null || !stored.held()) {
                 return Outcome.of(Status.NOT_DONE);
             }
             if (stored.expired(System.currentTimeMillis())) {
-                put(entry, stored.freed());
+                put(entry, end(stored));
                 return Outcome.of(Status.NOT_DONE);
             }
             if (stored.ownedBy(owner) || (anyHolder && stored.owner() == null)) {
-                put(entry, stored.freed());
+                put(entry, end(stored));
                 return Outcome.of(Status.DONE);
             }
             return Outcome.of(Status.NOT_DONE);
@@ -229,7 +308,8 @@ final class LockProcessors {
     }
 
     /**
-     * Turns every held entry free, lapsed or not: {@code releaseAll()} runs it on every entry of the map.
+     * Ends every held lock, lapsed or not ({@link #end}: removed, or left free for its waiters):
+     * {@code releaseAll()} runs it on every entry of the map.
      * It runs on whole partitions, where Hazelcast sends one backup processor for the partition, not one
      * per entry; so it is its own backup processor, and decides without the clock (a replica holds the
      * same entries as its primary, so it frees the same ones).
@@ -239,9 +319,8 @@ final class LockProcessors {
 
         @Override
         public @Nullable Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
-            if (stored != null && stored.held()) {
-                store(entry, stored.freed());
+            if (read(entry) instanceof LockEntry stored && stored.held()) {
+                store(entry, end(stored));
             }
             return null;
         }
@@ -259,8 +338,9 @@ final class LockProcessors {
     }
 
     /**
-     * Rolls back a key this call took: frees it if it still carries the token it was given. The token
-     * stays spent: the next holder gets a higher one.
+     * Rolls back a key this call took: ends its lock ({@link #end}) if it still carries the token it was
+     * given. The token stays spent: the next holder gets a higher one (from the stored token while a free
+     * entry keeps it, from the member's {@link #tokenClock()} otherwise).
      */
     static final class Undo extends Mutating {
         private static final long serialVersionUID = 2L;
@@ -276,11 +356,15 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             if (stored == null || !stored.held() || stored.token() != token) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            put(entry, stored.freed());
+            put(entry, end(stored));
             return Outcome.of(Status.DONE);
         }
 
@@ -310,12 +394,16 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             if (stored == null || !stored.held() || stored.token() != previous.token()
                     || !Objects.equals(stored.owner(), previous.owner())) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            put(entry, previous.expired(System.currentTimeMillis()) ? stored.freed()
+            put(entry, previous.expired(System.currentTimeMillis()) ? end(stored)
                     : previous.withWaited(stored.waited()));
             return Outcome.of(Status.DONE);
         }
@@ -347,7 +435,11 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
-            LockEntry stored = entry.getValue();
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
+            LockEntry stored = (LockEntry) value;
             if (stored != null && stored.held() && !stored.waited()) {
                 store(entry, stored.withWaited(true));
                 marked = true;
@@ -375,8 +467,12 @@ final class LockProcessors {
 
         @Override
         public Outcome process(Map.Entry<String, LockEntry> entry) {
+            Object value = read(entry);
+            if (value instanceof Foreign foreign) {
+                return foreign.outcome();
+            }
             long now = System.currentTimeMillis();
-            LockEntry current = live(entry, now);
+            LockEntry current = live((LockEntry) value, now);
             return current == null ? Outcome.of(Status.FREE) : Outcome.of(Status.HELD, current, now);
         }
 
@@ -392,16 +488,16 @@ final class LockProcessors {
         public void readData(ObjectDataInput in) {}
     }
 
-    /** Applies on a backup replica exactly what the primary stored. */
+    /** Applies on a backup replica exactly what the primary stored, or removed ({@code null}). */
     static final class Apply implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
         private static final long serialVersionUID = 2L;
 
-        private LockEntry value = LockEntry.free(0);
+        private @Nullable LockEntry value;
 
         /** For Hazelcast. */
         Apply() {}
 
-        Apply(LockEntry value) {
+        Apply(@Nullable LockEntry value) {
             this.value = value;
         }
 
@@ -418,14 +514,12 @@ final class LockProcessors {
 
         @Override
         public void writeData(ObjectDataOutput out) throws IOException {
-            value.writeData(out);
+            LockEntry.writeNullable(out, value);
         }
 
         @Override
         public void readData(ObjectDataInput in) throws IOException {
-            LockEntry read = new LockEntry();
-            read.readData(in);
-            value = read;
+            value = LockEntry.readNullable(in);
         }
     }
 }

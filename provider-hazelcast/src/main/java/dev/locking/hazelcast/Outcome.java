@@ -27,7 +27,9 @@ final class Outcome implements DataSerializable {
         /** An inspection found the key held. */
         HELD(6),
         /** An inspection found the key free. */
-        FREE(7);
+        FREE(7),
+        /** The key holds a value this provider did not write; nothing changed (see {@link #detail()}). */
+        FOREIGN(8);
 
         private static final Status[] ALL = values();
 
@@ -51,6 +53,8 @@ final class Outcome implements DataSerializable {
     private @Nullable LockEntry entry;
     private @Nullable LockEntry previous;
     private long remainingMillis;
+    /** For {@link Status#FOREIGN}: what the key holds instead of a lock. */
+    private @Nullable String detail;
 
     /** For Hazelcast, which then calls {@link #readData}. */
     Outcome() {}
@@ -75,6 +79,13 @@ final class Outcome implements DataSerializable {
         return new Outcome(status, null, null, 0);
     }
 
+    /** The key holds {@code what} (a description of the value), not a lock: nothing was done. */
+    static Outcome foreign(String what) {
+        Outcome outcome = of(Status.FOREIGN);
+        outcome.detail = what;
+        return outcome;
+    }
+
     static Outcome of(Status status, LockEntry entry, long now) {
         return new Outcome(status, entry, null, entry.remainingMillis(now));
     }
@@ -95,12 +106,20 @@ final class Outcome implements DataSerializable {
         return remainingMillis;
     }
 
+    /** For {@link Status#FOREIGN}: what the key holds instead of a lock; otherwise {@code null}. */
+    @Nullable String detail() {
+        return detail;
+    }
+
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         out.writeByte(status.code);
         LockEntry.writeNullable(out, entry);
         LockEntry.writeNullable(out, previous);
         out.writeLong(remainingMillis);
+        if (status == Status.FOREIGN) {
+            out.writeString(detail);
+        }
     }
 
     @Override
@@ -109,10 +128,12 @@ final class Outcome implements DataSerializable {
         entry = LockEntry.readNullable(in);
         previous = LockEntry.readNullable(in);
         remainingMillis = in.readLong();
+        detail = status == Status.FOREIGN ? in.readString() : null;
     }
 
     @Override
     public String toString() {
-        return "Outcome[" + status + ", " + entry + ", previous " + previous + ", remaining " + remainingMillis + "]";
+        return "Outcome[" + status + ", " + entry + ", previous " + previous + ", remaining " + remainingMillis
+                + (detail == null ? "]" : ", " + detail + "]");
     }
 }

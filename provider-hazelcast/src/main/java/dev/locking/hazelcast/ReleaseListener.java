@@ -19,7 +19,7 @@ import java.util.Map;
  *
  * <p>Members send nothing for a release that nobody waits for: a waiter first marks the lock (see
  * {@link LockProcessors.Watch}), and only the release of a marked lock passes the predicate. A lapsed lease
- * sends no event either (entries have no TTL): waiters re-check when the holder's lease ends.
+ * sends no event either (nothing writes the entry then): waiters re-check when the holder's lease ends.
  */
 final class ReleaseListener implements EntryUpdatedListener<String, LockEntry>, MapClearedListener,
         MapEvictedListener {
@@ -61,8 +61,8 @@ final class ReleaseListener implements EntryUpdatedListener<String, LockEntry>, 
 
         @Override
         public boolean apply(Map.Entry<String, LockEntry> entry) {
-            LockEntry value = entry.getValue();
-            return value != null && value.wakesWaiters();
+            // Read without assuming the type: another program's value at a key is not an error here.
+            return LockProcessors.read(entry) instanceof LockEntry value && value.wakesWaiters();
         }
     }
 }

@@ -1,10 +1,13 @@
 package dev.locking.hazelcast;
 
+import com.hazelcast.core.HazelcastInstance;
 import dev.locking.hazelcast.ClientSemanticsTest.ExternalOrLocalCluster;
 import dev.locking.spi.LockingProvider;
 import dev.locking.tck.LockingProviderConformance;
+import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 
 /**
@@ -16,9 +19,34 @@ class ClientConformanceTest extends LockingProviderConformance {
     private final ExternalOrLocalCluster cluster = ExternalOrLocalCluster.startIfNeeded("client-tck");
     private final String mapName = "tck-" + UUID.randomUUID();
 
+    private @Nullable HazelcastInstance planter;
+
     @AfterAll
     void stopMember() {
+        if (planter != null) {
+            planter.shutdown();
+        }
         cluster.close();
+    }
+
+    @Override
+    protected InetSocketAddress backendAddress() {
+        return TestMembers.firstAddress(cluster.addresses());
+    }
+
+    /** A client that routes every call through the one address it is given, the proxy. */
+    @Override
+    protected LockingProvider newProviderThrough(String id, InetSocketAddress proxy) {
+        return TestMembers.proxiedClientProvider(id, cluster.clusterName(), proxy, mapName);
+    }
+
+    @Override
+    protected synchronized boolean plantForeignData(String key) {
+        if (planter == null) {
+            planter = TestMembers.client(cluster.clusterName(), cluster.addresses());
+        }
+        TestMembers.plantForeign(planter, mapName, key);
+        return true;
     }
 
     @Override

@@ -1,8 +1,10 @@
 package dev.locking.hazelcast;
 
+import com.hazelcast.core.HazelcastInstance;
 import dev.locking.spi.LockingProvider;
 import dev.locking.tck.LockingProviderConformance;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,6 +26,7 @@ class EmbeddedMemberConformanceTest extends LockingProviderConformance {
     private final int port = TestMembers.freePort();
     private @Nullable Path file;
     private @Nullable LockingProvider first;
+    private @Nullable HazelcastInstance planter;
 
     @BeforeAll
     void writeMemberConfig() throws IOException {
@@ -33,6 +36,9 @@ class EmbeddedMemberConformanceTest extends LockingProviderConformance {
 
     @AfterAll
     void deleteMemberConfig() throws IOException {
+        if (planter != null) {
+            planter.shutdown();
+        }
         if (file != null) {
             Files.deleteIfExists(file);
         }
@@ -61,6 +67,28 @@ class EmbeddedMemberConformanceTest extends LockingProviderConformance {
     protected LockingProvider newUnreachableProvider(String id) {
         return TestMembers.provider(id, Map.of("members", "127.0.0.1:" + closedPort(),
                 "clusterName", cluster, "connectTimeout", "1s", "operationTimeout", "1s"));
+    }
+
+    @Override
+    protected InetSocketAddress backendAddress() {
+        return new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port);
+    }
+
+    /** A client of the embedded member that routes every call through the one address it is given, the proxy. */
+    @Override
+    protected LockingProvider newProviderThrough(String id, InetSocketAddress proxy) {
+        startMember();
+        return TestMembers.proxiedClientProvider(id, cluster, proxy, mapName);
+    }
+
+    @Override
+    protected synchronized boolean plantForeignData(String key) {
+        startMember();
+        if (planter == null) {
+            planter = TestMembers.client(cluster, "127.0.0.1:" + port);
+        }
+        TestMembers.plantForeign(planter, mapName, key);
+        return true;
     }
 
     @Override

@@ -6,11 +6,15 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastJsonValue;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.ProviderConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -88,6 +92,51 @@ final class TestMembers {
         config.setProperty("hazelcast.logging.type", "slf4j");
         config.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(10_000);
         return HazelcastClient.newHazelcastClient(config);
+    }
+
+    /**
+     * Puts, at {@code key} of the lock map, a value of a type this provider never writes: a JSON document
+     * without an {@code owner} field (Hazelcast refuses a value it cannot index once the map has the owner
+     * index, and accepts this one either way).
+     */
+    static void plantForeign(HazelcastInstance instance, String mapName, String key) {
+        instance.getMap(mapName).put(key, new HazelcastJsonValue("{\"written-by\":\"another program\"}"));
+    }
+
+    /**
+     * A provider that is a single-member-routing client of the member at {@code address} (a loopback proxy in
+     * front of it): it talks to that address only, never to the member list the cluster announces, so
+     * all its traffic goes through the proxy. Configured through a client YAML file (the {@code config}
+     * option), since routing is not one of the provider's options.
+     */
+    static LockingProvider proxiedClientProvider(String id, String clusterName, InetSocketAddress address,
+            String mapName) {
+        try {
+            Path file = Files.createTempFile("hazelcast-client-proxied", ".yaml");
+            file.toFile().deleteOnExit();
+            Files.writeString(file, """
+                    hazelcast-client:
+                      cluster-name: %s
+                      network:
+                        cluster-routing:
+                          mode: SINGLE_MEMBER
+                        cluster-members:
+                          - %s:%d
+                    """.formatted(clusterName, address.getHostString(), address.getPort()));
+            return provider(id, Map.of("config", file.toString(), "mapName", mapName, "connectTimeout", "2s",
+                    "operationTimeout", "2s"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The first address of a comma-separated list of {@code host:port}, resolved (test members use IPs). */
+    @SuppressWarnings("AddressSelection")
+    static InetSocketAddress firstAddress(String addresses) {
+        int comma = addresses.indexOf(',');
+        String first = (comma < 0 ? addresses : addresses.substring(0, comma)).trim();
+        int colon = first.lastIndexOf(':');
+        return new InetSocketAddress(first.substring(0, colon), Integer.parseInt(first.substring(colon + 1)));
     }
 
     /** A provider made by the factory from options, as the core would make it. */

@@ -1,0 +1,43 @@
+package dev.locking.hazelcast;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.hazelcast.core.HazelcastInstance;
+import dev.locking.api.ProviderUnavailableException;
+import dev.locking.spi.AcquireResult.Acquired;
+import dev.locking.spi.LockingProvider;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client the conformance tests hand the kit for its cut-off tests ({@code newProviderThrough}): a
+ * single-member-routing client whose every call goes through a loopback proxy, so a proxy that drops traffic
+ * cuts it off from the cluster while other clients carry on.
+ */
+class ProxiedClientTest {
+
+    @Test
+    void everyCallGoesThroughTheProxy_soDroppingTrafficCutsTheClientOff() throws Exception {
+        String cluster = TestMembers.clusterName("proxied");
+        HazelcastInstance member = TestMembers.startMember(cluster);
+        String mapName = "map-" + UUID.randomUUID();
+        try (LoopbackProxy proxy = new LoopbackProxy(TestMembers.firstAddress(TestMembers.address(member)));
+                LockingProvider proxied = TestMembers.proxiedClientProvider("lp_hazelcast", cluster, proxy.address(),
+                        mapName);
+                LockingProvider direct = HazelcastProviderFactory.fromInstance("lp_hazelcast", member, mapName)) {
+            assertThat(proxied.tryAcquire(List.of("k"), "o", Duration.ofSeconds(30))).isInstanceOf(Acquired.class);
+            assertThat(direct.inspect("k").orElseThrow().ownerId()).isEqualTo("o");
+
+            proxy.drop(true);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> proxied.inspect("k")).isInstanceOf(ProviderUnavailableException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            assertThat(direct.release(List.of("k"), "o")).isTrue();
+        } finally {
+            member.shutdown();
+        }
+    }
+}
