@@ -47,6 +47,8 @@ final class RedisLockingProvider implements LockingProvider {
     static final Duration MAX_WAIT_SLICE = Duration.ofSeconds(1);
     /** How much longer than a waiter's sleep its "someone waits" mark lasts (the reply's way back, say). */
     static final Duration MARK_SLACK = Duration.ofSeconds(1);
+    /** How long a key's last fencing token is kept after its lock ended. */
+    static final Duration TOKEN_GRACE = Duration.ofSeconds(5);
     /** Keys per script call when releasing many locks. */
     static final int BATCH = 500;
     /** Leases are capped (Redis rejects an expiry past the end of its clock). */
