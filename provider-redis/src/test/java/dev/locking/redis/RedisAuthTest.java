@@ -41,8 +41,8 @@ class RedisAuthTest {
             // Only what lp_redis needs: its scripts (and the commands they run), the subscription, SCAN, PING.
             admin.call("ACL", "SETUSER", ACL_USER, "on", ">" + ACL_PASSWORD, "resetkeys", "~acl:*",
                     "resetchannels", "&acl:*", "-@all", "+evalsha", "+script|load", "+subscribe", "+unsubscribe",
-                    "+publish", "+scan", "+ping", "+get", "+set", "+incr", "+del", "+pexpire", "+persist", "+pttl",
-                    "+sadd", "+srem", "+smembers");
+                    "+publish", "+scan", "+ping", "+get", "+set", "+del", "+pexpire", "+persist", "+pttl", "+sadd",
+                    "+srem", "+smembers", "+time", "+type", "+exists");
         }
     }
 

@@ -159,7 +159,7 @@ class RedisSettingsTest {
 
         assertThat(layout.lockKey("x{y}z")).isEqualTo("a*b?[c]\\:{x\\(y\\)z}");
         assertThat(layout.fenceKey("k")).isEqualTo("a*b?[c]\\:{k}:fence");
-        assertThat(layout.ownerIndexKey("o{1}")).isEqualTo("a*b?[c]\\:owner:{o\\(1\\)}");
+        assertThat(layout.ownerIndexKey("o{1}")).isEqualTo("a*b?[c]\\:{o\\(1\\)}:owner");
         assertThat(layout.scanPattern()).isEqualTo("a\\*b\\?\\[c\\]\\\\:{*}");
         assertThat(KeyLayout.escape("a\\(")).isNotEqualTo(KeyLayout.escape("a{"));
         assertThat(KeyLayout.escape("\uD800")).isEqualTo("\\ud800").isNotEqualTo(KeyLayout.escape("?"));
