@@ -83,7 +83,7 @@ final class KeyLayout {
         return fenceKeyOf(lockKey(key));
     }
 
-    /** The fencing counter that belongs to a lock key. */
+    /** The key that keeps the last fencing token of a lock key. */
     static String fenceKeyOf(String lockKey) {
         return lockKey + FENCE_SUFFIX;
     }

@@ -239,7 +239,7 @@ final class RedisLockingProvider implements LockingProvider {
         if (index != null) {
             scriptKeys[2 * n] = index;
         }
-        // The script counts the keys itself (n lock keys, n counters, maybe the index).
+        // The script counts the keys itself (n lock keys, n token keys, maybe the index).
         return connection.evalListOrLong(LuaScript.ACQUIRE, Arrays.asList(scriptKeys), owner,
                 Long.toString(leaseMillis));
     }

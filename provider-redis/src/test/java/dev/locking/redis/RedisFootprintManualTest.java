@@ -18,7 +18,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * What a Redis server keeps after many unique keys were locked and released, measured by hand (not part of
  * the suite): a fresh {@code redis-server}, then {@code -Dfootprint.keys} (say 1000000) unique keys each taken
  * by a fresh owner with a 30 s lease and released, as {@code execute} does, from 16 threads. Prints
- * {@code DBSIZE} and {@code used_memory} before, right after, and once the server's keys stop shrinking.
+ * {@code DBSIZE} and {@code used_memory} before, right after, and once the server's keys stop shrinking, and the
+ * scripts' server time per call ({@code INFO commandstats}).
  *
  * {@snippet lang=bash :
  * ./mvnw -q -pl provider-redis -am verify -Dtest=RedisFootprintManualTest -Dsurefire.failIfNoSpecifiedTests=false \
@@ -38,6 +39,7 @@ class RedisFootprintManualTest {
             provider.tryAcquire(List.of("warm-up"), "warm-up", null);
             provider.release(List.of("warm-up"), "warm-up");
             admin.call("FLUSHALL");
+            admin.call("CONFIG", "RESETSTAT");
             report(admin, "before");
             AtomicLong next = new AtomicLong();
             long start = System.nanoTime();
@@ -64,6 +66,11 @@ class RedisFootprintManualTest {
             System.out.printf("footprint: %d keys taken and released in %.1f s%n", keys,
                     (System.nanoTime() - start) / 1e9);
             report(admin, "right after");
+            for (String line : admin.string("INFO", "commandstats").split("\r\n", -1)) {
+                if (line.startsWith("cmdstat_evalsha:")) {
+                    System.out.println("footprint server time of the scripts: " + line);
+                }
+            }
             long last = -1;
             Instant until = Instant.now().plusSeconds(60);
             while (Instant.now().isBefore(until)) {
