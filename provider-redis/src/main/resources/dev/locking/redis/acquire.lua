@@ -18,6 +18,11 @@
 -- without lease).
 -- The lease goes to Redis as the argument string it came in, and the common case comes first, written out, so
 -- that it creates no Lua closure or table.
+-- Redis 5 and later replicate a script by its effects anyway, which is what lets it read TIME and then write;
+-- before Redis 5 this call asked for it (Redis 7 keeps it as a no-op).
+if redis.replicate_commands then
+  redis.replicate_commands()
+end
 local owner = ARGV[1]
 local lease = ARGV[2]
 local leaseMs = tonumber(lease)

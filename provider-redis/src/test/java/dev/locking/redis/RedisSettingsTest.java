@@ -8,6 +8,7 @@ import dev.locking.spi.LockingProviderFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,5 +168,17 @@ class RedisSettingsTest {
         assertThat(KeyLayout.escape("{\uD83D\uDE00\uDE00")).isEqualTo("\\(\uD83D\uDE00\\ude00");
         assertThat(KeyLayout.slot("{user1000}.following")).isEqualTo(KeyLayout.slot("{user1000}.followers"));
         assertThat(KeyLayout.slot("123456789")).isEqualTo(0x31C3 % 16384);
+    }
+
+    @Test
+    void keyLayout_namesWhatAKeyIs_withTheUserKeyUnescaped() {
+        KeyLayout layout = new KeyLayout("p:");
+        for (String key : List.of("k", "a{b}\\c", "x\ny\r", "\uD800?", "\\u0041", "\uD83D\uDE00")) {
+            assertThat(KeyLayout.unescape(KeyLayout.escape(key))).isEqualTo(key);
+            assertThat(layout.describe(layout.lockKey(key))).startsWith("the lock of key \"" + key + "\" ");
+            assertThat(layout.describe(layout.fenceKey(key))).startsWith("the fencing token of key \"" + key + "\"");
+            assertThat(layout.describe(layout.ownerIndexKey(key))).startsWith("the lock index of owner \"" + key);
+        }
+        assertThat(layout.describe("elsewhere")).isEqualTo("Redis key \"elsewhere\"");
     }
 }
