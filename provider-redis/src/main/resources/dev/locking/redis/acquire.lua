@@ -37,31 +37,32 @@ if index then
   end
 end
 
--- One key that is free: checked, then taken.
+-- One key that is free: its token checked, then SET NX both checks and takes the lock (a lock key of another
+-- type is not free: the general path below reports it).
 if n == 1 then
-  local v = redis.pcall('GET', KEYS[1])
-  if type(v) == 'table' then
-    return redis.error_reply('LOCKDATA 1 ' .. redis.call('TYPE', KEYS[1])['ok'])
-  end
-  if not v then
-    local last = 0
-    local f = redis.pcall('GET', KEYS[2])
-    if f then
-      last = tonumber(f)
-      if not last or last < 0 or last >= 9007199254740992 or last ~= math.floor(last) then
-        return redis.error_reply('LOCKDATA 2 ' .. (type(f) == 'table' and redis.call('TYPE', KEYS[2])['ok'] or 'token'))
-      end
+  local last = 0
+  local f = redis.pcall('GET', KEYS[2])
+  if f then
+    last = tonumber(f)
+    if not last or last < 0 or last >= 9007199254740992 or last ~= math.floor(last) then
+      return redis.error_reply('LOCKDATA 2 ' .. (type(f) == 'table' and redis.call('TYPE', KEYS[2])['ok'] or 'token'))
     end
+  end
+  local taken
+  if leaseMs > 0 then
+    taken = redis.call('SET', KEYS[1], owner, 'NX', 'PX', lease)
+  else
+    taken = redis.call('SET', KEYS[1], owner, 'NX')
+  end
+  if taken then
     local now = redis.call('TIME')
     local token = now[1] * 1000000 + now[2]
     if token <= last then
       token = last + 1
     end
     if leaseMs > 0 then
-      redis.call('SET', KEYS[1], owner, 'PX', lease)
       redis.call('SET', KEYS[2], string.format('%.0f', token), 'PX', leaseMs + grace)
     else
-      redis.call('SET', KEYS[1], owner)
       redis.call('SET', KEYS[2], string.format('%.0f', token))
     end
     if index then

@@ -17,13 +17,6 @@ local n = tonumber(ARGV[2])
 local strict = ARGV[3] == '1'
 local index = KEYS[3 * n + 1]
 
-if index then
-  local t = redis.call('TYPE', index)['ok']
-  if t ~= 'none' and t ~= 'set' then
-    return redis.error_reply('LOCKDATA ' .. (3 * n + 1) .. ' ' .. t)
-  end
-end
-
 if n == 1 then
   local v = redis.pcall('GET', KEYS[1])
   if type(v) == 'table' then
@@ -32,14 +25,15 @@ if n == 1 then
     end
     v = false
   end
+  -- The index goes first: SREM on a key of another type fails, and then nothing has been written yet.
+  if index and type(redis.pcall('SREM', index, KEYS[1])) == 'table' then
+    return redis.error_reply('LOCKDATA 4 ' .. redis.call('TYPE', index)['ok'])
+  end
   local all = 0
   if v and ((strict and v == '') or (owner ~= '' and v == owner)) then
     redis.call('DEL', KEYS[1])
     redis.call('PEXPIRE', KEYS[3], $TOKEN_GRACE_MS)
     all = 1
-  end
-  if index then
-    redis.call('SREM', index, KEYS[1])
   end
   if all == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
     redis.call('PUBLISH', $CHANNEL, string.sub(KEYS[1], $PREFIX_BYTES + 1))
@@ -47,6 +41,12 @@ if n == 1 then
   return all
 end
 
+if index then
+  local t = redis.call('TYPE', index)['ok']
+  if t ~= 'none' and t ~= 'set' then
+    return redis.error_reply('LOCKDATA ' .. (3 * n + 1) .. ' ' .. t)
+  end
+end
 local values = {}
 for i = 1, n do
   local v = redis.pcall('GET', KEYS[i])
