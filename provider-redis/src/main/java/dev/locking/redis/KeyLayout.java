@@ -201,8 +201,9 @@ final class KeyLayout {
                 case 'n' -> b.append('\n');
                 case 'r' -> b.append('\r');
                 case 'u' -> {
-                    if (i + 4 < s.length()) {
-                        b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+                    int code = i + 4 < s.length() ? hex(s.substring(i + 1, i + 5)) : -1;
+                    if (code >= 0) {
+                        b.append((char) code);
                         i += 4;
                     } else {
                         b.append('\\').append(next);
@@ -212,6 +213,14 @@ final class KeyLayout {
             }
         }
         return b.toString();
+    }
+
+    private static int hex(String digits) {
+        try {
+            return Integer.parseInt(digits, 16);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** The Redis Cluster slot of a Redis key, by the rules of {@code CLUSTER KEYSLOT}. */

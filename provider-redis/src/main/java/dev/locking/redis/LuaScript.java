@@ -15,7 +15,8 @@ import java.util.HexFormat;
  * repeated (see {@link RedisConnection}).
  *
  * <p>Every script has {@code $TOKEN_GRACE_MS}, how long a token key outlives its lock
- * ({@link KeyLayout#TOKEN_GRACE}), written in when it is loaded. The scripts that publish releases ({@code release}, {@code purge}, {@code undo}) name the channel and
+ * ({@link KeyLayout#TOKEN_GRACE}), written in when it is loaded. The scripts that publish releases
+ * ({@code release}, {@code purge}, {@code undo}) name the channel and
  * the key prefix's length as {@code $CHANNEL} and {@code $PREFIX_BYTES}; {@link #forLayout} writes a
  * provider's values in, so these constants are not sent as arguments with every call. Each key prefix thus
  * has its own copy of those scripts (and SHA-1) in Redis.

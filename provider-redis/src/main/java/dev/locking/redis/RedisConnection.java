@@ -286,8 +286,9 @@ final class RedisConnection implements AutoCloseable {
         if (reason.equals("NOPERM") || (e instanceof RedisException && message != null
                 && message.startsWith("ERR The user executing the script can't"))) {
             // Redis answered, so it is reachable: its ACL refuses this user a key, channel or command.
-            return new LockingException(providerId + ": permission denied: Redis refused " + operation
-                    + " (" + (reason.equals("NOPERM") ? reason : "a command of its script") + "; the ACL user needs the keys and channel under prefix " + settings.layout.prefix()
+            String what = reason.equals("NOPERM") ? reason : "a command of its script";
+            return new LockingException(providerId + ": permission denied: Redis refused " + operation + " (" + what
+                    + "; the ACL user needs the keys and channel under prefix " + settings.layout.prefix()
                     + " and the commands the provider's README lists)", e);
         }
         if (reason.equals("WRONGTYPE") || (e instanceof RedisException && message != null

@@ -18,7 +18,7 @@ class RedisSingleServerConformanceTest extends LockingProviderConformance {
     /** This class's namespace: the kit's releaseAll() tests must not see anybody else's locks. */
     private final String prefix = "tck-" + UUID.randomUUID() + ":";
 
-    /** Leaves nothing on a shared server: the kit released the locks, this removes what is still within its grace period. */
+    /** Leaves nothing on a shared server: the kit released the locks; this removes what is within its grace. */
     @AfterAll
     void deleteThisClassesKeys() {
         REDIS.deleteKeysStartingWith(prefix);
