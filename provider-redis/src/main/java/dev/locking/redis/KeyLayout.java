@@ -1,6 +1,7 @@
 package dev.locking.redis;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -11,12 +12,12 @@ import org.jspecify.annotations.Nullable;
  *   <tr><th>what</th><th>Redis key</th><th>type, lifetime</th></tr>
  *   <tr><td>lock of user key {@code K}</td><td>{@code P{e(K)}}</td>
  *       <td>string: the owner id, or the empty string for an anonymous lock; {@code PEXPIRE} = lease</td></tr>
- *   <tr><td>fencing counter of {@code K}</td><td>{@code P{e(K)}:fence}</td>
- *       <td>integer, never expires, never deleted by this library</td></tr>
+ *   <tr><td>last fencing token of {@code K}</td><td>{@code P{e(K)}:fence}</td>
+ *       <td>integer; lives as long as the lock plus {@link #TOKEN_GRACE}, then it is gone</td></tr>
  *   <tr><td>"someone waits" mark of {@code K}</td><td>{@code P{e(K)}:waiters}</td>
  *       <td>string {@code 1}; expires a second after the longest wait that set it</td></tr>
- *   <tr><td>owner index of owner {@code O}</td><td>{@code Powner:{e(O)}}</td>
- *       <td>set of lock keys; lives at least as long as the locks it lists</td></tr>
+ *   <tr><td>owner index of owner {@code O}</td><td>{@code P{e(O)}:owner}</td>
+ *       <td>set of lock keys; lives at least as long as the locks it lists, gone when it lists none</td></tr>
  *   <tr><td>release notifications</td><td>channel {@code Preleased}</td>
  *       <td>each message: the released locks' {@code {e(K)}} parts, one per line (only locks with a
  *       "someone waits" mark)</td></tr>
@@ -25,18 +26,29 @@ import org.jspecify.annotations.Nullable;
  * <p>{@code e(s)} escapes {@code \}, <code>{</code>, <code>}</code>, CR and LF with a backslash (and writes a
  * lone surrogate as {@code \}{@code uXXXX}), so an
  * escaped key holds no brace: the braces this class adds are always the Redis Cluster hash tag. A lock
- * and its counter share the slot {@code CRC16(e(K)) mod 16384}, computed from the whole key, so braces in
- * a user key never move its lock to another slot. The prefix may not hold braces itself.
+ * and its token share the slot {@code CRC16(e(K)) mod 16384}, computed from the whole key, so braces in
+ * a user key never move its lock to another slot.
  *
- * <p>Lock keys are exactly the keys {@code P{...}} that end with the closing brace; fencing counters, marks and
- * owner indexes never match that shape, which is what {@link #scanPattern()} relies on.
+ * <p>Two different prefixes never share a Redis key: the prefix may not hold braces, and every key of this
+ * layout continues the prefix with <code>{</code>, so the prefix of any of these keys is exactly the text
+ * before its first brace. (The earlier layout had the owner index at {@code Powner:{e(O)}}, which was the lock
+ * of key {@code O} under the prefix {@code Powner:}.) Within one prefix the part after the closing brace
+ * tells the kinds apart, and lock keys are exactly the keys {@code P{...}} that end with the closing brace,
+ * which is what {@link #scanPattern()} relies on.
  */
 final class KeyLayout {
     /** The key prefix when none is configured. */
     static final String DEFAULT_PREFIX = "locking:";
 
+    /**
+     * How long a key's last fencing token is kept after its lock ended (released or lapsed): a lock taken again
+     * within that time, even in the same microsecond of the server's clock, gets a higher token.
+     */
+    static final Duration TOKEN_GRACE = Duration.ofSeconds(5);
+
     private static final String FENCE_SUFFIX = ":fence";
     private static final String WAITERS_SUFFIX = ":waiters";
+    private static final String OWNER_SUFFIX = ":owner";
     private static final int SLOTS = 16384;
 
     private final String prefix;
@@ -71,7 +83,7 @@ final class KeyLayout {
         return fenceKeyOf(lockKey(key));
     }
 
-    /** The fencing counter that belongs to a lock key. */
+    /** The key that keeps the last fencing token of a lock key. */
     static String fenceKeyOf(String lockKey) {
         return lockKey + FENCE_SUFFIX;
     }
@@ -82,7 +94,27 @@ final class KeyLayout {
     }
 
     String ownerIndexKey(String ownerId) {
-        return prefix + "owner:{" + escape(ownerId) + '}';
+        return prefix + '{' + escape(ownerId) + '}' + OWNER_SUFFIX;
+    }
+
+    /**
+     * What a Redis key of this layout is, for an error message: {@code the lock of key "K" (Redis key "P{K}")},
+     * and so on; just the Redis key for one that does not fit the layout.
+     */
+    String describe(String redisKey) {
+        String quoted = "(Redis key \"" + redisKey + "\")";
+        int close = redisKey.indexOf('}', prefix.length());
+        if (!redisKey.startsWith(prefix + '{') || close < 0) {
+            return "Redis key \"" + redisKey + '"';
+        }
+        String name = unescape(redisKey.substring(prefix.length() + 1, close));
+        return switch (redisKey.substring(close + 1)) {
+            case "" -> "the lock of key \"" + name + "\" " + quoted;
+            case FENCE_SUFFIX -> "the fencing token of key \"" + name + "\" " + quoted;
+            case WAITERS_SUFFIX -> "the waiters' mark of key \"" + name + "\" " + quoted;
+            case OWNER_SUFFIX -> "the lock index of owner \"" + name + "\" " + quoted;
+            default -> "Redis key \"" + redisKey + '"';
+        };
     }
 
     String channel() {
@@ -148,6 +180,47 @@ final class KeyLayout {
             }
         }
         return b == null ? s : b.toString();
+    }
+
+    /** The inverse of {@link #escape}. */
+    static String unescape(String s) {
+        if (s.indexOf('\\') < 0) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\\' || i + 1 == s.length()) {
+                b.append(c);
+                continue;
+            }
+            char next = s.charAt(++i);
+            switch (next) {
+                case '(' -> b.append('{');
+                case ')' -> b.append('}');
+                case 'n' -> b.append('\n');
+                case 'r' -> b.append('\r');
+                case 'u' -> {
+                    int code = i + 4 < s.length() ? hex(s.substring(i + 1, i + 5)) : -1;
+                    if (code >= 0) {
+                        b.append((char) code);
+                        i += 4;
+                    } else {
+                        b.append('\\').append(next);
+                    }
+                }
+                default -> b.append(next);
+            }
+        }
+        return b.toString();
+    }
+
+    private static int hex(String digits) {
+        try {
+            return Integer.parseInt(digits, 16);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** The Redis Cluster slot of a Redis key, by the rules of {@code CLUSTER KEYSLOT}. */

@@ -14,7 +14,9 @@ import java.util.HexFormat;
  * before the first call: a server that answers {@code NOSCRIPT} gets the script once and the call is
  * repeated (see {@link RedisConnection}).
  *
- * <p>The scripts that publish releases ({@code release}, {@code purge}, {@code undo}) name the channel and
+ * <p>Every script has {@code $TOKEN_GRACE_MS}, how long a token key outlives its lock
+ * ({@link KeyLayout#TOKEN_GRACE}), written in when it is loaded. The scripts that publish releases
+ * ({@code release}, {@code purge}, {@code undo}) name the channel and
  * the key prefix's length as {@code $CHANNEL} and {@code $PREFIX_BYTES}; {@link #forLayout} writes a
  * provider's values in, so these constants are not sent as arguments with every call. Each key prefix thus
  * has its own copy of those scripts (and SHA-1) in Redis.
@@ -98,7 +100,9 @@ final class LuaScript {
             if (in == null) {
                 throw new IllegalStateException("missing resource dev/locking/redis/" + resource);
             }
-            return new LuaScript(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            String source = new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .replace("$TOKEN_GRACE_MS", Long.toString(KeyLayout.TOKEN_GRACE.toMillis()));
+            return new LuaScript(name, source);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read dev/locking/redis/" + resource, e);
         }

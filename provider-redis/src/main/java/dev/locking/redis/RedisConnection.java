@@ -50,6 +50,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RedisConnection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisConnection.class);
+    /** How a script reports data at its keys that it never writes (see acquire.lua). */
+    private static final String FOREIGN_DATA = "LOCKDATA ";
 
     private final String providerId;
     private final RedisSettings settings;
@@ -169,12 +171,43 @@ final class RedisConnection implements AutoCloseable {
         CompletableFuture<R> first = evalSha(c, script, command, type, keys, args);
         return first.exceptionallyCompose(e -> {
             if (!isNoScript(e)) {
-                return CompletableFuture.failedFuture(e);
+                return CompletableFuture.failedFuture(foreignData(e, keys));
             }
             log.debug("{}: Redis does not know {} yet; loading it", providerId, script);
             return c.scripts.scriptLoadAsync((String) keys.get(0), script.source()).toCompletableFuture()
-                    .thenCompose(sha -> evalSha(c, script, command, type, keys, args));
+                    .thenCompose(sha -> evalSha(c, script, command, type, keys, args))
+                    .exceptionallyCompose(again -> CompletableFuture.failedFuture(foreignData(again, keys)));
         });
+    }
+
+    /**
+     * A script's {@code LOCKDATA <i> <what>} error (it found data it never writes at its key {@code i}, and
+     * changed nothing) as a {@link LockingException} that names the lock, token or index and what was found
+     * there; any other failure as it is.
+     */
+    private Throwable foreignData(Throwable error, List<Object> keys) {
+        Throwable e = error;
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        String message = e.getMessage();
+        if (!(e instanceof RedisException) || message == null || !message.startsWith(FOREIGN_DATA)) {
+            return error;
+        }
+        String[] parts = message.substring(FOREIGN_DATA.length()).split("[ .]", 3);
+        int position;
+        try {
+            position = Integer.parseInt(parts[0]);
+        } catch (NumberFormatException ignored) {
+            return error;
+        }
+        if (position < 1 || position > keys.size() || parts.length < 2) {
+            return error;
+        }
+        String what = parts[1].equals("token") ? "a string that is not a fencing token" : "a " + parts[1];
+        return new LockingException(providerId + ": " + settings.layout.describe(keys.get(position - 1).toString())
+                + " holds " + what + ", which this provider never writes there; the call changed nothing (remove"
+                + " or rename that key, or choose another keyPrefix)", e);
     }
 
     private static <R> CompletableFuture<R> evalSha(Client c, LuaScript script, RedisCommand<R> command,
@@ -250,6 +283,14 @@ final class RedisConnection implements AutoCloseable {
         }
         String reason = reason(e);
         String message = e.getMessage();
+        if (reason.equals("NOPERM") || (e instanceof RedisException && message != null
+                && message.startsWith("ERR The user executing the script can't"))) {
+            // Redis answered, so it is reachable: its ACL refuses this user a key, channel or command.
+            String what = reason.equals("NOPERM") ? reason : "a command of its script";
+            return new LockingException(providerId + ": permission denied: Redis refused " + operation + " (" + what
+                    + "; the ACL user needs the keys and channel under prefix " + settings.layout.prefix()
+                    + " and the commands the provider's README lists)", e);
+        }
         if (reason.equals("WRONGTYPE") || (e instanceof RedisException && message != null
                 && message.startsWith("ERR") && message.contains("script"))) {
             return new LockingException(providerId + ": Redis rejected " + operation + " (" + reason

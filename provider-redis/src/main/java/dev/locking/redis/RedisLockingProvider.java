@@ -1,6 +1,8 @@
 package dev.locking.redis;
 
 import dev.locking.api.LockInfo;
+import dev.locking.api.LockingException;
+import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +49,8 @@ final class RedisLockingProvider implements LockingProvider {
     static final Duration MAX_WAIT_SLICE = Duration.ofSeconds(1);
     /** How much longer than a waiter's sleep its "someone waits" mark lasts (the reply's way back, say). */
     static final Duration MARK_SLACK = Duration.ofSeconds(1);
+    /** How long a key's last fencing token is kept after its lock ended. */
+    static final Duration TOKEN_GRACE = KeyLayout.TOKEN_GRACE;
     /** Keys per script call when releasing many locks. */
     static final int BATCH = 500;
     /** Leases are capped (Redis rejects an expiry past the end of its clock). */
@@ -235,7 +239,7 @@ final class RedisLockingProvider implements LockingProvider {
         if (index != null) {
             scriptKeys[2 * n] = index;
         }
-        // The script counts the keys itself (n lock keys, n counters, maybe the index).
+        // The script counts the keys itself (n lock keys, n token keys, maybe the index).
         return connection.evalListOrLong(LuaScript.ACQUIRE, Arrays.asList(scriptKeys), owner,
                 Long.toString(leaseMillis));
     }
@@ -335,6 +339,9 @@ final class RedisLockingProvider implements LockingProvider {
         @Nullable String index = cluster ? null : layout.ownerIndexKey(ownerId);
         for (Group group : groups(keys)) {
             List<Object> scriptKeys = lockKeys(group.keys);
+            for (int i = 0; i < group.size(); i++) {
+                scriptKeys.add(KeyLayout.fenceKeyOf((String) scriptKeys.get(i)));
+            }
             if (index != null) {
                 scriptKeys.add(index);
             }
@@ -380,19 +387,26 @@ final class RedisLockingProvider implements LockingProvider {
         return all;
     }
 
-    /** Runs release.lua on lock keys, with their waiter marks and, when given, the owner's index. */
+    /**
+     * Runs release.lua on lock keys, with their waiter marks, their token keys and, when given, the owner's
+     * index. {@code strict} is {@code release}: anonymous locks go too, and foreign data at a lock key fails the
+     * call; otherwise ({@code releaseAll(owner)}) only the owner's locks go and foreign data is passed over.
+     */
     private CompletableFuture<Long> release(List<Object> lockKeys, String owner, @Nullable String index,
-            boolean anonymousToo) {
+            boolean strict) {
         int n = lockKeys.size();
-        List<Object> scriptKeys = new ArrayList<>(2 * n + 1);
+        List<Object> scriptKeys = new ArrayList<>(3 * n + 1);
         scriptKeys.addAll(lockKeys);
         for (Object lockKey : lockKeys) {
             scriptKeys.add(KeyLayout.waitersKeyOf((String) lockKey));
         }
+        for (Object lockKey : lockKeys) {
+            scriptKeys.add(KeyLayout.fenceKeyOf((String) lockKey));
+        }
         if (index != null) {
             scriptKeys.add(index);
         }
-        return connection.evalLong(releaseScript, scriptKeys, owner, Integer.toString(n), anonymousToo ? "1" : "0");
+        return connection.evalLong(releaseScript, scriptKeys, owner, Integer.toString(n), strict ? "1" : "0");
     }
 
     @Override
@@ -434,7 +448,11 @@ final class RedisLockingProvider implements LockingProvider {
         }
     }
 
-    /** Deletes every lock key under the prefix, found with {@code SCAN MATCH}; counters and indexes stay. */
+    /**
+     * Deletes every lock key under the prefix, found with {@code SCAN MATCH}; their tokens expire a little later,
+     * owner indexes with their leases (or at the owner's next release). Keys of that shape that hold another type
+     * than a lock are left alone and logged.
+     */
     private void purge() {
         RedissonClient client = connection.client();
         List<Object> batch = new ArrayList<>(BATCH);
@@ -460,13 +478,45 @@ final class RedisLockingProvider implements LockingProvider {
         if (lockKeys.isEmpty()) {
             return 0;
         }
-        List<CompletableFuture<Long>> futures = new ArrayList<>();
-        for (List<Object> group : bySlot(lockKeys)) {
-            futures.add(connection.evalLong(purgeScript, group));
+        List<List<Object>> groups = bySlot(lockKeys);
+        List<CompletableFuture<List<Object>>> futures = new ArrayList<>();
+        for (List<Object> group : groups) {
+            List<Object> scriptKeys = new ArrayList<>(group);
+            for (Object lockKey : group) {
+                scriptKeys.add(KeyLayout.fenceKeyOf((String) lockKey));
+            }
+            futures.add(connection.evalList(purgeScript, scriptKeys));
         }
         long deleted = 0;
-        for (CompletableFuture<Long> future : futures) {
-            deleted += connection.await(future, "releaseAll");
+        Map<String, List<Object>> byOwner = new LinkedHashMap<>();
+        for (int g = 0; g < groups.size(); g++) {
+            List<Object> group = groups.get(g);
+            List<Object> reply = connection.await(futures.get(g), "releaseAll");
+            deleted += number(reply, 0);
+            int skipped = (int) number(reply, 1);
+            for (int i = 2; i < 2 + skipped; i++) {
+                log.warn("{}: releaseAll left {} alone: it holds data of another type than a lock", id,
+                        layout.describe(group.get((int) number(reply, i) - 1).toString()));
+            }
+            for (int i = 2 + skipped; i + 1 < reply.size(); i += 2) {
+                byOwner.computeIfAbsent(String.valueOf(reply.get(i + 1)), o -> new ArrayList<>())
+                        .add(group.get((int) number(reply, i) - 1));
+            }
+        }
+        // The owners' indexes must not keep listing what is gone, or an index of locks without lease would stay.
+        List<CompletableFuture<List<Object>>> removals = new ArrayList<>(byOwner.size());
+        for (Map.Entry<String, List<Object>> owner : byOwner.entrySet()) {
+            removals.add(index("remove", layout.ownerIndexKey(owner.getKey()), 0, owner.getValue()));
+        }
+        for (CompletableFuture<List<Object>> removal : removals) {
+            try {
+                connection.await(removal, "releaseAll");
+            } catch (LockingException e) {
+                if (e instanceof ProviderUnavailableException) {
+                    throw e;
+                }
+                log.warn("{}: releaseAll could not update an owner's index: {}", id, e.getMessage());
+            }
         }
         return deleted;
     }

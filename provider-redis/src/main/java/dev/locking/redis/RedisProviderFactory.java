@@ -58,19 +58,22 @@ import org.redisson.api.RedissonClient;
  * <h2>What is kept in Redis</h2>
  * For key prefix {@code P} and lock key {@code K}: the lock is the string {@code P{e(K)}}, whose value is
  * the owner id, or the empty string for an anonymous lock (owner ids are never empty, so no owner can match
- * it), and whose {@code PEXPIRE} is the lease; the fencing counter is {@code P{e(K)}:fence}, which never
- * expires and is never deleted, so tokens keep rising across release, expiry and {@code releaseAll()}
- * (one small counter stays per key ever locked); each owner's locks are listed in the set
- * {@code Powner:{e(owner)}}. Release notifications go to the channel {@code Preleased}, for the locks a
- * waiter marked with {@code P{e(K)}:waiters} (a key that expires by itself). A user with a Redis ACL needs
- * the keys {@code P*}, the channel {@code Preleased} and the commands {@code EVALSHA}, {@code SCRIPT LOAD},
- * {@code SUBSCRIBE}, {@code PUBLISH}, {@code SCAN} and {@code PING}.
+ * it), and whose {@code PEXPIRE} is the lease; the key's last fencing token is {@code P{e(K)}:fence}, which
+ * expires 5 seconds after the lock ends, so nothing stays per key. A new token is the server's clock in
+ * microseconds ({@code TIME}), or one more than the last token if that is higher, so tokens keep rising
+ * across release, expiry, {@code releaseAll()} and a Redis that lost its data, as long as the server's clock
+ * does not step back. Each owner's locks are listed in the set {@code P{e(owner)}:owner}. Every key continues
+ * the prefix with a brace, so two different prefixes never share a key. Release notifications go to the
+ * channel {@code Preleased}, for the locks a waiter marked with {@code P{e(K)}:waiters} (a key that expires by
+ * itself). A user with a Redis ACL needs the keys {@code P*}, the channel {@code Preleased} and the commands
+ * {@code EVALSHA}, {@code SCRIPT LOAD}, {@code SUBSCRIBE}, {@code PUBLISH}, {@code SCAN} and {@code PING},
+ * plus those the scripts run (the README lists them).
  *
  * <h2>Redis Cluster: which slot a lock lands in</h2>
  * {@code e(K)} is {@code K} with {@code \}, <code>{</code>, <code>}</code>, CR and LF escaped by a
  * backslash (and an unpaired surrogate written out), and the provider wraps it in its own hash tag. So a lock's slot is
  * {@code CRC16(e(K)) mod 16384}, computed from the whole key: braces in a key never pick its slot, and the
- * lock and its fencing counter are always in the same slot. Keys of one call that fall in different slots
+ * lock and its fencing token are always in the same slot. Keys of one call that fall in different slots
  * are taken slot by slot, in the order of each slot's smallest key, and the slots already taken are rolled
  * back when a later one conflicts.
  *

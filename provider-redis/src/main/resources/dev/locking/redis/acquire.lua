@@ -1,23 +1,53 @@
 -- Takes every lock of one call, or none.
--- KEYS: n lock keys, then their n fencing counters, then (optionally) the owner's index set; so n is
+-- KEYS: n lock keys, then their n token keys, then (optionally) the owner's index set; so n is
 --       #KEYS / 2, rounded down, and the index is there when #KEYS is odd.
 -- ARGV: owner ('' = anonymous), lease in ms ('0' = none).
 -- Returns {0, i} when lock i is held by someone else (nothing changed), or
 -- {1, min PTTL after the call (-1: none expires), n tokens, n prior PTTLs (-3: was free)}, or, when the call
 -- has one key and it was free, just its token (an integer, which is cheaper to send and read than an array;
 -- the caller knows the rest: the lock's PTTL is the lease, and it was free).
+-- Fails with 'LOCKDATA <i> <what>' when KEYS[i] holds data this provider never writes (<what>: the type found,
+-- or 'token' for a token key that holds no token), before anything is written: such a call changes nothing.
+--
+-- A new token is the server's clock in microseconds (TIME), or one more than the key's last token if that is
+-- higher: tokens rise even when Redis lost the last one (a restart without persistence, a failover), as long as
+-- the clock does not step back. The last token is kept while the lock is held and $TOKEN_GRACE_MS ms after it
+-- ends (a quick re-take within one microsecond still gets a higher token), then it is gone: nothing stays per key.
+-- Tokens stay below 2^53, so Lua's numbers hold them exactly; they are written with '%.0f', never as '1.7e+15'.
 -- The owner's index lives at least as long as the longest lease in it (no expiry while it lists a lock
 -- without lease).
--- The lease goes to Redis as the argument string it came in (a Lua number would be formatted anew), and the
--- common case comes first, written out, so that it creates no Lua closure or table.
+-- The lease goes to Redis as the argument string it came in, and the common case comes first, written out, so
+-- that it creates no Lua closure or table.
+-- Redis 5 and later replicate a script by its effects anyway, which is what lets it read TIME and then write;
+-- before Redis 5 this call asked for it (Redis 7 keeps it as a no-op).
+if redis.replicate_commands then
+  redis.replicate_commands()
+end
 local owner = ARGV[1]
 local lease = ARGV[2]
 local leaseMs = tonumber(lease)
 local n = math.floor(#KEYS / 2)
 local index = KEYS[2 * n + 1]
+local grace = $TOKEN_GRACE_MS
 
--- One key that is free: SET NX both checks and takes it.
+if index then
+  local t = redis.call('TYPE', index)['ok']
+  if t ~= 'none' and t ~= 'set' then
+    return redis.error_reply('LOCKDATA ' .. (2 * n + 1) .. ' ' .. t)
+  end
+end
+
+-- One key that is free: its token checked, then SET NX both checks and takes the lock (a lock key of another
+-- type is not free: the general path below reports it).
 if n == 1 then
+  local last = 0
+  local f = redis.pcall('GET', KEYS[2])
+  if f then
+    last = tonumber(f)
+    if not last or last < 0 or last >= 9007199254740992 or last ~= math.floor(last) then
+      return redis.error_reply('LOCKDATA 2 ' .. (type(f) == 'table' and redis.call('TYPE', KEYS[2])['ok'] or 'token'))
+    end
+  end
   local taken
   if leaseMs > 0 then
     taken = redis.call('SET', KEYS[1], owner, 'NX', 'PX', lease)
@@ -25,7 +55,16 @@ if n == 1 then
     taken = redis.call('SET', KEYS[1], owner, 'NX')
   end
   if taken then
-    local token = redis.call('INCR', KEYS[2])
+    local now = redis.call('TIME')
+    local token = now[1] * 1000000 + now[2]
+    if token <= last then
+      token = last + 1
+    end
+    if leaseMs > 0 then
+      redis.call('SET', KEYS[2], string.format('%.0f', token), 'PX', leaseMs + grace)
+    else
+      redis.call('SET', KEYS[2], string.format('%.0f', token))
+    end
     if index then
       local indexTtl = redis.call('PTTL', index)
       redis.call('SADD', index, KEYS[1])
@@ -39,10 +78,13 @@ if n == 1 then
   end
 end
 
--- Any number of keys, some of them held (by this owner, or the call fails).
+-- Any number of keys, some of them held (by this owner, or the call fails). First every check, then the writes.
 local held = {}
 for i = 1, n do
-  local v = redis.call('GET', KEYS[i])
+  local v = redis.pcall('GET', KEYS[i])
+  if type(v) == 'table' then
+    return redis.error_reply('LOCKDATA ' .. i .. ' ' .. redis.call('TYPE', KEYS[i])['ok'])
+  end
   if v then
     if owner == '' or v ~= owner then
       return {0, i}
@@ -50,6 +92,21 @@ for i = 1, n do
     held[i] = true
   end
 end
+local last = {}
+for i = 1, n do
+  local f = redis.pcall('GET', KEYS[n + i])
+  local token = 0
+  if f then
+    token = tonumber(f)
+    if not token or token < 0 or token >= 9007199254740992 or token ~= math.floor(token) then
+      return redis.error_reply('LOCKDATA ' .. (n + i) .. ' '
+          .. (type(f) == 'table' and redis.call('TYPE', KEYS[n + i])['ok'] or 'token'))
+    end
+  end
+  last[i] = token
+end
+local now = redis.call('TIME')
+now = now[1] * 1000000 + now[2]
 local result = {1, -1}
 local minTtl = -1
 for i = 1, n do
@@ -58,21 +115,27 @@ for i = 1, n do
   local token
   if held[i] then
     prior = redis.call('PTTL', KEYS[i])
-    token = tonumber(redis.call('GET', KEYS[n + i]) or '0')
+    token = last[i]
     if leaseMs > 0 then
       redis.call('PEXPIRE', KEYS[i], lease)
+      redis.call('PEXPIRE', KEYS[n + i], leaseMs + grace)
       ttl = leaseMs
     else
       ttl = prior
     end
   else
     prior = -3
-    token = redis.call('INCR', KEYS[n + i])
+    token = now
+    if token <= last[i] then
+      token = last[i] + 1
+    end
     if leaseMs > 0 then
       redis.call('SET', KEYS[i], owner, 'PX', lease)
+      redis.call('SET', KEYS[n + i], string.format('%.0f', token), 'PX', leaseMs + grace)
       ttl = leaseMs
     else
       redis.call('SET', KEYS[i], owner)
+      redis.call('SET', KEYS[n + i], string.format('%.0f', token))
       ttl = -1
     end
   end

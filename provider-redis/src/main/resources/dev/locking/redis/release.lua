@@ -1,42 +1,71 @@
 -- Releases locks and tells waiters.
--- KEYS: n lock keys, then their n waiter marks, then (optionally) the owner's index set.
--- ARGV: owner ('' = none), n, anonymous ('1': anonymous locks are released too; '0': only the owner's, as
---       releaseAll(owner) does).
+-- KEYS: n lock keys, then their n waiter marks, then their n token keys, then (optionally) the owner's index.
+-- ARGV: owner ('' = none), n, and '1' for release (anonymous locks are released too; a lock key holding
+--       another type fails the call) or '0' for releaseAll(owner) (only the owner's locks; a lock key holding
+--       another type is passed over, so foreign data cannot stop an owner's other locks from being released).
 -- The channel and the key prefix's length in bytes are written into this text by the provider when it
 -- loads the script (LuaScript.forLayout), so they need no arguments.
 -- Every listed key leaves the owner's index: after this call none of them is the owner's.
+-- A released lock's token key is kept $TOKEN_GRACE_MS ms more (see acquire.lua), then it is gone.
 -- Publishes the names (after the prefix) of the released locks that someone waits for (their mark exists,
 -- see wait.lua), one per line, on the channel; a lock nobody waits for is released without a message.
--- Returns 1 when every lock was released, 0 otherwise.
+-- Returns 1 when every lock was released, 0 otherwise. Fails with 'LOCKDATA <i> <type>' (see acquire.lua)
+-- before writing anything.
 -- The common case, one key, comes first, written out, so that it creates no Lua closure or table.
 local owner = ARGV[1]
 local n = tonumber(ARGV[2])
-local anonymous = ARGV[3] == '1'
-local index = KEYS[2 * n + 1]
+local strict = ARGV[3] == '1'
+local index = KEYS[3 * n + 1]
 
 if n == 1 then
-  local v = redis.call('GET', KEYS[1])
+  local v = redis.pcall('GET', KEYS[1])
+  if type(v) == 'table' then
+    if strict then
+      return redis.error_reply('LOCKDATA 1 ' .. redis.call('TYPE', KEYS[1])['ok'])
+    end
+    v = false
+  end
+  -- The index goes first: SREM on a key of another type fails, and then nothing has been written yet.
+  if index and type(redis.pcall('SREM', index, KEYS[1])) == 'table' then
+    return redis.error_reply('LOCKDATA 4 ' .. redis.call('TYPE', index)['ok'])
+  end
   local all = 0
-  if v and ((anonymous and v == '') or (owner ~= '' and v == owner)) then
+  if v and ((strict and v == '') or (owner ~= '' and v == owner)) then
     redis.call('DEL', KEYS[1])
+    redis.call('PEXPIRE', KEYS[3], $TOKEN_GRACE_MS)
     all = 1
   end
-  if index then
-    redis.call('SREM', index, KEYS[1])
-  end
-  if all == 1 and redis.call('GET', KEYS[2]) then
+  if all == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
     redis.call('PUBLISH', $CHANNEL, string.sub(KEYS[1], $PREFIX_BYTES + 1))
   end
   return all
 end
 
+if index then
+  local t = redis.call('TYPE', index)['ok']
+  if t ~= 'none' and t ~= 'set' then
+    return redis.error_reply('LOCKDATA ' .. (3 * n + 1) .. ' ' .. t)
+  end
+end
+local values = {}
+for i = 1, n do
+  local v = redis.pcall('GET', KEYS[i])
+  if type(v) == 'table' then
+    if strict then
+      return redis.error_reply('LOCKDATA ' .. i .. ' ' .. redis.call('TYPE', KEYS[i])['ok'])
+    end
+    v = false
+  end
+  values[i] = v
+end
 local waited = {}
 local all = 1
 for i = 1, n do
-  local v = redis.call('GET', KEYS[i])
-  if v and ((anonymous and v == '') or (owner ~= '' and v == owner)) then
+  local v = values[i]
+  if v and ((strict and v == '') or (owner ~= '' and v == owner)) then
     redis.call('DEL', KEYS[i])
-    if redis.call('GET', KEYS[n + i]) then
+    redis.call('PEXPIRE', KEYS[2 * n + i], $TOKEN_GRACE_MS)
+    if redis.call('EXISTS', KEYS[n + i]) == 1 then
       waited[#waited + 1] = string.sub(KEYS[i], $PREFIX_BYTES + 1)
     end
   else

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.locking.api.LockInfo;
+import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
@@ -15,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,8 +41,8 @@ class RedisAuthTest {
             // Only what lp_redis needs: its scripts (and the commands they run), the subscription, SCAN, PING.
             admin.call("ACL", "SETUSER", ACL_USER, "on", ">" + ACL_PASSWORD, "resetkeys", "~acl:*",
                     "resetchannels", "&acl:*", "-@all", "+evalsha", "+script|load", "+subscribe", "+unsubscribe",
-                    "+publish", "+scan", "+ping", "+get", "+set", "+incr", "+del", "+pexpire", "+persist", "+pttl",
-                    "+sadd", "+srem", "+smembers");
+                    "+publish", "+scan", "+ping", "+get", "+set", "+del", "+pexpire", "+persist", "+pttl", "+sadd",
+                    "+srem", "+smembers", "+time", "+type", "+exists");
         }
     }
 
@@ -129,9 +131,19 @@ class RedisAuthTest {
         LockingProvider outside = provider("address", server.address(), "username", ACL_USER, "password",
                 ACL_PASSWORD, "keyPrefix", "elsewhere:");
 
-        assertThatThrownBy(() -> outside.tryAcquire(List.of("k"), "me", null))
-                .isInstanceOf(ProviderUnavailableException.class)
-                .hasMessageContaining("NOPERM")
-                .satisfies(e -> RedisProviderTest.assertNoSecretIn(e, ACL_PASSWORD));
+        for (ThrowingCallable call : List.<ThrowingCallable>of(
+                () -> outside.tryAcquire(List.of("k"), "me", null),
+                () -> outside.release(List.of("k"), "me"),
+                () -> outside.inspect("k"))) {
+            // The server answered: this is a refusal, not an unreachable backend.
+            assertThatThrownBy(call)
+                    .isExactlyInstanceOf(LockingException.class)
+                    .hasMessageContaining("permission denied")
+                    .hasMessageContaining("NOPERM")
+                    .satisfies(e -> RedisProviderTest.assertNoSecretIn(e, ACL_PASSWORD));
+        }
+        try (RespClient admin = server.admin()) {
+            assertThat(admin.call("KEYS", "elsewhere:*")).isEqualTo(List.of());
+        }
     }
 }

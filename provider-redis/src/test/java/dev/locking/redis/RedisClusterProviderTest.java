@@ -207,7 +207,7 @@ class RedisClusterProviderTest {
     void theOwnerIndexLivesInItsOwnSlot_andListsLocksOfEverySlot() {
         List<String> keys = keysOnEveryNode();
         redis.tryAcquire(keys, "me", Duration.ofSeconds(30));
-        String index = prefix + "owner:{me}";
+        String index = ((RedisLockingProvider) redis).layout().ownerIndexKey("me");
         try (RespClient admin = CLUSTER.adminFor(KeyLayout.slot(index))) {
             assertThat(admin.number("SCARD", index)).isEqualTo(keys.size());
             assertThat(admin.number("PTTL", index)).isGreaterThan(20_000L);

@@ -68,6 +68,10 @@ class RedisProviderTest {
         return p;
     }
 
+    private String ownerIndex(String owner) {
+        return ((RedisLockingProvider) redis).layout().ownerIndexKey(owner);
+    }
+
     private static Map<String, Long> tokens(AcquireResult result) {
         assertThat(result).isInstanceOf(AcquireResult.Acquired.class);
         return ((AcquireResult.Acquired) result).fencingTokens();
@@ -199,8 +203,8 @@ class RedisProviderTest {
             assertThat(redis.inspect("a")).get().extracting(LockInfo::ownerId).isEqualTo("second");
             assertThat(redis.inspect("c")).isEmpty();
             try (RespClient admin = REDIS.admin()) {
-                assertThat(admin.number("EXISTS", prefix + "owner:{first}")).isZero();
-                assertThat(admin.number("SCARD", prefix + "owner:{second}")).isEqualTo(1L);
+                assertThat(admin.number("EXISTS", ownerIndex("first"))).isZero();
+                assertThat(admin.number("SCARD", ownerIndex("second"))).isEqualTo(1L);
             }
         }
 
@@ -220,9 +224,9 @@ class RedisProviderTest {
             redis.tryAcquire(List.of("a"), "me", Duration.ofSeconds(30));
             redis.tryAcquire(List.of("b"), "me", Duration.ofSeconds(5));
             try (RespClient admin = REDIS.admin()) {
-                assertThat(admin.number("PTTL", prefix + "owner:{me}")).isGreaterThan(25_000L);
+                assertThat(admin.number("PTTL", ownerIndex("me"))).isGreaterThan(25_000L);
                 redis.tryAcquire(List.of("c"), "me", null);
-                assertThat(admin.number("PTTL", prefix + "owner:{me}")).isEqualTo(-1L);
+                assertThat(admin.number("PTTL", ownerIndex("me"))).isEqualTo(-1L);
             }
         }
 

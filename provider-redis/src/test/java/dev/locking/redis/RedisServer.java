@@ -57,7 +57,7 @@ final class RedisServer implements BeforeAllCallback {
     }
 
     /**
-     * Deletes every key that starts with the prefix (locks, counters, indexes), so that a test leaves
+     * Deletes every key that starts with the prefix (locks, tokens, indexes), so that a test leaves
      * nothing behind on a server it shares ({@code REDIS_URL}).
      */
     void deleteKeysStartingWith(String prefix) {

@@ -8,6 +8,7 @@ import dev.locking.spi.LockingProviderFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -159,7 +160,7 @@ class RedisSettingsTest {
 
         assertThat(layout.lockKey("x{y}z")).isEqualTo("a*b?[c]\\:{x\\(y\\)z}");
         assertThat(layout.fenceKey("k")).isEqualTo("a*b?[c]\\:{k}:fence");
-        assertThat(layout.ownerIndexKey("o{1}")).isEqualTo("a*b?[c]\\:owner:{o\\(1\\)}");
+        assertThat(layout.ownerIndexKey("o{1}")).isEqualTo("a*b?[c]\\:{o\\(1\\)}:owner");
         assertThat(layout.scanPattern()).isEqualTo("a\\*b\\?\\[c\\]\\\\:{*}");
         assertThat(KeyLayout.escape("a\\(")).isNotEqualTo(KeyLayout.escape("a{"));
         assertThat(KeyLayout.escape("\uD800")).isEqualTo("\\ud800").isNotEqualTo(KeyLayout.escape("?"));
@@ -167,5 +168,17 @@ class RedisSettingsTest {
         assertThat(KeyLayout.escape("{\uD83D\uDE00\uDE00")).isEqualTo("\\(\uD83D\uDE00\\ude00");
         assertThat(KeyLayout.slot("{user1000}.following")).isEqualTo(KeyLayout.slot("{user1000}.followers"));
         assertThat(KeyLayout.slot("123456789")).isEqualTo(0x31C3 % 16384);
+    }
+
+    @Test
+    void keyLayout_namesWhatAKeyIs_withTheUserKeyUnescaped() {
+        KeyLayout layout = new KeyLayout("p:");
+        for (String key : List.of("k", "a{b}\\c", "x\ny\r", "\uD800?", "\\u0041", "\uD83D\uDE00")) {
+            assertThat(KeyLayout.unescape(KeyLayout.escape(key))).isEqualTo(key);
+            assertThat(layout.describe(layout.lockKey(key))).startsWith("the lock of key \"" + key + "\" ");
+            assertThat(layout.describe(layout.fenceKey(key))).startsWith("the fencing token of key \"" + key + "\"");
+            assertThat(layout.describe(layout.ownerIndexKey(key))).startsWith("the lock index of owner \"" + key);
+        }
+        assertThat(layout.describe("elsewhere")).isEqualTo("Redis key \"elsewhere\"");
     }
 }

@@ -2,6 +2,8 @@ package dev.locking.redis;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.tck.LockingProviderConformance;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -16,7 +18,7 @@ class RedisSingleServerConformanceTest extends LockingProviderConformance {
     /** This class's namespace: the kit's releaseAll() tests must not see anybody else's locks. */
     private final String prefix = "tck-" + UUID.randomUUID() + ":";
 
-    /** Leaves nothing on a shared server: the kit released the locks, this removes counters and indexes. */
+    /** Leaves nothing on a shared server: the kit released the locks; this removes what is within its grace. */
     @AfterAll
     void deleteThisClassesKeys() {
         REDIS.deleteKeysStartingWith(prefix);
@@ -36,6 +38,31 @@ class RedisSingleServerConformanceTest extends LockingProviderConformance {
     protected LockingProvider newUnreachableProvider(String id) {
         return new RedisProviderFactory().create(TestConfig.of(id, "address",
                 "redis://127.0.0.1:" + closedPort(), "connectTimeout", "1s", "timeout", "1s"));
+    }
+
+    @Override
+    protected InetSocketAddress backendAddress() {
+        URI address = URI.create(REDIS.address());
+        return new InetSocketAddress(address.getHost(), address.getPort());
+    }
+
+    @Override
+    protected LockingProvider newProviderThrough(String id, InetSocketAddress proxy) {
+        // Later options win: the address is replaced, credentials and database stay.
+        return new RedisProviderFactory().create(TestConfig.of(id, REDIS.options("keyPrefix", prefix,
+                "address", "redis://" + proxy.getHostString() + ":" + proxy.getPort(),
+                "connectTimeout", "1s", "timeout", "1s")));
+    }
+
+    /** A hash where the lock of the key lives, and a string that is no token where its last token lives. */
+    @Override
+    protected boolean plantForeignData(String key) {
+        KeyLayout layout = new KeyLayout(prefix);
+        try (RespClient admin = REDIS.admin()) {
+            admin.call("HSET", layout.lockKey(key), "planted", "by the test");
+            admin.call("SET", layout.fenceKey(key), "not a token");
+        }
+        return true;
     }
 
     @Override
