@@ -1,0 +1,192 @@
+package dev.locking.faults;
+
+import dev.locking.faults.FaultReport.Figures;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.assertj.core.api.SoftAssertions;
+
+/**
+ * What every fault scenario shares: the timings, the children's loop, and the checks made at the end.
+ *
+ * <p>Timings: a lease of {@link #LEASE} (renewed every third of it by the core), jobs that hold the key for
+ * {@link #HOLD} and write every 100 ms, {@code execute} timeouts of {@link #EXECUTE_TIMEOUT}. A fault that
+ * must outlast a lease lasts {@link #PAST_LEASE}.
+ *
+ * <p>The checks, whatever the fault: no stale write accepted (a token handed to two writers that both got
+ * past the resource), the tokens of the jobs strictly increasing per key (both as the resource first saw
+ * them and in the order the jobs started), and every child exiting within a hard bound once told to stop.
+ * Each scenario adds its own (time to recover, time until a lost lease is noticed).
+ */
+abstract class FaultSuite {
+    static final Duration LEASE = Duration.ofSeconds(2);
+    static final Duration HOLD = Duration.ofMillis(1500);
+    static final Duration EXECUTE_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration PAST_LEASE = LEASE.plusMillis(1500);
+    /** The issue's bound: another child holds the key at most this long after a holder died. */
+    static final Duration RECOVERY_BOUND = LEASE.plusSeconds(1);
+    /** The issue's bound for noticing a lost lease, after the last confirmed renewal. */
+    static final Duration LOST_BOUND = LEASE.plusMillis(100);
+    /**
+     * Added to {@link #LOST_BOUND} when a lost lease is timed from the outside: the child's threads must be
+     * scheduled, and its report travel through a pipe, on a 2-core machine that other builds share. Measured
+     * figures are printed, so a regression that hides inside this allowance still shows.
+     */
+    static final Duration ALLOWANCE = Duration.ofMillis(500);
+    static final Duration STEP_BOUND = Duration.ofSeconds(45);
+
+    static LockLoopMain.Loop loop(String provider, String key, Duration hold) {
+        return new LockLoopMain.Loop(provider, key, LEASE.toMillis(), hold.toMillis(), EXECUTE_TIMEOUT.toMillis());
+    }
+
+    static LockLoopMain.Loop loop(String provider, String key, Duration lease, Duration hold) {
+        return new LockLoopMain.Loop(provider, key, lease.toMillis(), hold.toMillis(), EXECUTE_TIMEOUT.toMillis());
+    }
+
+    static void startChildren(Scenario s, int count, Map<String, String> properties, LockLoopMain.Loop... loops) {
+        for (int i = 0; i < count; i++) {
+            s.startChild("child-" + i, properties, loops);
+        }
+    }
+
+    /**
+     * Ends a scenario: stops the children, fills in the figures every scenario has, adds the row to the
+     * report, and only then checks (softly, so that one failure hides no other).
+     */
+    static void finish(Scenario s, Figures f, Consumer<SoftAssertions> scenarioChecks) throws InterruptedException {
+        s.stopAll();
+        s.dumpTimeline();
+        FencedResource.Snapshot seen = s.resource.snapshot(s.key);
+        List<Long> granted = s.grantedTokens(s.key);
+        f.grants = s.grants();
+        f.writesAccepted = seen.accepted();
+        f.writesRefused = seen.refused();
+        f.staleAccepted = seen.staleAccepted();
+        f.resourceTokens = describe(seen.grantTokens());
+        f.grantedTokens = describe(granted);
+        f.exits = s.exitedCleanly() + "/" + s.toldToStop() + " in <= " + s.slowestExitMillis() + " ms"
+                + (s.hung().isEmpty() ? "" : ", HUNG: " + s.hung().size());
+        FaultReport.add(f);
+        System.out.println(s.name + ": timeline in " + s.dir.resolve("timeline.txt"));
+
+        SoftAssertions softly = new SoftAssertions();
+        softly.assertThat(seen.staleAccepted()).as("%s: stale writes accepted (a token two writers used)", s.name)
+                .isZero();
+        softly.assertThat(seen.firstNonIncreasing())
+                .as("%s: tokens of the writers the resource accepted must strictly increase: %s", s.name,
+                        seen.grants())
+                .isEqualTo(-1);
+        softly.assertThat(firstNonIncreasing(granted))
+                .as("%s: tokens of the jobs, in the order they started, must strictly increase: %s", s.name, granted)
+                .isEqualTo(-1);
+        softly.assertThat(s.hung()).as("%s: children that did not exit cleanly within %s when told", s.name,
+                Scenario.EXIT_BOUND).isEmpty();
+        softly.assertThat(f.grants).as("%s: jobs run", s.name).isPositive();
+        scenarioChecks.accept(softly);
+        softly.assertAll();
+    }
+
+    /**
+     * The holder is frozen (SIGSTOP) well into its job for longer than its lease, then let go (SIGCONT).
+     * Another child must take the key within {@link #RECOVERY_BOUND} of the freeze; the woken holder must
+     * see its handle lost at once (its lease ran out while it was frozen), and its late writes are refused.
+     */
+    static void holderPaused(Scenario s, Figures f) throws InterruptedException {
+        Event holder = s.awaitHolder(s.key);
+        ChildJvm victim = s.child(holder.child());
+        long stopAt = s.timeline.fault("SIGSTOP " + victim.name() + " (holds token " + holder.token() + ")");
+        Signals.stop(victim.pid());
+        Scenario.holdFault(PAST_LEASE);
+        long contAt = s.timeline.fault("SIGCONT " + victim.name());
+        Signals.cont(victim.pid());
+        boolean sawLost = s.awaitThat("the paused holder sees its handle lost", STEP_BOUND,
+                () -> s.lost(victim.name(), s.key, holder.token()).isPresent());
+        boolean goesOn = s.awaitThat("two more jobs after SIGCONT", STEP_BOUND, () -> s.grantsAfter(contAt) >= 2);
+        boolean heldAtFault = heldAt(s, holder, stopAt);
+        long recovery = s.firstGrantAfter(stopAt, victim.name()).map(e -> e.millis() - stopAt).orElse(-1L);
+        long lostAfterCont = s.lost(victim.name(), s.key, holder.token()).map(e -> e.millis() - contAt).orElse(-1L);
+        f.recovery = within(recovery, RECOVERY_BOUND) + " after SIGSTOP";
+        f.lostNoticed = within(lostAfterCont, ALLOWANCE) + " after SIGCONT (frozen " + PAST_LEASE.toMillis() + ")";
+        f.notes += "the frozen holder's writes after SIGCONT: " + lateWrites(s, victim.name(), holder.token(), contAt)
+                + ". ";
+        finish(s, f, softly -> {
+            softly.assertThat(heldAtFault).as("%s: the victim still held the key when frozen", s.name).isTrue();
+            softly.assertThat(recovery).as("%s: ms from SIGSTOP of the holder until another child held the key",
+                    s.name).isBetween(0L, RECOVERY_BOUND.toMillis());
+            softly.assertThat(sawLost).as("%s: the woken holder saw its handle lost", s.name).isTrue();
+            softly.assertThat(lostAfterCont).as("%s: ms from SIGCONT until the woken holder saw its handle lost",
+                    s.name).isBetween(0L, ALLOWANCE.toMillis());
+            softly.assertThat(goesOn).as("%s: jobs go on after the fault", s.name).isTrue();
+        });
+    }
+
+    /**
+     * The holder is killed (SIGKILL) well into its job. Another child must take the key within
+     * {@link #RECOVERY_BOUND}.
+     */
+    static void holderKilled(Scenario s, Figures f) throws InterruptedException {
+        Event holder = s.awaitHolder(s.key);
+        ChildJvm victim = s.child(holder.child());
+        long killAt = s.timeline.fault("SIGKILL " + victim.name() + " (holds token " + holder.token() + ")");
+        victim.kill();
+        s.killedOnPurpose(victim.name());
+        boolean recovered = s.awaitThat("another child holds the key", STEP_BOUND,
+                () -> s.firstGrantAfter(killAt, victim.name()).isPresent());
+        boolean goesOn = s.awaitThat("three jobs after the kill", STEP_BOUND, () -> s.grantsAfter(killAt) >= 3);
+        boolean heldAtFault = heldAt(s, holder, killAt);
+        long recovery = s.firstGrantAfter(killAt, victim.name()).map(e -> e.millis() - killAt).orElse(-1L);
+        f.recovery = within(recovery, RECOVERY_BOUND) + " after SIGKILL";
+        finish(s, f, softly -> {
+            softly.assertThat(heldAtFault).as("%s: the victim still held the key when killed", s.name).isTrue();
+            softly.assertThat(recovered).as("%s: another child took the key", s.name).isTrue();
+            softly.assertThat(recovery).as("%s: ms from SIGKILL of the holder until another child held the key",
+                    s.name).isBetween(0L, RECOVERY_BOUND.toMillis());
+            softly.assertThat(goesOn).as("%s: jobs go on after the fault", s.name).isTrue();
+        });
+    }
+
+    /** Whether the job of {@code got} had not ended (by its own report) at {@code millis}. */
+    static boolean heldAt(Scenario s, Event got, long millis) {
+        return s.timeline.count(e -> e.child().equals(got.child()) && e.key().equals(got.key())
+                && e.token() == got.token() && (e.is("DONE") || e.is("LOST") || e.is("FAIL"))
+                && e.millis() <= millis) == 0;
+    }
+
+    /** "2 refused, 0 accepted" for the child's writes with that token after the given time. */
+    static String lateWrites(Scenario s, String child, long token, long after) {
+        List<Event> late = s.timeline.matching(e -> e.is("WRITE") && e.child().equals(child) && e.token() == token
+                && e.millis() >= after);
+        long refused = late.stream().filter(e -> e.rest().equals("STALE")).count();
+        return refused + " refused, " + (late.size() - refused) + " accepted";
+    }
+
+    static int firstNonIncreasing(List<Long> tokens) {
+        for (int i = 1; i < tokens.size(); i++) {
+            if (tokens.get(i) <= tokens.get(i - 1)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** "12 increasing, 3..27" or where it goes back. */
+    static String describe(List<Long> tokens) {
+        if (tokens.isEmpty()) {
+            return "none";
+        }
+        int bad = firstNonIncreasing(tokens);
+        if (bad < 0) {
+            return tokens.size() + " increasing, " + tokens.get(0) + ".." + tokens.get(tokens.size() - 1);
+        }
+        int from = Math.max(0, bad - 3);
+        int to = Math.min(tokens.size(), bad + 4);
+        return tokens.size() + ", **back at #" + bad + ": " + tokens.get(bad - 1) + " -> " + tokens.get(bad)
+                + "** (" + (from > 0 ? "…" : "") + tokens.subList(from, to) + (to < tokens.size() ? "…" : "") + ")";
+    }
+
+    /** "1234 (<= 3000)" */
+    static String within(long measured, Duration bound) {
+        return measured < 0 ? "not seen (<= " + bound.toMillis() + ")" : measured + " (<= " + bound.toMillis() + ")";
+    }
+}
