@@ -109,7 +109,7 @@ abstract class FaultSuite {
         f.recovery = within(recovery, RECOVERY_BOUND) + " after SIGSTOP";
         f.lostNoticed = within(lostAfterCont, ALLOWANCE) + " after SIGCONT (frozen " + PAST_LEASE.toMillis() + ")";
         f.notes += "the frozen holder's writes after SIGCONT: " + lateWrites(s, victim.name(), holder.token(), contAt)
-                + ". ";
+                + "; its execute ended with " + endOf(s, victim.name(), s.key, contAt) + ". ";
         finish(s, f, softly -> {
             softly.assertThat(heldAtFault).as("%s: the victim still held the key when frozen", s.name).isTrue();
             softly.assertThat(recovery).as("%s: ms from SIGSTOP of the holder until another child held the key",
@@ -151,6 +151,13 @@ abstract class FaultSuite {
         return s.timeline.count(e -> e.child().equals(got.child()) && e.key().equals(got.key())
                 && e.token() == got.token() && (e.is("DONE") || e.is("LOST") || e.is("FAIL"))
                 && e.millis() <= millis) == 0;
+    }
+
+    /** How the child's first call on the key to end after {@code after} ended: DONE, or the exception. */
+    static String endOf(Scenario s, String child, String key, long after) {
+        return s.timeline.matching(e -> e.child().equals(child) && e.key().equals(key) && e.millis() >= after
+                && (e.is("DONE") || e.is("FAIL"))).stream().findFirst()
+                .map(e -> e.is("DONE") ? "a normal return" : e.rest()).orElse("nothing reported");
     }
 
     /** "2 refused, 0 accepted" for the child's writes with that token after the given time. */

@@ -132,8 +132,8 @@ class RedisFaultsTest extends FaultSuite {
             f.lostNoticed = within(lostAfter, lostBound) + " after SIGSTOP of the server (frozen "
                     + PAST_LEASE.toMillis() + ")";
             f.recovery = (recovery < 0 ? "not seen" : Long.toString(recovery)) + " after SIGCONT";
-            f.notes += "the holder's writes after the thaw: " + lateWrites(s, holder.child(), holder.token(), thawAt)
-                    + ". ";
+                f.notes += "the holder's writes after the thaw: " + lateWrites(s, holder.child(), holder.token(), thawAt)
+                    + "; its execute ended with " + endOf(s, holder.child(), s.key, freezeAt) + ". ";
             finish(s, f, softly -> {
                 softly.assertThat(heldAtFault).as("%s: the holder still held the key at the freeze", s.name).isTrue();
                 softly.assertThat(sawLost).as("%s: the holder saw its handle lost", s.name).isTrue();

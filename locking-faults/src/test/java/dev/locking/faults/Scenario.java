@@ -235,14 +235,25 @@ final class Scenario implements AutoCloseable {
         return tokens;
     }
 
-    /** Writes the timeline to the scenario's directory, for a reader who wants every line. */
+    /**
+     * Writes the timeline to the scenario's directory, for a reader who wants every line: faults and events
+     * merged by time, in ms from the first.
+     */
     void dumpTimeline() {
-        StringBuilder text = new StringBuilder();
+        List<String[]> lines = new ArrayList<>();
         for (String f : timeline.faults()) {
-            text.append("FAULT ").append(f).append('\n');
+            int space = f.indexOf(' ');
+            lines.add(new String[] {f.substring(0, space), "  *** " + f.substring(space + 1)});
         }
         for (Event e : timeline.events()) {
-            text.append(e).append('\n');
+            lines.add(new String[] {Long.toString(e.millis()), "  " + e.child() + " " + e.type()
+                    + (e.token() >= 0 ? " token " + e.token() : "") + (e.rest().isEmpty() ? "" : " " + e.rest())});
+        }
+        lines.sort((a, b) -> Long.compare(Long.parseLong(a[0]), Long.parseLong(b[0])));
+        long first = lines.isEmpty() ? 0 : Long.parseLong(lines.get(0)[0]);
+        StringBuilder text = new StringBuilder("key " + key + "\n");
+        for (String[] l : lines) {
+            text.append(String.format("+%6d", Long.parseLong(l[0]) - first)).append(l[1]).append('\n');
         }
         try {
             Files.writeString(dir.resolve("timeline.txt"), text);
