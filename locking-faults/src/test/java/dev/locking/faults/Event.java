@@ -7,7 +7,7 @@ import java.util.List;
  * One line a child reported: what happened, when (wall-clock milliseconds) and on which key.
  *
  * @param child  the child's name
- * @param type   GOT, WRITE, LOST, DONE, FAIL, READY or BYE
+ * @param type   GOT, WRITE, END, LOST, DONE, FAIL, READY or BYE
  * @param millis when, by the child's wall clock (the test's machine clock)
  * @param key    the key, or "" for events without one
  * @param token  the fencing token, or -1
@@ -23,12 +23,15 @@ record Event(String child, String type, long millis, String key, long token, Str
         long token = -1;
         String rest = "";
         switch (type) {
-            case "GOT", "LOST", "DONE" -> token = f.size() > 3 ? parseLong(f.get(3)) : -1;
+            case "GOT", "END", "LOST", "DONE" -> token = f.size() > 3 ? parseLong(f.get(3)) : -1;
             case "WRITE" -> {
                 token = f.size() > 3 ? parseLong(f.get(3)) : -1;
                 rest = f.size() > 4 ? f.get(4) : "";
             }
-            case "FAIL" -> rest = f.size() > 3 ? String.join(" ", f.subList(3, f.size())) : "";
+            case "FAIL" -> {
+                token = f.size() > 3 ? parseLong(f.get(3)) : -1;
+                rest = f.size() > 4 ? String.join(" ", f.subList(4, f.size())) : "";
+            }
             default -> key = "";
         }
         return new Event(child, type, millis, key, token, rest);

@@ -29,6 +29,7 @@ final class FaultReport {
         String grantedTokens = "";
         String recovery = "-";
         String lostNoticed = "-";
+        String overlaps = "";
         String exits = "";
         String notes = "";
 
@@ -69,13 +70,13 @@ final class FaultReport {
 
     private static String header() {
         return "| scenario | grants | writes accepted | refused (stale) | stale accepted | tokens at the resource"
-                + " | tokens granted (by start time) | recovery | lost noticed | exits when told |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|";
+                + " | tokens granted (by start time) | overlapping jobs | recovery | lost noticed | exits when told |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|";
     }
 
     private static String row(Figures f) {
         return "| " + f.scenario + " | " + f.grants + " | " + f.writesAccepted + " | " + f.writesRefused + " | "
-                + f.staleAccepted + " | " + f.resourceTokens + " | " + f.grantedTokens + " | " + f.recovery + " | "
+                + f.staleAccepted + " | " + f.resourceTokens + " | " + f.grantedTokens + " | " + f.overlaps + " | " + f.recovery + " | "
                 + f.lostNoticed + " | " + f.exits + " |";
     }
 }

@@ -33,10 +33,11 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * READY  ms
  * GOT    ms key token          the job started
+ * END    ms key token          the job ended (its last write is done; the release follows)
  * WRITE  ms key token OK|STALE|ERR
  * LOST   ms key token          the job saw its handle lost
  * DONE   ms key token          execute returned normally
- * FAIL   ms key Exception text execute threw
+ * FAIL   ms key token Exception text   execute threw (token -1: before the job ran)
  * BYE    ms                    the service is closed; the JVM exits with 0
  * </pre>
  * It stops when its standard input says {@code STOP} or ends (the test died): the loops are interrupted,
@@ -124,7 +125,7 @@ public final class LockLoopMain {
             } catch (InterruptedException e) {
                 return;
             }
-            emit("FAIL", "-", "Watchdog", "maximum life of " + maxLifeMillis + " ms reached");
+            emit("FAIL", "-", "-1", "Watchdog", "maximum life of " + maxLifeMillis + " ms reached");
             OUT.flush();
             Runtime.getRuntime().halt(3);
         }, "watchdog");
@@ -145,6 +146,7 @@ public final class LockLoopMain {
                     service.execute(loop.key, handle -> {
                         token[0] = handle.fencingToken(loop.key);
                         job(handle, loop, token[0], resource);
+                        emit("END", loop.key, Long.toString(token[0]));
                         return null;
                     }, options);
                     emit("DONE", loop.key, Long.toString(token[0]));
@@ -152,7 +154,8 @@ public final class LockLoopMain {
                     if (stopping) {
                         break;
                     }
-                    emit("FAIL", loop.key, e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+                    emit("FAIL", loop.key, Long.toString(token[0]), e.getClass().getSimpleName(),
+                            String.valueOf(e.getMessage()));
                 }
                 try {
                     Thread.sleep(PAUSE_BETWEEN_CALLS_MILLIS);

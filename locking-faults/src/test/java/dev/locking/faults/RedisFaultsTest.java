@@ -72,7 +72,7 @@ class RedisFaultsTest extends FaultSuite {
         try (Scenario s = new Scenario(name); RedisBackend redis = RedisBackend.start(s.dir, persistent)) {
             startChildren(s, CHILDREN, redis(redis.address()), loop("lp_redis", s.key, HOLD));
             s.awaitReady();
-            Event holder = s.awaitHolder(s.key);
+            Event holder = s.awaitHolder(s.key, 3); // a few tokens first, so that a step back shows
             long killAt = s.timeline.fault("SIGKILL redis-server (" + holder.child() + " holds token "
                     + holder.token() + ")");
             redis.kill();
@@ -93,7 +93,7 @@ class RedisFaultsTest extends FaultSuite {
                     + " after the restart: " + s.grantedTokens(s.key).subList(
                             (int) (s.grants() - s.grantsAfter(restartAt)), (int) s.grants())
                     + ". ";
-            finish(s, f, softly -> softly.assertThat(goesOn).as("%s: jobs go on after the restart", s.name)
+            finish(s, f, persistent, softly -> softly.assertThat(goesOn).as("%s: jobs go on after the restart", s.name)
                     .isTrue());
         }
     }

@@ -41,7 +41,7 @@ final class Scenario implements AutoCloseable {
     private final Map<String, ChildJvm> children = new LinkedHashMap<>();
     private final Map<String, Long> exitMillis = new LinkedHashMap<>();
     private final List<String> hung = new ArrayList<>();
-    private final List<String> killedByTest = new ArrayList<>();
+    private final Map<String, Long> killedByTest = new LinkedHashMap<>();
 
     Scenario(String name) {
         this.name = name;
@@ -127,10 +127,7 @@ final class Scenario implements AutoCloseable {
             if (!e.child().equals(last.child()) || !e.key().equals(onKey) || e.millis() < last.millis()) {
                 continue;
             }
-            if ((e.is("DONE") || e.is("LOST") || e.is("FAIL")) && e.token() == last.token()) {
-                return Optional.empty();
-            }
-            if (e.is("FAIL")) {
+            if ((e.is("END") || e.is("DONE") || e.is("LOST") || e.is("FAIL")) && e.token() == last.token()) {
                 return Optional.empty();
             }
             if (e.is("WRITE") && e.token() == last.token()) {
@@ -142,9 +139,20 @@ final class Scenario implements AutoCloseable {
 
     /** Waits for a job on the key that is well under way (two writes done) and returns its GOT event. */
     Event awaitHolder(String onKey) {
+        return awaitHolder(onKey, 1);
+    }
+
+    /**
+     * Waits for a job on the key that is well under way (two writes done) and is at least the
+     * {@code nthGrant}-th job on it, and returns its GOT event.
+     */
+    Event awaitHolder(String onKey, int nthGrant) {
         Event[] found = new Event[1];
-        await(name + ": a holder of " + onKey + " with two writes").atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(20)).until(() -> {
+        await(name + ": job #" + nthGrant + " or later on " + onKey + ", with two writes")
+                .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                    if (timeline.count(e -> e.is("GOT") && e.key().equals(onKey)) < nthGrant) {
+                        return false;
+                    }
                     Optional<Event> h = holderWithWrites(onKey, 2);
                     h.ifPresent(e -> found[0] = e);
                     return h.isPresent();
@@ -175,8 +183,13 @@ final class Scenario implements AutoCloseable {
     }
 
     /** Notes that the test killed a child on purpose: it is not expected to exit when told. */
-    void killedOnPurpose(String child) {
-        killedByTest.add(child);
+    void killedOnPurpose(String child, long atMillis) {
+        killedByTest.put(child, atMillis);
+    }
+
+    /** The jobs on the scenario's key, rebuilt from the timeline. */
+    List<Jobs.Job> jobs() {
+        return Jobs.of(timeline.events(), key, killedByTest);
     }
 
     /**
@@ -186,12 +199,12 @@ final class Scenario implements AutoCloseable {
     void stopAll() throws InterruptedException {
         long told = System.currentTimeMillis();
         for (ChildJvm c : children.values()) {
-            if (!killedByTest.contains(c.name())) {
+            if (!killedByTest.containsKey(c.name())) {
                 c.tell("STOP");
             }
         }
         for (ChildJvm c : children.values()) {
-            if (killedByTest.contains(c.name())) {
+            if (killedByTest.containsKey(c.name())) {
                 continue;
             }
             Optional<Integer> code = c.awaitExit(EXIT_BOUND);
