@@ -35,6 +35,8 @@ abstract class FaultSuite {
      */
     static final Duration ALLOWANCE = Duration.ofMillis(500);
     static final Duration STEP_BOUND = Duration.ofSeconds(45);
+    /** Jobs of a frozen-backend scenario hold longer, so that the job still runs when its lease must turn lost. */
+    static final Duration FROZEN_BACKEND_HOLD = Duration.ofSeconds(6);
 
     static LockLoopMain.Loop loop(String provider, String key, Duration hold) {
         return new LockLoopMain.Loop(provider, key, LEASE.toMillis(), hold.toMillis(), EXECUTE_TIMEOUT.toMillis());
@@ -163,6 +165,72 @@ abstract class FaultSuite {
             softly.assertThat(recovery).as("%s: ms from SIGKILL of the holder until another child held the key",
                     s.name).isBetween(0L, RECOVERY_BOUND.toMillis());
             softly.assertThat(goesOn).as("%s: jobs go on after the fault", s.name).isTrue();
+        });
+    }
+
+    /**
+     * The backend is killed (SIGKILL) while a job runs, stays down for a second, and is started again on
+     * the same port (and data directory). Jobs must go on; tokens must still increase; where the backend
+     * keeps its data, no two jobs may overlap unnoticed.
+     */
+    static void backendRestarted(Scenario s, Figures f, Backend backend, boolean keepsData)
+            throws InterruptedException {
+        Event holder = s.awaitHolder(s.key, 3); // a few tokens first, so that a step back shows
+        long killAt = s.timeline.fault("SIGKILL " + backend.name() + " (" + holder.child() + " holds token "
+                + holder.token() + ")");
+        backend.kill();
+        // The server stays down for a moment, as a crashed server does: clients see refused connections.
+        Scenario.holdFault(Duration.ofSeconds(1));
+        long restartAt = s.timeline.fault("restart " + backend.name());
+        backend.begin();
+        long upAt = s.timeline.fault(backend.name() + " serves again");
+        boolean goesOn = s.awaitThat("three jobs after the restart", STEP_BOUND, () -> s.grantsAfter(upAt) >= 3);
+        long firstAfter = s.timeline.matching(e -> e.is("GOT") && e.key().equals(s.key) && e.millis() > restartAt)
+                .stream().findFirst().map(e -> e.millis() - upAt).orElse(-1L);
+        f.recovery = (firstAfter < 0 ? "not seen" : Long.toString(firstAfter)) + " after the server was back"
+                + " (down " + (upAt - killAt) + ")";
+        f.lostNoticed = s.timeline.count(e -> e.is("LOST") && e.millis() >= killAt) + " handles lost";
+        List<Long> granted = s.grantedTokens(s.key);
+        f.notes += "the holder at the kill: " + holder.child() + " with token " + holder.token() + "; tokens of the"
+                + " jobs started after the restart: " + granted.subList(granted.size() - (int) s.grantsAfter(restartAt),
+                        granted.size()) + "; " + s.timeline.count(e -> e.is("FAIL") && e.millis() >= killAt)
+                + " calls failed meanwhile. ";
+        finish(s, f, keepsData, softly -> softly.assertThat(goesOn).as("%s: jobs go on after the restart", s.name)
+                .isTrue());
+    }
+
+    /**
+     * The backend is frozen (SIGSTOP) for longer than the lease while a job runs, then let go. The holder
+     * must see its handle lost by (last confirmed renewal + lease + 100 ms); the freeze is an upper bound
+     * of its last confirmed renewal, so the check is lost - freeze &lt;= lease + 100 ms + {@link #ALLOWANCE}.
+     * Jobs must go on after the thaw.
+     */
+    static void backendFrozen(Scenario s, Figures f, Backend backend) throws InterruptedException {
+        Event holder = s.awaitHolder(s.key);
+        long freezeAt = s.timeline.fault("SIGSTOP " + backend.name() + " (" + holder.child() + " holds token "
+                + holder.token() + ")");
+        backend.freeze();
+        Scenario.holdFault(PAST_LEASE);
+        long thawAt = s.timeline.fault("SIGCONT " + backend.name());
+        backend.thaw();
+        boolean sawLost = s.awaitThat("the holder sees its handle lost", STEP_BOUND,
+                () -> s.lost(holder.child(), s.key, holder.token()).isPresent());
+        boolean goesOn = s.awaitThat("three jobs after the thaw", STEP_BOUND, () -> s.grantsAfter(thawAt) >= 3);
+        boolean heldAtFault = heldAt(s, holder, freezeAt);
+        long lostAfter = s.lost(holder.child(), s.key, holder.token()).map(e -> e.millis() - freezeAt).orElse(-1L);
+        long recovery = s.firstGrantAfter(freezeAt, holder.child()).map(e -> e.millis() - thawAt).orElse(-1L);
+        Duration lostBound = LOST_BOUND.plus(ALLOWANCE);
+        f.lostNoticed = within(lostAfter, lostBound) + " after SIGSTOP of the server (frozen " + PAST_LEASE.toMillis()
+                + ")";
+        f.recovery = (recovery < 0 ? "not seen" : Long.toString(recovery)) + " after SIGCONT";
+        f.notes += "the holder's writes after the thaw: " + lateWrites(s, holder.child(), holder.token(), thawAt)
+                + "; its execute ended with " + endOf(s, holder.child(), s.key, freezeAt) + ". ";
+        finish(s, f, softly -> {
+            softly.assertThat(heldAtFault).as("%s: the holder still held the key at the freeze", s.name).isTrue();
+            softly.assertThat(sawLost).as("%s: the holder saw its handle lost", s.name).isTrue();
+            softly.assertThat(lostAfter).as("%s: ms from freezing the server until the holder saw its handle lost"
+                    + " (lease + 100 + allowance)", s.name).isBetween(0L, lostBound.toMillis());
+            softly.assertThat(goesOn).as("%s: jobs go on after the thaw", s.name).isTrue();
         });
     }
 

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Assumptions;
  * <p>A server named by {@code REDIS_URL} cannot be killed or frozen by the suite, so this class never uses
  * one; scenarios that leave the backend alone may ({@link #externalUrl()}).
  */
-final class RedisBackend implements AutoCloseable {
+final class RedisBackend implements Backend {
     private static final String BINARY = "redis-server";
 
     private final Path dir;
@@ -100,7 +100,8 @@ final class RedisBackend implements AutoCloseable {
     }
 
     /** Starts the server (again, on the same port and directory) and waits until it answers PING. */
-    synchronized void begin() {
+    @Override
+    public synchronized void begin() {
         if (process != null) {
             throw new IllegalStateException("already running on " + port);
         }
@@ -133,7 +134,8 @@ final class RedisBackend implements AutoCloseable {
     }
 
     /** Kills the server at once (SIGKILL), as a crash would, and waits until it is gone. */
-    synchronized void kill() {
+    @Override
+    public synchronized void kill() {
         Process p = process;
         process = null;
         if (p == null) {
@@ -149,11 +151,18 @@ final class RedisBackend implements AutoCloseable {
         }
     }
 
-    void freeze() {
+    @Override
+    public String name() {
+        return "redis-server";
+    }
+
+    @Override
+    public void freeze() {
         Signals.stop(pid());
     }
 
-    void thaw() {
+    @Override
+    public void thaw() {
         Signals.cont(pid());
     }
 
