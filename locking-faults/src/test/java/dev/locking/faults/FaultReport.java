@@ -46,12 +46,18 @@ final class FaultReport {
         try {
             Files.createDirectories(FILE.toAbsolutePath().getParent());
             StringBuilder text = new StringBuilder("# Fault suite report\n\n")
-                    .append("Each scenario: child JVMs loop `execute` on one key (lease and hold as listed) and write to a")
-                    .append(" resource that refuses a token lower than the highest it accepted. Times in ms, by the")
-                    .append(" machine's wall clock shared by every process. Bounds: recovery <= lease + 1000;")
-                    .append(" lost noticed <= lease + 100 + the allowance of ").append(FaultSuite.ALLOWANCE.toMillis())
-                    .append(" ms for a busy machine, counted from the fault (an upper bound of the last confirmed")
-                    .append(" renewal).\n\n")
+                    .append("Each scenario: child JVMs loop `execute` on one key with a lease of ")
+                    .append(FaultSuite.LEASE.toMillis()).append(" ms; each job writes every 100 ms for ")
+                    .append(FaultSuite.HOLD.toMillis()).append(" ms (")
+                    .append(FaultSuite.FROZEN_BACKEND_HOLD.toMillis()).append(" ms where the backend is frozen)")
+                    .append(" to a resource that refuses a token lower than the highest it accepted. Times in ms,")
+                    .append(" by the wall clock every process shares. Bounds: recovery <= lease + 1000 after a")
+                    .append(" holder is frozen or killed; a frozen holder sees its handle lost <= ")
+                    .append(FaultSuite.ALLOWANCE.toMillis()).append(" after SIGCONT; with a frozen backend the")
+                    .append(" holder sees it lost <= lease + 100 + ").append(FaultSuite.ALLOWANCE.toMillis())
+                    .append(" (allowance for a busy machine) after the freeze, an upper bound of its last")
+                    .append(" confirmed renewal. Overlapping jobs: two children's jobs on the key at once;")
+                    .append(" unnoticed: neither learnt its lease was lost.\n\n")
                     .append(header()).append('\n');
             for (Figures r : ROWS) {
                 text.append(row(r)).append('\n');

@@ -70,7 +70,8 @@ class RedisFaultsTest extends FaultSuite {
     @Test
     @Order(4)
     @Tag("issue-10-item-5")
-    @DisplayName("lp_redis: redis-server killed and restarted empty (no persistence): tokens must not go back")
+    @DisplayName("lp_redis: redis-server killed and restarted empty (no persistence): tokens must not go back"
+            + " [fails until issue 10 item 5 is fixed]")
     void serverKilledAndRestartedWithoutPersistence() throws Exception {
         serverKilledAndRestarted("redis-restart-empty", false);
     }
@@ -93,7 +94,8 @@ class RedisFaultsTest extends FaultSuite {
     @Test
     @Order(5)
     @Tag("issue-10-item-2")
-    @DisplayName("lp_redis: redis-server frozen (SIGSTOP) past the lease: the holder notices in time")
+    @DisplayName("lp_redis: redis-server frozen (SIGSTOP) past the lease: the holder notices in time"
+            + " [fails until issue 10 item 2 is fixed]")
     void serverFrozenPastTheLease() throws Exception {
         try (Scenario s = new Scenario("redis-server-sigstop"); RedisBackend redis = RedisBackend.start(s.dir, false)) {
             startChildren(s, CHILDREN, redis(redis.address()), loop("lp_redis", s.key, FROZEN_BACKEND_HOLD));
