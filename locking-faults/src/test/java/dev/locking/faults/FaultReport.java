@@ -53,7 +53,7 @@ final class FaultReport {
                     .append(" to a resource that refuses a token lower than the highest it accepted. Times in ms,")
                     .append(" by the wall clock every process shares. Bounds: recovery <= lease + 1000 after a")
                     .append(" holder is frozen or killed; a frozen holder sees its handle lost <= ")
-                    .append(FaultSuite.ALLOWANCE.toMillis()).append(" after SIGCONT; with a frozen backend the")
+                    .append(FaultSuite.WAKE_ALLOWANCE.toMillis()).append(" after SIGCONT; with a frozen backend the")
                     .append(" holder sees it lost <= lease + 100 + ").append(FaultSuite.ALLOWANCE.toMillis())
                     .append(" (allowance for a busy machine) after the freeze, an upper bound of its last")
                     .append(" confirmed renewal. Overlapping jobs: two children's jobs on the key at once;")

@@ -34,6 +34,12 @@ abstract class FaultSuite {
      * figures are printed, so a regression that hides inside this allowance still shows.
      */
     static final Duration ALLOWANCE = Duration.ofMillis(500);
+    /**
+     * How soon a holder frozen past its lease must see its handle lost once it runs again (its lease ran out
+     * while it was frozen, so at once): the whole JVM must first be scheduled again on a busy machine
+     * (measured: 8-40 ms on a quiet one, about 220 ms while other builds ran).
+     */
+    static final Duration WAKE_ALLOWANCE = Duration.ofSeconds(1);
     static final Duration STEP_BOUND = Duration.ofSeconds(45);
     /** Jobs of a frozen-backend scenario hold longer, so that the job still runs when its lease must turn lost. */
     static final Duration FROZEN_BACKEND_HOLD = Duration.ofSeconds(6);
@@ -113,6 +119,7 @@ abstract class FaultSuite {
      * The holder is frozen (SIGSTOP) well into its job for longer than its lease, then let go (SIGCONT).
      * Another child must take the key within {@link #RECOVERY_BOUND} of the freeze; the woken holder must
      * see its handle lost at once (its lease ran out while it was frozen), and its late writes are refused.
+     * Its job overlaps the next holder's until it notices; no other two jobs may overlap.
      */
     static void holderPaused(Scenario s, Figures f) throws InterruptedException {
         Event holder = s.awaitHolder(s.key);
@@ -129,7 +136,7 @@ abstract class FaultSuite {
         long recovery = s.firstGrantAfter(stopAt, victim.name()).map(e -> e.millis() - stopAt).orElse(-1L);
         long lostAfterCont = s.lost(victim.name(), s.key, holder.token()).map(e -> e.millis() - contAt).orElse(-1L);
         f.recovery = within(recovery, RECOVERY_BOUND) + " after SIGSTOP";
-        f.lostNoticed = within(lostAfterCont, ALLOWANCE) + " after SIGCONT (frozen " + PAST_LEASE.toMillis() + ")";
+        f.lostNoticed = within(lostAfterCont, WAKE_ALLOWANCE) + " after SIGCONT (frozen " + PAST_LEASE.toMillis() + ")";
         f.notes += "the frozen holder's writes after SIGCONT: " + lateWrites(s, victim.name(), holder.token(), contAt)
                 + "; its execute ended with " + endOf(s, victim.name(), s.key, contAt) + ". ";
         finish(s, f, softly -> {
@@ -138,14 +145,17 @@ abstract class FaultSuite {
                     s.name).isBetween(0L, RECOVERY_BOUND.toMillis());
             softly.assertThat(sawLost).as("%s: the woken holder saw its handle lost", s.name).isTrue();
             softly.assertThat(lostAfterCont).as("%s: ms from SIGCONT until the woken holder saw its handle lost",
-                    s.name).isBetween(0L, ALLOWANCE.toMillis());
+                    s.name).isBetween(0L, WAKE_ALLOWANCE.toMillis());
             softly.assertThat(goesOn).as("%s: jobs go on after the fault", s.name).isTrue();
+            softly.assertThat(Jobs.overlaps(s.jobs()).stream().filter(o -> !o.involves(victim.name())).toList())
+                    .as("%s: jobs of two children other than the frozen one overlapped (one lock, two takers)", s.name)
+                    .isEmpty();
         });
     }
 
     /**
      * The holder is killed (SIGKILL) well into its job. Another child must take the key within
-     * {@link #RECOVERY_BOUND}.
+     * {@link #RECOVERY_BOUND}, and only one: no two jobs may overlap (the killed one's ends at the kill).
      */
     static void holderKilled(Scenario s, Figures f) throws InterruptedException {
         Event holder = s.awaitHolder(s.key);
@@ -165,6 +175,8 @@ abstract class FaultSuite {
             softly.assertThat(recovery).as("%s: ms from SIGKILL of the holder until another child held the key",
                     s.name).isBetween(0L, RECOVERY_BOUND.toMillis());
             softly.assertThat(goesOn).as("%s: jobs go on after the fault", s.name).isTrue();
+            softly.assertThat(Jobs.overlaps(s.jobs())).as("%s: jobs of two children overlapped (one lock, two"
+                    + " takers)", s.name).isEmpty();
         });
     }
 

@@ -17,6 +17,10 @@ final class Jobs {
 
     /** Two jobs that overlapped. */
     record Overlap(Job first, Job second) {
+        boolean involves(String child) {
+            return first.child().equals(child) || second.child().equals(child);
+        }
+
         boolean undetected() {
             return !first.lost() && !second.lost();
         }

@@ -18,9 +18,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * 500 ms ticks): a frozen or killed holder's ephemeral lock outlives its lease, so the key comes free by
  * the lease (another client takes over the lapsed lock), not by the session.
  *
- * <p>Until issue 10, item 1 is fixed, two waiters may both take over one lapsed lock (tokens n and n + 1);
- * the loser learns it at its first renewal, so the scenarios report it as an overlap that was noticed, and
- * the resource refuses the loser's writes once the winner wrote.
+ * <p>Until issue 10, item 1 is fixed, two waiters may both take over one lapsed lock (tokens n and n + 1):
+ * the loser learns it only at its first renewal, and the resource refuses its writes once the winner wrote.
+ * The holder scenarios check that no two live children overlap, so they fail when that happens (in most
+ * runs before the fix).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ZookeeperFaultsTest extends FaultSuite {
@@ -35,7 +36,9 @@ class ZookeeperFaultsTest extends FaultSuite {
 
     @Test
     @Order(1)
-    @DisplayName("lp_zookeeper: the holder frozen (SIGSTOP) past its lease, then let go")
+    @Tag("issue-10-item-1")
+    @DisplayName("lp_zookeeper: the holder frozen (SIGSTOP) past its lease, then let go"
+            + " [fails in most runs until issue 10 item 1 is fixed]")
     void holderPausedPastItsLease() throws Exception {
         try (Scenario s = new Scenario("zookeeper-holder-sigstop"); ZookeeperBackend zk = ZookeeperBackend.start(s.dir)) {
             startChildren(s, CHILDREN, zookeeper(zk.connectString()), loop("lp_zookeeper", s.key, HOLD));
@@ -46,7 +49,8 @@ class ZookeeperFaultsTest extends FaultSuite {
 
     @Test
     @Order(2)
-    @DisplayName("lp_zookeeper: the holder killed (SIGKILL)")
+    @Tag("issue-10-item-1")
+    @DisplayName("lp_zookeeper: the holder killed (SIGKILL) [fails in most runs until issue 10 item 1 is fixed]")
     void holderKilled() throws Exception {
         try (Scenario s = new Scenario("zookeeper-holder-sigkill"); ZookeeperBackend zk = ZookeeperBackend.start(s.dir)) {
             startChildren(s, CHILDREN, zookeeper(zk.connectString()), loop("lp_zookeeper", s.key, HOLD));
