@@ -71,7 +71,7 @@ class RedisFaultsTest extends FaultSuite {
     @Order(4)
     @Tag("issue-10-item-5")
     @DisplayName("lp_redis: redis-server killed and restarted empty (no persistence): tokens must not go back"
-            + " [fails until issue 10 item 5 is fixed]")
+            + " [failed before issue 10 item 5 was fixed]")
     void serverKilledAndRestartedWithoutPersistence() throws Exception {
         serverKilledAndRestarted("redis-restart-empty", false);
     }
@@ -95,7 +95,7 @@ class RedisFaultsTest extends FaultSuite {
     @Order(5)
     @Tag("issue-10-item-2")
     @DisplayName("lp_redis: redis-server frozen (SIGSTOP) past the lease: the holder notices in time"
-            + " [fails until issue 10 item 2 is fixed]")
+            + " [failed before issue 10 item 2 was fixed]")
     void serverFrozenPastTheLease() throws Exception {
         try (Scenario s = new Scenario("redis-server-sigstop"); RedisBackend redis = RedisBackend.start(s.dir, false)) {
             startChildren(s, CHILDREN, redis(redis.address()), loop("lp_redis", s.key, FROZEN_BACKEND_HOLD));

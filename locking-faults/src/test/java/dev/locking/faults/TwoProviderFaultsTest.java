@@ -29,7 +29,7 @@ class TwoProviderFaultsTest extends FaultSuite {
     @Test
     @Tag("issue-10-item-3")
     @DisplayName("lp_redis frozen: an execute on lp_zookeeper in the same service keeps its lease"
-            + " [fails until issue 10 item 3 is fixed]")
+            + " [failed before issue 10 item 3 was fixed]")
     void frozenRedisDoesNotStarveZookeeperRenewals() throws Exception {
         try (Scenario s = new Scenario("two-providers-redis-frozen");
                 RedisBackend redis = RedisBackend.start(s.dir, false);

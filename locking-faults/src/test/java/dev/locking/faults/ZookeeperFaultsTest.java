@@ -79,7 +79,7 @@ class ZookeeperFaultsTest extends FaultSuite {
     @Order(4)
     @Tag("issue-10-item-2")
     @DisplayName("lp_zookeeper: the server frozen (SIGSTOP) past the lease: the holder notices in time"
-            + " [fails until issue 10 item 2 is fixed]")
+            + " [failed before issue 10 item 2 was fixed]")
     void serverFrozenPastTheLease() throws Exception {
         try (Scenario s = new Scenario("zookeeper-server-sigstop"); ZookeeperBackend zk = ZookeeperBackend.start(s.dir)) {
             startChildren(s, CHILDREN, zookeeper(zk.connectString()), loop("lp_zookeeper", s.key, FROZEN_BACKEND_HOLD));
