@@ -163,8 +163,12 @@ final class WaitLoop {
     }
 
     /**
-     * Whether the call asks the backend now. Keeps the order of the checks: {@link LocalQueue#mayTry}
-     * clears the waiter's signal, so it runs only when nothing before it already said yes.
+     * Whether the call asks the backend now. A call not in the queue asks unless it should queue. A waiter
+     * asks after a wait on the provider whatever its place (the provider may have kept the key for it, and
+     * only a call that met a holder outside this JVM waits there), when the queue gives it its turn, or when
+     * it has not asked for a whole slice: the queue must never cost more than a slice, whatever went wrong
+     * with a wake-up. The order matters: {@link LocalQueue#mayTry} clears the waiter's signal, so it runs
+     * only when the check before it said no.
      */
     private boolean mayTry(List<String> keys, boolean mayQueue, LocalQueue.@Nullable Waiter waiter, Woken woken,
             long sinceLastTry) {
