@@ -133,7 +133,7 @@ final class WaitLoop {
                     }
                 }
                 if (taken != null) {
-                    queue.took(waiter, keys);
+                    queue.took(waiter, keys); // counted as holder, out of its lines in the same step
                     waiter = null;
                     if (log.isDebugEnabled()) {
                         log.debug("execute took {} on {} as {}", keys, provider.id(), owner);
