@@ -6,12 +6,9 @@ import dev.locking.api.Lease;
 import dev.locking.api.LockAcquisitionException;
 import dev.locking.api.LockInfo;
 import dev.locking.api.LockLostException;
-import dev.locking.api.LockTimeoutException;
 import dev.locking.api.LockedJob;
-import dev.locking.api.LockingException;
 import dev.locking.api.LockingService;
 import dev.locking.api.ProviderNotFoundException;
-import dev.locking.api.ProviderUnavailableException;
 import dev.locking.api.ReleaseAllOptions;
 import dev.locking.api.ReleaseOptions;
 import dev.locking.spi.AcquireResult;
@@ -23,40 +20,34 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link LockingService} the core builds: validates, resolves the provider, waits, renews and nests,
- * and leaves only the atomic steps to the provider.
+ * The {@link LockingService} the core builds: validates, resolves the provider, nests, registers leases
+ * for renewal and releases after the job; waiting for keys is the provider's {@link WaitLoop}, and the
+ * atomic steps are the provider's.
  *
- * <p>Concurrency: the provider map is immutable after construction. Per-thread nesting state lives in a
- * {@link ThreadLocal} that only its thread touches. Running {@code execute} calls are shared with the
- * {@link LeaseRenewer} through {@link Execution}, whose own comment says who writes what.
+ * <p>Concurrency: thread-safe. The provider and wait-loop maps are immutable after construction. Per-thread
+ * nesting state lives in a {@link ThreadLocal} that only its thread touches. Running {@code execute} calls
+ * are shared with the {@link LeaseRenewer} through {@link Execution}, whose own comment says who writes
+ * what; waiting calls share only their {@link WaitLoop}, whose comment says how.
  */
 final class DefaultLockingService implements LockingService {
     private static final Logger log = LoggerFactory.getLogger(DefaultLockingService.class);
 
-    /** The longest single wait before trying again, in case a release notification was missed. */
-    static final Duration WAIT_SLICE = Duration.ofSeconds(2);
-
     private final Map<String, LockingProvider> providers;
-    /** Per provider id: this service's execute calls holding or waiting for its keys. */
-    private final Map<String, LocalQueue> queues;
+    /** Per provider id: how this service's execute calls take its keys. */
+    private final Map<String, WaitLoop> waitLoops;
     private final Set<String> providerIds;
     private final LockingProvider defaultProvider;
-    private final LockingClock clock;
-    private final long waitSliceNanos;
     private final LeaseRenewer renewer;
     private final String ownerPrefix = Keys.EXECUTE_OWNER_PREFIX + UUID.randomUUID() + ":";
     private final AtomicLong executions = new AtomicLong();
@@ -67,20 +58,18 @@ final class DefaultLockingService implements LockingService {
     DefaultLockingService(Map<String, LockingProvider> providers, String defaultId, LockingClock clock,
             Duration waitSlice) {
         this.providers = Map.copyOf(providers);
-        Map<String, LocalQueue> q = new HashMap<>();
-        for (String providerId : providers.keySet()) {
-            q.put(providerId, new LocalQueue());
-        }
-        this.queues = Map.copyOf(q);
         this.providerIds = Collections.unmodifiableSet(new TreeSet<>(providers.keySet()));
         LockingProvider d = this.providers.get(defaultId);
         if (d == null) {
             throw new ProviderNotFoundException(defaultId, providerIds);
         }
         this.defaultProvider = d;
-        this.clock = clock;
-        this.waitSliceNanos = waitSlice.toNanos();
         this.renewer = new LeaseRenewer(clock);
+        Map<String, WaitLoop> loops = new HashMap<>();
+        for (Map.Entry<String, LockingProvider> provider : this.providers.entrySet()) {
+            loops.put(provider.getKey(), new WaitLoop(provider.getValue(), clock, waitSlice, renewer));
+        }
+        this.waitLoops = Map.copyOf(loops);
     }
 
     // ---------------------------------------------------------------- execute
@@ -112,10 +101,10 @@ final class DefaultLockingService implements LockingService {
         }
 
         String owner = ownerPrefix + Long.toHexString(executions.incrementAndGet());
-        LocalQueue queue = queue(provider);
+        WaitLoop waitLoop = waitLoop(provider);
         // A thread that already holds keys of an execute (of any provider) must not queue politely behind
         // waiters that may be waiting for those keys: it asks the backend directly, as a nested call must.
-        Taken taken = acquireWaiting(provider, queue, stack.isEmpty(), toTake, owner, lease, o.effectiveTimeout());
+        WaitLoop.Taken taken = waitLoop.take(toTake, owner, lease, o.effectiveTimeout(), stack.isEmpty());
         Execution execution = new Execution(provider, sorted, toTake, owner, lease,
                 taken.acquired().fencingTokens(), parent, taken.sentNanos());
         renewer.register(execution);
@@ -134,7 +123,7 @@ final class DefaultLockingService implements LockingService {
         try {
             releaseAfterJob(execution, failure);
         } finally {
-            queue.released(toTake);
+            waitLoop.released(toTake);
         }
         if (!held) {
             throw new LockLostException(execution.lostMessage(), failure);
@@ -157,141 +146,12 @@ final class DefaultLockingService implements LockingService {
         return result;
     }
 
-    /** What an execute took, and when it sent the acquire that took it (the lease runs from no earlier). */
-    private record Taken(AcquireResult.Acquired acquired, long sentNanos) {}
-
-    /**
-     * Takes the keys for an execute, waiting until they are free or the timeout ends. A call of this JVM
-     * joins the {@link LocalQueue} when the keys are held or waited for here and asks the backend when its
-     * turn comes; a call whose keys are held elsewhere waits on the provider's notification.
-     *
-     * @param queued whether this call takes part in the local queue (false for calls made while the thread
-     *               holds keys of another execute)
-     */
-    private Taken acquireWaiting(LockingProvider provider, LocalQueue queue, boolean queued,
-            List<String> keys, String owner, Duration lease, Duration timeout) {
-        long deadline = clock.nanoTime() + timeout.toNanos();
-        LocalQueue.Waiter waiter = null;
-        long lastTry = 0;
-        boolean providerWoke = false;
-        try {
-            while (true) {
-                long now = clock.nanoTime();
-                boolean mayTry = waiter == null
-                        ? !queued || !queue.busy(keys)
-                        // After a wait on the provider the call asks again whatever its place: the provider
-                        // may have handed the key to it (lp_memory reserves a released key for its longest
-                        // waiter), and only a call that met a holder outside this JVM waits there. A waiter
-                        // that was not given its turn for a whole slice asks anyway: the queue must never
-                        // cost more than a slice, whatever went wrong with a wake-up.
-                        : providerWoke || queue.mayTry(waiter) || now - lastTry >= waitSliceNanos;
-                providerWoke = false;
-                String conflict = null;
-                if (mayTry) {
-                    lastTry = now;
-                    AcquireResult result = tryAcquireOrCleanUp(provider, keys, owner, lease);
-                    if (result instanceof AcquireResult.Acquired acquired) {
-                        queue.took(waiter, keys);
-                        waiter = null;
-                        if (log.isDebugEnabled()) {
-                            log.debug("execute took {} on {} as {}", keys, provider.id(), owner);
-                        }
-                        return new Taken(acquired, now);
-                    }
-                    conflict = ((AcquireResult.Conflict) result).key();
-                }
-                if (queued && waiter == null) {
-                    waiter = queue.join(keys);
-                    lastTry = now;
-                    if (conflict == null) {
-                        // What made the keys busy may have ended before we joined, and then no one would
-                        // signal us: look again now that we are in the lines.
-                        continue;
-                    }
-                }
-                long remaining = deadline - clock.nanoTime();
-                if (remaining <= 0) {
-                    if (log.isDebugEnabled()) {
-                        log.debug("execute timed out after {} waiting for {} on {} ({})", timeout, keys,
-                                provider.id(), conflict == null ? "waiting behind other calls of this JVM"
-                                        : "held: \"" + conflict + "\"");
-                    }
-                    throw new LockTimeoutException();
-                }
-                long slice = Math.min(remaining, waitSliceNanos);
-                if (conflict != null && (waiter == null || !queue.heldHere(conflict))) {
-                    awaitRelease(provider, keys, conflict, slice); // held elsewhere: the backend tells us
-                    providerWoke = true;
-                } else {
-                    // Held or waited for by calls of this JVM: they signal us when it is our turn.
-                    LocalQueue.park(Objects.requireNonNull(waiter, "waiter"), slice);
-                    if (Thread.currentThread().isInterrupted()) {
-                        throw interruptedWhileWaiting(provider, keys, null);
-                    }
-                }
-            }
-        } finally {
-            if (waiter != null) {
-                queue.leave(waiter);
-            }
-        }
-    }
-
-    /**
-     * One attempt of an execute. When it fails without an answer, the request may still have taken the keys
-     * on the backend (only the reply was lost), and no one but this call knows its owner id: release them in
-     * the background, so they do not stay blocked for a whole lease.
-     */
-    private AcquireResult tryAcquireOrCleanUp(LockingProvider provider, List<String> keys, String owner,
-            Duration lease) {
-        long sent = clock.nanoTime();
-        return call(provider, "tryAcquire", () -> {
-            try {
-                return provider.tryAcquire(keys, owner, lease);
-            } catch (LockingException | IllegalArgumentException | IllegalStateException e) {
-                // Any other LockingException is the provider's answer (nothing changed), as is a refusal.
-                if (e instanceof ProviderUnavailableException) {
-                    releaseMaybeTaken(provider, keys, owner, sent, lease, e);
-                }
-                throw e;
-            } catch (RuntimeException e) {
-                releaseMaybeTaken(provider, keys, owner, sent, lease, e);
-                throw e;
-            }
-        });
-    }
-
-    private void releaseMaybeTaken(LockingProvider provider, List<String> keys, String owner, long sentNanos,
-            Duration lease, RuntimeException failure) {
-        renewer.releaseInBackground(provider, keys, owner, sentNanos + lease.toNanos(), true,
-                "an acquire that failed without an answer may have taken them: " + failure);
-    }
-
-    private static void awaitRelease(LockingProvider provider, List<String> keys, String conflict, long nanos) {
-        try {
-            provider.awaitRelease(List.of(conflict), Duration.ofNanos(nanos));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw interruptedWhileWaiting(provider, keys, e);
-        } catch (LockingException | IllegalArgumentException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw providerFailure(provider, "awaitRelease", e);
-        }
-    }
-
-    private static LockingException interruptedWhileWaiting(LockingProvider provider, List<String> keys,
-            @Nullable InterruptedException cause) {
-        return new LockingException("Interrupted while waiting to lock " + keys + " on " + provider.id()
-                + "; nothing was locked", cause);
-    }
-
     private void releaseAfterJob(Execution execution, @Nullable Throwable failure) {
         LockingProvider provider = execution.provider;
         List<String> keys = execution.takenKeys;
         // A job may leave the thread interrupted: call() puts that off until the release is done.
         try {
-            boolean released = call(provider, "release", () -> provider.release(keys, execution.ownerId));
+            boolean released = ProviderCalls.call(provider, "release", () -> provider.release(keys, execution.ownerId));
             if (log.isDebugEnabled()) {
                 log.debug("execute released {} on {} ({})", keys, provider.id(), released ? "released" : "already gone");
             }
@@ -362,7 +222,7 @@ final class DefaultLockingService implements LockingService {
         List<String> sorted = Keys.canonical(keys);
         String owner = Keys.owner(o.ownerId());
         LockingProvider provider = provider(o.provider());
-        boolean released = call(provider, "release", () -> provider.release(sorted, owner));
+        boolean released = ProviderCalls.call(provider, "release", () -> provider.release(sorted, owner));
         if (log.isDebugEnabled()) {
             log.debug("release of {} on {} (owner {}): {}", sorted, provider.id(), owner, released);
         }
@@ -374,7 +234,7 @@ final class DefaultLockingService implements LockingService {
         ReleaseAllOptions o = options == null ? ReleaseAllOptions.DEFAULTS : options;
         String owner = Keys.owner(o.ownerId());
         LockingProvider provider = provider(o.provider());
-        call(provider, "releaseAll", () -> {
+        ProviderCalls.call(provider, "releaseAll", () -> {
             provider.releaseAll(owner);
             return null;
         });
@@ -385,60 +245,31 @@ final class DefaultLockingService implements LockingService {
     public Optional<LockInfo> inspect(String key, @Nullable String providerId) {
         Keys.check(key);
         LockingProvider provider = provider(providerId);
-        return call(provider, "inspect", () -> provider.inspect(key));
+        return ProviderCalls.call(provider, "inspect", () -> provider.inspect(key));
     }
 
     private static AcquireResult tryAcquire(LockingProvider provider, List<String> keys, @Nullable String owner,
             @Nullable Duration lease) {
-        return call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
-    }
-
-    /**
-     * Calls the provider with the thread's interrupt flag cleared, and sets it again afterwards. These
-     * calls do not wait for a lock (waiting goes through {@code awaitRelease}, which answers interrupts),
-     * but they talk to a backend, and a client library that notices a pending interrupt may give up on a
-     * request it has already sent: the server takes the lock and the caller gets an exception, so nobody
-     * releases it. Each call is bounded by the provider's own timeouts; the interrupt is only put off to
-     * the caller's next blocking call. (An interrupt that arrives from another thread while the call runs
-     * is up to the provider.)
-     */
-    private static <T extends @Nullable Object> T call(LockingProvider provider, String operation,
-            Supplier<T> call) {
-        boolean interrupted = Thread.interrupted();
-        try {
-            return call.get();
-        } catch (LockingException | IllegalArgumentException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw providerFailure(provider, operation, e);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private static LockingException providerFailure(LockingProvider provider, String operation, RuntimeException e) {
-        return new LockingException("Locking provider " + provider.id() + " failed in " + operation + ": " + e, e);
+        return ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
     }
 
     // ---------------------------------------------------------------- providers and lifecycle
 
     /** The local queue of a provider; package-private for tests. */
     LocalQueue queue(String providerId) {
-        LocalQueue queue = queues.get(providerId);
-        if (queue == null) {
+        WaitLoop waitLoop = waitLoops.get(providerId);
+        if (waitLoop == null) {
             throw new IllegalArgumentException("no provider " + providerId);
         }
-        return queue;
+        return waitLoop.queue();
     }
 
-    private LocalQueue queue(LockingProvider provider) {
-        LocalQueue queue = queues.get(provider.id());
-        if (queue == null) {
-            throw new IllegalStateException("no local queue for provider " + provider.id());
+    private WaitLoop waitLoop(LockingProvider provider) {
+        WaitLoop waitLoop = waitLoops.get(provider.id());
+        if (waitLoop == null) {
+            throw new IllegalStateException("no wait loop for provider " + provider.id());
         }
-        return queue;
+        return waitLoop;
     }
 
     private LockingProvider provider(@Nullable String id) {

@@ -40,10 +40,10 @@ import org.jspecify.annotations.Nullable;
  *       ({@link #took}, {@link #leave}, {@link #released}); a waiter that finds it may not try yet
  *       parks again.</li>
  * </ul>
- * The caller also bounds every park (so a lost unpark costs a slice, not a hang) and lets a waiter
- * that was not given its turn for a whole slice ask the backend anyway; calls made while their thread
- * already holds keys of an {@code execute} never queue (they would wait behind waiters that may be
- * waiting for those very keys).
+ * {@link WaitLoop}, its only user, also bounds every park (so a lost unpark costs a slice, not a hang)
+ * and lets a waiter that was not given its turn for a whole slice ask the backend anyway; calls made
+ * while their thread already holds keys of an {@code execute} never queue (they would wait behind
+ * waiters that may be waiting for those very keys).
  *
  * <h2>Concurrency</h2>
  * Lines live in a {@link ConcurrentHashMap} and are only read or changed under their own monitor; a

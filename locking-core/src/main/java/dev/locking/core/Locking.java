@@ -85,7 +85,7 @@ public final class Locking {
         private @Nullable Map<String, String> environment;
         private @Nullable Properties systemProperties;
         private LockingClock clock = LockingClock.SYSTEM;
-        private Duration waitSlice = DefaultLockingService.WAIT_SLICE;
+        private Duration waitSlice = WaitLoop.WAIT_SLICE;
 
         private Builder() {}
 
