@@ -1,21 +1,12 @@
 package dev.locking.tck;
 
-import static org.assertj.core.api.Assertions.fail;
-import static org.assertj.core.api.Assertions.within;
-
-import dev.locking.api.LockAcquisitionException;
-import dev.locking.api.LockingException;
 import dev.locking.api.LockingService;
-import dev.locking.api.ProviderNotFoundException;
 import dev.locking.api.ProviderUnavailableException;
-import dev.locking.core.Locking;
 import dev.locking.spi.LockingProvider;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -77,6 +68,28 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * counts calls (so a test can prove that bad input never reached the provider) and that does not close it.
  * Most tests go through the service, as applications do (validation, waiting, renewal and nesting are the
  * core's); rules that belong to the provider alone are also checked through the SPI directly.
+ *
+ * <h2>What it checks</h2>
+ * Extending this class runs every group. Each group checks one rule and is listed, with its display name, at
+ * the end of this class: that list is the kit's table of contents. The groups are defined in one file per
+ * area (all in this package):
+ * <ul>
+ *   <li>{@code AcquireChecks}: free keys, re-entry by the same owner, keys held by someone else, lapsed
+ *       leases, locks without expire;</li>
+ *   <li>{@code ReleaseChecks} and {@code ReleaseAllChecks};</li>
+ *   <li>{@code ExecuteChecks}: the timeout and the job, waking on release, the lease renewed while the job
+ *       runs, nested calls;</li>
+ *   <li>{@code InterruptChecks}: an interrupt pending when a call starts, during acquire calls, during a wait;
+ *       and {@code awaitRelease};</li>
+ *   <li>{@code SpiChecks}: {@code extend}, fencing tokens, concurrency;</li>
+ *   <li>{@code CoreInputChecks}: provider ids and bad input, which the core answers before the provider;</li>
+ *   <li>{@code DistributedChecks}: two clients, a backend that is down, several JVMs, the takeover race, the
+ *       lost-lease deadline, foreign data;</li>
+ *   <li>{@code ReferenceScenarioChecks}: the scenarios of the reference module's tests;</li>
+ *   <li>{@code HostileInputChecks}: hostile keys and owners.</li>
+ * </ul>
+ * {@code KitFixture} holds the provider and each test's service, keys and threads; {@code KitGroup}, the base
+ * of every group, holds the assertions and helpers the groups share.
  *
  * <h2>Isolation</h2>
  * Every test uses keys of its own (a random prefix), so tests never see each other's locks on a shared
@@ -364,41 +377,31 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("acquire on free keys: all taken at once, a fencing token per key")
     class AcquireOnFreeKeys extends AcquireChecks.AcquireOnFreeKeys {
-        AcquireOnFreeKeys() {
-            super(fixture);
-        }
+        AcquireOnFreeKeys() { super(fixture); }
     }
 
     @Nested
     @DisplayName("acquire by the same owner: re-entry, expiry reset only with expire, tokens unchanged")
     class SameOwnerReentry extends AcquireChecks.SameOwnerReentry {
-        SameOwnerReentry() {
-            super(fixture);
-        }
+        SameOwnerReentry() { super(fixture); }
     }
 
     @Nested
     @DisplayName("acquire on a key held by someone else: LockAcquisitionException, no key changes")
     class HeldBySomeoneElse extends AcquireChecks.HeldBySomeoneElse {
-        HeldBySomeoneElse() {
-            super(fixture);
-        }
+        HeldBySomeoneElse() { super(fixture); }
     }
 
     @Nested
     @DisplayName("acquire on a key whose lease has lapsed: free, with a higher fencing token")
     class LapsedLease extends AcquireChecks.LapsedLease {
-        LapsedLease() {
-            super(fixture);
-        }
+        LapsedLease() { super(fixture); }
     }
 
     @Nested
     @DisplayName("acquire without expire: the lock never expires")
     class WithoutExpire extends AcquireChecks.WithoutExpire {
-        WithoutExpire() {
-            super(fixture);
-        }
+        WithoutExpire() { super(fixture); }
     }
 
     // release: ReleaseChecks.java
@@ -406,9 +409,7 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("release: anonymous by anyone, owned by its owner only; true only if every key was released")
     class Release extends ReleaseChecks.Release {
-        Release() {
-            super(fixture);
-        }
+        Release() { super(fixture); }
     }
 
     // releaseAll: ReleaseAllChecks.java
@@ -416,9 +417,7 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("releaseAll(owner) releases that owner's locks only; releaseAll() releases every lock")
     class ReleaseAll extends ReleaseAllChecks.ReleaseAll {
-        ReleaseAll() {
-            super(fixture);
-        }
+        ReleaseAll() { super(fixture); }
     }
 
     // execute: ExecuteChecks.java
@@ -426,33 +425,25 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("execute: waits up to the timeout (default 5 s), runs the job, always releases")
     class Execute extends ExecuteChecks.Execute {
-        Execute() {
-            super(fixture);
-        }
+        Execute() { super(fixture); }
     }
 
     @Nested
     @DisplayName("execute wait: wakes on release, not only by polling; waiters do not starve")
     class ExecuteWait extends ExecuteChecks.ExecuteWait {
-        ExecuteWait() {
-            super(fixture);
-        }
+        ExecuteWait() { super(fixture); }
     }
 
     @Nested
     @DisplayName("execute lease: renewed while the job runs; a lost lease interrupts the job and throws")
     class ExecuteLease extends ExecuteChecks.ExecuteLease {
-        ExecuteLease() {
-            super(fixture);
-        }
+        ExecuteLease() { super(fixture); }
     }
 
     @Nested
     @DisplayName("execute nested: held keys run at once, extra keys are taken and released by the nested call")
     class NestedExecute extends ExecuteChecks.NestedExecute {
-        NestedExecute() {
-            super(fixture);
-        }
+        NestedExecute() { super(fixture); }
     }
 
     // interrupts, and awaitRelease (SPI): InterruptChecks.java
@@ -460,33 +451,25 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("an interrupt pending when a call that does not wait starts: the call does its work, the flag stays set")
     class InterruptPendingAtACall extends InterruptChecks.InterruptPendingAtACall {
-        InterruptPendingAtACall() {
-            super(fixture);
-        }
+        InterruptPendingAtACall() { super(fixture); }
     }
 
     @Nested
     @DisplayName("interrupts during acquire calls: a call that failed took nothing, one that returned holds its key")
     class InterruptsDuringCalls extends InterruptChecks.InterruptsDuringCalls {
-        InterruptsDuringCalls() {
-            super(fixture);
-        }
+        InterruptsDuringCalls() { super(fixture); }
     }
 
     @Nested
     @DisplayName("interrupt during a wait: the wait ends, the flag stays set, LockingException, nothing locked")
     class InterruptDuringAWait extends InterruptChecks.InterruptDuringAWait {
-        InterruptDuringAWait() {
-            super(fixture);
-        }
+        InterruptDuringAWait() { super(fixture); }
     }
 
     @Nested
     @DisplayName("awaitRelease (SPI): returns when a key may be free, or at maxWait")
     class AwaitRelease extends InterruptChecks.AwaitRelease {
-        AwaitRelease() {
-            super(fixture);
-        }
+        AwaitRelease() { super(fixture); }
     }
 
     // the SPI directly, and concurrency: SpiChecks.java
@@ -494,25 +477,19 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("extend (SPI): owner-checked renewal used by execute")
     class Extend extends SpiChecks.Extend {
-        Extend() {
-            super(fixture);
-        }
+        Extend() { super(fixture); }
     }
 
     @Nested
     @DisplayName("fencing tokens: strictly increase per key across release and expiry")
     class FencingTokens extends SpiChecks.FencingTokens {
-        FencingTokens() {
-            super(fixture);
-        }
+        FencingTokens() { super(fixture); }
     }
 
     @Nested
     @DisplayName("concurrency: mutual exclusion, no deadlock, one winner")
     class Concurrency extends SpiChecks.Concurrency {
-        Concurrency() {
-            super(fixture);
-        }
+        Concurrency() { super(fixture); }
     }
 
     // the core in front of the provider: CoreInputChecks.java
@@ -520,17 +497,13 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("provider: null means the default; an unknown id gives ProviderNotFoundException")
     class Providers extends CoreInputChecks.Providers {
-        Providers() {
-            super(fixture);
-        }
+        Providers() { super(fixture); }
     }
 
     @Nested
     @DisplayName("bad input: IllegalArgumentException and nothing written")
     class BadInput extends CoreInputChecks.BadInput {
-        BadInput() {
-            super(fixture);
-        }
+        BadInput() { super(fixture); }
     }
 
     // distributed providers (skipped unless their hooks return something): DistributedChecks.java
@@ -538,49 +511,37 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("two clients of one backend (skipped when newSecondClient returns null)")
     class TwoClients extends DistributedChecks.TwoClients {
-        TwoClients() {
-            super(fixture);
-        }
+        TwoClients() { super(fixture); }
     }
 
     @Nested
     @DisplayName("backend down: ProviderUnavailableException within a bounded time (skipped without newUnreachableProvider)")
     class BackendDown extends DistributedChecks.BackendDown {
-        BackendDown() {
-            super(fixture);
-        }
+        BackendDown() { super(fixture); }
     }
 
     @Nested
     @DisplayName("several JVMs (skipped when childJvmProperties returns null)")
     class SeveralJvms extends DistributedChecks.SeveralJvms {
-        SeveralJvms() {
-            super(fixture);
-        }
+        SeveralJvms() { super(fixture); }
     }
 
     @Nested
     @DisplayName("takeover race: two clients taking over one lapsed lock never both win (skipped when newSecondClient returns null)")
     class TakeoverRace extends DistributedChecks.TakeoverRace {
-        TakeoverRace() {
-            super(fixture);
-        }
+        TakeoverRace() { super(fixture); }
     }
 
     @Nested
     @DisplayName("a lost lease is noticed on time when the backend stops answering (skipped without backendAddress and newProviderThrough)")
     class LostLeaseDeadline extends DistributedChecks.LostLeaseDeadline {
-        LostLeaseDeadline() {
-            super(fixture);
-        }
+        LostLeaseDeadline() { super(fixture); }
     }
 
     @Nested
     @DisplayName("foreign data at a lock's keys: a clear LockingException, nothing changed, other locks unharmed (skipped without plantForeignData)")
     class ForeignData extends DistributedChecks.ForeignData {
-        ForeignData() {
-            super(fixture);
-        }
+        ForeignData() { super(fixture); }
     }
 
     // the reference module's scenarios: ReferenceScenarioChecks.java
@@ -588,9 +549,7 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("scenarios of the reference module's tests")
     class ReferenceScenarios extends ReferenceScenarioChecks.ReferenceScenarios {
-        ReferenceScenarios() {
-            super(fixture);
-        }
+        ReferenceScenarios() { super(fixture); }
     }
 
     // hostile input: HostileInputChecks.java
@@ -598,8 +557,6 @@ public abstract class LockingProviderConformance {
     @Nested
     @DisplayName("hostile keys and owners: malformed ones are refused, every other one means exactly itself")
     class HostileKeysAndOwners extends HostileInputChecks.HostileKeysAndOwners {
-        HostileKeysAndOwners() {
-            super(fixture);
-        }
+        HostileKeysAndOwners() { super(fixture); }
     }
 }
