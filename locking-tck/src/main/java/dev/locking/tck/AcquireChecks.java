@@ -15,8 +15,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kit's checks of acquire: free keys, re-entry by the same owner, keys held by someone else, lapsed leases,
- * locks without expire.
+ * The kit's checks of {@code acquire}: free keys, re-entry by the same owner, keys held by someone else, lapsed
+ * leases, locks without expire.
  *
  * <p>Each group is an abstract class that {@link LockingProviderConformance} runs through a {@code @Nested}
  * class of the same name, which gives the group its display name and its {@link KitFixture}.

@@ -31,7 +31,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kit's checks of execute: waiting, running the job and releasing; waking on release; the lease renewed
+ * The kit's checks of {@code execute}: waiting, running the job and releasing; waking on release; the lease renewed
  * while the job runs; nested calls.
  *
  * <p>Each group is an abstract class that {@link LockingProviderConformance} runs through a {@code @Nested}

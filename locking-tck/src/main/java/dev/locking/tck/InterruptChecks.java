@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The kit's checks of interrupts: pending when a call starts, landing during acquire calls, during a wait; and
- * awaitRelease, the SPI call a wait is made of.
+ * {@code awaitRelease}, the SPI call a wait is made of.
  *
  * <p>Each group is an abstract class that {@link LockingProviderConformance} runs through a {@code @Nested}
  * class of the same name, which gives the group its display name and its {@link KitFixture}.

@@ -9,7 +9,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kit's checks of releaseAll: of one owner, and of every lock.
+ * The kit's checks of {@code releaseAll}: of one owner, and of every lock.
  *
  * <p>Each group is an abstract class that {@link LockingProviderConformance} runs through a {@code @Nested}
  * class of the same name, which gives the group its display name and its {@link KitFixture}.

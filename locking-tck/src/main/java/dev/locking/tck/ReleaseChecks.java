@@ -10,7 +10,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kit's checks of release: anonymous and owned locks, and what its result means.
+ * The kit's checks of {@code release}: anonymous and owned locks, and what its result means.
  *
  * <p>Each group is an abstract class that {@link LockingProviderConformance} runs through a {@code @Nested}
  * class of the same name, which gives the group its display name and its {@link KitFixture}.

@@ -20,8 +20,8 @@ import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kit's checks of the SPI directly: extend, fencing tokens; and concurrency (mutual exclusion, no deadlock,
- * one winner).
+ * The kit's checks of the SPI directly: {@code extend}, fencing tokens; and concurrency (mutual exclusion, no
+ * deadlock, one winner).
  *
  * <p>Each group is an abstract class that {@link LockingProviderConformance} runs through a {@code @Nested}
  * class of the same name, which gives the group its display name and its {@link KitFixture}.
