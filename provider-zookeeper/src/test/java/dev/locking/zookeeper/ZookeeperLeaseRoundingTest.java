@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A lease shorter than ZooKeeper's unit (the millisecond written into the node) is rounded up to one unit,
- * never down to zero: on a clock that does not move, such a lock stays held, and it reports an expiry after
- * the moment it was taken.
+ * Leases are stored the way every provider stores them ({@code Leases}): a lease shorter than ZooKeeper's
+ * unit (the millisecond written into the node) is rounded up to one unit, never down to zero, so on a clock
+ * that does not move such a lock stays held; a huge lease is capped at 100 years.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
@@ -66,6 +66,14 @@ class ZookeeperLeaseRoundingTest {
         // The clock has not moved: the lease has not lapsed, so another owner finds the key held.
         assertThat(provider.tryAcquire(List.of("short"), "second", Duration.ofSeconds(30)))
                 .isEqualTo(new AcquireResult.Conflict("short"));
+    }
+
+    @Test
+    void aHugeLease_isCappedAtOneHundredYears() {
+        AcquireResult result = provider.tryAcquire(List.of("long"), "first", Duration.ofSeconds(Long.MAX_VALUE));
+
+        assertThat(result).isInstanceOf(AcquireResult.Acquired.class);
+        assertThat(((AcquireResult.Acquired) result).expiresAt()).isEqualTo(NOW.plus(Duration.ofDays(36_525)));
     }
 
     @Test
