@@ -6,7 +6,8 @@
  * waiting, lease renewal, nesting and logging; a provider does only the few atomic things its backend
  * can do. Providers depend on this package and {@code dev.locking.api} only. A factory declares its
  * options with {@link dev.locking.spi.ProviderOption}, so the core warns about unknown ones and checks
- * value formats the same way for every provider.
+ * value formats the same way for every provider. {@link dev.locking.spi.support} holds the toolkit the bundled
+ * providers use as well: one clock and lease normalisation.
  *
  * <p>Check a provider with the conformance kit in {@code locking-tck}: extend
  * {@code dev.locking.tck.LockingProviderConformance} in a test.

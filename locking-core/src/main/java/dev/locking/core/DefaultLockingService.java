@@ -13,6 +13,7 @@ import dev.locking.api.ReleaseAllOptions;
 import dev.locking.api.ReleaseOptions;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;

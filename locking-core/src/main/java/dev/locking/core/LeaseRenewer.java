@@ -3,6 +3,7 @@ package dev.locking.core;
 import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.LockingClock;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -2,6 +2,7 @@ package dev.locking.core;
 
 import dev.locking.api.LockingService;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -24,6 +24,7 @@ import dev.locking.hazelcast.LockProcessors.Watch;
 import dev.locking.hazelcast.Outcome.Status;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.Leases;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -108,9 +109,6 @@ final class HazelcastLockingProvider implements LockingProvider {
     /** The longest a waiter sleeps before asking the backend again. */
     static final long RECHECK_MILLIS = 1000;
 
-    /** Leases are capped here so that {@code now + lease} cannot overflow (about 73 million years). */
-    private static final long MAX_LEASE_MILLIS = Long.MAX_VALUE / 4;
-
     private static final Logger log = LoggerFactory.getLogger(HazelcastLockingProvider.class);
 
     private final String id;
@@ -188,7 +186,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     @Override
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         Backend b = backend();
-        long leaseMillis = lease == null ? 0 : leaseMillis(lease);
+        long leaseMillis = lease == null ? 0 : Leases.toMillis(lease);
         List<Taken> taken = new ArrayList<>(keys.size());
         long nonce = nonce();
         try {
@@ -232,7 +230,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     @Override
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         Backend b = backend();
-        long leaseMillis = leaseMillis(lease);
+        long leaseMillis = Leases.toMillis(lease);
         int extended = onEachKey(b, keys, () -> new Extend(ownerId, leaseMillis), "extend", false);
         boolean all = extended == keys.size();
         if (log.isDebugEnabled()) {
@@ -795,10 +793,6 @@ final class HazelcastLockingProvider implements LockingProvider {
             throw new LockingException("Hazelcast returned no lock entry for \"" + key + "\"");
         }
         return entry;
-    }
-
-    private static long leaseMillis(Duration lease) {
-        return Math.min(MAX_LEASE_MILLIS, Math.max(1, toMillisCeil(lease)));
     }
 
     private static long toMillisCeil(Duration duration) {

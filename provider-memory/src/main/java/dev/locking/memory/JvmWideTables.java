@@ -3,6 +3,7 @@ package dev.locking.memory;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -45,7 +46,7 @@ final class JvmWideTables {
         synchronized (TABLES) {
             Table table = TABLES.get(id);
             if (table == null) {
-                table = new Table(new MemoryLockingProvider(id, TimeSource.SYSTEM, sweepInterval,
+                table = new Table(new MemoryLockingProvider(id, LockingClock.SYSTEM, sweepInterval,
                         MemoryLockingProvider.DEFAULT_HANDOFF_GRACE));
                 TABLES.put(id, table);
             } else if (!table.shared.sweepInterval().equals(sweepInterval)) {

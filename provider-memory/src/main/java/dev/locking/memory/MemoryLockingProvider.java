@@ -3,6 +3,8 @@ package dev.locking.memory;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.Leases;
+import dev.locking.spi.support.LockingClock;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
@@ -96,16 +98,13 @@ final class MemoryLockingProvider implements LockingProvider {
     /** How long a released key stays reserved for the waiter it was handed to. */
     static final Duration DEFAULT_HANDOFF_GRACE = Duration.ofMillis(250);
 
-    /** Leases are capped here (100 years), so that deadlines never overflow. */
-    static final Duration MAX_LEASE = Duration.ofDays(36_525);
-
     private static final long MAX_WAIT_NANOS = Long.MAX_VALUE / 4;
     /** Returned by {@link #blockedUntil} for a key the thread could take now. */
     private static final long NOT_BLOCKED = Long.MIN_VALUE;
     private static final System.Logger LOG = System.getLogger(MemoryLockingProvider.class.getName());
 
     private final String id;
-    private final TimeSource time;
+    private final LockingClock time;
     private final long sweepIntervalNanos;
     private final long graceNanos;
     private final Stripe[] stripes = new Stripe[STRIPE_COUNT];
@@ -125,7 +124,7 @@ final class MemoryLockingProvider implements LockingProvider {
      * @param sweepInterval time between two background sweeps, positive
      * @param handoffGrace  how long a key handed to a waiter stays reserved for it, positive
      */
-    MemoryLockingProvider(String id, TimeSource time, Duration sweepInterval, Duration handoffGrace) {
+    MemoryLockingProvider(String id, LockingClock time, Duration sweepInterval, Duration handoffGrace) {
         if (sweepInterval.isNegative() || sweepInterval.isZero()) {
             throw new IllegalArgumentException("sweepInterval must be positive: " + sweepInterval);
         }
@@ -154,9 +153,9 @@ final class MemoryLockingProvider implements LockingProvider {
         long leaseNanos = 0;
         Instant expiresAt = null;
         if (lease != null) {
-            Duration capped = lease.compareTo(MAX_LEASE) > 0 ? MAX_LEASE : lease;
-            leaseNanos = capped.toNanos();
-            expiresAt = time.wallTime().plus(capped);
+            // Capped at Leases.MAX, so that deadlines never overflow.
+            leaseNanos = Leases.toNanos(lease);
+            expiresAt = Leases.expiresAt(time.wallTime(), lease);
             startSweeperIfNeeded();
         }
         if (keys.size() == 1) {
@@ -291,9 +290,8 @@ final class MemoryLockingProvider implements LockingProvider {
 
     @Override
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
-        Duration capped = lease.compareTo(MAX_LEASE) > 0 ? MAX_LEASE : lease;
-        long leaseNanos = capped.toNanos();
-        Instant expiresAt = time.wallTime().plus(capped);
+        long leaseNanos = Leases.toNanos(lease);
+        Instant expiresAt = Leases.expiresAt(time.wallTime(), lease);
         startSweeperIfNeeded();
         int[] locked = stripeSet(keys);
         lock(locked);

@@ -5,6 +5,7 @@ import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderConfig;
 import dev.locking.spi.ProviderOption;
+import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -107,7 +108,7 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
         if (id.isEmpty()) {
             throw new IllegalArgumentException("Provider id must not be empty");
         }
-        return new MemoryLockingProvider(id, TimeSource.SYSTEM, MemoryLockingProvider.DEFAULT_SWEEP_INTERVAL,
+        return new MemoryLockingProvider(id, LockingClock.SYSTEM, MemoryLockingProvider.DEFAULT_SWEEP_INTERVAL,
                 MemoryLockingProvider.DEFAULT_HANDOFF_GRACE);
     }
 }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.locking.spi.AcquireResult;
+import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -232,7 +233,7 @@ class MemoryLockingProviderConcurrencyTest {
         void waiters_areWokenInTheOrderTheyCameIn() throws Exception {
             // A long grace, so that a slow machine cannot let a reservation lapse and reorder the line.
             MemoryLockingProvider provider =
-                    track(new MemoryLockingProvider("lp_memory", TimeSource.SYSTEM, Duration.ofHours(1), DAY));
+                    track(new MemoryLockingProvider("lp_memory", LockingClock.SYSTEM, Duration.ofHours(1), DAY));
             List<String> key = List.of("fifo");
             acquired(provider.tryAcquire(key, "holder", null));
             List<Integer> order = Collections.synchronizedList(new ArrayList<>());

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
+import dev.locking.spi.support.Leases;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ class MemoryLockingProviderTest {
             AcquireResult.Acquired result =
                     acquired(provider.tryAcquire(List.of("a"), "owner", Duration.ofSeconds(Long.MAX_VALUE)));
 
-            assertThat(result.expiresAt()).isEqualTo(time.wallTime().plus(MemoryLockingProvider.MAX_LEASE));
+            assertThat(result.expiresAt()).isEqualTo(time.wallTime().plus(Leases.MAX));
             time.advance(Duration.ofDays(365));
             assertThat(provider.inspect("a")).isPresent();
         }

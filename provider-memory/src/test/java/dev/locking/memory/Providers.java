@@ -3,6 +3,7 @@ package dev.locking.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.locking.spi.AcquireResult;
+import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -21,7 +22,7 @@ final class Providers {
 
     /** A provider on the system clock with the given sweep interval. */
     static MemoryLockingProvider onSystemTime(Duration sweepInterval) {
-        return new MemoryLockingProvider("lp_memory", TimeSource.SYSTEM, sweepInterval, GRACE);
+        return new MemoryLockingProvider("lp_memory", LockingClock.SYSTEM, sweepInterval, GRACE);
     }
 
     static AcquireResult.Acquired acquired(AcquireResult result) {

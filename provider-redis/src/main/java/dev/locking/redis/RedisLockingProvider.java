@@ -5,8 +5,9 @@ import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.Leases;
+import dev.locking.spi.support.LockingClock;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -53,8 +54,6 @@ final class RedisLockingProvider implements LockingProvider {
     static final Duration TOKEN_GRACE = KeyLayout.TOKEN_GRACE;
     /** Keys per script call when releasing many locks. */
     static final int BATCH = 500;
-    /** Leases are capped (Redis rejects an expiry past the end of its clock). */
-    private static final long MAX_LEASE_MILLIS = Duration.ofDays(365L * 100).toMillis();
     private static final Long FREE = -2L;
     private static final long WAS_FREE = -3L;
     /** The positions of a call's only key. */
@@ -65,7 +64,7 @@ final class RedisLockingProvider implements LockingProvider {
     private final boolean cluster;
     private final RedisConnection connection;
     private final ReleaseWaiters waiters;
-    private final Clock clock;
+    private final LockingClock clock;
     private final Duration maxWaitSlice;
     /** The scripts that publish releases, with this provider's channel and prefix length written in. */
     private final LuaScript releaseScript;
@@ -85,7 +84,7 @@ final class RedisLockingProvider implements LockingProvider {
         this.cluster = settings.cluster;
         this.connection = new RedisConnection(id, settings, borrowed);
         this.waiters = new ReleaseWaiters(connection, layout);
-        this.clock = Clock.systemUTC();
+        this.clock = LockingClock.SYSTEM;
         Published published = Published.of(id, layout, borrowed);
         this.releaseScript = LuaScript.forChannel("release", published.channel(), published.prefixBytes());
         this.purgeScript = LuaScript.forChannel("purge", published.channel(), published.prefixBytes());
@@ -151,8 +150,8 @@ final class RedisLockingProvider implements LockingProvider {
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         checkOpen();
         String owner = ownerId == null ? "" : ownerId;
-        long leaseMillis = lease == null ? 0 : leaseMillis(lease);
-        Instant sentAt = clock.instant();
+        long leaseMillis = lease == null ? 0 : Leases.toMillis(lease);
+        Instant sentAt = clock.wallTime();
         List<Group> groups = groups(keys);
         @Nullable String index = ownerId != null && !cluster ? layout.ownerIndexKey(ownerId) : null;
 
@@ -334,7 +333,7 @@ final class RedisLockingProvider implements LockingProvider {
     @Override
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         checkOpen();
-        long leaseMillis = leaseMillis(lease);
+        long leaseMillis = Leases.toMillis(lease);
         List<CompletableFuture<Long>> futures = new ArrayList<>();
         @Nullable String index = cluster ? null : layout.ownerIndexKey(ownerId);
         for (Group group : groups(keys)) {
@@ -524,7 +523,7 @@ final class RedisLockingProvider implements LockingProvider {
     @Override
     public Optional<LockInfo> inspect(String key) {
         checkOpen();
-        Instant sentAt = clock.instant();
+        Instant sentAt = clock.wallTime();
         List<Object> reply = connection.await(peek(List.of(key), true), "inspect");
         Object value = reply.get(0);
         if (value == null) {
@@ -689,13 +688,6 @@ final class RedisLockingProvider implements LockingProvider {
             return number.longValue();
         }
         throw new IllegalStateException("unexpected reply from a lock script: " + reply);
-    }
-
-    static long leaseMillis(Duration lease) {
-        if (lease.compareTo(Duration.ofMillis(MAX_LEASE_MILLIS)) > 0) {
-            return MAX_LEASE_MILLIS;
-        }
-        return Math.max(1, lease.toMillis());
     }
 
     private static String ownerLabel(@Nullable String ownerId) {

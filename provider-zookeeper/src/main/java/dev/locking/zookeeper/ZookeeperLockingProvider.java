@@ -5,8 +5,9 @@ import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.Leases;
+import dev.locking.spi.support.LockingClock;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -141,7 +142,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     private final String id;
     private final String namespace;
-    private final Clock clock;
+    private final LockingClock clock;
     private final @Nullable ZookeeperOptions options;
     private final @Nullable CuratorFramework givenClient;
     private final Object lifecycle = new Object();
@@ -189,8 +190,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private record Unread(long sessionId, int epoch, long expiresAtMillis, Map<String, Integer> versions,
             String instance) {}
 
-    private ZookeeperLockingProvider(String id, String namespace, Clock clock, @Nullable ZookeeperOptions options,
-            @Nullable CuratorFramework givenClient) {
+    private ZookeeperLockingProvider(String id, String namespace, LockingClock clock,
+            @Nullable ZookeeperOptions options, @Nullable CuratorFramework givenClient) {
         this.id = id;
         this.namespace = namespace;
         this.clock = clock;
@@ -199,13 +200,13 @@ final class ZookeeperLockingProvider implements LockingProvider {
     }
 
     /** A provider that builds, starts (on first use) and closes its own Curator client. */
-    static ZookeeperLockingProvider withOwnClient(String id, ZookeeperOptions options, Clock clock) {
+    static ZookeeperLockingProvider withOwnClient(String id, ZookeeperOptions options, LockingClock clock) {
         return new ZookeeperLockingProvider(id, options.namespace(), clock, options, null);
     }
 
     /** A provider on the application's client, which the application starts and closes. */
     static ZookeeperLockingProvider withGivenClient(String id, CuratorFramework client, String namespace,
-            Clock clock) {
+            LockingClock clock) {
         String base = client.getNamespace();
         String full = base == null || base.isEmpty() ? namespace : base + "/" + namespace;
         return new ZookeeperLockingProvider(id, full, clock, null, client);
@@ -285,10 +286,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
         try {
             attempts:
             for (int attempt = 1; ; attempt++) {
-                long now = clock.millis();
+                long now = clock.currentTimeMillis();
                 long session = ephemeral ? sessionId() : 0L;
                 int epoch = locksEpoch; // read before this attempt's transaction: see Unread
-                long newExpiry = lease == null ? LockData.NEVER : plus(now, lease);
+                long newExpiry = lease == null ? LockData.NEVER : Leases.expiryMillis(now, lease);
                 String instance = InstanceMarkers.newId(nonce); // one per attempt: never two nodes with one id
                 LockData ours = new LockData(ownerId, newExpiry, instance);
                 byte[] data = ours.toBytes();
@@ -489,9 +490,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
             boolean written = false;
             attempts:
             for (int attempt = 1; ; attempt++) {
-                long now = clock.millis();
+                long now = clock.currentTimeMillis();
                 long session = ephemeral ? sessionId() : 0L;
-                long newExpiry = plus(now, lease);
+                long newExpiry = Leases.expiryMillis(now, lease);
                 Plan plan = new Plan(ns);
                 List<String> paths = lockPaths(keys);
                 // A change the read missed fails the transaction (versions), which reads again; a "no" is
@@ -543,7 +544,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             // the answer says so: the read may come from a server that lags behind (see readAll).
             boolean written = false;
             for (int attempt = 1; ; attempt++) {
-                long now = clock.millis();
+                long now = clock.currentTimeMillis();
                 Plan plan = new Plan(ns);
                 boolean all = true;
                 List<String> releasing = new ArrayList<>();
@@ -648,7 +649,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
         Unread unread = hold == null ? null : hold.unread;
         if (hold == null || unread == null || hold.generation != sessionGeneration.get()
                 || !unread.versions.keySet().equals(Set.copyOf(keys))
-                || clock.millis() >= unread.expiresAtMillis - UNREAD_RELEASE_MARGIN_MILLIS) {
+                || clock.currentTimeMillis() >= unread.expiresAtMillis - UNREAD_RELEASE_MARGIN_MILLIS) {
             return false;
         }
         CuratorZookeeperClient client = ns.getZookeeperClient();
@@ -942,7 +943,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
             if (node != null && node.problem != null) {
                 throw foreign(key, node.problem, "inspect");
             }
-            if (node == null || node.data.lapsedAt(clock.millis())) {
+            if (node == null || node.data.lapsedAt(clock.currentTimeMillis())) {
                 return Optional.empty();
             }
             return Optional.of(new LockInfo(key, node.data.owner(), node.data.expiresAt(), node.stat.getCzxid()));
@@ -962,7 +963,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
         long maxMillis = Math.max(1, saturatedMillis(maxWait));
         try {
-            watches.await(paths, maxMillis, clock.millis(), (path, watcher) -> {
+            watches.await(paths, maxMillis, clock.currentTimeMillis(), (path, watcher) -> {
                 Stat stat = new Stat();
                 try {
                     return LockData.parse(ns.getData().storingStatIn(stat).usingWatcher(watcher).forPath(path));
@@ -1343,12 +1344,6 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     private void forgetContainer(String path) {
         knownContainers.remove(path);
-    }
-
-    private static long plus(long nowMillis, Duration lease) {
-        long millis = saturatedMillis(lease);
-        long sum = nowMillis + millis;
-        return sum < nowMillis || sum >= LockData.NEVER ? LockData.NEVER - 1 : sum;
     }
 
     private static long saturatedMillis(Duration d) {

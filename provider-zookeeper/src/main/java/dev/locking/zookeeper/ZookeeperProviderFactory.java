@@ -4,7 +4,7 @@ import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.ProviderConfig;
 import dev.locking.spi.ProviderOption;
-import java.time.Clock;
+import dev.locking.spi.support.LockingClock;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -87,7 +87,7 @@ public final class ZookeeperProviderFactory implements LockingProviderFactory {
     @Override
     public LockingProvider create(ProviderConfig config) {
         Objects.requireNonNull(config, "config");
-        return ZookeeperLockingProvider.withOwnClient(config.id(), ZookeeperOptions.from(config), Clock.systemUTC());
+        return ZookeeperLockingProvider.withOwnClient(config.id(), ZookeeperOptions.from(config), LockingClock.SYSTEM);
     }
 
     /**
@@ -134,7 +134,7 @@ public final class ZookeeperProviderFactory implements LockingProviderFactory {
         String base = client.getNamespace();
         ZookeeperOptions.checkNotNested(chroot(client),
                 base == null || base.isEmpty() ? ns : base + "/" + ns, id);
-        return ZookeeperLockingProvider.withGivenClient(id, client, ns, Clock.systemUTC());
+        return ZookeeperLockingProvider.withGivenClient(id, client, ns, LockingClock.SYSTEM);
     }
 
     /** The chroot of the client's connect string, or null if it has none or it cannot be told. */
