@@ -5,6 +5,7 @@ import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
