@@ -20,7 +20,6 @@ import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -134,28 +133,7 @@ final class DistributedChecks {
         void executeThroughBothClients_countsExactly_withoutOverlap() throws Exception {
             LockingService other = second();
             String a = key("counter");
-            int rounds = 20;
-            CriticalSection section = new CriticalSection();
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Integer>> workers = new ArrayList<>();
-            for (LockingService service : List.of(locking, other, locking, other)) {
-                workers.add(async(() -> {
-                    assertThat(go.await(patience().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-                    for (int r = 0; r < rounds; r++) {
-                        service.execute(a, lock -> {
-                            section.enter();
-                            return "done";
-                        }, patiently());
-                    }
-                    return rounds;
-                }));
-            }
-            go.countDown();
-            for (Future<Integer> worker : workers) {
-                assertThat(result(worker)).isEqualTo(rounds);
-            }
-            assertThat(section.overlaps).hasValue(0);
-            assertThat(section.counter).isEqualTo(4 * rounds);
+            assertExclusive(4, 20, thread -> thread % 2 == 0 ? locking : other, thread -> List.of(a));
         }
 
         @Test

@@ -17,7 +17,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -30,6 +32,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
@@ -295,6 +298,38 @@ abstract class KitGroup {
                 .isInstanceOf(LockAcquisitionException.class)
                 .hasMessage(acquireFailed(conflictingKey))
                 .satisfies(e -> assertThat(((LockAcquisitionException) e).getKey()).isEqualTo(conflictingKey));
+    }
+
+    /**
+     * Starts the threads together; each runs {@code execute} {@code rounds} times, through its service, on its
+     * keys around an unsynchronised counter. Every call must finish in time, with the exact total and no
+     * overlap.
+     */
+    void assertExclusive(int threads, int rounds, IntFunction<LockingService> serviceOfThread,
+            IntFunction<List<String>> keysOfThread) throws Exception {
+        CriticalSection section = new CriticalSection();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Integer>> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            LockingService service = serviceOfThread.apply(t);
+            List<String> keys = keysOfThread.apply(t);
+            workers.add(async(() -> {
+                assertThat(go.await(patience().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                for (int r = 0; r < rounds; r++) {
+                    service.execute(keys, lock -> {
+                        section.enter();
+                        return "done";
+                    }, patiently());
+                }
+                return rounds;
+            }));
+        }
+        go.countDown();
+        for (Future<Integer> worker : workers) {
+            assertThat(result(worker)).isEqualTo(rounds);
+        }
+        assertThat(section.overlaps).hasValue(0);
+        assertThat(section.counter).isEqualTo(threads * rounds);
     }
 
     <T> Future<T> async(Callable<T> task) {

@@ -12,11 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -148,7 +146,7 @@ final class SpiChecks {
         @Test
         void eightThreadsOnOneKey_countExactly_withoutOverlap() throws Exception {
             String a = key("counter");
-            assertExclusive(8, 25, thread -> List.of(a));
+            assertExclusive(8, 25, thread -> locking, thread -> List.of(a));
             assertFree(a);
         }
 
@@ -156,38 +154,8 @@ final class SpiChecks {
         void callsOnTwoKeysInOppositeOrders_neverDeadlock() throws Exception {
             String a = key("a");
             String b = key("b");
-            assertExclusive(4, 40, thread -> thread % 2 == 0 ? List.of(a, b) : List.of(b, a));
+            assertExclusive(4, 40, thread -> locking, thread -> thread % 2 == 0 ? List.of(a, b) : List.of(b, a));
             assertFree(a, b);
-        }
-
-        /**
-         * Starts the threads together; each runs {@code execute} {@code rounds} times on its keys around an
-         * unsynchronised counter. Every call must finish in time, with the exact total and no overlap.
-         */
-        private void assertExclusive(int threads, int rounds, IntFunction<List<String>> keysOfThread)
-                throws Exception {
-            CriticalSection section = new CriticalSection();
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Integer>> workers = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                List<String> keys = keysOfThread.apply(t);
-                workers.add(async(() -> {
-                    assertThat(go.await(patience().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-                    for (int r = 0; r < rounds; r++) {
-                        locking.execute(keys, lock -> {
-                            section.enter();
-                            return "done";
-                        }, patiently());
-                    }
-                    return rounds;
-                }));
-            }
-            go.countDown();
-            for (Future<Integer> worker : workers) {
-                assertThat(result(worker)).isEqualTo(rounds);
-            }
-            assertThat(section.overlaps).hasValue(0);
-            assertThat(section.counter).isEqualTo(threads * rounds);
         }
 
         @Test
