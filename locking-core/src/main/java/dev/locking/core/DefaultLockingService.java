@@ -124,7 +124,7 @@ final class DefaultLockingService implements LockingService {
         try {
             releaseAfterJob(execution, failure);
         } finally {
-            waitLoop.released(toTake);
+            waitLoop.released(taken);
         }
         if (!held) {
             throw new LockLostException(execution.lostMessage(), failure);

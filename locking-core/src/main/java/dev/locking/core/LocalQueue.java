@@ -187,8 +187,11 @@ final class LocalQueue {
      * Records that a call took its keys: it holds them now and, if it waited, leaves their lines in the
      * same step (so no one sees the keys free and unwaited in between). Keys without a line are not
      * recorded (see the class comment).
+     *
+     * @return the keys on which the call was counted as holder; only these are passed to {@link #released}
+     *     when it ends
      */
-    void took(@Nullable Waiter w, List<String> keys) {
+    List<String> took(@Nullable Waiter w, List<String> keys) {
         if (w != null) {
             for (String key : keys) {
                 change(key, line -> {
@@ -196,18 +199,22 @@ final class LocalQueue {
                     line.holders++;
                 });
             }
-            return;
+            return keys;
         }
+        List<String> counted = List.of();
         for (String key : keys) {
             Line line = lines.get(key);
             if (line != null) {
                 synchronized (line) {
                     if (!line.removed) { // a removed line is empty: a new one would count from zero anyway
                         line.holders++;
+                        counted = counted.isEmpty() ? new ArrayList<>(keys.size()) : counted;
+                        counted.add(key);
                     }
                 }
             }
         }
+        return counted;
     }
 
     /** Takes a waiter that gives up (timeout, interrupt, failure) out of its lines. */
@@ -224,9 +231,11 @@ final class LocalQueue {
     }
 
     /**
-     * Records that a call released its keys (after the provider did), and wakes the next waiter of each.
-     * A key with no line has no one to wake. A holder that was not counted (see the class comment) takes
-     * nothing off the count: the backend lets one call hold a key at a time, so the count is then 0.
+     * Records that a call released keys on which it was counted as holder (what {@link #took} returned),
+     * after the provider released them, and wakes the next waiter of each. A call that was not counted on a
+     * key must not pass it: by the time its release reaches the queue, the waiter the provider woke may
+     * already hold the key and be counted, and taking its count away would wake the next waiter out of turn.
+     * Waiters behind an uncounted holder wait on the provider's notification instead.
      */
     void released(List<String> keys) {
         for (String key : keys) {

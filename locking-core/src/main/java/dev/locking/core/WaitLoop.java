@@ -59,8 +59,19 @@ final class WaitLoop {
     /** The longest single wait before trying again, in case a release notification was missed. */
     static final Duration WAIT_SLICE = Duration.ofSeconds(2);
 
-    /** What a call took, and when it sent the acquire that took it (the lease runs from no earlier). */
-    record Taken(AcquireResult.Acquired acquired, long sentNanos) {}
+    /**
+     * What a call took, when it sent the acquire that took it (the lease runs from no earlier), and the keys
+     * on which the local queue counts it as holder (to pass to {@link #released}).
+     */
+    record Taken(AcquireResult.Acquired acquired, long sentNanos, List<String> counted) {
+        Taken(AcquireResult.Acquired acquired, long sentNanos) {
+            this(acquired, sentNanos, List.of());
+        }
+
+        Taken counting(List<String> keys) {
+            return new Taken(acquired, sentNanos, keys);
+        }
+    }
 
     /**
      * What ended one wait.
@@ -134,7 +145,8 @@ final class WaitLoop {
                     }
                 }
                 if (taken != null) {
-                    queue.took(waiter, keys); // counted as holder, out of its lines in the same step
+                    // Counted as holder, out of its lines in the same step.
+                    taken = taken.counting(queue.took(waiter, keys));
                     waiter = null;
                     if (log.isDebugEnabled()) {
                         log.debug("execute took {} on {} as {}", keys, provider.id(), owner);
@@ -158,9 +170,14 @@ final class WaitLoop {
         }
     }
 
-    /** Records that a call's job is over and the provider released its keys; wakes the next waiter of each. */
-    void released(List<String> keys) {
-        queue.released(keys);
+    /**
+     * Records that a call's job is over and the provider released its keys; wakes the next waiter of each
+     * key on which the call was counted.
+     */
+    void released(Taken taken) {
+        if (!taken.counted().isEmpty()) {
+            queue.released(taken.counted());
+        }
     }
 
     /**

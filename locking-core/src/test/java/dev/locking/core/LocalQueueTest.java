@@ -105,6 +105,50 @@ class LocalQueueTest {
         assertThat(queue.lines()).isZero();
     }
 
+    /**
+     * The holder was not counted (it took the key uncontended), and its release reaches the queue only after
+     * the first waiter, woken by the provider, has taken the key and been counted. That release must not
+     * take the first waiter's count away and wake the second waiter while the first one holds the key: the
+     * second would ask the backend out of turn (and the count would be wrong from then on). The provider
+     * holds the holder's thread between its release and the queue's bookkeeping to force that order.
+     */
+    @Test
+    void theReleaseOfAnUncountedHolder_doesNotWakeTheNextWaiter_whileTheFirstOneHoldsTheKey() throws Exception {
+        CountDownLatch open = holdUntilOpened("k");
+        CountDownLatch firstHolds = new CountDownLatch(1);
+        CountDownLatch letFirstGo = new CountDownLatch(1);
+        Future<?> first = threads.submit(() -> locking.execute("k", lock -> {
+            firstHolds.countDown();
+            return letFirstGo.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        }, patiently()));
+        await().atMost(PATIENCE).until(() -> queue.waiting("k") == 1 && provider.awaits.get() == 1);
+        Future<?> second = threads.submit(() -> locking.execute("k", lock -> "second", patiently()));
+        await().atMost(PATIENCE).until(() -> queue.waiting("k") == 2);
+        int attemptsBefore = provider.tryAcquires.get();
+        provider.afterRelease = () -> {
+            provider.afterRelease = () -> {};
+            try {
+                firstHolds.await(PATIENCE.toSeconds(), TimeUnit.SECONDS); // the first waiter took it and is counted
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+
+        open.countDown();
+        assertThat(firstHolds.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        await().atMost(PATIENCE).until(() -> holders.get(0).isDone());
+        // Give a wrongly woken second waiter the time to ask; a correct one stays parked.
+        await("only the first waiter asked the backend (the second must stay parked while the first holds)")
+                .during(Duration.ofMillis(300)).atMost(PATIENCE)
+                .until(() -> provider.tryAcquires.get() == attemptsBefore + 1);
+        assertThat(queue.heldHere("k")).as("the first waiter is still counted as the key's holder").isTrue();
+
+        letFirstGo.countDown();
+        first.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        assertThat(second.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo("second");
+        assertThat(provider.tryAcquires.get()).as("one attempt each for the two waiters").isEqualTo(attemptsBefore + 2);
+    }
+
     @Test
     void aThreadThatReleases_doesNotOvertakeTheWaiter_whenItLocksAgainAtOnce() throws Exception {
         List<String> entries = new CopyOnWriteArrayList<>();

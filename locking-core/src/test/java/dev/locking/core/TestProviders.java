@@ -124,6 +124,8 @@ final class TestProviders {
         final AtomicInteger extends_ = new AtomicInteger();
         final AtomicInteger awaits = new AtomicInteger();
         volatile boolean failExtend;
+        /** Runs after each release the backend did, before the call returns (to order threads in a test). */
+        volatile Runnable afterRelease = () -> {};
 
         CountingProvider(LockingProvider delegate) {
             this.delegate = delegate;
@@ -154,7 +156,9 @@ final class TestProviders {
         @Override
         public boolean release(List<String> keys, @Nullable String ownerId) {
             calls.incrementAndGet();
-            return delegate.release(keys, ownerId);
+            boolean released = delegate.release(keys, ownerId);
+            afterRelease.run();
+            return released;
         }
 
         @Override
