@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.locking.api.ExecuteOptions;
 import dev.locking.api.LockHandle;
-import dev.locking.api.LockInfo;
 import dev.locking.api.LockLostException;
 import dev.locking.api.LockingService;
 import dev.locking.api.ProviderUnavailableException;
@@ -15,7 +14,6 @@ import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -222,8 +220,7 @@ class RenewalTest {
      * deaf to interrupts), or answers late; an acquire that takes the lock and then throws (its reply lost);
      * releases that fail before reaching the backend.
      */
-    static final class FaultyProvider implements LockingProvider {
-        private final LockingProvider delegate;
+    static final class FaultyProvider extends TestProviders.CountingProvider {
         private final CountDownLatch closed = new CountDownLatch(1);
         volatile boolean hangExtend;
         volatile @Nullable Duration slowExtend;
@@ -240,12 +237,7 @@ class RenewalTest {
         final Set<String> releaseThreads = ConcurrentHashMap.newKeySet();
 
         FaultyProvider(LockingProvider delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String id() {
-            return delegate.id();
+            super(delegate);
         }
 
         @Override
@@ -310,24 +302,9 @@ class RenewalTest {
         }
 
         @Override
-        public void releaseAll(@Nullable String ownerId) {
-            delegate.releaseAll(ownerId);
-        }
-
-        @Override
-        public Optional<LockInfo> inspect(String key) {
-            return delegate.inspect(key);
-        }
-
-        @Override
-        public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
-            delegate.awaitRelease(keys, maxWait);
-        }
-
-        @Override
         public void close() {
             closed.countDown();
-            delegate.close();
+            super.close();
         }
     }
 

@@ -117,7 +117,8 @@ final class TestProviders {
     }
 
     /** Delegates to a real provider and counts every call, to prove which calls reached it. */
-    static final class CountingProvider implements LockingProvider {
+    /** Counts the calls and passes them on; tests that inject faults extend it. */
+    static class CountingProvider implements LockingProvider {
         final LockingProvider delegate;
         final AtomicInteger calls = new AtomicInteger();
         final AtomicInteger tryAcquires = new AtomicInteger();

@@ -11,13 +11,10 @@ import dev.locking.spi.AcquireResult.Acquired;
 import dev.locking.spi.LockingProvider;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -28,28 +25,15 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DataLifetimeTest {
 
-    private @Nullable HazelcastInstance member;
-    private @Nullable HazelcastInstance client;
-
-    @BeforeAll
-    void start() {
-        String cluster = TestMembers.clusterName("lifetime");
-        member = TestMembers.startMember(cluster);
-        client = TestMembers.client(cluster, TestMembers.address(member));
-    }
+    private final TestMembers.MemberAndClient cluster = TestMembers.MemberAndClient.start("lifetime");
 
     @AfterAll
     void stop() {
-        if (client != null) {
-            client.shutdown();
-        }
-        if (member != null) {
-            member.shutdown();
-        }
+        cluster.close();
     }
 
     private HazelcastInstance member() {
-        return Objects.requireNonNull(member);
+        return cluster.member();
     }
 
     private static long token(AcquireResult result, String key) {
@@ -108,7 +92,7 @@ class DataLifetimeTest {
         IMap<String, Object> map = member().getMap(mapName);
         try (LockingProvider holder = HazelcastProviderFactory.fromInstance("lp_hazelcast", member(), mapName);
                 LockingProvider waiter = HazelcastProviderFactory.fromInstance("lp_hazelcast",
-                        Objects.requireNonNull(client), mapName)) {
+                        cluster.client(), mapName)) {
             long first = token(holder.tryAcquire(List.of("k"), "holder", null), "k");
             CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
                 try {
@@ -132,7 +116,7 @@ class DataLifetimeTest {
         String mapName = "map-" + UUID.randomUUID();
         IMap<String, Object> map = member().getMap(mapName);
         try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast",
-                Objects.requireNonNull(client), mapName)) {
+                cluster.client(), mapName)) {
             for (int i = 0; i < 1000; i++) {
                 token(provider.tryAcquire(List.of("released-" + i), "o", Duration.ofSeconds(30)), "released-" + i);
                 assertThat(provider.release(List.of("released-" + i), "o")).isTrue();

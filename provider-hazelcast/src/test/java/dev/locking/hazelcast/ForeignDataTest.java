@@ -12,11 +12,8 @@ import dev.locking.spi.AcquireResult.Acquired;
 import dev.locking.spi.LockingProvider;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.UUID;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -28,28 +25,15 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForeignDataTest {
 
-    private @Nullable HazelcastInstance member;
-    private @Nullable HazelcastInstance client;
-
-    @BeforeAll
-    void start() {
-        String cluster = TestMembers.clusterName("foreign");
-        member = TestMembers.startMember(cluster);
-        client = TestMembers.client(cluster, TestMembers.address(member));
-    }
+    private final TestMembers.MemberAndClient cluster = TestMembers.MemberAndClient.start("foreign");
 
     @AfterAll
     void stop() {
-        if (client != null) {
-            client.shutdown();
-        }
-        if (member != null) {
-            member.shutdown();
-        }
+        cluster.close();
     }
 
     private HazelcastInstance client() {
-        return Objects.requireNonNull(client);
+        return cluster.client();
     }
 
     private static void assertNamesTheKey(Throwable thrown, String key) {

@@ -167,4 +167,19 @@ final class TestMembers {
             return name.replaceAll("[-_.]", "").toLowerCase(Locale.ROOT);
         }
     }
+
+    /** One member and one client of its own cluster, for a test class; closing shuts both down. */
+    record MemberAndClient(HazelcastInstance member, HazelcastInstance client) implements AutoCloseable {
+        static MemberAndClient start(String purpose) {
+            String cluster = clusterName(purpose);
+            HazelcastInstance member = startMember(cluster);
+            return new MemberAndClient(member, TestMembers.client(cluster, address(member)));
+        }
+
+        @Override
+        public void close() {
+            client.shutdown();
+            member.shutdown();
+        }
+    }
 }
