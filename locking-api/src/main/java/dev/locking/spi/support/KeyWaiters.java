@@ -16,20 +16,26 @@ import java.util.concurrent.locks.LockSupport;
  * and the one place where a release notification from the backend wakes them.
  *
  * <p>A provider registers the caller's keys, looks at the backend once (a key may have been freed before the
- * registration), then sleeps on the {@link Waiter} for one bounded slice. Whatever tells the provider that a
- * key was freed (a Redis channel, a Hazelcast entry listener, a ZooKeeper watch, a PostgreSQL {@code NOTIFY},
+ * registration), then sleeps on the {@link Waiter} until woken or its time is up. Whatever tells the
+ * provider that a key was freed (a Redis channel, a Hazelcast entry listener, a ZooKeeper watch, a PostgreSQL {@code NOTIFY},
  * the provider's own release in memory) calls {@link #wakeFirst} or {@link #wakeAll} with the key. A wake-up
  * that arrives between {@code register} and {@code await} is kept, so the look at the backend and the
- * notification cannot miss each other. The slice bounds the sleep when a notification is lost: the core
- * calls {@code tryAcquire} again after every return, so an early return is always safe.
+ * notification cannot miss each other. The core calls {@code tryAcquire} again after every return, so an
+ * early return is always safe.
+ *
+ * <h2>Slices: one policy, in the core</h2>
+ * The core never asks a provider to wait longer than its re-check slice (2 s), so a lost notification costs
+ * at most that. {@link #KeyWaiters()} adds no slice of its own: the caller's {@code maxWait} is the bound. A
+ * provider whose own notifications need a shorter bound (one that knows the lease of the key it waits for,
+ * say) passes it to {@link Waiter#await(long)}, or builds the registry with {@link #KeyWaiters(Duration)}.
  *
  * <pre>{@code
- * private final KeyWaiters waiters = new KeyWaiters(Duration.ofSeconds(1));
+ * private final KeyWaiters waiters = new KeyWaiters();
  *
  * public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
  *     try (KeyWaiters.Waiter waiter = waiters.register(keys)) {
  *         if (backend.anyHeld(keys)) {          // look after registering, never before
- *             waiter.await(maxWait);            // woken by a release, or at most one slice
+ *             waiter.await(maxWait);            // woken by a release, or maxWait passed
  *         }
  *         waiter.used();                        // the core tries the keys next: keep the wake-up
  *     }
@@ -59,16 +65,14 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class KeyWaiters {
 
-    /** The slice used by {@link #KeyWaiters()}. */
-    public static final Duration DEFAULT_SLICE = Duration.ofSeconds(1);
 
     private final ConcurrentHashMap<String, ArrayDeque<Waiter>> byKey = new ConcurrentHashMap<>();
     private final AtomicInteger sleeping = new AtomicInteger();
     private final long sliceNanos;
 
-    /** A registry whose waiters sleep at most {@link #DEFAULT_SLICE} at a time. */
+    /** A registry whose waiters sleep as long as their caller allows (the core bounds that by its slice). */
     public KeyWaiters() {
-        this(DEFAULT_SLICE);
+        this(Leases.MAX);
     }
 
     /**
