@@ -1,5 +1,6 @@
 package dev.locking.zookeeper;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -59,7 +60,7 @@ final class KeyWatches {
             if (w == null) {
                 return; // no node: the key is free
             }
-            long left = w.expiresAtMillis - nowMillis;
+            long left = w.expiresAtMillis() - nowMillis;
             if (left <= 0) {
                 return; // the lease has lapsed: the key is free
             }
@@ -123,14 +124,20 @@ final class KeyWatches {
         private final String path;
         private final KeyWatches owner;
         final CompletableFuture<Void> fired = new CompletableFuture<>();
-        /** Guarded by this; true once the data watch is on the node. */
+        /** True once the data watch is on the node. */
+        @GuardedBy("this")
         boolean armed;
-        /** Guarded by this; the expiry read when arming. */
+        /** The expiry read when arming. */
+        @GuardedBy("this")
         long expiresAtMillis = LockData.NEVER;
 
         Watch(String path, KeyWatches owner) {
             this.path = path;
             this.owner = owner;
+        }
+
+        synchronized long expiresAtMillis() {
+            return expiresAtMillis;
         }
 
         @Override
