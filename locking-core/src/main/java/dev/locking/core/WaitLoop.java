@@ -5,6 +5,7 @@ import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.BackendCallException;
 import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.util.List;
@@ -237,8 +238,10 @@ final class WaitLoop {
             try {
                 return provider.tryAcquire(keys, owner, lease);
             } catch (LockingException | IllegalArgumentException | IllegalStateException e) {
-                // Any other LockingException is the provider's answer (nothing changed), as is a refusal.
-                if (e instanceof ProviderUnavailableException) {
+                // Any other LockingException is the provider's answer (nothing changed), as is a refusal; so is a
+                // call that the toolkit knows never reached the backend.
+                if (e instanceof ProviderUnavailableException
+                        && !(e instanceof BackendCallException b && !b.mayHaveTakenEffect())) {
                     releaseMaybeTaken(keys, owner, sent, lease, e);
                 }
                 throw e;

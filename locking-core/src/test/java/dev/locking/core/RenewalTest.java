@@ -9,6 +9,7 @@ import dev.locking.api.LockHandle;
 import dev.locking.api.LockLostException;
 import dev.locking.api.LockingService;
 import dev.locking.api.ProviderUnavailableException;
+import dev.locking.spi.support.BackendCallException;
 import dev.locking.memory.MemoryProviderFactory;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
@@ -177,6 +178,30 @@ class RenewalTest {
     }
 
     @Test
+    void anAcquireThatCertainlyNeverReachedTheBackend_isNotReleasedInTheBackground() {
+        FaultyProvider refused = new FaultyProvider(MemoryProviderFactory.newProvider(id("refused")));
+        refused.refuseNextAcquireUnsent = true;
+        LockingService service = Locking.builder().provider(refused).defaultProvider(refused.id()).build();
+        locking = service;
+        assertThatThrownBy(() -> service.execute("never-sent", lock -> "ran",
+                ExecuteOptions.builder().expire(Duration.ofSeconds(60)).build()))
+                .isInstanceOf(BackendCallException.class);
+        // A maybe-taken acquire is released at once (see above); give this one the same chance to do so.
+        FaultyProvider lossy = new FaultyProvider(MemoryProviderFactory.newProvider(id("lossy-control")));
+        lossy.loseNextAcquireReply = true;
+        LockingService control = Locking.builder().provider(lossy).defaultProvider(lossy.id()).build();
+        try {
+            assertThatThrownBy(() -> control.execute("maybe", lock -> "ran",
+                    ExecuteOptions.builder().expire(Duration.ofSeconds(60)).build()))
+                    .isInstanceOf(ProviderUnavailableException.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> lossy.releaseCalls.get() > 0);
+        } finally {
+            control.close();
+        }
+        assertThat(refused.releaseCalls.get()).as("releases sent for an acquire that never left").isZero();
+    }
+
+    @Test
     void anAcquireThatReachesTheBackendAfterItFailed_isReleasedToo_onceItLands() {
         FaultyProvider late = new FaultyProvider(MemoryProviderFactory.newProvider(id("late")));
         late.delayNextAcquire = Duration.ofMillis(700);
@@ -225,6 +250,7 @@ class RenewalTest {
         volatile boolean hangExtend;
         volatile @Nullable Duration slowExtend;
         volatile boolean loseNextAcquireReply;
+        volatile boolean refuseNextAcquireUnsent;
         volatile @Nullable Duration delayNextAcquire;
         final CountDownLatch delayedAcquireLanded = new CountDownLatch(1);
         final AtomicInteger releaseCalls = new AtomicInteger();
@@ -243,6 +269,10 @@ class RenewalTest {
         @Override
         public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
             lastAcquireSentAt.set(System.nanoTime());
+            if (refuseNextAcquireUnsent) {
+                refuseNextAcquireUnsent = false;
+                throw new BackendCallException("no connection (test)", "acquire", false, null);
+            }
             Duration delay = delayNextAcquire;
             if (delay != null) {
                 // The request is held up on its way to the backend; the client gives up before it lands.

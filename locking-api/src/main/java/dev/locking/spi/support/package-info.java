@@ -8,9 +8,17 @@
  *   <li>{@link dev.locking.spi.support.Leases}: turns a lease into the backend's unit (rounded up, so a
  *       positive lease never becomes zero or "never"), caps it at {@link dev.locking.spi.support.Leases#MAX}
  *       and computes an expiry that cannot overflow.</li>
+ *   <li>{@link dev.locking.spi.support.KeyWaiters}: the threads waiting in {@code awaitRelease}, by key,
+ *       woken by the backend's release notification, each sleep bounded by a slice.</li>
+ *   <li>{@link dev.locking.spi.support.BackendCalls}: every backend call bounded by a deadline, and an
+ *       interrupt never cuts short a call that changes locks; a call without an answer throws
+ *       {@link dev.locking.spi.support.BackendCallException}, which says whether it may have taken effect.</li>
  * </ul>
  *
- * <p>Everything here is stateless or immutable and safe for concurrent use.
+ * <p>Option declaration lives in the SPI itself: {@link dev.locking.spi.LockingProviderFactory#options()}
+ * declares a factory's options with {@link dev.locking.spi.ProviderOption}, and the core checks them.
+ *
+ * <p>Everything here is safe for concurrent use.
  *
  * @since 0.2.0
  */
