@@ -8,6 +8,7 @@ import static dev.locking.zookeeper.LockPaths.lockPath;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.BackendCalls;
 import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
 import dev.locking.zookeeper.ExecuteOwnerHolds.Hold;
@@ -18,15 +19,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
@@ -83,12 +80,15 @@ import org.slf4j.LoggerFactory;
  * its answer is known: {@link Acquire} creates keys it has no reason to think held straight away, and an
  * {@code execute}'s release deletes the nodes its acquire created with the versions they were created with
  * ({@link UnreadRelease}). A read may come from a server that lags behind; answers given from a read alone
- * are made fresh first (see {@link FreshReads}). This class holds no mutable state of its own but the
- * lazily made recovery pool (volatile, made under {@link #recoveryLock}); the parts it calls are
- * thread-safe, and each says how.
+ * are made fresh first (see {@link FreshReads}). This class holds no mutable state of its own; the parts it
+ * calls (and the toolkit's {@link BackendCalls}) are thread-safe, and each says how.
  */
 final class ZookeeperLockingProvider implements LockingProvider {
     private static final Logger log = LoggerFactory.getLogger(ZookeeperLockingProvider.class);
+    /** The shortest wait in {@link #awaitRelease}: a wait of less than this lasts this long. */
+    private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** The largest session timeout a ZooKeeper server grants by default (20 ticks of 2 s). */
+    private static final Duration MAX_DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(40);
 
     private final String id;
     private final LockingClock clock;
@@ -99,9 +99,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private final Acquire acquire;
     private final UnreadRelease unreadRelease;
     private final ReleaseAll releaseAll;
-    private final Object recoveryLock = new Object();
-    /** Runs again the acquires that an interrupt cut short (see acquireAfterInterrupt); made on first need. */
-    private volatile @Nullable ExecutorService recovery;
+    /** Runs acquires so that an interrupt cannot cut them short, within {@link #callBound}. */
+    private final BackendCalls calls;
 
     private ZookeeperLockingProvider(String id, String namespace, LockingClock clock,
             @Nullable ZookeeperOptions options, @Nullable CuratorFramework givenClient) {
@@ -109,8 +108,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
         this.clock = clock;
         LocksEpoch epoch = new LocksEpoch(id);
         this.session = new ZookeeperSession(id, namespace, options, givenClient, epoch, holds::size,
-                watches::wakeAll);
+                watches::wakeEveryone);
         this.failures = session.failures();
+        this.calls = new BackendCalls(id, "ZooKeeper", callBound(options, givenClient),
+                (failure, operation) -> failures.failure(operation, List.of(),
+                        failure instanceof Exception e ? e : new ExecutionException(failure)));
         this.acquire = new Acquire(id, clock, session, epoch, holds, failures);
         this.unreadRelease = new UnreadRelease(id, clock, holds, epoch, session::generation);
         this.releaseAll = new ReleaseAll(id, namespace, failures, epoch);
@@ -140,47 +142,10 @@ final class ZookeeperLockingProvider implements LockingProvider {
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         CuratorFramework ns = session.ready();
         String nonce = UUID.randomUUID().toString();
-        try {
-            return acquire.acquire(ns, keys, ownerId, lease, nonce);
-        } catch (InterruptedException e) {
-            return acquireAfterInterrupt(ns, keys, ownerId, lease, nonce);
-        }
-    }
-
-    /**
-     * An interrupt ended an acquire whose request may already have reached the server: the nodes may exist,
-     * and a caller told "failed" would never release them. So the acquire runs again, with the same nonce
-     * (which makes nodes that the first request created this call's own), on a thread of this provider
-     * that nothing interrupts; this thread waits for it without answering interrupts (the call is bounded
-     * by the client's timeouts) and sets its interrupt flag again before returning.
-     */
-    private AcquireResult acquireAfterInterrupt(CuratorFramework ns, List<String> keys, @Nullable String ownerId,
-            @Nullable Duration lease, String nonce) {
-        log.debug("{}: interrupted while acquiring {}; finishing the call uninterrupted", id, keys);
-        Future<AcquireResult> again;
-        try {
-            again = recovery().submit(() -> acquire.acquire(ns, keys, ownerId, lease, nonce));
-        } catch (RejectedExecutionException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(id + " is closed", e);
-        }
-        try {
-            while (true) {
-                try {
-                    return again.get();
-                } catch (InterruptedException e) {
-                    // Still waiting for the answer; the flag is set again below.
-                } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw failures.failure("acquiring", keys, cause instanceof Exception ex ? ex : new ExecutionException(cause));
-                }
-            }
-        } finally {
-            Thread.currentThread().interrupt();
-        }
+        // ZooKeeper's client gives up on a request when an interrupt ends its wait, though the server may carry
+        // it out: a caller told "failed" would never release the nodes. Run again with the same nonce (which
+        // makes nodes the first request created this call's own), the acquire is safe to repeat.
+        return calls.call(() -> acquire.acquire(ns, keys, ownerId, lease, nonce), "acquiring " + keys, true);
     }
 
     // ------------------------------------------------------------------------------------------- extend
@@ -366,9 +331,9 @@ final class ZookeeperLockingProvider implements LockingProvider {
     public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
         CuratorFramework ns = session.ready();
         List<String> paths = LockPaths.lockPaths(keys);
-        long maxMillis = Math.max(1, saturatedMillis(maxWait));
+        long maxNanos = Math.max(MIN_WAIT_NANOS, saturatedNanos(maxWait));
         try {
-            watches.await(paths, maxMillis, clock.currentTimeMillis(), (path, watcher) -> {
+            watches.await(paths, maxNanos, clock.currentTimeMillis(), (path, watcher) -> {
                 Stat stat = new Stat();
                 try {
                     return LockData.parse(ns.getData().storingStatIn(stat).usingWatcher(watcher).forPath(path));
@@ -383,12 +348,27 @@ final class ZookeeperLockingProvider implements LockingProvider {
         }
     }
 
-    private static long saturatedMillis(Duration d) {
+    private static long saturatedNanos(Duration d) {
         try {
-            return d.toMillis();
+            return d.toNanos();
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }
+    }
+
+    /**
+     * The deadline of an acquire: a backstop well past what the client's own timeouts allow (a call waits
+     * up to the connection timeout for a connection and retries once; a silent server is noticed after
+     * about two thirds of the session timeout), so it cuts off only a call that would otherwise hang. For
+     * the application's client, whose session timeout is not known before it connects, ZooKeeper's
+     * largest default session timeout (40 s) stands in.
+     */
+    static Duration callBound(@Nullable ZookeeperOptions options, @Nullable CuratorFramework givenClient) {
+        Duration connection = options != null ? options.connectionTimeout()
+                : Duration.ofMillis(Objects.requireNonNull(givenClient).getZookeeperClient()
+                        .getConnectionTimeoutMs());
+        Duration sessionTimeout = options != null ? options.sessionTimeout() : MAX_DEFAULT_SESSION_TIMEOUT;
+        return connection.plus(sessionTimeout).multipliedBy(2);
     }
 
     // -------------------------------------------------------------------------------------------- close
@@ -398,36 +378,8 @@ final class ZookeeperLockingProvider implements LockingProvider {
         if (!session.close()) {
             return;
         }
-        ExecutorService r;
-        synchronized (recoveryLock) {
-            r = recovery;
-        }
-        if (r != null) {
-            r.shutdown();
-        }
+        calls.close();
         log.debug("{}: closed", id);
-    }
-
-    private ExecutorService recovery() {
-        ExecutorService r = recovery;
-        if (r == null) {
-            synchronized (recoveryLock) {
-                r = recovery;
-                if (r == null) {
-                    if (session.isClosed()) {
-                        throw new RejectedExecutionException(id + " is closed");
-                    }
-                    r = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                            task -> {
-                                Thread t = new Thread(task, "locking-zookeeper-recovery-" + id);
-                                t.setDaemon(true);
-                                return t;
-                            });
-                    recovery = r;
-                }
-            }
-        }
-        return r;
     }
 
     /** The root client once started, else null (for tests that expire its session). */
