@@ -26,6 +26,8 @@ import org.jspecify.annotations.Nullable;
  * right after the version-checked operation, a delete or a check of that node's marker: if the node at the
  * path is another instance, the marker is gone and the whole transaction fails. A key segment (see
  * {@link Segments}) never contains {@code ~}, so a marker's name splits back into key and instance.
+ *
+ * <p>Concurrency: the only state is the JVM-wide sequence, an {@link AtomicLong}.
  */
 final class InstanceMarkers {
     /** The parent of the markers, next to {@code /locks}. */

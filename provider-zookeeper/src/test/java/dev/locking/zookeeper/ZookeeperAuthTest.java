@@ -34,7 +34,7 @@ class ZookeeperAuthTest {
         try {
             AcquireResult taken = owner.tryAcquire(List.of(key), null, null);
             assertThat(taken).isInstanceOf(AcquireResult.Acquired.class);
-            String path = "/" + namespace + ZookeeperLockingProvider.lockPath(key);
+            String path = "/" + namespace + LockPaths.lockPath(key);
 
             assertThatThrownBy(() -> raw.delete().forPath(path)).isInstanceOf(KeeperException.NoAuthException.class);
             assertThatThrownBy(() -> raw.setData().forPath(path, new byte[0]))

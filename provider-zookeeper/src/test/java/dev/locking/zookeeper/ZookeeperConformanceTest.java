@@ -77,7 +77,7 @@ class ZookeeperConformanceTest extends LockingProviderConformance {
     @Override
     protected boolean plantForeignData(String key) {
         try (CuratorFramework raw = ZK.newClient()) {
-            String path = "/" + namespace + ZookeeperLockingProvider.lockPath(key);
+            String path = "/" + namespace + LockPaths.lockPath(key);
             raw.create().creatingParentsIfNeeded().forPath(path, "not a lock".getBytes(StandardCharsets.UTF_8));
             raw.create().forPath(path + "/child", new byte[0]);
             return true;

@@ -54,7 +54,7 @@ class ZookeeperForeignDataTest {
     }
 
     private String node(String key) {
-        return "/" + namespace + ZookeeperLockingProvider.lockPath(key);
+        return "/" + namespace + LockPaths.lockPath(key);
     }
 
     private static void failsNaming(String key, String problem, ThrowingCallable call) {
@@ -97,7 +97,7 @@ class ZookeeperForeignDataTest {
         b.releaseAll(null); // likewise
         assertThat(a.inspect(anon)).isEmpty();
         assertThat(raw.checkExists().forPath(node(k) + "/someone-elses")).isNotNull();
-        assertThat(raw.getChildren().forPath("/" + namespace + ZookeeperLockingProvider.LOCKS))
+        assertThat(raw.getChildren().forPath("/" + namespace + LockPaths.LOCKS))
                 .containsExactly(Segments.encode(k));
 
         // Once the foreign child is gone, the key is a lock again and its owner releases it.
@@ -122,7 +122,7 @@ class ZookeeperForeignDataTest {
         failsNaming(k, problem, () -> a.inspect(k));
 
         assertThat(raw.checkExists().forPath(node(free))).as("the free key of the refused call").isNull();
-        assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.indexPath("alice", free)))
+        assertThat(raw.checkExists().forPath("/" + namespace + LockPaths.indexPath("alice", free)))
                 .isNull();
         Stat after = raw.checkExists().forPath(node(k));
         assertThat(after.getMzxid()).isEqualTo(before.getMzxid());
@@ -158,7 +158,7 @@ class ZookeeperForeignDataTest {
         String k = "indexed-" + UUID.randomUUID();
         String other = "other-" + UUID.randomUUID();
         assertThat(a.tryAcquire(List.of(k, other), "alice", null)).isInstanceOf(AcquireResult.Acquired.class);
-        String index = "/" + namespace + ZookeeperLockingProvider.indexPath("alice", k);
+        String index = "/" + namespace + LockPaths.indexPath("alice", k);
         raw.create().forPath(index + "/someone-elses");
 
         failsNaming(k, "child", () -> b.release(List.of(k), "alice"));

@@ -84,7 +84,7 @@ class ZookeeperProviderTest {
     }
 
     private String node(String key) {
-        return "/" + namespace + ZookeeperLockingProvider.lockPath(key);
+        return "/" + namespace + LockPaths.lockPath(key);
     }
 
     private Stat stat(String path) throws Exception {
@@ -111,7 +111,7 @@ class ZookeeperProviderTest {
             String data = new String(raw.getData().forPath(node(k)), StandardCharsets.UTF_8);
             assertThat(data).startsWith("locking-v2\n").endsWith("\n=alice");
             assertThat(r.expiresAt()).isBetween(before.plusSeconds(59), Instant.now().plusSeconds(61));
-            assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.indexPath("alice", k)))
+            assertThat(raw.checkExists().forPath("/" + namespace + LockPaths.indexPath("alice", k)))
                     .as("owner index entry").isNotNull();
         }
 
@@ -121,7 +121,7 @@ class ZookeeperProviderTest {
             String owner = "exec:test:" + UUID.randomUUID();
             acquired(a.tryAcquire(List.of(k), owner, Duration.ofSeconds(30)));
             assertThat(stat(node(k)).getEphemeralOwner()).isNotZero();
-            assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.ownerPath(owner)))
+            assertThat(raw.checkExists().forPath("/" + namespace + LockPaths.ownerPath(owner)))
                     .as("owner container").isNull();
             assertThat(a.release(List.of(k), owner)).isTrue();
             assertThat(raw.checkExists().forPath(node(k))).isNull();
@@ -154,8 +154,8 @@ class ZookeeperProviderTest {
             String k = key("anon");
             acquired(a.tryAcquire(List.of(k), null, null));
             assertThat(a.inspect(k)).get().extracting(LockInfo::ownerId).isNull();
-            for (String owner : raw.getChildren().forPath("/" + namespace + ZookeeperLockingProvider.OWNERS)) {
-                assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.OWNERS + "/" + owner
+            for (String owner : raw.getChildren().forPath("/" + namespace + LockPaths.OWNERS)) {
+                assertThat(raw.checkExists().forPath("/" + namespace + LockPaths.OWNERS + "/" + owner
                         + "/" + Segments.encode(k))).isNull();
             }
         }
@@ -230,9 +230,9 @@ class ZookeeperProviderTest {
             acquired(b.tryAcquire(List.of(k), "bob", SHORT));
             await().atMost(Duration.ofSeconds(10)).until(() -> a.inspect(k).isEmpty());
             acquired(b.tryAcquire(List.of(k), "carol", null));
-            assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.indexPath("bob", k)))
+            assertThat(raw.checkExists().forPath("/" + namespace + LockPaths.indexPath("bob", k)))
                     .isNull();
-            assertThat(raw.checkExists().forPath("/" + namespace + ZookeeperLockingProvider.indexPath("carol", k)))
+            assertThat(raw.checkExists().forPath("/" + namespace + LockPaths.indexPath("carol", k)))
                     .isNotNull();
         }
 
@@ -303,7 +303,7 @@ class ZookeeperProviderTest {
             }
             assertThat(a.inspect(key("b1"))).isPresent();
             assertThat(a.inspect(key("n1"))).isPresent();
-            assertThat(raw.getChildren().forPath("/" + namespace + ZookeeperLockingProvider.ownerPath("alice")))
+            assertThat(raw.getChildren().forPath("/" + namespace + LockPaths.ownerPath("alice")))
                     .isEmpty();
         }
 
@@ -328,14 +328,14 @@ class ZookeeperProviderTest {
             String takenOver = key("taken-over");
             acquired(a.tryAcquire(List.of(takenOver), "bob", null));
             raw.create().creatingParentsIfNeeded()
-                    .forPath("/" + namespace + ZookeeperLockingProvider.indexPath("alice", takenOver));
+                    .forPath("/" + namespace + LockPaths.indexPath("alice", takenOver));
 
             b.releaseAll("alice");
 
             assertThat(many).allMatch(k -> a.inspect(k).isEmpty());
             assertThat(longKeys).allMatch(k -> a.inspect(k).isEmpty());
             assertThat(a.inspect(takenOver)).get().extracting(LockInfo::ownerId).isEqualTo("bob");
-            assertThat(raw.getChildren().forPath("/" + namespace + ZookeeperLockingProvider.ownerPath("alice")))
+            assertThat(raw.getChildren().forPath("/" + namespace + LockPaths.ownerPath("alice")))
                     .isEmpty();
         }
 
@@ -362,7 +362,7 @@ class ZookeeperProviderTest {
         @Test
         void aStaleIndexEntry_doesNotBlockItsOwner() throws Exception {
             String k = key("stale");
-            String index = "/" + namespace + ZookeeperLockingProvider.indexPath("dave", k);
+            String index = "/" + namespace + LockPaths.indexPath("dave", k);
             raw.create().creatingParentsIfNeeded().forPath(index);
             acquired(a.tryAcquire(List.of(k), "dave", null));
             assertThat(a.release(List.of(k), "dave")).isTrue();
@@ -371,7 +371,7 @@ class ZookeeperProviderTest {
 
         @Test
         void anOwnerContainerDeletedBehindTheProvidersBack_isCreatedAgain() throws Exception {
-            String container = "/" + namespace + ZookeeperLockingProvider.ownerPath("erin");
+            String container = "/" + namespace + LockPaths.ownerPath("erin");
             acquired(a.tryAcquire(List.of(key("1")), "erin", null)); // a now believes the container exists
             assertThat(a.release(List.of(key("1")), "erin")).isTrue();
             raw.delete().forPath(container); // as ZooKeeper does with an empty container
@@ -390,7 +390,7 @@ class ZookeeperProviderTest {
             List<String> keys = odd.stream().map(k -> prefix + k).sorted().toList();
             AcquireResult.Acquired r = acquired(a.tryAcquire(keys, "odd-owner/..", null));
             assertThat(r.fencingTokens()).hasSize(keys.size());
-            assertThat(raw.getChildren().forPath("/" + namespace + ZookeeperLockingProvider.LOCKS))
+            assertThat(raw.getChildren().forPath("/" + namespace + LockPaths.LOCKS))
                     .filteredOn(c -> c.startsWith(Segments.encode(prefix)))
                     .hasSize(keys.size());
             for (String k : keys) {
@@ -616,7 +616,7 @@ class ZookeeperProviderTest {
                 String k = key("app");
                 acquired(p.tryAcquire(List.of(k), "alice", null));
                 assertThat(raw.checkExists().forPath("/app-" + namespace + "/locks-here"
-                        + ZookeeperLockingProvider.lockPath(k))).isNotNull();
+                        + LockPaths.lockPath(k))).isNotNull();
                 p.releaseAll(null);
                 p.close();
                 assertThat(app.checkExists().forPath("/locks-here")).isNotNull();
