@@ -82,7 +82,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  *   <li>{@code InterruptChecks}: an interrupt pending when a call starts, during acquire calls, during a wait;
  *       and {@code awaitRelease};</li>
  *   <li>{@code SpiChecks}: {@code extend}, fencing tokens, concurrency;</li>
- *   <li>{@code CoreInputChecks}: provider ids and bad input, which the core answers before the provider;</li>
+ *   <li>{@code BadInputChecks}: input the core refuses leaves nothing in the backend; the longest key fits;</li>
  *   <li>{@code DistributedChecks}: two clients, a backend that is down, several JVMs, the takeover race, the
  *       lost-lease deadline, foreign data;</li>
  *   <li>{@code ReferenceScenarioChecks}: the scenarios of the reference module's tests;</li>
@@ -492,17 +492,11 @@ public abstract class LockingProviderConformance {
         Concurrency() { super(fixture); }
     }
 
-    // the core in front of the provider: CoreInputChecks.java
+    // bad input, as the provider sees it: BadInputChecks.java
 
     @Nested
-    @DisplayName("provider: null means the default; an unknown id gives ProviderNotFoundException")
-    class Providers extends CoreInputChecks.Providers {
-        Providers() { super(fixture); }
-    }
-
-    @Nested
-    @DisplayName("bad input: IllegalArgumentException and nothing written")
-    class BadInput extends CoreInputChecks.BadInput {
+    @DisplayName("bad input: refused before the provider, nothing written to the backend; a 1024-character key fits")
+    class BadInput extends BadInputChecks.BadInput {
         BadInput() { super(fixture); }
     }
 
@@ -555,7 +549,7 @@ public abstract class LockingProviderConformance {
     // hostile input: HostileInputChecks.java
 
     @Nested
-    @DisplayName("hostile keys and owners: malformed ones are refused, every other one means exactly itself")
+    @DisplayName("hostile keys and owners: every well-formed one means exactly itself, through the service and the SPI")
     class HostileKeysAndOwners extends HostileInputChecks.HostileKeysAndOwners {
         HostileKeysAndOwners() { super(fixture); }
     }
