@@ -117,6 +117,19 @@ final class LocalQueue {
                 LockSupport.unpark(first.thread);
             }
         }
+
+        /**
+         * Marks an empty line removed, so that threads that still find it in the map fetch the current one;
+         * the caller then takes it out of the map, still under this monitor.
+         */
+        @GuardedBy("this")
+        boolean markRemovedIfEmpty() {
+            if (empty()) {
+                removed = true;
+                return true;
+            }
+            return false;
+        }
     }
 
     private final ConcurrentHashMap<String, Line> lines = new ConcurrentHashMap<>();

@@ -47,11 +47,15 @@ final class BadInputChecks {
             AtomicBoolean ran = new AtomicBoolean();
             LockedJob<Boolean, RuntimeException> job = lock -> ran.getAndSet(true);
             Map<String, ThrowingCallable> cases = new LinkedHashMap<>();
-            cases.put("acquire(null key in list)", () -> locking.acquire(Arrays.asList(good, null), AcquireOptions.DEFAULTS));
-            cases.put("acquire(1025-char key)", () -> locking.acquire(List.of(good, tooLong), AcquireOptions.DEFAULTS));
-            cases.put("acquire(key with a lone surrogate)", () -> locking.acquire(List.of(good, loneSurrogate), owner("owner-1")));
+            cases.put("acquire(null key in list)",
+                    () -> locking.acquire(Arrays.asList(good, null), AcquireOptions.DEFAULTS));
+            cases.put("acquire(1025-char key)",
+                    () -> locking.acquire(List.of(good, tooLong), AcquireOptions.DEFAULTS));
+            cases.put("acquire(key with a lone surrogate)",
+                    () -> locking.acquire(List.of(good, loneSurrogate), owner("owner-1")));
             cases.put("acquire(expire zero)", () -> locking.acquire(good, owner("owner-1", Duration.ZERO)));
-            cases.put("acquire(1025-char owner)", () -> locking.acquire(good, owner(overlongOwner, Duration.ofSeconds(30))));
+            cases.put("acquire(1025-char owner)",
+                    () -> locking.acquire(good, owner(overlongOwner, Duration.ofSeconds(30))));
             cases.put("execute(empty key)", () -> locking.execute(List.of(good, ""), job));
             cases.put("execute(expire negative)",
                     () -> locking.execute(good, job, ExecuteOptions.builder().expire(Duration.ofMillis(-1)).build()));
@@ -60,7 +64,8 @@ final class BadInputChecks {
                     () -> locking.releaseAll(ReleaseAllOptions.builder().ownerId("owner\uDC00").build()));
             cases.put("inspect(1025-char key)", () -> locking.inspect(tooLong));
             CountingProvider.Calls before = counted.calls();
-            cases.forEach((what, call) -> assertThatThrownBy(call).as(what).isInstanceOf(IllegalArgumentException.class));
+            cases.forEach((what, call) ->
+                    assertThatThrownBy(call).as(what).isInstanceOf(IllegalArgumentException.class));
             assertThat(counted.calls()).as("calls that reached the provider").isEqualTo(before);
             assertThat(ran).as("the job ran").isFalse();
             assertFree(good);
@@ -68,7 +73,8 @@ final class BadInputChecks {
 
         @Test
         void aKeyOf1024Characters_isAccepted() {
-            String longest = (prefix + "k".repeat(LockingService.MAX_KEY_LENGTH)).substring(0, LockingService.MAX_KEY_LENGTH);
+            String longest = (prefix + "k".repeat(LockingService.MAX_KEY_LENGTH))
+                    .substring(0, LockingService.MAX_KEY_LENGTH);
             Lease lease = locking.acquire(longest);
             assertThat(lease.keys()).containsExactly(longest);
             assertHeld(longest);
