@@ -22,6 +22,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A child announces that it is ready with one line {@code READY <address>} on its standard output; what
  * it prints otherwise goes to its log file.
+ *
+ * <p>Concurrency: a reader thread pumps the child's output and hands the ready line over through a future;
+ * the shutdown hook only kills the process. Every field is final.
  */
 final class ChildProcess implements AutoCloseable {
     static final String READY = "READY ";

@@ -4,7 +4,9 @@ import java.util.List;
 
 /**
  * One way to lock that the bench measures: our provider through a {@code LockingService}, or a peer
- * library on the same backend. Implementations are safe for concurrent use by the workload's threads.
+ * library on the same backend.
+ *
+ * <p>Concurrency: implementations are safe for concurrent use by the workload's threads.
  */
 interface Contender {
     /** The name in tables and charts, such as {@code lp_redis} or {@code Redisson RLock}. */

@@ -10,6 +10,9 @@ import java.util.List;
 /**
  * A Locking provider, used as an application would: {@code acquire} with an owner and a lease, then
  * {@code release}, for one key; {@code execute} (which waits, renews and releases) for sections.
+ *
+ * <p>Concurrency: the workload's threads call it at once; it holds the thread-safe service, immutable
+ * options, and each thread's owner in a thread-local.
  */
 final class OursContender implements Contender {
     /** The lease of W1/W2's locks and of {@code execute}: 30 s, like Redisson's watchdog. */

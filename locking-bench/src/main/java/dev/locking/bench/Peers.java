@@ -21,6 +21,9 @@ import org.redisson.client.codec.StringCodec;
 /**
  * The libraries a user would pick instead of Locking, each used the way its documentation shows, on the
  * same backend (and client) as our provider.
+ *
+ * <p>Concurrency: each peer is called by the workload's threads at once; what a peer keeps per key (Curator
+ * mutexes, {@code ReentrantLock}s) lives in a {@code ConcurrentHashMap}, and owners are per thread.
  */
 final class Peers {
     private Peers() {}

@@ -15,6 +15,10 @@ import org.jspecify.annotations.Nullable;
  * thread is a daemon) and counted as stuck. So a peer that deadlocks costs one window, never a hang.
  *
  * <p>An operation counts when it ends inside the measured window; its latency is what the step returns.
+ *
+ * <p>Concurrency: the coordinating thread starts the workers and publishes the measured window through
+ * volatile fields; workers record into their own per-thread results, which the coordinator reads after
+ * joining them; the stop flag and the first error are atomic.
  */
 final class Runner {
     private Runner() {}

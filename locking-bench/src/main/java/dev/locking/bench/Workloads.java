@@ -30,6 +30,9 @@ import org.HdrHistogram.Histogram;
 /**
  * The six workloads of the bench. Each measures one contender and returns its result; keys carry the run,
  * the workload and the contender, so no two measurements share a key.
+ *
+ * <p>Concurrency: a workload's threads share only atomic counters (and the contender, which is safe for
+ * concurrent use); the key sequence is atomic.
  */
 final class Workloads {
     static final int W2_THREADS = 8;

@@ -21,6 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the item. Without a lock every buyer checks before anyone takes (the run makes that interleaving
  * certain with a barrier, so the report is the same every time), and the stock goes negative. With
  * {@code execute} checking and taking are one step per buyer: exactly five buy and the stock ends at zero.
+ *
+ * <p>Concurrency: each run's buyers are threads of their own; they share the stock and the tallies, which
+ * are atomic counters of that run, and the service, which is thread-safe. The stock's check-then-take is on
+ * purpose guarded by nothing but the lock, so the unlocked run oversells.
  */
 final class StockDemo {
     static final int BUYERS = 10;

@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Stands in for a provider that could not be created, so one broken provider takes no other down:
  * every call on its id fails with a {@link ProviderUnavailableException} that names the cause.
+ *
+ * <p>Concurrency: immutable; any thread may call it.
  */
 final class FailedProvider implements LockingProvider {
     private final String id;

@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  * again. Each {@link Execution} has at most one renewal in flight: the scheduler sets
  * {@link Execution#renewing} before it submits one and the worker clears it when done, after writing the
  * execution's due and confirmed times (only that worker writes them while the flag is set). A
- * {@link BackgroundRelease} has its own flag, {@code running}, used the same way.
+ * {@link BackgroundRelease} has its own flag, {@code running}, used the same way. The scheduler thread is
+ * started under {@code startLock}, which only serialises starting it; the field that holds it is volatile and
+ * read without the lock, so it carries no {@code @GuardedBy}.
  */
 final class LeaseRenewer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaseRenewer.class);

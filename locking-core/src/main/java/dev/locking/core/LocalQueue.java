@@ -1,5 +1,6 @@
 package dev.locking.core;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,7 +47,8 @@ import org.jspecify.annotations.Nullable;
  * waiters that may be waiting for those very keys).
  *
  * <h2>Concurrency</h2>
- * Lines live in a {@link ConcurrentHashMap} and are only read or changed under their own monitor; a
+ * Lines live in a {@link ConcurrentHashMap} and are only read or changed under their own monitor
+ * ({@code @GuardedBy("this")} on a line's fields); a
  * line that becomes empty is marked removed and taken out of the map under that monitor, and a thread
  * that finds a removed line fetches (or creates) the current one. No thread holds two line monitors at
  * once. Lines exist only while a key is waited for here (or held by a call counted in it), so the map stays
@@ -79,15 +81,20 @@ final class LocalQueue {
 
     /** The state of one key; guarded by its own monitor. */
     private static final class Line {
+        @GuardedBy("this")
         int holders;
         /** Ascending {@link Waiter#arrival}. */
+        @GuardedBy("this")
         final ArrayList<Waiter> waiters = new ArrayList<>(4);
+        @GuardedBy("this")
         boolean removed;
 
+        @GuardedBy("this")
         @Nullable Waiter first() {
             return waiters.isEmpty() ? null : waiters.get(0);
         }
 
+        @GuardedBy("this")
         void insert(Waiter w) {
             int i = waiters.size();
             while (i > 0 && waiters.get(i - 1).arrival > w.arrival) {
@@ -96,17 +103,32 @@ final class LocalQueue {
             waiters.add(i, w);
         }
 
+        @GuardedBy("this")
         boolean empty() {
             return holders == 0 && waiters.isEmpty();
         }
 
         /** Unparks the first waiter if nothing of this JVM holds the key. */
+        @GuardedBy("this")
         void signalFirst() {
             Waiter first = first();
             if (first != null && holders == 0) {
                 first.signalled = true;
                 LockSupport.unpark(first.thread);
             }
+        }
+
+        /**
+         * Marks an empty line removed, so that threads that still find it in the map fetch the current one;
+         * the caller then takes it out of the map, still under this monitor.
+         */
+        @GuardedBy("this")
+        boolean markRemovedIfEmpty() {
+            if (empty()) {
+                removed = true;
+                return true;
+            }
+            return false;
         }
     }
 
@@ -129,6 +151,7 @@ final class LocalQueue {
     }
 
     /** Puts the calling thread's call at the end of the lines of its keys. */
+    @SuppressWarnings("GuardedBy") // the lambdas run in change(), under the line's monitor
     Waiter join(List<String> keys) {
         Waiter w = new Waiter(arrivals.incrementAndGet(), keys);
         for (String key : keys) {
@@ -191,6 +214,7 @@ final class LocalQueue {
      * @return the keys on which the call was counted as holder; only these are passed to {@link #released}
      *     when it ends
      */
+    @SuppressWarnings("GuardedBy") // the lambdas run in change(), under the line's monitor
     List<String> took(@Nullable Waiter w, List<String> keys) {
         if (w != null) {
             for (String key : keys) {
@@ -218,6 +242,7 @@ final class LocalQueue {
     }
 
     /** Takes a waiter that gives up (timeout, interrupt, failure) out of its lines. */
+    @SuppressWarnings("GuardedBy") // the lambdas run in change(), under the line's monitor
     void leave(Waiter w) {
         for (String key : w.keys) {
             change(key, line -> {
@@ -249,7 +274,9 @@ final class LocalQueue {
                 }
                 line.holders = Math.max(0, line.holders - 1);
                 line.signalFirst();
-                removeIfEmpty(key, line);
+                if (line.markRemovedIfEmpty()) {
+                    lines.remove(key, line);
+                }
             }
         }
     }
@@ -278,17 +305,12 @@ final class LocalQueue {
                     continue; // emptied and taken out meanwhile: use the current one
                 }
                 change.accept(line);
-                removeIfEmpty(key, line);
+                if (line.markRemovedIfEmpty()) {
+                    lines.remove(key, line);
+                }
                 return;
             }
         }
     }
 
-    /** Takes an empty line out of the map; called under the line's monitor. */
-    private void removeIfEmpty(String key, Line line) {
-        if (line.empty()) {
-            line.removed = true;
-            lines.remove(key, line);
-        }
-    }
 }

@@ -4,7 +4,12 @@ import dev.locking.api.LockHandle;
 import dev.locking.api.LockLostException;
 import java.util.List;
 
-/** The handle of a nested {@code execute} whose keys are all held by an enclosing call of the same thread. */
+/**
+ * The handle of a nested {@code execute} whose keys are all held by an enclosing call of the same thread.
+ *
+ * <p>Concurrency: immutable; what it reports (lost or not) comes from the enclosing {@link Execution}, which
+ * is safe to read from any thread.
+ */
 final class NestedHandle implements LockHandle {
     private final Execution enclosing;
     private final List<String> keys;

@@ -130,11 +130,7 @@ class ValidationTest {
     @MethodSource("malformedKeys")
     void ownerIdsWithAnUnpairedSurrogate_areRejected_byEveryCall_namingThePosition(String name, String owner,
             int index) {
-        List<ThrowingCallable> calls = List.of(
-                () -> locking.acquire("k", AcquireOptions.builder().ownerId(owner).build()),
-                () -> locking.release("k", ReleaseOptions.builder().ownerId(owner).build()),
-                () -> locking.releaseAll(ReleaseAllOptions.builder().ownerId(owner).build()));
-        for (ThrowingCallable call : calls) {
+        for (ThrowingCallable call : everyCallTaking(owner)) {
             assertThatThrownBy(call).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("ownerId must be well-formed UTF-16")
                     .hasMessageContaining("at index " + index);
@@ -142,14 +138,18 @@ class ValidationTest {
         assertThat(provider.calls).hasValue(0);
     }
 
-    @Test
-    void ownerIdsOverTheLimit_areRejected_byEveryCall() {
-        String owner = "o".repeat(LockingService.MAX_OWNER_ID_LENGTH + 1);
-        List<ThrowingCallable> calls = List.of(
+    /** acquire, release and releaseAll with {@code owner} as their owner id. */
+    private List<ThrowingCallable> everyCallTaking(String owner) {
+        return List.of(
                 () -> locking.acquire("k", AcquireOptions.builder().ownerId(owner).build()),
                 () -> locking.release("k", ReleaseOptions.builder().ownerId(owner).build()),
                 () -> locking.releaseAll(ReleaseAllOptions.builder().ownerId(owner).build()));
-        for (ThrowingCallable call : calls) {
+    }
+
+    @Test
+    void ownerIdsOverTheLimit_areRejected_byEveryCall() {
+        String owner = "o".repeat(LockingService.MAX_OWNER_ID_LENGTH + 1);
+        for (ThrowingCallable call : everyCallTaking(owner)) {
             assertThatThrownBy(call).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("ownerId must be at most 1024 characters, got 1025");
         }

@@ -1,5 +1,6 @@
 package dev.locking.faults;
 
+import dev.locking.tck.JavaCommand;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -10,10 +11,9 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -57,22 +57,15 @@ final class ChildJvm implements AutoCloseable {
      */
     static ChildJvm start(String name, Path dir, Class<?> mainClass, Map<String, String> properties,
             List<String> args, Consumer<String> lines) {
-        List<String> command = new ArrayList<>();
-        command.add(javaBinary());
         // Small and quick to start: a child runs seconds, on a machine other builds share.
-        command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx192m", "-Xss512k"));
+        List<String> options = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx192m", "-Xss512k");
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("org.slf4j.simpleLogger.showDateTime", "true");
+        all.put("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+        all.putAll(properties);
         try {
             Files.createDirectories(dir);
-            // The classpath goes through an argument file: it can be longer than a command line may be.
-            Path argFile = dir.resolve(name + ".args");
-            Files.writeString(argFile, "-cp\n\"" + escape(testClassPath()) + "\"\n", StandardCharsets.UTF_8);
-            command.add("@" + argFile);
-            command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-            command.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
-            command.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
-            properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
-            command.add(mainClass.getName());
-            command.addAll(args);
+            List<String> command = JavaCommand.of(dir, name, options, all, mainClass, args);
             Path log = dir.resolve(name + ".out");
             Path err = dir.resolve(name + ".err");
             Process process = new ProcessBuilder(command)
@@ -149,15 +142,7 @@ final class ChildJvm implements AutoCloseable {
 
     /** The end of the child's standard error, for a failure message. */
     String errorTail() {
-        try {
-            if (!Files.exists(err)) {
-                return "";
-            }
-            String text = Files.readString(err, StandardCharsets.UTF_8);
-            return text.length() <= 3000 ? text : "…" + text.substring(text.length() - 3000);
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
-        }
+        return JavaCommand.tail(err, 3000);
     }
 
     @Override
@@ -181,22 +166,5 @@ final class ChildJvm implements AutoCloseable {
         } catch (IllegalStateException e) {
             // the JVM is shutting down; the hook runs anyway
         }
-    }
-
-    private static String javaBinary() {
-        Optional<String> current = ProcessHandle.current().info().command();
-        if (current.isPresent() && Files.isExecutable(Paths.get(current.get()))) {
-            return current.get();
-        }
-        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    private static String testClassPath() {
-        String surefire = System.getProperty("surefire.test.class.path");
-        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path", "");
-    }
-
-    private static String escape(String path) {
-        return path.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 }

@@ -1,5 +1,6 @@
 package dev.locking.faults;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,8 +12,12 @@ import java.util.List;
  * The suite's summary: one row per scenario, printed to standard output as the scenario ends and kept in
  * {@code target/fault-report.md} (rewritten after every row, so a failed or interrupted run still leaves
  * what it measured).
+ *
+ * <p>Concurrency: scenarios may end on several threads; the rows are guarded by the class's monitor, which
+ * {@link #add} holds while it appends a row and rewrites the file.
  */
 final class FaultReport {
+    @GuardedBy("FaultReport.class")
     private static final List<Figures> ROWS = new ArrayList<>();
     private static final Path FILE = Path.of(System.getProperty("faults.reportFile", "target/fault-report.md"));
 

@@ -1,5 +1,6 @@
 package dev.locking.faults;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -29,12 +30,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * accepted</em>, the one failure fencing exists to prevent. Every (writer, token) pair the resource accepts
  * for the first time is one <em>grant seen</em>; their tokens must strictly increase per key.
  *
- * <p>Thread-safe: one thread per connection, all state guarded by this object.
+ * <p>Concurrency: one thread per connection; what the resource saw, per key, is guarded by this object's
+ * monitor. The list of open connections is a concurrent list, and {@code closed} is volatile.
  */
 final class FencedResource implements AutoCloseable {
     private final ServerSocket server;
     private final Thread acceptor;
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
+    @GuardedBy("this")
     private final Map<String, PerKey> keys = new HashMap<>();
     private volatile boolean closed;
 

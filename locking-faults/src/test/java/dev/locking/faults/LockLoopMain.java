@@ -45,6 +45,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Arguments: {@code resourcePort childName maxLifeMillis loop...}, each loop
  * {@code provider,key,leaseMillis,holdMillis,timeoutMillis}.
+ *
+ * <p>Concurrency: the loops' threads, the standard-input reader and the watchdog all report through
+ * {@link #emit}, which holds the class's monitor so that lines never interleave; {@code stopping} is
+ * volatile.
  */
 public final class LockLoopMain {
     static final long WRITE_INTERVAL_MILLIS = 100;

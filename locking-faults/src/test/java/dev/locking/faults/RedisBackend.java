@@ -25,6 +25,10 @@ import org.junit.jupiter.api.Assumptions;
  *
  * <p>A server named by {@code REDIS_URL} cannot be killed or frozen by the suite, so this class never uses
  * one; scenarios that leave the backend alone may ({@link #externalUrl()}).
+ *
+ * <p>Concurrency: the test's thread and a scenario's fault thread call it. The methods that start, kill or
+ * close the server hold this object's monitor, so one of them runs at a time; the process is volatile
+ * because the shutdown hook reads it without the monitor (a JVM that is going down must not wait for it).
  */
 final class RedisBackend implements Backend {
     private static final String BINARY = "redis-server";

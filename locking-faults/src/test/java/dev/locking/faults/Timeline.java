@@ -1,15 +1,21 @@
 package dev.locking.faults;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
 /**
  * Every event the children of one scenario reported, plus the faults the test injected, in the order they
- * arrived. Thread-safe: the children's reader threads append, the test reads copies.
+ * arrived.
+ *
+ * <p>Concurrency: the children's reader threads append and the test reads copies; both lists are guarded by
+ * this object's monitor.
  */
 final class Timeline {
+    @GuardedBy("this")
     private final List<Event> events = new ArrayList<>();
+    @GuardedBy("this")
     private final List<String> faults = new ArrayList<>();
 
     synchronized void add(Event e) {

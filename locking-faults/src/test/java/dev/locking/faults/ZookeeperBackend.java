@@ -1,5 +1,6 @@
 package dev.locking.faults;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -18,6 +19,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * A ZooKeeper server the suite owns ({@link ZookeeperServerMain} in a child JVM) on a free port, which it
  * can kill (SIGKILL), restart on the same port with the same data, and freeze (SIGSTOP) and thaw.
+ *
+ * <p>Concurrency: the test's thread and a scenario's fault thread call it; the running server and its
+ * generation are guarded by this object's monitor, the port and directory are fixed.
  */
 final class ZookeeperBackend implements Backend {
     /** Ticks of 500 ms: sessions may then last 1 to 10 s. */
@@ -26,7 +30,9 @@ final class ZookeeperBackend implements Backend {
 
     private final Path dir;
     private final int port;
+    @GuardedBy("this")
     private int generation;
+    @GuardedBy("this")
     private @Nullable ChildJvm server;
 
     private ZookeeperBackend(Path dir, int port) {

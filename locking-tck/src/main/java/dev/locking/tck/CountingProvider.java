@@ -15,9 +15,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@link #close()} does not close the delegate: the kit shares one provider across the tests of a class
  * and closes it itself after the last one.
+ *
+ * <p>Concurrency: the counters are atomic and the time of the last confirmed extend is volatile; the core's
+ * threads (callers, renewer, waiters) call it at once.
  */
-final class CountingProvider implements LockingProvider {
-    private final LockingProvider delegate;
+final class CountingProvider extends ForwardingProvider {
     private final AtomicInteger tryAcquires = new AtomicInteger();
     private final AtomicInteger extendCalls = new AtomicInteger();
     private final AtomicInteger releases = new AtomicInteger();
@@ -29,12 +31,7 @@ final class CountingProvider implements LockingProvider {
     private volatile long lastConfirmedExtendSentNanos;
 
     CountingProvider(LockingProvider delegate) {
-        this.delegate = delegate;
-    }
-
-    @Override
-    public String id() {
-        return delegate.id();
+        super(delegate);
     }
 
     @Override

@@ -101,21 +101,7 @@ final class DistributedChecks {
             second();
             LockingProvider other = secondBackend();
             assertThat(other).isNotNull();
-            String a = key("a");
-            provider().tryAcquire(List.of(a), "owner-1", null);
-            CountingProvider waiter = new CountingProvider(other);
-            Future<Long> freed = async(() -> {
-                long deadline = System.nanoTime() + patience().toNanos();
-                while (other.inspect(a).isPresent() && System.nanoTime() - deadline < 0) {
-                    waiter.awaitRelease(List.of(a), patience()); // the core retries sooner; this does not
-                }
-                return System.nanoTime();
-            });
-            waiting().until(() -> waiter.awaits() >= 1); // the release must come while it waits
-
-            long released = System.nanoTime();
-            assertThat(provider().release(List.of(a), "owner-1")).isTrue();
-            assertThat(Duration.ofNanos(result(freed) - released)).isLessThan(wakeUpWithin());
+            assertAwaitReleaseReturnsSoonAfterARelease(other, key("a"));
         }
 
         @Test

@@ -226,21 +226,7 @@ final class InterruptChecks {
 
         @Test
         void returnsSoonAfterARelease() throws Exception {
-            String a = key("a");
-            provider().tryAcquire(List.of(a), "owner-1", null);
-            CountingProvider waiter = new CountingProvider(provider());
-            Future<Long> freed = async(() -> {
-                long deadline = System.nanoTime() + patience().toNanos();
-                while (held(a).isPresent() && System.nanoTime() - deadline < 0) {
-                    waiter.awaitRelease(List.of(a), patience());
-                }
-                return System.nanoTime();
-            });
-            waiting().until(() -> waiter.awaits() >= 1); // the release must come while it waits
-
-            long released = System.nanoTime();
-            assertThat(provider().release(List.of(a), "owner-1")).isTrue();
-            assertThat(Duration.ofNanos(result(freed) - released)).isLessThan(wakeUpWithin());
+            assertAwaitReleaseReturnsSoonAfterARelease(provider(), key("a"));
         }
 
         @Test

@@ -332,6 +332,28 @@ abstract class KitGroup {
         assertThat(section.counter).isEqualTo(threads * rounds);
     }
 
+    /**
+     * Takes {@code key} through the provider under test, lets {@code waitingClient.awaitRelease} wait for it
+     * (again, should it return early), releases it through the provider under test, and asserts that the
+     * wait returned within {@link #wakeUpWithin()} of the release.
+     */
+    void assertAwaitReleaseReturnsSoonAfterARelease(LockingProvider waitingClient, String key) throws Exception {
+        provider().tryAcquire(List.of(key), "owner-1", null);
+        CountingProvider waiter = new CountingProvider(waitingClient);
+        Future<Long> freed = async(() -> {
+            long deadline = System.nanoTime() + patience().toNanos();
+            while (waitingClient.inspect(key).isPresent() && System.nanoTime() - deadline < 0) {
+                waiter.awaitRelease(List.of(key), patience()); // the core retries sooner; this does not
+            }
+            return System.nanoTime();
+        });
+        waiting().until(() -> waiter.awaits() >= 1); // the release must come while it waits
+
+        long released = System.nanoTime();
+        assertThat(provider().release(List.of(key), "owner-1")).isTrue();
+        assertThat(Duration.ofNanos(result(freed) - released)).isLessThan(wakeUpWithin());
+    }
+
     <T> Future<T> async(Callable<T> task) {
         return pool.submit(task);
     }
@@ -390,7 +412,12 @@ abstract class KitGroup {
         LockSupport.parkNanos(100_000);
     }
 
-    /** Tracks overlapping jobs: how many are inside now, the most seen, and an unsynchronised counter. */
+    /**
+     * Tracks overlapping jobs: how many are inside now, the most seen, and an unsynchronised counter.
+     *
+     * <p>Concurrency: the jobs of many threads (or clients) enter it at once; the two counts are atomic, and
+     * {@code counter} is on purpose guarded by nothing but the lock under test, so a broken lock loses updates.
+     */
     static final class CriticalSection {
         final AtomicInteger inside = new AtomicInteger();
         final AtomicInteger overlaps = new AtomicInteger();

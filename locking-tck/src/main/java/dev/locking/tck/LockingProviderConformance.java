@@ -70,9 +70,11 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * core's); rules that belong to the provider alone are also checked through the SPI directly.
  *
  * <h2>What it checks</h2>
- * Extending this class runs every group. Each group checks one rule and is listed, with its display name, at
- * the end of this class: that list is the kit's table of contents. The groups are defined in one file per
- * area (all in this package):
+ * Extending this class runs every group. Each group checks one rule and is listed at the end of this class,
+ * with one line saying the contract it checks and its display name: that list is the kit's table of contents.
+ * What the core decides before it calls a provider (which provider an id names, which input it refuses) is
+ * not in the kit: it does not depend on the provider, and the core's own tests check it once. The groups are
+ * defined in one file per area (all in this package):
  * <ul>
  *   <li>{@code AcquireChecks}: free keys, re-entry by the same owner, keys held by someone else, lapsed
  *       leases, locks without expire;</li>
@@ -82,7 +84,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  *   <li>{@code InterruptChecks}: an interrupt pending when a call starts, during acquire calls, during a wait;
  *       and {@code awaitRelease};</li>
  *   <li>{@code SpiChecks}: {@code extend}, fencing tokens, concurrency;</li>
- *   <li>{@code CoreInputChecks}: provider ids and bad input, which the core answers before the provider;</li>
+ *   <li>{@code BadInputChecks}: input the core refuses leaves nothing in the backend; the longest key fits;</li>
  *   <li>{@code DistributedChecks}: two clients, a backend that is down, several JVMs, the takeover race, the
  *       lost-lease deadline, foreign data;</li>
  *   <li>{@code ReferenceScenarioChecks}: the scenarios of the reference module's tests;</li>
@@ -374,30 +376,35 @@ public abstract class LockingProviderConformance {
 
     // acquire: AcquireChecks.java
 
+    /** acquire on free keys takes them all at once and returns a fencing token per key. */
     @Nested
     @DisplayName("acquire on free keys: all taken at once, a fencing token per key")
     class AcquireOnFreeKeys extends AcquireChecks.AcquireOnFreeKeys {
         AcquireOnFreeKeys() { super(fixture); }
     }
 
+    /** The same owner re-enters its keys; only an acquire with expire resets the lease; tokens stay. */
     @Nested
     @DisplayName("acquire by the same owner: re-entry, expiry reset only with expire, tokens unchanged")
     class SameOwnerReentry extends AcquireChecks.SameOwnerReentry {
         SameOwnerReentry() { super(fixture); }
     }
 
+    /** A key held by another owner (or anonymously) fails the acquire with the first conflict, changing no key. */
     @Nested
     @DisplayName("acquire on a key held by someone else: LockAcquisitionException, no key changes")
     class HeldBySomeoneElse extends AcquireChecks.HeldBySomeoneElse {
         HeldBySomeoneElse() { super(fixture); }
     }
 
+    /** A lapsed lease frees the key: release says false, the next taker gets a higher token. */
     @Nested
     @DisplayName("acquire on a key whose lease has lapsed: free, with a higher fencing token")
     class LapsedLease extends AcquireChecks.LapsedLease {
         LapsedLease() { super(fixture); }
     }
 
+    /** A lock taken without expire never lapses. */
     @Nested
     @DisplayName("acquire without expire: the lock never expires")
     class WithoutExpire extends AcquireChecks.WithoutExpire {
@@ -406,6 +413,7 @@ public abstract class LockingProviderConformance {
 
     // release: ReleaseChecks.java
 
+    /** release frees anonymous locks for anyone, owned ones for their owner only; true if every key was freed. */
     @Nested
     @DisplayName("release: anonymous by anyone, owned by its owner only; true only if every key was released")
     class Release extends ReleaseChecks.Release {
@@ -414,6 +422,7 @@ public abstract class LockingProviderConformance {
 
     // releaseAll: ReleaseAllChecks.java
 
+    /** releaseAll(owner) frees that owner's locks and nothing else; releaseAll() frees every lock. */
     @Nested
     @DisplayName("releaseAll(owner) releases that owner's locks only; releaseAll() releases every lock")
     class ReleaseAll extends ReleaseAllChecks.ReleaseAll {
@@ -422,24 +431,28 @@ public abstract class LockingProviderConformance {
 
     // execute: ExecuteChecks.java
 
+    /** execute waits up to its timeout (default 5 s), runs the job with every key held, and always releases. */
     @Nested
     @DisplayName("execute: waits up to the timeout (default 5 s), runs the job, always releases")
     class Execute extends ExecuteChecks.Execute {
         Execute() { super(fixture); }
     }
 
+    /** A waiting execute wakes soon after a release or a lapse, not by polling alone, and waiters do not starve. */
     @Nested
     @DisplayName("execute wait: wakes on release, not only by polling; waiters do not starve")
     class ExecuteWait extends ExecuteChecks.ExecuteWait {
         ExecuteWait() { super(fixture); }
     }
 
+    /** execute renews the lease while the job runs; a lost lease interrupts the job and throws LockLostException. */
     @Nested
     @DisplayName("execute lease: renewed while the job runs; a lost lease interrupts the job and throws")
     class ExecuteLease extends ExecuteChecks.ExecuteLease {
         ExecuteLease() { super(fixture); }
     }
 
+    /** A nested execute runs at once on keys its caller holds and takes and releases any extra ones itself. */
     @Nested
     @DisplayName("execute nested: held keys run at once, extra keys are taken and released by the nested call")
     class NestedExecute extends ExecuteChecks.NestedExecute {
@@ -448,24 +461,28 @@ public abstract class LockingProviderConformance {
 
     // interrupts, and awaitRelease (SPI): InterruptChecks.java
 
+    /** A call that does not wait does its work despite a pending interrupt, and the flag stays set. */
     @Nested
     @DisplayName("an interrupt pending when a call that does not wait starts: the call does its work, the flag stays set")
     class InterruptPendingAtACall extends InterruptChecks.InterruptPendingAtACall {
         InterruptPendingAtACall() { super(fixture); }
     }
 
+    /** Under a stream of interrupts, an acquire that failed took nothing and one that returned holds its key. */
     @Nested
     @DisplayName("interrupts during acquire calls: a call that failed took nothing, one that returned holds its key")
     class InterruptsDuringCalls extends InterruptChecks.InterruptsDuringCalls {
         InterruptsDuringCalls() { super(fixture); }
     }
 
+    /** An interrupt ends a wait with LockingException, leaves the flag set and nothing locked. */
     @Nested
     @DisplayName("interrupt during a wait: the wait ends, the flag stays set, LockingException, nothing locked")
     class InterruptDuringAWait extends InterruptChecks.InterruptDuringAWait {
         InterruptDuringAWait() { super(fixture); }
     }
 
+    /** awaitRelease (SPI) returns soon after a key may have been freed, at once if free, or at maxWait. */
     @Nested
     @DisplayName("awaitRelease (SPI): returns when a key may be free, or at maxWait")
     class AwaitRelease extends InterruptChecks.AwaitRelease {
@@ -474,70 +491,74 @@ public abstract class LockingProviderConformance {
 
     // the SPI directly, and concurrency: SpiChecks.java
 
+    /** extend (SPI) renews only the owner's own, still-held keys, keeping their tokens. */
     @Nested
     @DisplayName("extend (SPI): owner-checked renewal used by execute")
     class Extend extends SpiChecks.Extend {
         Extend() { super(fixture); }
     }
 
+    /** Fencing tokens strictly increase per key across releases and expiry. */
     @Nested
     @DisplayName("fencing tokens: strictly increase per key across release and expiry")
     class FencingTokens extends SpiChecks.FencingTokens {
         FencingTokens() { super(fixture); }
     }
 
+    /** Concurrent callers are mutually excluded, never deadlock, and a race has exactly one winner. */
     @Nested
     @DisplayName("concurrency: mutual exclusion, no deadlock, one winner")
     class Concurrency extends SpiChecks.Concurrency {
         Concurrency() { super(fixture); }
     }
 
-    // the core in front of the provider: CoreInputChecks.java
+    // bad input, as the provider sees it: BadInputChecks.java
 
+    /** Input the core refuses never reaches the backend; the longest key (1024 characters) fits. */
     @Nested
-    @DisplayName("provider: null means the default; an unknown id gives ProviderNotFoundException")
-    class Providers extends CoreInputChecks.Providers {
-        Providers() { super(fixture); }
-    }
-
-    @Nested
-    @DisplayName("bad input: IllegalArgumentException and nothing written")
-    class BadInput extends CoreInputChecks.BadInput {
+    @DisplayName("bad input: refused before the provider, nothing written to the backend; a 1024-character key fits")
+    class BadInput extends BadInputChecks.BadInput {
         BadInput() { super(fixture); }
     }
 
     // distributed providers (skipped unless their hooks return something): DistributedChecks.java
 
+    /** Two clients of one backend see and block each other's locks, wake each other and share owners and tokens. */
     @Nested
     @DisplayName("two clients of one backend (skipped when newSecondClient returns null)")
     class TwoClients extends DistributedChecks.TwoClients {
         TwoClients() { super(fixture); }
     }
 
+    /** Every call on an unreachable backend fails with ProviderUnavailableException in bounded time. */
     @Nested
     @DisplayName("backend down: ProviderUnavailableException within a bounded time (skipped without newUnreachableProvider)")
     class BackendDown extends DistributedChecks.BackendDown {
         BackendDown() { super(fixture); }
     }
 
+    /** execute excludes across JVMs, and a killed holder's lock frees when its lease lapses. */
     @Nested
     @DisplayName("several JVMs (skipped when childJvmProperties returns null)")
     class SeveralJvms extends DistributedChecks.SeveralJvms {
         SeveralJvms() { super(fixture); }
     }
 
+    /** Two clients taking over one lapsed lock never both win, and the winner's token is higher. */
     @Nested
     @DisplayName("takeover race: two clients taking over one lapsed lock never both win (skipped when newSecondClient returns null)")
     class TakeoverRace extends DistributedChecks.TakeoverRace {
         TakeoverRace() { super(fixture); }
     }
 
+    /** A holder cut off from its backend sees its lease lost one lease after its last confirmed renewal. */
     @Nested
     @DisplayName("a lost lease is noticed on time when the backend stops answering (skipped without backendAddress and newProviderThrough)")
     class LostLeaseDeadline extends DistributedChecks.LostLeaseDeadline {
         LostLeaseDeadline() { super(fixture); }
     }
 
+    /** Data the provider did not write at a lock's keys gives a clear LockingException and harms no other lock. */
     @Nested
     @DisplayName("foreign data at a lock's keys: a clear LockingException, nothing changed, other locks unharmed (skipped without plantForeignData)")
     class ForeignData extends DistributedChecks.ForeignData {
@@ -546,6 +567,9 @@ public abstract class LockingProviderConformance {
 
     // the reference module's scenarios: ReferenceScenarioChecks.java
 
+    /**
+     * The scenarios of the reference module's tests: overselling without a lock, exactly five sold with one, and more.
+     */
     @Nested
     @DisplayName("scenarios of the reference module's tests")
     class ReferenceScenarios extends ReferenceScenarioChecks.ReferenceScenarios {
@@ -554,8 +578,9 @@ public abstract class LockingProviderConformance {
 
     // hostile input: HostileInputChecks.java
 
+    /** Every well-formed key and owner id means exactly itself, through the service and the SPI. */
     @Nested
-    @DisplayName("hostile keys and owners: malformed ones are refused, every other one means exactly itself")
+    @DisplayName("hostile keys and owners: every well-formed one means exactly itself, through the service and the SPI")
     class HostileKeysAndOwners extends HostileInputChecks.HostileKeysAndOwners {
         HostileKeysAndOwners() { super(fixture); }
     }

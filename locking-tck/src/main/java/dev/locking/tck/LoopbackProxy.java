@@ -34,7 +34,10 @@ import org.jspecify.annotations.Nullable;
  * {@link #restore()} forwards new connections again; connections that lived through a cut are closed then,
  * since the bytes they lost would leave their streams garbled.
  *
- * <p>Each connection uses two daemon threads (one per direction). Thread-safe.
+ * <p>Concurrency: thread-safe. Each connection uses two daemon threads (one per direction) and an acceptor
+ * thread takes new ones. The open connections are a concurrent set; {@code cut}, {@code closed} and each
+ * connection's upstream socket and dropping flag are volatile, so a {@link #cut()} on the test's thread is
+ * seen by the next read of every pump. No lock is held while a socket is read or written.
  *
  * @since 0.1.0
  */

@@ -5,13 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -173,27 +171,17 @@ public final class MultiJvmContention {
     }
 
     private Process start(Path dir, String name, List<String> workerArgs) {
-        List<String> command = new ArrayList<>();
-        command.add(javaBinary());
-        command.add("-XX:+UseSerialGC");
-        command.add("-XX:TieredStopAtLevel=1");
-        command.add("-Xmx256m");
-        command.addAll(jvmOptions);
+        List<String> options = new ArrayList<>(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m"));
+        options.addAll(jvmOptions);
         try {
-            // The classpath goes through an argument file: it can be longer than a command line may be.
-            Path argFile = dir.resolve(name + ".args");
-            Files.writeString(argFile, "-cp\n\"" + escape(testClassPath()) + "\"\n", StandardCharsets.UTF_8);
-            command.add("@" + argFile);
-            command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-            systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
-            command.add(ContentionWorker.class.getName());
-            command.addAll(workerArgs);
+            List<String> command = JavaCommand.of(dir, name, options, systemProperties, ContentionWorker.class,
+                    workerArgs);
             return new ProcessBuilder(command)
                     .redirectOutput(dir.resolve(name + ".out").toFile())
                     .redirectError(dir.resolve(name + ".err").toFile())
                     .start();
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not start a child JVM: " + command.get(0), e);
+            throw new UncheckedIOException("Could not start a child JVM " + name, e);
         }
     }
 
@@ -248,32 +236,7 @@ public final class MultiJvmContention {
     }
 
     static String tail(Path file) {
-        try {
-            if (!Files.exists(file)) {
-                return "";
-            }
-            String text = Files.readString(file, StandardCharsets.UTF_8);
-            return text.length() <= STDERR_TAIL_CHARS ? text : "…" + text.substring(text.length() - STDERR_TAIL_CHARS);
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
-        }
-    }
-
-    private static String javaBinary() {
-        Optional<String> current = ProcessHandle.current().info().command();
-        if (current.isPresent() && Files.isExecutable(Paths.get(current.get()))) {
-            return current.get();
-        }
-        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    private static String testClassPath() {
-        String surefire = System.getProperty("surefire.test.class.path");
-        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path", "");
-    }
-
-    private static String escape(String path) {
-        return path.replace("\\", "\\\\").replace("\"", "\\\"");
+        return JavaCommand.tail(file, STDERR_TAIL_CHARS);
     }
 
     /**

@@ -28,6 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>When the lock has not lapsed yet as the backend sees it (its clock, rounding), both calls fail; the
  * round then races again a moment later, so that every round ends with a takeover.
+ *
+ * <p>Concurrency: the test's thread runs the rounds and hands the two racing calls to the pool; they share
+ * only a barrier that starts them together, and report through their futures.
  */
 final class TakeoverRaceCheck {
     private final LockingProvider first;

@@ -117,7 +117,7 @@ class KitDetectsBrokenProvidersTest {
             if (p == null) {
                 return null;
             }
-            return new Forwarding(p) {
+            return new ForwardingProvider(p) {
                 @Override
                 public void close() {}
             };
@@ -140,7 +140,7 @@ class KitDetectsBrokenProvidersTest {
     static class NonAtomicAcquire extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     Map<String, Long> tokens = new HashMap<>();
@@ -163,7 +163,7 @@ class KitDetectsBrokenProvidersTest {
     static class AnonymousReentry extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     AcquireResult result = memory.tryAcquire(keys, ownerId, lease);
@@ -184,7 +184,7 @@ class KitDetectsBrokenProvidersTest {
     static class ReentryResetsExpiry extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     if (ownerId != null && lease == null) {
@@ -200,7 +200,7 @@ class KitDetectsBrokenProvidersTest {
     static class OwnerBlindRelease extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public boolean release(List<String> keys, @Nullable String ownerId) {
                     boolean all = true;
@@ -219,7 +219,7 @@ class KitDetectsBrokenProvidersTest {
     static class GreedyReleaseAll extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public void releaseAll(@Nullable String ownerId) {
                     memory.releaseAll(null);
@@ -232,7 +232,7 @@ class KitDetectsBrokenProvidersTest {
     static class ConstantTokens extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     AcquireResult result = memory.tryAcquire(keys, ownerId, lease);
@@ -256,7 +256,7 @@ class KitDetectsBrokenProvidersTest {
     static class DeafAwaitRelease extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
                     TimeUnit.NANOSECONDS.sleep(maxWait.toNanos());
@@ -269,7 +269,7 @@ class KitDetectsBrokenProvidersTest {
     static class ExtendAlwaysSucceeds extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public boolean extend(List<String> keys, String ownerId, Duration lease) {
                     memory.extend(keys, ownerId, lease);
@@ -283,7 +283,7 @@ class KitDetectsBrokenProvidersTest {
     static class InterruptSwallowingAwait extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public void awaitRelease(List<String> keys, Duration maxWait) {
                     try {
@@ -303,7 +303,7 @@ class KitDetectsBrokenProvidersTest {
     static class RacyTakeover extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     boolean lookedFree = keys.stream().allMatch(k -> memory.inspect(k).isEmpty());
@@ -332,7 +332,7 @@ class KitDetectsBrokenProvidersTest {
 
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new Forwarding(memory) {
+            return new ForwardingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     return memory.tryAcquire(keys, mangleNullable(ownerId), lease);
@@ -353,55 +353,6 @@ class KitDetectsBrokenProvidersTest {
                     memory.releaseAll(mangleNullable(ownerId));
                 }
             };
-        }
-    }
-
-    /** Passes every call on; each broken provider overrides one method. */
-    private static class Forwarding implements LockingProvider {
-        private final LockingProvider delegate;
-
-        Forwarding(LockingProvider delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String id() {
-            return delegate.id();
-        }
-
-        @Override
-        public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
-            return delegate.tryAcquire(keys, ownerId, lease);
-        }
-
-        @Override
-        public boolean extend(List<String> keys, String ownerId, Duration lease) {
-            return delegate.extend(keys, ownerId, lease);
-        }
-
-        @Override
-        public boolean release(List<String> keys, @Nullable String ownerId) {
-            return delegate.release(keys, ownerId);
-        }
-
-        @Override
-        public void releaseAll(@Nullable String ownerId) {
-            delegate.releaseAll(ownerId);
-        }
-
-        @Override
-        public Optional<LockInfo> inspect(String key) {
-            return delegate.inspect(key);
-        }
-
-        @Override
-        public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
-            delegate.awaitRelease(keys, maxWait);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }

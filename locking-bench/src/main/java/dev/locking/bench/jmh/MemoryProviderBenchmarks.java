@@ -25,6 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * {@code lp_memory} through the SPI (no core in between), next to the {@code ConcurrentHashMap} of
  * {@code ReentrantLock}s a user might write instead.
+ *
+ * <p>Concurrency: one state for all of JMH's threads; the provider is set before any benchmark method runs,
+ * and the map of {@code ReentrantLock}s is a {@code ConcurrentHashMap}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
