@@ -4,6 +4,7 @@ import dev.locking.api.LockInfo;
 import dev.locking.memory.MemoryProviderFactory;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.ForwardingLockingProvider;
 import dev.locking.spi.LockingProviderFactory;
 import dev.locking.spi.ProviderConfig;
 import dev.locking.spi.ProviderOption;
@@ -116,10 +117,11 @@ final class TestProviders {
         }
     }
 
-    /** Delegates to a real provider and counts every call, to prove which calls reached it. */
-    /** Counts the calls and passes them on; tests that inject faults extend it. */
-    static class CountingProvider implements LockingProvider {
-        final LockingProvider delegate;
+    /**
+     * Delegates to a real provider and counts every call, to prove which calls reached it; tests that inject
+     * faults extend it.
+     */
+    static class CountingProvider extends ForwardingLockingProvider {
         final AtomicInteger calls = new AtomicInteger();
         final AtomicInteger tryAcquires = new AtomicInteger();
         final AtomicInteger extends_ = new AtomicInteger();
@@ -129,12 +131,7 @@ final class TestProviders {
         volatile Runnable afterRelease = () -> {};
 
         CountingProvider(LockingProvider delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String id() {
-            return delegate.id();
+            super(delegate);
         }
 
         @Override
@@ -179,11 +176,6 @@ final class TestProviders {
             calls.incrementAndGet();
             awaits.incrementAndGet();
             delegate.awaitRelease(keys, maxWait);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }

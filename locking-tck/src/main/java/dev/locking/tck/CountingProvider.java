@@ -3,6 +3,7 @@ package dev.locking.tck;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.ForwardingLockingProvider;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -19,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Concurrency: the counters are atomic and the time of the last confirmed extend is volatile; the core's
  * threads (callers, renewer, waiters) call it at once.
  */
-final class CountingProvider extends ForwardingProvider {
+final class CountingProvider extends ForwardingLockingProvider {
     private final AtomicInteger tryAcquires = new AtomicInteger();
     private final AtomicInteger extendCalls = new AtomicInteger();
     private final AtomicInteger releases = new AtomicInteger();

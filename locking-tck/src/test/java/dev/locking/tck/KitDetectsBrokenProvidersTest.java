@@ -6,6 +6,7 @@ import dev.locking.api.LockInfo;
 import dev.locking.memory.MemoryProviderFactory;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.ForwardingLockingProvider;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -117,7 +118,7 @@ class KitDetectsBrokenProvidersTest {
             if (p == null) {
                 return null;
             }
-            return new ForwardingProvider(p) {
+            return new ForwardingLockingProvider(p) {
                 @Override
                 public void close() {}
             };
@@ -140,7 +141,7 @@ class KitDetectsBrokenProvidersTest {
     static class NonAtomicAcquire extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     Map<String, Long> tokens = new HashMap<>();
@@ -163,7 +164,7 @@ class KitDetectsBrokenProvidersTest {
     static class AnonymousReentry extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     AcquireResult result = memory.tryAcquire(keys, ownerId, lease);
@@ -184,7 +185,7 @@ class KitDetectsBrokenProvidersTest {
     static class ReentryResetsExpiry extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     if (ownerId != null && lease == null) {
@@ -200,7 +201,7 @@ class KitDetectsBrokenProvidersTest {
     static class OwnerBlindRelease extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public boolean release(List<String> keys, @Nullable String ownerId) {
                     boolean all = true;
@@ -219,7 +220,7 @@ class KitDetectsBrokenProvidersTest {
     static class GreedyReleaseAll extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public void releaseAll(@Nullable String ownerId) {
                     memory.releaseAll(null);
@@ -232,7 +233,7 @@ class KitDetectsBrokenProvidersTest {
     static class ConstantTokens extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     AcquireResult result = memory.tryAcquire(keys, ownerId, lease);
@@ -256,7 +257,7 @@ class KitDetectsBrokenProvidersTest {
     static class DeafAwaitRelease extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
                     TimeUnit.NANOSECONDS.sleep(maxWait.toNanos());
@@ -269,7 +270,7 @@ class KitDetectsBrokenProvidersTest {
     static class ExtendAlwaysSucceeds extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public boolean extend(List<String> keys, String ownerId, Duration lease) {
                     memory.extend(keys, ownerId, lease);
@@ -283,7 +284,7 @@ class KitDetectsBrokenProvidersTest {
     static class InterruptSwallowingAwait extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public void awaitRelease(List<String> keys, Duration maxWait) {
                     try {
@@ -303,7 +304,7 @@ class KitDetectsBrokenProvidersTest {
     static class RacyTakeover extends Broken {
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     boolean lookedFree = keys.stream().allMatch(k -> memory.inspect(k).isEmpty());
@@ -332,7 +333,7 @@ class KitDetectsBrokenProvidersTest {
 
         @Override
         LockingProvider breakRule(LockingProvider memory) {
-            return new ForwardingProvider(memory) {
+            return new ForwardingLockingProvider(memory) {
                 @Override
                 public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
                     return memory.tryAcquire(keys, mangleNullable(ownerId), lease);

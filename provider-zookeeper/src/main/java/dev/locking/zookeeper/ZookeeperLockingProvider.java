@@ -99,7 +99,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private final Acquire acquire;
     private final UnreadRelease unreadRelease;
     private final ReleaseAll releaseAll;
-    /** Runs acquires so that an interrupt cannot cut them short, within {@link #callBound}. */
+    /** Runs every call that changes locks so that an interrupt cannot cut it short, within {@link #callBound}. */
     private final BackendCalls calls;
 
     private ZookeeperLockingProvider(String id, String namespace, LockingClock clock,
@@ -152,6 +152,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     @Override
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
+        // Safe to send again: a second extend of the same owner's keys sets the same kind of expiry.
+        return calls.call(() -> extendNow(keys, ownerId, lease), "extending " + keys, true);
+    }
+
+    private boolean extendNow(List<String> keys, String ownerId, Duration lease) {
         boolean ephemeral = isExecuteOwner(ownerId);
         if (ephemeral) {
             // The versions and the expiry change: the release reads again.
@@ -212,6 +217,12 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     @Override
     public boolean release(List<String> keys, @Nullable String ownerId) {
+        // Not sent again after an interrupt: the keys may have been taken anew meanwhile, and a second release
+        // would free an anonymous lock that is not the caller's. It reports that it may have taken effect.
+        return calls.call(() -> releaseNow(keys, ownerId), "releasing " + keys, false);
+    }
+
+    private boolean releaseNow(List<String> keys, @Nullable String ownerId) {
         CuratorFramework ns = session.ready();
         Set<String> missingIndex = new HashSet<>();
         try {
@@ -282,6 +293,11 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     @Override
     public void releaseAll(@Nullable String ownerId) {
+        // Safe to send again: what it releases is chosen by owner (or everything), not by what was read.
+        calls.run(() -> releaseAllNow(ownerId), ownerId == null ? "releasing every lock" : "releasing the locks of " + ownerId, true);
+    }
+
+    private void releaseAllNow(@Nullable String ownerId) {
         CuratorFramework ns = session.ready();
         try {
             if (ownerId == null) {
@@ -291,7 +307,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 // Its index is in memory: only this provider's session can hold its locks.
                 Hold hold = holds.get(ownerId);
                 if (hold != null) {
-                    release(hold.keys().stream().sorted().toList(), ownerId);
+                    releaseNow(hold.keys().stream().sorted().toList(), ownerId);
                 }
                 holds.remove(ownerId);
             } else {

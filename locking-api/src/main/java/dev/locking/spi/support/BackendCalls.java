@@ -76,6 +76,17 @@ public final class BackendCalls implements AutoCloseable {
         T call() throws Exception;
     }
 
+    /** A blocking call to the backend that answers nothing. */
+    @FunctionalInterface
+    public interface Action {
+        /**
+         * Makes the call.
+         *
+         * @throws Exception whatever the client throws
+         */
+        void run() throws Exception;
+    }
+
     /** Turns a client's failure into what the SPI reports. */
     @FunctionalInterface
     public interface Translator {
@@ -235,6 +246,22 @@ public final class BackendCalls implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * Like {@link #call(Call, String, boolean)}, for a call that answers nothing.
+     *
+     * @param action     the call
+     * @param operation  names the call in messages
+     * @param repeatable whether sending the call a second time is safe
+     * @throws BackendCallException if no answer came in time, or an interrupt ended a call that is not
+     *                              repeatable
+     */
+    public void run(Action action, String operation, boolean repeatable) {
+        call(() -> {
+            action.run();
+            return Boolean.TRUE;
+        }, operation, repeatable);
     }
 
     /** Stops the deadline watcher and the recovery threads. Idempotent. */

@@ -1,25 +1,49 @@
-package dev.locking.tck;
+package dev.locking.spi.support;
 
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A provider that passes every call on to another one. The kit's {@link CountingProvider} extends it to count
- * calls, and the kit's own tests extend it to break one rule of a real provider at a time.
+ * A provider that passes every call on to another one: the base of a decorator that changes or observes one
+ * operation (counting calls, timing them, injecting a fault in a test) and leaves the others alone.
+ *
+ * <pre>{@code
+ * final class CountingProvider extends ForwardingLockingProvider {
+ *     final AtomicInteger acquires = new AtomicInteger();
+ *
+ *     CountingProvider(LockingProvider delegate) {
+ *         super(delegate);
+ *     }
+ *
+ *     @Override
+ *     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+ *         acquires.incrementAndGet();
+ *         return super.tryAcquire(keys, ownerId, lease);
+ *     }
+ * }
+ * }</pre>
  *
  * <p>Concurrency: as safe for concurrent use as the delegate; it keeps no state of its own.
+ *
+ * @since 0.2.0
  */
-class ForwardingProvider implements LockingProvider {
+public class ForwardingLockingProvider implements LockingProvider {
     /** The provider every call goes to. */
     protected final LockingProvider delegate;
 
-    ForwardingProvider(LockingProvider delegate) {
-        this.delegate = delegate;
+    /**
+     * Wraps a provider.
+     *
+     * @param delegate the provider every call goes to
+     */
+    protected ForwardingLockingProvider(LockingProvider delegate) {
+        this.delegate = Objects.requireNonNull(delegate, "delegate");
     }
 
     @Override
