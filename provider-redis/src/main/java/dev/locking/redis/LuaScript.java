@@ -14,8 +14,8 @@ import java.util.HexFormat;
  * before the first call: a server that answers {@code NOSCRIPT} gets the script once and the call is
  * repeated (see {@link RedisConnection}).
  *
- * <p>Every script has {@code $TOKEN_GRACE_MS}, how long a token key outlives its lock
- * ({@link KeyLayout#TOKEN_GRACE}), written in when it is loaded. The scripts that publish releases
+ * <p>Every script has {@code $LAST_TOKEN_AFTERLIFE_MS}, how long a token key outlives its lock
+ * ({@link KeyLayout#LAST_TOKEN_AFTERLIFE}), written in when it is loaded. The scripts that publish releases
  * ({@code release}, {@code purge}, {@code undo}) name the channel and
  * the key prefix's length as {@code $CHANNEL} and {@code $PREFIX_BYTES}; {@link #forLayout} writes a
  * provider's values in, so these constants are not sent as arguments with every call. Each key prefix thus
@@ -101,7 +101,7 @@ final class LuaScript {
                 throw new IllegalStateException("missing resource dev/locking/redis/" + resource);
             }
             String source = new String(in.readAllBytes(), StandardCharsets.UTF_8)
-                    .replace("$TOKEN_GRACE_MS", Long.toString(KeyLayout.TOKEN_GRACE.toMillis()));
+                    .replace("$LAST_TOKEN_AFTERLIFE_MS", Long.toString(KeyLayout.LAST_TOKEN_AFTERLIFE.toMillis()));
             return new LuaScript(name, source);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read dev/locking/redis/" + resource, e);

@@ -11,7 +11,7 @@
 --
 -- A new token is the server's clock in microseconds (TIME), or one more than the key's last token if that is
 -- higher: tokens rise even when Redis lost the last one (a restart without persistence, a failover), as long as
--- the clock does not step back. The last token is kept while the lock is held and $TOKEN_GRACE_MS ms after it
+-- the clock does not step back. The last token is kept while the lock is held and $LAST_TOKEN_AFTERLIFE_MS ms after it
 -- ends (a quick re-take within one microsecond still gets a higher token), then it is gone: nothing stays per key.
 -- Tokens stay below 2^53, so Lua's numbers hold them exactly; they are written with '%.0f', never as '1.7e+15'.
 -- The owner's index lives at least as long as the longest lease in it (no expiry while it lists a lock
@@ -28,7 +28,7 @@ local lease = ARGV[2]
 local leaseMs = tonumber(lease)
 local n = math.floor(#KEYS / 2)
 local index = KEYS[2 * n + 1]
-local grace = $TOKEN_GRACE_MS
+local grace = $LAST_TOKEN_AFTERLIFE_MS
 
 if index then
   local t = redis.call('TYPE', index)['ok']

@@ -3,7 +3,7 @@
 -- ARGV: owner, lease in ms, n.
 -- Returns 1 when every lock was held by the owner and extended, 0 (nothing changed) otherwise.
 -- Fails with 'LOCKDATA <i> <what>' (see acquire.lua) before writing anything when a lock or the index holds
--- data of another type. A token key lives $TOKEN_GRACE_MS ms longer than its lock.
+-- data of another type. A token key lives $LAST_TOKEN_AFTERLIFE_MS ms longer than its lock.
 local owner = ARGV[1]
 local lease = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
@@ -25,7 +25,7 @@ if index then
 end
 for i = 1, n do
   redis.call('PEXPIRE', KEYS[i], lease)
-  redis.call('PEXPIRE', KEYS[n + i], lease + $TOKEN_GRACE_MS)
+  redis.call('PEXPIRE', KEYS[n + i], lease + $LAST_TOKEN_AFTERLIFE_MS)
 end
 if index then
   local indexTtl = redis.call('PTTL', index)

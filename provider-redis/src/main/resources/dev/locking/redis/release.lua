@@ -6,7 +6,7 @@
 -- The channel and the key prefix's length in bytes are written into this text by the provider when it
 -- loads the script (LuaScript.forLayout), so they need no arguments.
 -- Every listed key leaves the owner's index: after this call none of them is the owner's.
--- A released lock's token key is kept $TOKEN_GRACE_MS ms more (see acquire.lua), then it is gone.
+-- A released lock's token key is kept $LAST_TOKEN_AFTERLIFE_MS ms more (see acquire.lua), then it is gone.
 -- Publishes the names (after the prefix) of the released locks that someone waits for (their mark exists,
 -- see wait.lua), one per line, on the channel; a lock nobody waits for is released without a message.
 -- Returns 1 when every lock was released, 0 otherwise. Fails with 'LOCKDATA <i> <type>' (see acquire.lua)
@@ -32,7 +32,7 @@ if n == 1 then
   local all = 0
   if v and ((strict and v == '') or (owner ~= '' and v == owner)) then
     redis.call('DEL', KEYS[1])
-    redis.call('PEXPIRE', KEYS[3], $TOKEN_GRACE_MS)
+    redis.call('PEXPIRE', KEYS[3], $LAST_TOKEN_AFTERLIFE_MS)
     all = 1
   end
   if all == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
@@ -64,7 +64,7 @@ for i = 1, n do
   local v = values[i]
   if v and ((strict and v == '') or (owner ~= '' and v == owner)) then
     redis.call('DEL', KEYS[i])
-    redis.call('PEXPIRE', KEYS[2 * n + i], $TOKEN_GRACE_MS)
+    redis.call('PEXPIRE', KEYS[2 * n + i], $LAST_TOKEN_AFTERLIFE_MS)
     if redis.call('EXISTS', KEYS[n + i]) == 1 then
       waited[#waited + 1] = string.sub(KEYS[i], $PREFIX_BYTES + 1)
     end
