@@ -2,7 +2,7 @@
 -- KEYS: n lock keys, then their n token keys, then (optionally) the owner's index set.
 -- ARGV: owner, lease in ms, n.
 -- Returns 1 when every lock was held by the owner and extended, 0 (nothing changed) otherwise.
--- Fails with 'LOCKDATA <i> <what>' (see acquire.lua) before writing anything when a lock or the index holds
+-- Fails with 'LOCKDATA <i> <what>' (see shared.lua) before writing anything when a lock or the index holds
 -- data of another type. A token key lives $LAST_TOKEN_AFTERLIFE_MS ms longer than its lock.
 local owner = ARGV[1]
 local lease = tonumber(ARGV[2])
@@ -11,16 +11,16 @@ local index = KEYS[2 * n + 1]
 for i = 1, n do
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' then
-    return redis.error_reply('LOCKDATA ' .. i .. ' ' .. redis.call('TYPE', KEYS[i])['ok'])
+    return foreign(i)
   end
   if v ~= owner then
     return 0
   end
 end
 if index then
-  local t = redis.call('TYPE', index)['ok']
-  if t ~= 'none' and t ~= 'set' then
-    return redis.error_reply('LOCKDATA ' .. (2 * n + 1) .. ' ' .. t)
+  local err = wrongType(2 * n + 1, 'set')
+  if err then
+    return err
   end
 end
 for i = 1, n do
@@ -32,8 +32,6 @@ if index then
   for i = 1, n do
     redis.call('SADD', index, KEYS[i])
   end
-  if indexTtl == -2 or (indexTtl >= 0 and indexTtl < lease) then
-    redis.call('PEXPIRE', index, lease)
-  end
+  keepIndex(index, indexTtl, lease, ARGV[2])
 end
 return 1
