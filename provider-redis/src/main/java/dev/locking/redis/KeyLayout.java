@@ -35,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  * of key {@code O} under the prefix {@code Powner:}.) Within one prefix the part after the closing brace
  * tells the kinds apart, and lock keys are exactly the keys {@code P{...}} that end with the closing brace,
  * which is what {@link #scanPattern()} relies on.
+ *
+ * <p>Concurrency: immutable.
  */
 final class KeyLayout {
     /** The key prefix when none is configured. */

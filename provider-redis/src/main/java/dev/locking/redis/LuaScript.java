@@ -22,6 +22,8 @@ import java.util.HexFormat;
  * the key prefix's length as {@code $CHANNEL} and {@code $PREFIX_BYTES}; {@link #forLayout} writes a
  * provider's values in, so these constants are not sent as arguments with every call. Each key prefix thus
  * has its own copy of those scripts (and SHA-1) in Redis.
+ *
+ * <p>Concurrency: immutable.
  */
 final class LuaScript {
     /** The helpers every script may use (shared.lua), put before each script's own text. */

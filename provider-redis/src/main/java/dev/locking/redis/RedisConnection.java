@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The provider's way to Redis: the Redisson client, made on first use, and how every command is run.
  *
- * <p>Concurrency: {@link #client()} reads a volatile field and, while it is null, makes the client under
- * {@code lock}, so concurrent first calls make one client. A failed attempt leaves the field null and the
+ * <p>Concurrency: {@link #client()} reads the volatile {@code client} and, while it is null, makes the client
+ * under {@code lock}, so concurrent first calls make one client; {@code closed} is volatile and set under
+ * {@code lock}, so no client is made after {@link #close()}. Both are read without the lock on every call,
+ * so they carry no {@code @GuardedBy}. A failed attempt leaves the field null and the
  * next call tries again, which is how a provider whose server was down at first use recovers.
  *
  * <p>Every script is called by its SHA-1 ({@code EVALSHA}); a server that does not know it ({@code NOSCRIPT},

@@ -30,11 +30,9 @@ local n = math.floor(#KEYS / 2)
 local index = KEYS[2 * n + 1]
 local grace = $LAST_TOKEN_AFTERLIFE_MS
 
-if index then
-  local err = wrongType(2 * n + 1, 'set')
-  if err then
-    return err
-  end
+local indexErr = index and wrongType(2 * n + 1, 'set')
+if indexErr then
+  return indexErr
 end
 
 -- One key that is free: its token checked, then SET NX both checks and takes the lock (a lock key of another

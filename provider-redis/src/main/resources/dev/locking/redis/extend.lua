@@ -17,11 +17,9 @@ for i = 1, n do
     return 0
   end
 end
-if index then
-  local err = wrongType(2 * n + 1, 'set')
-  if err then
-    return err
-  end
+local indexErr = index and wrongType(2 * n + 1, 'set')
+if indexErr then
+  return indexErr
 end
 for i = 1, n do
   redis.call('PEXPIRE', KEYS[i], lease)

@@ -41,11 +41,9 @@ if n == 1 then
   return all
 end
 
-if index then
-  local err = wrongType(3 * n + 1, 'set')
-  if err then
-    return err
-  end
+local indexErr = index and wrongType(3 * n + 1, 'set')
+if indexErr then
+  return indexErr
 end
 local values = {}
 for i = 1, n do
