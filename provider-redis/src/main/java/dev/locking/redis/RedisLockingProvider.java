@@ -138,7 +138,7 @@ final class RedisLockingProvider implements LockingProvider {
             }
             List<Object> reply = list(answer);
             if (number(reply, 0) == 0) {
-                int conflict = group.positions.get((int) number(reply, 1) - 1);
+                int conflict = group.positions.get(ScriptReplies.position(reply, 1));
                 taken.undo();
                 String key = keys.get(taken.firstConflict(keys, groups.subList(g + 1, groups.size()), conflict));
                 log.debug("{} did not acquire {}: \"{}\" is held", id, keys, key);
