@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>lock of user key {@code K}</td><td>{@code P{e(K)}}</td>
  *       <td>string: the owner id, or the empty string for an anonymous lock; {@code PEXPIRE} = lease</td></tr>
  *   <tr><td>last fencing token of {@code K}</td><td>{@code P{e(K)}:fence}</td>
- *       <td>integer; lives as long as the lock plus {@link #TOKEN_GRACE}, then it is gone</td></tr>
+ *       <td>integer; lives as long as the lock plus {@link #LAST_TOKEN_AFTERLIFE}, then it is gone</td></tr>
  *   <tr><td>"someone waits" mark of {@code K}</td><td>{@code P{e(K)}:waiters}</td>
  *       <td>string {@code 1}; expires a second after the longest wait that set it</td></tr>
  *   <tr><td>owner index of owner {@code O}</td><td>{@code P{e(O)}:owner}</td>
@@ -35,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  * of key {@code O} under the prefix {@code Powner:}.) Within one prefix the part after the closing brace
  * tells the kinds apart, and lock keys are exactly the keys {@code P{...}} that end with the closing brace,
  * which is what {@link #scanPattern()} relies on.
+ *
+ * <p>Concurrency: immutable.
  */
 final class KeyLayout {
     /** The key prefix when none is configured. */
@@ -44,7 +46,7 @@ final class KeyLayout {
      * How long a key's last fencing token is kept after its lock ended (released or lapsed): a lock taken again
      * within that time, even in the same microsecond of the server's clock, gets a higher token.
      */
-    static final Duration TOKEN_GRACE = Duration.ofSeconds(5);
+    static final Duration LAST_TOKEN_AFTERLIFE = Duration.ofSeconds(5);
 
     private static final String FENCE_SUFFIX = ":fence";
     private static final String WAITERS_SUFFIX = ":waiters";

@@ -14,14 +14,21 @@ import java.util.HexFormat;
  * before the first call: a server that answers {@code NOSCRIPT} gets the script once and the call is
  * repeated (see {@link RedisConnection}).
  *
- * <p>Every script has {@code $TOKEN_GRACE_MS}, how long a token key outlives its lock
- * ({@link KeyLayout#TOKEN_GRACE}), written in when it is loaded. The scripts that publish releases
+ * <p>A script cannot include another, so the checks of foreign data that the scripts share live in
+ * {@code shared.lua}, whose text is put before every script's own when it is loaded (it only defines local
+ * functions). Every script has {@code $LAST_TOKEN_AFTERLIFE_MS}, how long a token key outlives its lock
+ * ({@link KeyLayout#LAST_TOKEN_AFTERLIFE}), written in when it is loaded. The scripts that publish releases
  * ({@code release}, {@code purge}, {@code undo}) name the channel and
  * the key prefix's length as {@code $CHANNEL} and {@code $PREFIX_BYTES}; {@link #forLayout} writes a
  * provider's values in, so these constants are not sent as arguments with every call. Each key prefix thus
  * has its own copy of those scripts (and SHA-1) in Redis.
+ *
+ * <p>Concurrency: immutable.
  */
 final class LuaScript {
+    /** The helpers every script may use (shared.lua), put before each script's own text. */
+    private static final String SHARED = read("shared.lua");
+
     static final LuaScript ACQUIRE = load("acquire");
     static final LuaScript EXTEND = load("extend");
     static final LuaScript PEEK = load("peek");
@@ -95,14 +102,17 @@ final class LuaScript {
     }
 
     private static LuaScript load(String name) {
-        String resource = name + ".lua";
+        String source = (SHARED + read(name + ".lua"))
+                .replace("$LAST_TOKEN_AFTERLIFE_MS", Long.toString(KeyLayout.LAST_TOKEN_AFTERLIFE.toMillis()));
+        return new LuaScript(name, source);
+    }
+
+    private static String read(String resource) {
         try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing resource dev/locking/redis/" + resource);
             }
-            String source = new String(in.readAllBytes(), StandardCharsets.UTF_8)
-                    .replace("$TOKEN_GRACE_MS", Long.toString(KeyLayout.TOKEN_GRACE.toMillis()));
-            return new LuaScript(name, source);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read dev/locking/redis/" + resource, e);
         }

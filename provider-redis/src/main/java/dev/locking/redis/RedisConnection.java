@@ -2,21 +2,15 @@ package dev.locking.redis;
 
 import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
-import java.time.Duration;
+import dev.locking.spi.support.BackendCalls;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
-import org.redisson.client.RedisException;
-import org.redisson.client.RedisNoScriptException;
 import org.redisson.client.codec.StringCodec;
 import org.redisson.client.protocol.RedisCommand;
 import org.redisson.client.protocol.RedisCommands;
@@ -30,14 +24,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The provider's way to Redis: the Redisson client, made on first use, and how every command is run.
  *
- * <p>Concurrency: {@link #client()} reads a volatile field and, while it is null, makes the client under
- * {@code lock}, so concurrent first calls make one client. A failed attempt leaves the field null and the
+ * <p>Concurrency: {@link #client()} reads the volatile {@code client} and, while it is null, makes the client
+ * under {@code lock}, so concurrent first calls make one client; {@code closed} is volatile and set under
+ * {@code lock}, so no client is made after {@link #close()}. Both are read without the lock on every call,
+ * so they carry no {@code @GuardedBy}. A failed attempt leaves the field null and the
  * next call tries again, which is how a provider whose server was down at first use recovers.
  *
  * <p>Every script is called by its SHA-1 ({@code EVALSHA}); a server that does not know it ({@code NOSCRIPT},
  * say after a restart or failover) gets it with {@code SCRIPT LOAD} on the node that serves the call's first
- * key, and the call is made again. Every wait for a reply is bounded by {@link RedisSettings#callBound}, on
- * top of Redisson's own timeouts, so no call hangs.
+ * key, and the call is made again. Every wait for a reply goes through {@link #calls()}, so no call hangs.
  *
  * <p>When the client is Redisson's own implementation (what {@code Redisson.create} returns), a call goes to
  * its command executor, the way Redisson's {@code RLock} sends its scripts, rather than through {@link RScript}:
@@ -50,11 +45,12 @@ import org.slf4j.LoggerFactory;
  */
 final class RedisConnection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisConnection.class);
-    /** How a script reports data at its keys that it never writes (see acquire.lua). */
-    private static final String FOREIGN_DATA = "LOCKDATA ";
 
     private final String providerId;
     private final RedisSettings settings;
+    private final RedisFailures failures;
+    /** Every wait for a reply: bounded by {@link RedisSettings#callBound}, shielded from interrupts. */
+    private final BackendCalls calls;
     /** Set when the application handed in its client: this provider uses it but never shuts it down. */
     private final @Nullable RedissonClient borrowed;
     private final Object lock = new Object();
@@ -101,6 +97,8 @@ final class RedisConnection implements AutoCloseable {
         this.settings = settings;
         this.borrowed = borrowed;
         this.client = borrowed == null ? null : new Client(borrowed);
+        this.failures = new RedisFailures(providerId, settings);
+        this.calls = new BackendCalls(providerId, "Redis", settings.callBound, failures);
     }
 
     String providerId() {
@@ -131,8 +129,7 @@ final class RedisConnection implements AutoCloseable {
                 try {
                     c = new Client(Redisson.create(new Config(settings.config)));
                 } catch (RuntimeException e) {
-                    throw new ProviderUnavailableException(providerId + ": cannot connect to Redis ("
-                            + settings.description + "; " + reason(e) + ")", e);
+                    throw failures.cannotConnect(e);
                 }
                 client = c;
                 log.info("{} connected to Redis ({}, key prefix {})", providerId, settings.description,
@@ -170,44 +167,14 @@ final class RedisConnection implements AutoCloseable {
         Client c = connected();
         CompletableFuture<R> first = evalSha(c, script, command, type, keys, args);
         return first.exceptionallyCompose(e -> {
-            if (!isNoScript(e)) {
-                return CompletableFuture.failedFuture(foreignData(e, keys));
+            if (!RedisFailures.isNoScript(e)) {
+                return CompletableFuture.failedFuture(failures.foreignData(e, keys));
             }
             log.debug("{}: Redis does not know {} yet; loading it", providerId, script);
             return c.scripts.scriptLoadAsync((String) keys.get(0), script.source()).toCompletableFuture()
                     .thenCompose(sha -> evalSha(c, script, command, type, keys, args))
-                    .exceptionallyCompose(again -> CompletableFuture.failedFuture(foreignData(again, keys)));
+                    .exceptionallyCompose(again -> CompletableFuture.failedFuture(failures.foreignData(again, keys)));
         });
-    }
-
-    /**
-     * A script's {@code LOCKDATA <i> <what>} error (it found data it never writes at its key {@code i}, and
-     * changed nothing) as a {@link LockingException} that names the lock, token or index and what was found
-     * there; any other failure as it is.
-     */
-    private Throwable foreignData(Throwable error, List<Object> keys) {
-        Throwable e = error;
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
-        String message = e.getMessage();
-        if (!(e instanceof RedisException) || message == null || !message.startsWith(FOREIGN_DATA)) {
-            return error;
-        }
-        String[] parts = message.substring(FOREIGN_DATA.length()).split("[ .]", 3);
-        int position;
-        try {
-            position = Integer.parseInt(parts[0]);
-        } catch (NumberFormatException ignored) {
-            return error;
-        }
-        if (position < 1 || position > keys.size() || parts.length < 2) {
-            return error;
-        }
-        String what = parts[1].equals("token") ? "a string that is not a fencing token" : "a " + parts[1];
-        return new LockingException(providerId + ": " + settings.layout.describe(keys.get(position - 1).toString())
-                + " holds " + what + ", which this provider never writes there; the call changed nothing (remove"
-                + " or rename that key, or choose another keyPrefix)", e);
     }
 
     private static <R> CompletableFuture<R> evalSha(Client c, LuaScript script, RedisCommand<R> command,
@@ -230,116 +197,21 @@ final class RedisConnection implements AutoCloseable {
     }
 
     /**
-     * Waits for a reply without giving up on an interrupt: the command is already on its way, and its outcome
-     * (a lock taken or not) must be known. The interrupt flag is set again before returning.
+     * How the provider waits for a reply: {@link BackendCalls#await} for a command that may change locks (an
+     * interrupt does not end the wait: the command is on its way and its outcome must be known),
+     * {@link BackendCalls#awaitRead} for one that changes nothing; both bounded by {@link RedisSettings#callBound},
+     * on top of Redisson's own timeouts, and failures mapped by {@link RedisFailures}.
      */
-    <T> T await(CompletableFuture<T> future, String operation) {
-        long deadline = System.nanoTime() + settings.callBound.toNanos();
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return future.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException | CancellationException e) {
-                    throw failure(e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e,
-                            operation);
-                } catch (TimeoutException e) {
-                    throw noAnswer(operation, e);
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    BackendCalls calls() {
+        return calls;
     }
 
-    /** Waits for the reply to a command that changes nothing, so an interrupt may end the wait. */
-    <T> T awaitInterruptibly(CompletableFuture<T> future, String operation) throws InterruptedException {
-        try {
-            return future.get(settings.callBound.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException | CancellationException e) {
-            throw failure(e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e, operation);
-        } catch (TimeoutException e) {
-            throw noAnswer(operation, e);
+    /** Turns a failure of Redisson outside a script call (a {@code SCAN}, say) into what the SPI reports. */
+    RuntimeException failure(RuntimeException error, String operation) {
+        if (error instanceof LockingException || (error instanceof IllegalStateException && closed)) {
+            return error;
         }
-    }
-
-    private ProviderUnavailableException noAnswer(String operation, TimeoutException e) {
-        return new ProviderUnavailableException(providerId + ": no answer from Redis to " + operation + " within "
-                + settings.callBound.toMillis() + " ms (" + settings.description + ")", e);
-    }
-
-    /** Turns a failure of Redisson (or of {@link #client()}) into what the SPI reports. */
-    RuntimeException failure(Throwable error, String operation) {
-        Throwable e = error;
-        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        if (e instanceof LockingException || (e instanceof IllegalStateException && closed)) {
-            return (RuntimeException) e;
-        }
-        String reason = reason(e);
-        String message = e.getMessage();
-        if (reason.equals("NOPERM") || (e instanceof RedisException && message != null
-                && message.startsWith("ERR The user executing the script can't"))) {
-            // Redis answered, so it is reachable: its ACL refuses this user a key, channel or command.
-            String what = reason.equals("NOPERM") ? reason : "a command of its script";
-            return new LockingException(providerId + ": permission denied: Redis refused " + operation + " (" + what
-                    + "; the ACL user needs the keys and channel under prefix " + settings.layout.prefix()
-                    + " and the commands the provider's README lists)", e);
-        }
-        if (reason.equals("WRONGTYPE") || (e instanceof RedisException && message != null
-                && message.startsWith("ERR") && message.contains("script"))) {
-            return new LockingException(providerId + ": Redis rejected " + operation + " (" + reason
-                    + "; a key under prefix " + settings.layout.prefix() + " holds data this provider did not write?)",
-                    e);
-        }
-        return new ProviderUnavailableException(providerId + ": Redis did not complete " + operation + " ("
-                + settings.description + "; " + reason + ")", e);
-    }
-
-    /**
-     * A short reason that is safe to print: the error code Redis answered with (such as {@code NOPERM} or
-     * {@code WRONGPASS}), else the exception's type and that of its root cause. Never a message, which may
-     * quote a command or an address.
-     */
-    private static String reason(Throwable e) {
-        String message = e.getMessage();
-        if (e instanceof RedisException && message != null) {
-            int end = 0;
-            while (end < message.length() && Character.isUpperCase(message.charAt(end))) {
-                end++;
-            }
-            if (end >= 3 && (end == message.length() || message.charAt(end) == ' ')) {
-                String code = message.substring(0, end);
-                if (!code.equals("ERR")) {
-                    return code;
-                }
-            }
-        }
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root == e ? e.getClass().getSimpleName()
-                : e.getClass().getSimpleName() + " caused by " + root.getClass().getSimpleName();
-    }
-
-    private static boolean isNoScript(Throwable error) {
-        Throwable e = error;
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
-        String message = e.getMessage();
-        return e instanceof RedisNoScriptException
-                || (e instanceof RedisException && message != null && message.startsWith("NOSCRIPT"));
-    }
-
-    Duration callBound() {
-        return settings.callBound;
+        return failures.translate(error, operation);
     }
 
     boolean isClosed() {
@@ -358,6 +230,7 @@ final class RedisConnection implements AutoCloseable {
             Client made = client;
             c = made == null ? null : made.redisson;
         }
+        calls.close();
         if (c != null && c != borrowed) {
             try {
                 c.shutdown(0, 2, TimeUnit.SECONDS);

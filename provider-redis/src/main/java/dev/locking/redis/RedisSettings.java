@@ -32,6 +32,9 @@ import org.redisson.config.SingleServerConfig;
  *
  * <p>No message of this class repeats the value of {@code address}, {@code nodes}, {@code password} or
  * {@code sslTruststorePassword}: an address may carry a password.
+ *
+ * <p>Concurrency: not changed after construction and shared by the provider's threads; the Redisson
+ * {@link Config} is copied before a client is made from it, so no client changes it.
  */
 final class RedisSettings {
     static final String DEFAULT_ADDRESS = "redis://127.0.0.1:6379";

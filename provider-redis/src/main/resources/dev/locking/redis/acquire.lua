@@ -6,18 +6,18 @@
 -- {1, min PTTL after the call (-1: none expires), n tokens, n prior PTTLs (-3: was free)}, or, when the call
 -- has one key and it was free, just its token (an integer, which is cheaper to send and read than an array;
 -- the caller knows the rest: the lock's PTTL is the lease, and it was free).
--- Fails with 'LOCKDATA <i> <what>' when KEYS[i] holds data this provider never writes (<what>: the type found,
--- or 'token' for a token key that holds no token), before anything is written: such a call changes nothing.
+-- Fails with 'LOCKDATA <i> <what>' when KEYS[i] holds data this provider never writes (see shared.lua), before
+-- anything is written: such a call changes nothing.
 --
 -- A new token is the server's clock in microseconds (TIME), or one more than the key's last token if that is
 -- higher: tokens rise even when Redis lost the last one (a restart without persistence, a failover), as long as
--- the clock does not step back. The last token is kept while the lock is held and $TOKEN_GRACE_MS ms after it
+-- the clock does not step back. The last token is kept while the lock is held and $LAST_TOKEN_AFTERLIFE_MS ms after it
 -- ends (a quick re-take within one microsecond still gets a higher token), then it is gone: nothing stays per key.
 -- Tokens stay below 2^53, so Lua's numbers hold them exactly; they are written with '%.0f', never as '1.7e+15'.
 -- The owner's index lives at least as long as the longest lease in it (no expiry while it lists a lock
 -- without lease).
 -- The lease goes to Redis as the argument string it came in, and the common case comes first, written out, so
--- that it creates no Lua closure or table.
+-- that it creates no Lua table.
 -- Redis 5 and later replicate a script by its effects anyway, which is what lets it read TIME and then write;
 -- before Redis 5 this call asked for it (Redis 7 keeps it as a no-op).
 if redis.replicate_commands then
@@ -28,25 +28,19 @@ local lease = ARGV[2]
 local leaseMs = tonumber(lease)
 local n = math.floor(#KEYS / 2)
 local index = KEYS[2 * n + 1]
-local grace = $TOKEN_GRACE_MS
+local grace = $LAST_TOKEN_AFTERLIFE_MS
 
-if index then
-  local t = redis.call('TYPE', index)['ok']
-  if t ~= 'none' and t ~= 'set' then
-    return redis.error_reply('LOCKDATA ' .. (2 * n + 1) .. ' ' .. t)
-  end
+local indexErr = index and wrongType(2 * n + 1, 'set')
+if indexErr then
+  return indexErr
 end
 
 -- One key that is free: its token checked, then SET NX both checks and takes the lock (a lock key of another
 -- type is not free: the general path below reports it).
 if n == 1 then
-  local last = 0
-  local f = redis.pcall('GET', KEYS[2])
-  if f then
-    last = tonumber(f)
-    if not last or last < 0 or last >= 9007199254740992 or last ~= math.floor(last) then
-      return redis.error_reply('LOCKDATA 2 ' .. (type(f) == 'table' and redis.call('TYPE', KEYS[2])['ok'] or 'token'))
-    end
+  local last, err = lastToken(2)
+  if err then
+    return err
   end
   local taken
   if leaseMs > 0 then
@@ -68,11 +62,7 @@ if n == 1 then
     if index then
       local indexTtl = redis.call('PTTL', index)
       redis.call('SADD', index, KEYS[1])
-      if leaseMs == 0 then
-        redis.call('PERSIST', index)
-      elseif indexTtl == -2 or (indexTtl >= 0 and indexTtl < leaseMs) then
-        redis.call('PEXPIRE', index, lease)
-      end
+      keepIndex(index, indexTtl, leaseMs, lease)
     end
     return token
   end
@@ -83,7 +73,7 @@ local held = {}
 for i = 1, n do
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' then
-    return redis.error_reply('LOCKDATA ' .. i .. ' ' .. redis.call('TYPE', KEYS[i])['ok'])
+    return foreign(i)
   end
   if v then
     if owner == '' or v ~= owner then
@@ -94,14 +84,9 @@ for i = 1, n do
 end
 local last = {}
 for i = 1, n do
-  local f = redis.pcall('GET', KEYS[n + i])
-  local token = 0
-  if f then
-    token = tonumber(f)
-    if not token or token < 0 or token >= 9007199254740992 or token ~= math.floor(token) then
-      return redis.error_reply('LOCKDATA ' .. (n + i) .. ' '
-          .. (type(f) == 'table' and redis.call('TYPE', KEYS[n + i])['ok'] or 'token'))
-    end
+  local token, err = lastToken(n + i)
+  if err then
+    return err
   end
   last[i] = token
 end
@@ -151,10 +136,6 @@ if index then
   for i = 1, n, 1000 do
     redis.call('SADD', index, unpack(KEYS, i, math.min(n, i + 999)))
   end
-  if leaseMs == 0 then
-    redis.call('PERSIST', index)
-  elseif indexTtl == -2 or (indexTtl >= 0 and indexTtl < leaseMs) then
-    redis.call('PEXPIRE', index, lease)
-  end
+  keepIndex(index, indexTtl, leaseMs, lease)
 end
 return result

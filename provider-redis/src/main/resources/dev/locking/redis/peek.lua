@@ -1,23 +1,20 @@
 -- Reads locks without changing them.
 -- KEYS: n lock keys, then (optionally) their n token keys. ARGV: n.
 -- Returns, per lock: value (nil when free), PTTL (-2 free, -1 no expiry), token (0 without token keys).
--- Fails with 'LOCKDATA <i> <what>' (see acquire.lua) when a key holds data this provider never writes.
+-- Fails with 'LOCKDATA <i> <what>' (see shared.lua) when a key holds data this provider never writes.
 local n = tonumber(ARGV[1])
 local result = {}
 for i = 1, n do
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' then
-    return redis.error_reply('LOCKDATA ' .. i .. ' ' .. redis.call('TYPE', KEYS[i])['ok'])
+    return foreign(i)
   end
   local token = 0
   if KEYS[n + i] then
-    local f = redis.pcall('GET', KEYS[n + i])
-    if f then
-      token = tonumber(f)
-      if not token or token < 0 or token >= 9007199254740992 or token ~= math.floor(token) then
-        return redis.error_reply('LOCKDATA ' .. (n + i) .. ' '
-            .. (type(f) == 'table' and redis.call('TYPE', KEYS[n + i])['ok'] or 'token'))
-      end
+    local err
+    token, err = lastToken(n + i)
+    if err then
+      return err
     end
   end
   result[3 * i - 2] = v

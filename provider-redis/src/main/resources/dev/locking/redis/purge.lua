@@ -2,7 +2,7 @@
 -- KEYS: n lock keys, then their n token keys. No ARGV: the channel and the prefix length are written in as in
 -- release.lua.
 -- A key that holds another type than a lock (a string) is not this provider's: it is left alone, and reported.
--- A deleted lock's token key is kept $TOKEN_GRACE_MS ms more (see acquire.lua).
+-- A deleted lock's token key is kept $LAST_TOKEN_AFTERLIFE_MS ms more (see acquire.lua).
 -- Returns {how many locks were deleted, how many keys were left alone, their positions, then per deleted lock
 -- that had an owner: its position and the owner}, so that the caller can take the locks out of their owners'
 -- indexes (which live in other slots of a cluster).
@@ -16,7 +16,7 @@ for i = 1, n do
     skipped[#skipped + 1] = i
   elseif v then
     redis.call('DEL', KEYS[i])
-    redis.call('PEXPIRE', KEYS[n + i], $TOKEN_GRACE_MS)
+    redis.call('PEXPIRE', KEYS[n + i], $LAST_TOKEN_AFTERLIFE_MS)
     released[#released + 1] = string.sub(KEYS[i], $PREFIX_BYTES + 1)
     if v ~= '' then
       owned[#owned + 1] = i

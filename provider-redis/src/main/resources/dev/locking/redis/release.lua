@@ -6,12 +6,12 @@
 -- The channel and the key prefix's length in bytes are written into this text by the provider when it
 -- loads the script (LuaScript.forLayout), so they need no arguments.
 -- Every listed key leaves the owner's index: after this call none of them is the owner's.
--- A released lock's token key is kept $TOKEN_GRACE_MS ms more (see acquire.lua), then it is gone.
+-- A released lock's token key is kept $LAST_TOKEN_AFTERLIFE_MS ms more (see acquire.lua), then it is gone.
 -- Publishes the names (after the prefix) of the released locks that someone waits for (their mark exists,
 -- see wait.lua), one per line, on the channel; a lock nobody waits for is released without a message.
--- Returns 1 when every lock was released, 0 otherwise. Fails with 'LOCKDATA <i> <type>' (see acquire.lua)
+-- Returns 1 when every lock was released, 0 otherwise. Fails with 'LOCKDATA <i> <type>' (see shared.lua)
 -- before writing anything.
--- The common case, one key, comes first, written out, so that it creates no Lua closure or table.
+-- The common case, one key, comes first, written out, so that it creates no Lua table.
 local owner = ARGV[1]
 local n = tonumber(ARGV[2])
 local strict = ARGV[3] == '1'
@@ -21,18 +21,18 @@ if n == 1 then
   local v = redis.pcall('GET', KEYS[1])
   if type(v) == 'table' then
     if strict then
-      return redis.error_reply('LOCKDATA 1 ' .. redis.call('TYPE', KEYS[1])['ok'])
+      return foreign(1)
     end
     v = false
   end
   -- The index goes first: SREM on a key of another type fails, and then nothing has been written yet.
   if index and type(redis.pcall('SREM', index, KEYS[1])) == 'table' then
-    return redis.error_reply('LOCKDATA 4 ' .. redis.call('TYPE', index)['ok'])
+    return foreign(4)
   end
   local all = 0
   if v and ((strict and v == '') or (owner ~= '' and v == owner)) then
     redis.call('DEL', KEYS[1])
-    redis.call('PEXPIRE', KEYS[3], $TOKEN_GRACE_MS)
+    redis.call('PEXPIRE', KEYS[3], $LAST_TOKEN_AFTERLIFE_MS)
     all = 1
   end
   if all == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
@@ -41,18 +41,16 @@ if n == 1 then
   return all
 end
 
-if index then
-  local t = redis.call('TYPE', index)['ok']
-  if t ~= 'none' and t ~= 'set' then
-    return redis.error_reply('LOCKDATA ' .. (3 * n + 1) .. ' ' .. t)
-  end
+local indexErr = index and wrongType(3 * n + 1, 'set')
+if indexErr then
+  return indexErr
 end
 local values = {}
 for i = 1, n do
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' then
     if strict then
-      return redis.error_reply('LOCKDATA ' .. i .. ' ' .. redis.call('TYPE', KEYS[i])['ok'])
+      return foreign(i)
     end
     v = false
   end
@@ -64,7 +62,7 @@ for i = 1, n do
   local v = values[i]
   if v and ((strict and v == '') or (owner ~= '' and v == owner)) then
     redis.call('DEL', KEYS[i])
-    redis.call('PEXPIRE', KEYS[2 * n + i], $TOKEN_GRACE_MS)
+    redis.call('PEXPIRE', KEYS[2 * n + i], $LAST_TOKEN_AFTERLIFE_MS)
     if redis.call('EXISTS', KEYS[n + i]) == 1 then
       waited[#waited + 1] = string.sub(KEYS[i], $PREFIX_BYTES + 1)
     end

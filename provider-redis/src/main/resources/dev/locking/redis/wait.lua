@@ -2,14 +2,14 @@
 -- KEYS: n lock keys, then their n waiter marks. ARGV: how long the marks must last at least, in ms.
 -- A release announces a lock only while its mark exists (release.lua), so a mark must outlive the sleep of
 -- every waiter that set it: it is extended here, never shortened, and expires by itself.
--- Returns the n locks' PTTLs (-2 free, -1 no expiry). Fails with 'LOCKDATA <i> <type>' (see acquire.lua),
+-- Returns the n locks' PTTLs (-2 free, -1 no expiry). Fails with 'LOCKDATA <i> <type>' (see shared.lua),
 -- before setting any mark, when a lock or a mark is not a string.
 local n = #KEYS / 2
 local ttl = tonumber(ARGV[1])
 for i = 1, 2 * n do
-  local t = redis.call('TYPE', KEYS[i])['ok']
-  if t ~= 'none' and t ~= 'string' then
-    return redis.error_reply('LOCKDATA ' .. i .. ' ' .. t)
+  local err = wrongType(i, 'string')
+  if err then
+    return err
   end
 end
 local result = {}

@@ -154,7 +154,7 @@ class RedisDataSafetyTest {
             redis.releaseAll(null); // the anonymous, purged and waited ones
             assertThat(keysUnder(prefix)).isNotEmpty(); // tokens are kept for a short while
 
-            await().atMost(RedisLockingProvider.TOKEN_GRACE.plusSeconds(15)).pollInterval(Duration.ofMillis(250))
+            await().atMost(KeyLayout.LAST_TOKEN_AFTERLIFE.plusSeconds(15)).pollInterval(Duration.ofMillis(250))
                     .untilAsserted(() -> {
                         Map<String, String> left = keysUnder(prefix);
                         assertThat(left.size()).as("keys left, such as %s", left.keySet().stream().limit(5).toList())

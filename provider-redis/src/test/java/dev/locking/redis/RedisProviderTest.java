@@ -250,7 +250,7 @@ class RedisProviderTest {
         @Test
         void releaseAll_handlesMoreLocksThanOneBatch() {
             List<String> keys = new ArrayList<>();
-            for (int i = 0; i < RedisLockingProvider.BATCH * 2 + 17; i++) {
+            for (int i = 0; i < SlotGroup.BATCH * 2 + 17; i++) {
                 keys.add(String.format("key-%05d", i));
             }
             redis.tryAcquire(keys.subList(0, 600), "me", null);
