@@ -268,6 +268,16 @@ class KitDetectsBrokenProvidersTest {
 
     /** extend reports success without checking that the owner still holds the keys. */
     static class ExtendAlwaysSucceeds extends Broken {
+        /**
+         * A lease long enough that only an extend answering false can end it: with the kit's 1 s, a loaded
+         * machine once delayed the renewals' confirmations past the lease, the core's lost-lease deadline
+         * caught the loss instead, and this broken provider passed.
+         */
+        @Override
+        protected Duration shortLease() {
+            return Duration.ofSeconds(5);
+        }
+
         @Override
         LockingProvider breakRule(LockingProvider memory) {
             return new ForwardingLockingProvider(memory) {
