@@ -50,12 +50,16 @@ class LocalQueueTest {
 
     @AfterEach
     void close() throws Exception {
-        for (Future<Boolean> holder : holders) {
-            assertThat(holder.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).as("the holder was let go").isTrue();
+        try {
+            for (Future<Boolean> holder : holders) {
+                assertThat(holder.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).as("the holder was let go").isTrue();
+            }
+        } finally {
+            // Also after a failed test: a service left open would keep its locks for the test classes after it.
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            locking.close();
         }
-        threads.shutdownNow();
-        assertThat(threads.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-        locking.close();
     }
 
     private static ExecuteOptions patiently() {
@@ -198,8 +202,9 @@ class LocalQueueTest {
     @Test
     void aWaiterThatTimesOut_leavesTheLine_andTheNextOneStillGetsItsTurn() throws Exception {
         CountDownLatch open = holdUntilOpened("k");
+        // Long enough for the checks below to see it waiting on a loaded machine (300 ms once was not).
         Future<?> impatient = threads.submit(() -> locking.execute("k", lock -> "ran",
-                ExecuteOptions.builder().timeout(Duration.ofMillis(300)).build()));
+                ExecuteOptions.builder().timeout(Duration.ofSeconds(3)).build()));
         await().atMost(PATIENCE).until(() -> queue.waiting("k") == 1);
         Future<String> patient = threads.submit(() -> locking.execute("k", lock -> "ran", patiently()));
         await().atMost(PATIENCE).until(() -> queue.waiting("k") == 2);

@@ -71,13 +71,15 @@ class ProviderOptionsTest {
             TestProviders.CONFIGS.remove("lp_declaring");
             var captured = LogCapture.during(() -> isolated(loader).systemProperties(props).build());
             try (LockingService locking = captured.value()) {
-                assertThatThrownBy(() -> locking.acquire("k", AcquireOptions.builder().provider("lp_declaring").build()))
+                String key = "bad-option-" + bad[0]; // lp_memory's table is JVM-wide: a key no other test uses
+                assertThatThrownBy(() -> locking.acquire(key, AcquireOptions.builder().provider("lp_declaring").build()))
                         .isInstanceOf(ProviderUnavailableException.class)
                         .hasMessageContaining("lp_declaring")
                         .hasMessageContaining("option " + bad[0])
                         .hasMessageContaining("\"" + bad[1] + "\"")
                         .hasMessageContaining(bad[2]);
-                assertThat(locking.acquire("k").providerId()).isEqualTo("lp_memory");
+                assertThat(locking.acquire(key).providerId()).isEqualTo("lp_memory");
+                locking.release(key);
             }
             assertThat(warnings(captured.lines())).singleElement().asString()
                     .contains("lp_declaring").contains("option " + bad[0]);
