@@ -47,7 +47,7 @@ final class JvmWideTables {
             Table table = TABLES.get(id);
             if (table == null) {
                 table = new Table(new MemoryLockingProvider(id, LockingClock.SYSTEM, sweepInterval,
-                        MemoryLockingProvider.DEFAULT_HANDOFF_GRACE));
+                        MemoryLockingProvider.DEFAULT_WAIT_SLICE));
                 TABLES.put(id, table);
             } else if (!table.shared.sweepInterval().equals(sweepInterval)) {
                 LOG.log(System.Logger.Level.WARNING, "Locking provider {0} is already open in this JVM with"

@@ -109,6 +109,6 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
             throw new IllegalArgumentException("Provider id must not be empty");
         }
         return new MemoryLockingProvider(id, LockingClock.SYSTEM, MemoryLockingProvider.DEFAULT_SWEEP_INTERVAL,
-                MemoryLockingProvider.DEFAULT_HANDOFF_GRACE);
+                MemoryLockingProvider.DEFAULT_WAIT_SLICE);
     }
 }
