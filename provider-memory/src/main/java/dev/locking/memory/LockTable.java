@@ -37,8 +37,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Release notification.</b> Every path that frees a key (release, releaseAll, expiry noticed on
  * access or by the sweeper) calls {@link KeyWaiters#wakeFirst} for it, with its stripe held, when someone
- * waits for it: at most one waiter can take a freed key, so waking one is enough, and a woken waiter that
- * leaves without trying passes the wake-up on (KeyWaiters does that). A failed multi-key attempt passes
+ * waits for it: at most one waiter can take a freed key, so waking one is enough (also for releaseAll and
+ * the sweeper, which free many keys: one waiter per freed key; {@code wakeAll} would send every waiter to
+ * a key only one can take), and a woken waiter that leaves without trying passes the wake-up on
+ * (KeyWaiters does that). The provider's close wakes everyone. A failed multi-key attempt passes
  * on the wake-ups of its free keys, since its caller may have been woken for one of them. A waiter
  * registers before it looks at the table under the stripe, so a release cannot fall between its look and
  * its sleep.
@@ -109,10 +111,8 @@ final class LockTable {
 
     private AcquireResult tryAcquireMany(List<String> keys, @Nullable String ownerId, long leaseNanos,
             @Nullable Instant expiresAt) {
-        int[] locked = Stripes.of(keys);
-        stripes.lock(locked);
+        int[] locked = lockOpen(keys);
         try {
-            checkOpen();
             int n = keys.size();
             for (int i = 0; i < n; i++) {
                 String key = keys.get(i);
@@ -180,10 +180,8 @@ final class LockTable {
 
     /** Renews every key if the owner holds them all; else changes nothing. */
     boolean extend(List<String> keys, String ownerId, long leaseNanos, Instant expiresAt) {
-        int[] locked = Stripes.of(keys);
-        stripes.lock(locked);
+        int[] locked = lockOpen(keys);
         try {
-            checkOpen();
             int n = keys.size();
             for (int i = 0; i < n; i++) {
                 LockRecord held = liveRecord(keys.get(i));
@@ -218,10 +216,8 @@ final class LockTable {
                 stripe.unlock();
             }
         }
-        int[] locked = Stripes.of(keys);
-        stripes.lock(locked);
+        int[] locked = lockOpen(keys);
         try {
-            checkOpen();
             boolean all = true;
             for (int i = 0, n = keys.size(); i < n; i++) {
                 if (!releaseLocked(keys.get(i), ownerId)) {
@@ -318,16 +314,15 @@ final class LockTable {
      * are all held without a lease. Lapsed records are expired on the way (which wakes their waiters).
      */
     long blockedFor(List<String> keys) {
-        int[] locked = Stripes.of(keys);
-        stripes.lock(locked);
+        int[] locked = lockOpen(keys);
         try {
-            checkOpen();
             long blocked = NOT_BLOCKED;
             for (int i = 0, n = keys.size(); i < n; i++) {
                 LockRecord held = liveRecord(keys.get(i));
                 if (held != null) {
-                    // A live lease has at least 1 ns left and at most Leases.MAX: no clash with the markers.
-                    long left = held.expiresAt == null ? FOREVER : held.deadline - time.nanoTime();
+                    // At least 1 (the lease may lapse between two clock readings), at most Leases.MAX: no clash
+                    // with the markers.
+                    long left = held.expiresAt == null ? FOREVER : Math.max(1, held.deadline - time.nanoTime());
                     blocked = blocked == NOT_BLOCKED ? left : Math.min(blocked, left);
                 }
             }
@@ -409,6 +404,17 @@ final class LockTable {
 
     boolean isClosed() {
         return closed;
+    }
+
+    /** Locks the stripes of the keys and checks that the table is open; the caller unlocks them. */
+    private int[] lockOpen(List<String> keys) {
+        int[] locked = Stripes.of(keys);
+        stripes.lock(locked);
+        if (closed) {
+            stripes.unlock(locked);
+            checkOpen();
+        }
+        return locked;
     }
 
     private void checkOpen() {
