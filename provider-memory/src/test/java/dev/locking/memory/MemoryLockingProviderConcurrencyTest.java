@@ -502,6 +502,30 @@ class MemoryLockingProviderConcurrencyTest {
             assertThat(provider.waiterCount()).isZero();
             assertThat(provider.queueCount()).isZero();
         }
+
+        @Test
+        void everyPathThatFreesAKey_wakesItsWaiter() throws Exception {
+            List<Runnable> frees = List.of(
+                    () -> provider.releaseAll("holder"),
+                    () -> provider.releaseAll(null),
+                    () -> {
+                        time.advance(Duration.ofMinutes(2)); // the lease lapses; a look at the key frees it
+                        assertThat(provider.inspect("k")).isEmpty();
+                    });
+            for (Runnable free : frees) {
+                acquired(provider.tryAcquire(key, "holder", Duration.ofMinutes(1)));
+                Future<AcquireResult> waiter = inThread(() -> {
+                    provider.awaitRelease(key, DAY);
+                    return provider.tryAcquire(key, "waiter", null);
+                });
+                awaitWaiters(provider, 1);
+
+                free.run();
+
+                acquired(result(waiter));
+                assertThat(provider.release(key, "waiter")).isTrue();
+            }
+        }
     }
 
     @Nested
