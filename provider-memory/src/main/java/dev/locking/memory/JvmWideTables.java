@@ -1,5 +1,6 @@
 package dev.locking.memory;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
@@ -21,19 +22,21 @@ import org.jspecify.annotations.Nullable;
  * locks), so a JVM that builds and closes services does not keep tables of services long gone. The first
  * provider of an id fixes its options; a later one asking for others gets the table as it is (logged).
  *
- * <p>Concurrency: the registry is guarded by its own monitor, taken only when a provider is created or
- * closed; lock operations go straight to the shared table.
+ * <p>Concurrency: the registry and each table's count of users are guarded by the registry's monitor,
+ * taken only when a provider is created or closed; lock operations go straight to the shared table (which
+ * is safe for concurrent use). A view's {@code closed} flag is an atomic, so it closes its table once.
  */
 final class JvmWideTables {
     private static final System.Logger LOG = System.getLogger(JvmWideTables.class.getName());
 
-    /** Guarded by itself. */
+    @GuardedBy("TABLES")
     private static final Map<String, Table> TABLES = new HashMap<>();
 
     private JvmWideTables() {}
 
     private static final class Table {
         final MemoryLockingProvider shared;
+        @GuardedBy("JvmWideTables.TABLES")
         int users;
 
         Table(MemoryLockingProvider shared) {
@@ -47,7 +50,7 @@ final class JvmWideTables {
             Table table = TABLES.get(id);
             if (table == null) {
                 table = new Table(new MemoryLockingProvider(id, LockingClock.SYSTEM, sweepInterval,
-                        MemoryLockingProvider.DEFAULT_HANDOFF_GRACE));
+                        MemoryLockingProvider.DEFAULT_WAIT_SLICE));
                 TABLES.put(id, table);
             } else if (!table.shared.sweepInterval().equals(sweepInterval)) {
                 LOG.log(System.Logger.Level.WARNING, "Locking provider {0} is already open in this JVM with"

@@ -22,9 +22,11 @@ import java.util.Optional;
  *       expiry (they restart with the JVM).</li>
  *   <li>Leases judged by {@link System#nanoTime()}; {@code expiresAt} is reported in wall-clock time.
  *       Expired locks count as free at once and are swept away in the background.</li>
- *   <li>Waiters are woken in FIFO order when a key is released or expires, and a key freed while
- *       threads wait is held back for the first of them for a short grace period (250 ms), so a
- *       thread that releases and re-acquires in a loop cannot starve them.</li>
+ *   <li>A release or an expiry wakes the longest waiter of the key at once (a release notification,
+ *       not polling); a waiter also wakes when the lease of the key it waits for lapses. The key is not
+ *       held back for it: the order among the {@code execute} calls of one service is the core's (first
+ *       come, first served); calls of different services on one table race, the longest waiter having
+ *       the first chance.</li>
  *   <li>Released and expired keys leave nothing behind.</li>
  * </ul>
  *
@@ -109,6 +111,6 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
             throw new IllegalArgumentException("Provider id must not be empty");
         }
         return new MemoryLockingProvider(id, LockingClock.SYSTEM, MemoryLockingProvider.DEFAULT_SWEEP_INTERVAL,
-                MemoryLockingProvider.DEFAULT_HANDOFF_GRACE);
+                MemoryLockingProvider.DEFAULT_WAIT_SLICE);
     }
 }

@@ -629,11 +629,11 @@ class MemoryLockingProviderTest {
     /** Distinct keys that all fall into one lock stripe, sorted. */
     static List<String> keysInOneStripe(int count) {
         List<String> keys = new ArrayList<>();
-        int stripe = MemoryLockingProvider.stripeIndex("k0");
+        int stripe = Stripes.index("k0");
         keys.add("k0");
         for (int i = 1; keys.size() < count; i++) {
             String key = "k" + i;
-            if (MemoryLockingProvider.stripeIndex(key) == stripe) {
+            if (Stripes.index(key) == stripe) {
                 keys.add(key);
             }
         }

@@ -11,18 +11,19 @@ import org.jspecify.annotations.Nullable;
 /** Helpers shared by the provider tests. */
 final class Providers {
 
-    static final Duration GRACE = MemoryLockingProvider.DEFAULT_HANDOFF_GRACE;
+    /** A short wait slice, so that a waiter on a fake clock looks at its keys again soon. */
+    static final Duration SLICE = Duration.ofMillis(250);
 
     private Providers() {}
 
     /** A provider on a fake clock whose sweeper practically never runs by itself. */
     static MemoryLockingProvider onFakeTime(FakeTime time) {
-        return new MemoryLockingProvider("lp_memory", time, Duration.ofHours(1), GRACE);
+        return new MemoryLockingProvider("lp_memory", time, Duration.ofHours(1), SLICE);
     }
 
     /** A provider on the system clock with the given sweep interval. */
     static MemoryLockingProvider onSystemTime(Duration sweepInterval) {
-        return new MemoryLockingProvider("lp_memory", LockingClock.SYSTEM, sweepInterval, GRACE);
+        return new MemoryLockingProvider("lp_memory", LockingClock.SYSTEM, sweepInterval, SLICE);
     }
 
     static AcquireResult.Acquired acquired(AcquireResult result) {

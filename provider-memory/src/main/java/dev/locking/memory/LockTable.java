@@ -1,0 +1,455 @@
+package dev.locking.memory;
+
+import dev.locking.api.LockInfo;
+import dev.locking.spi.AcquireResult;
+import dev.locking.spi.support.KeyWaiters;
+import dev.locking.spi.support.LockingClock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The locks of one {@code lp_memory} table: who holds each key, with which fencing token, until when; the
+ * atomic operations on them; and the release notification to the table's {@link KeyWaiters}.
+ *
+ * <h2>Concurrency</h2>
+ * <b>State.</b> {@code records}: key to an immutable {@link LockRecord}, present while the key is held and
+ * until an expired record is noticed (on access, by a waiter's look, or by the sweeper). {@code owners}:
+ * the {@link OwnerIndex}. {@code lastToken}: the one fencing-token counter, so a new take of any key gets
+ * a larger token than every earlier take; re-entry keeps the token.
+ *
+ * <p><b>Locks.</b> A key's record and its owner-index entry are read and written only with the key's
+ * stripe ({@link Stripes}) held. (The map is concurrent so that {@link #size} and the sweeper's scan may
+ * read it without a stripe; @GuardedBy cannot name "the stripe of the key", so this is stated here.) An
+ * operation on several keys locks their distinct stripes in ascending order, reads and checks everything,
+ * then writes everything, then unlocks: nobody observes a partial multi-key change. {@link #inspect} takes
+ * the stripe too, so it is linearizable with multi-key writes. {@code releaseAll(null)} and {@link #close}
+ * take every stripe. {@code releaseAll(owner)} snapshots the owner's keys, locks their stripes and reads
+ * the keys again under them; if the owner took a key in a stripe it does not hold, it retries holding
+ * every stripe. {@code closed} is volatile and checked under the stripes, so no operation writes after
+ * {@link #close} cleared the table.
+ *
+ * <p><b>Release notification.</b> Every path that frees a key (release, releaseAll, expiry noticed on
+ * access or by the sweeper) calls {@link KeyWaiters#wakeFirst} for it, with its stripe held, when someone
+ * waits for it: at most one waiter can take a freed key, so waking one is enough (also for releaseAll and
+ * the sweeper, which free many keys: one waiter per freed key; {@code wakeAll} would send every waiter to
+ * a key only one can take), and a woken waiter that leaves without trying passes the wake-up on
+ * (KeyWaiters does that). The provider's close wakes everyone. A failed multi-key attempt passes
+ * on the wake-ups of its free keys, since its caller may have been woken for one of them. A waiter
+ * registers before it looks at the table under the stripe, so a release cannot fall between its look and
+ * its sleep.
+ */
+final class LockTable {
+
+    /** Returned by {@link #blockedFor} when no key is held. */
+    static final long NOT_BLOCKED = -1;
+    /** Returned by {@link #blockedFor} when the held keys have no lease. */
+    static final long FOREVER = Long.MAX_VALUE;
+
+    private final String id;
+    private final LockingClock time;
+    private final KeyWaiters waiters;
+    private final Stripes stripes = new Stripes();
+    private final ConcurrentHashMap<String, LockRecord> records = new ConcurrentHashMap<>();
+    private final OwnerIndex owners = new OwnerIndex();
+    private final AtomicLong lastToken = new AtomicLong();
+    private volatile boolean closed;
+
+    LockTable(String id, LockingClock time, KeyWaiters waiters) {
+        this.id = id;
+        this.time = time;
+        this.waiters = waiters;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // tryAcquire
+
+    /**
+     * One all-or-nothing attempt.
+     *
+     * @param leaseNanos the lease, ignored when {@code expiresAt} is null
+     * @param expiresAt  when the lease lapses, or null for a lock that never expires
+     */
+    AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, long leaseNanos,
+            @Nullable Instant expiresAt) {
+        if (keys.size() == 1) {
+            return tryAcquireOne(keys.get(0), ownerId, leaseNanos, expiresAt);
+        }
+        return tryAcquireMany(keys, ownerId, leaseNanos, expiresAt);
+    }
+
+    private AcquireResult tryAcquireOne(String key, @Nullable String ownerId, long leaseNanos,
+            @Nullable Instant expiresAt) {
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            checkOpen();
+            // The clock is read only when a lease is involved.
+            LockRecord held = liveRecord(key);
+            if (held != null) {
+                if (ownerId == null || !ownerId.equals(held.owner)) {
+                    return new AcquireResult.Conflict(key);
+                }
+                if (expiresAt != null) {
+                    held = renew(key, held, time.nanoTime() + leaseNanos, expiresAt);
+                }
+                return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
+            }
+            long deadline = expiresAt == null ? 0 : time.nanoTime() + leaseNanos;
+            LockRecord taken = take(key, ownerId, deadline, expiresAt);
+            return new AcquireResult.Acquired(Map.of(key, taken.token), taken.expiresAt);
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    private AcquireResult tryAcquireMany(List<String> keys, @Nullable String ownerId, long leaseNanos,
+            @Nullable Instant expiresAt) {
+        int[] locked = lockOpen(keys);
+        try {
+            int n = keys.size();
+            for (int i = 0; i < n; i++) {
+                String key = keys.get(i);
+                LockRecord held = liveRecord(key);
+                if (held != null && (ownerId == null || !ownerId.equals(held.owner))) {
+                    passOnWakeUps(keys, key);
+                    return new AcquireResult.Conflict(key);
+                }
+            }
+            long deadline = expiresAt == null ? 0 : time.nanoTime() + leaseNanos;
+            Map<String, Long> tokens = new HashMap<>();
+            Instant earliest = null;
+            for (int i = 0; i < n; i++) {
+                String key = keys.get(i);
+                LockRecord rec = records.get(key);
+                if (rec == null) {
+                    rec = take(key, ownerId, deadline, expiresAt);
+                } else if (expiresAt != null) {
+                    rec = renew(key, rec, deadline, expiresAt);
+                }
+                tokens.put(key, rec.token);
+                if (rec.expiresAt != null && (earliest == null || rec.expiresAt.isBefore(earliest))) {
+                    earliest = rec.expiresAt;
+                }
+            }
+            // The lease lapses when its first key does; it never lapses only if no key ever does.
+            return new AcquireResult.Acquired(tokens, earliest);
+        } finally {
+            stripes.unlock(locked);
+        }
+    }
+
+    /** Takes a free key: a new record with a new token. */
+    private LockRecord take(String key, @Nullable String ownerId, long deadline, @Nullable Instant expiresAt) {
+        LockRecord rec = new LockRecord(ownerId, lastToken.incrementAndGet(), deadline, expiresAt);
+        records.put(key, rec);
+        if (ownerId != null) {
+            owners.add(ownerId, key);
+        }
+        return rec;
+    }
+
+    /** Gives a held key a new lease; owner and token stay. */
+    private LockRecord renew(String key, LockRecord held, long deadline, Instant expiresAt) {
+        LockRecord rec = new LockRecord(held.owner, held.token, deadline, expiresAt);
+        records.put(key, rec);
+        return rec;
+    }
+
+    /**
+     * After a multi-key attempt failed on {@code conflict}: its free keys that someone waits for get their
+     * wake-up passed on, since the caller may have been woken for one of them and will not take it now.
+     */
+    private void passOnWakeUps(List<String> keys, String conflict) {
+        for (int i = 0, n = keys.size(); i < n; i++) {
+            String key = keys.get(i);
+            if (!key.equals(conflict) && waiters.isWaitedFor(key) && liveRecord(key) == null) {
+                waiters.wakeFirst(key);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // extend, release, releaseAll, inspect
+
+    /** Renews every key if the owner holds them all; else changes nothing. */
+    boolean extend(List<String> keys, String ownerId, long leaseNanos, Instant expiresAt) {
+        int[] locked = lockOpen(keys);
+        try {
+            int n = keys.size();
+            for (int i = 0; i < n; i++) {
+                LockRecord held = liveRecord(keys.get(i));
+                if (held == null || !ownerId.equals(held.owner)) {
+                    return false;
+                }
+            }
+            long deadline = time.nanoTime() + leaseNanos;
+            for (int i = 0; i < n; i++) {
+                String key = keys.get(i);
+                LockRecord held = records.get(key);
+                if (held != null) {
+                    renew(key, held, deadline, expiresAt);
+                }
+            }
+            return true;
+        } finally {
+            stripes.unlock(locked);
+        }
+    }
+
+    /** Releases each key held anonymously or by the owner; true only if every key was released. */
+    boolean release(List<String> keys, @Nullable String ownerId) {
+        if (keys.size() == 1) {
+            String key = keys.get(0);
+            ReentrantLock stripe = stripes.of(key);
+            stripe.lock();
+            try {
+                checkOpen();
+                return releaseLocked(key, ownerId);
+            } finally {
+                stripe.unlock();
+            }
+        }
+        int[] locked = lockOpen(keys);
+        try {
+            boolean all = true;
+            for (int i = 0, n = keys.size(); i < n; i++) {
+                if (!releaseLocked(keys.get(i), ownerId)) {
+                    all = false;
+                }
+            }
+            return all;
+        } finally {
+            stripes.unlock(locked);
+        }
+    }
+
+    private boolean releaseLocked(String key, @Nullable String ownerId) {
+        LockRecord held = liveRecord(key);
+        if (held == null) {
+            return false;
+        }
+        if (held.owner != null && !held.owner.equals(ownerId)) {
+            return false;
+        }
+        free(key, held);
+        return true;
+    }
+
+    /** Releases every key of the owner; its cost grows with that owner's keys only. */
+    void releaseAll(String ownerId) {
+        boolean everyStripe = false;
+        while (true) {
+            String[] snapshot = owners.keysOf(ownerId);
+            if (snapshot == null) {
+                checkOpen();
+                return;
+            }
+            int[] locked = everyStripe ? Stripes.all() : Stripes.of(List.of(snapshot));
+            stripes.lock(locked);
+            try {
+                checkOpen();
+                String[] keys = owners.keysOf(ownerId);
+                if (keys == null) {
+                    return;
+                }
+                if (!everyStripe && !Stripes.covers(locked, keys)) {
+                    // The owner took a key in a stripe we do not hold: take them all this time.
+                    everyStripe = true;
+                    continue;
+                }
+                for (String key : keys) {
+                    LockRecord held = records.get(key);
+                    if (held != null && ownerId.equals(held.owner)) {
+                        free(key, held);
+                    }
+                }
+                return;
+            } finally {
+                stripes.unlock(locked);
+            }
+        }
+    }
+
+    /** Releases every key of the table. */
+    void releaseEverything() {
+        stripes.lock(Stripes.all());
+        try {
+            checkOpen();
+            for (Map.Entry<String, LockRecord> entry : records.entrySet()) {
+                free(entry.getKey(), entry.getValue());
+            }
+        } finally {
+            stripes.unlock(Stripes.all());
+        }
+    }
+
+    /** Who holds the key now, if anyone. */
+    Optional<LockInfo> inspect(String key) {
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            checkOpen();
+            LockRecord held = liveRecord(key);
+            return held == null
+                    ? Optional.empty()
+                    : Optional.of(new LockInfo(key, held.owner, held.expiresAt, held.token));
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // For waiters and the sweeper
+
+    /**
+     * Whether the keys block a waiter, and for how long at most: {@link #NOT_BLOCKED} when none is held,
+     * else the nanoseconds until the first lease of the held keys lapses, or {@link #FOREVER} when they
+     * are all held without a lease. Lapsed records are expired on the way (which wakes their waiters).
+     */
+    long blockedFor(List<String> keys) {
+        int[] locked = lockOpen(keys);
+        try {
+            long blocked = NOT_BLOCKED;
+            for (int i = 0, n = keys.size(); i < n; i++) {
+                LockRecord held = liveRecord(keys.get(i));
+                if (held != null) {
+                    // At least 1 (the lease may lapse between two clock readings), at most Leases.MAX: no clash
+                    // with the markers.
+                    long left = held.expiresAt == null ? FOREVER : Math.max(1, held.deadline - time.nanoTime());
+                    blocked = blocked == NOT_BLOCKED ? left : Math.min(blocked, left);
+                }
+            }
+            return blocked;
+        } finally {
+            stripes.unlock(locked);
+        }
+    }
+
+    /** Expires every lapsed record, one stripe at a time; returns at once once the table is closed. */
+    void sweep() {
+        long now = time.nanoTime();
+        for (Map.Entry<String, LockRecord> entry : records.entrySet()) {
+            if (entry.getValue().isExpired(now)) {
+                String key = entry.getKey();
+                ReentrantLock stripe = stripes.of(key);
+                stripe.lock();
+                try {
+                    if (closed) {
+                        return;
+                    }
+                    liveRecord(key);
+                } finally {
+                    stripe.unlock();
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Records (with the key's stripe held)
+
+    /** Returns the key's record if it is live; an expired one is freed first. */
+    private @Nullable LockRecord liveRecord(String key) {
+        LockRecord rec = records.get(key);
+        if (rec != null && rec.expiresAt != null && rec.isExpired(time.nanoTime())) {
+            free(key, rec);
+            return null;
+        }
+        return rec;
+    }
+
+    /** Frees a key: removes its record and owner-index entry, and wakes its longest waiter. */
+    private void free(String key, LockRecord rec) {
+        records.remove(key);
+        if (rec.owner != null) {
+            owners.remove(rec.owner, key);
+        }
+        if (waiters.isWaitedFor(key)) {
+            waiters.wakeFirst(key);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Life cycle
+
+    /**
+     * Marks the table closed and drops every lock.
+     *
+     * @return false if it was closed already
+     */
+    boolean close() {
+        if (closed) {
+            return false;
+        }
+        stripes.lock(Stripes.all());
+        try {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            records.clear();
+            owners.clear();
+            return true;
+        } finally {
+            stripes.unlock(Stripes.all());
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Locks the stripes of the keys and checks that the table is open; the caller unlocks them. */
+    private int[] lockOpen(List<String> keys) {
+        int[] locked = Stripes.of(keys);
+        stripes.lock(locked);
+        if (closed) {
+            stripes.unlock(locked);
+            checkOpen();
+        }
+        return locked;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("Provider " + id + " is closed");
+        }
+    }
+
+    /** The number of records (held keys, plus expired ones not yet noticed). */
+    int size() {
+        return records.size();
+    }
+
+    /** The number of owners in the owner index. */
+    int ownerCount() {
+        return owners.size();
+    }
+
+    /** Who holds a key, with which token, until when. Immutable. */
+    static final class LockRecord {
+        final @Nullable String owner;
+        final long token;
+        /** Monotonic deadline; meaningful only when {@link #expiresAt} is not null. */
+        final long deadline;
+        final @Nullable Instant expiresAt;
+
+        LockRecord(@Nullable String owner, long token, long deadline, @Nullable Instant expiresAt) {
+            this.owner = owner;
+            this.token = token;
+            this.deadline = deadline;
+            this.expiresAt = expiresAt;
+        }
+
+        boolean isExpired(long now) {
+            return expiresAt != null && now - deadline >= 0;
+        }
+    }
+}
