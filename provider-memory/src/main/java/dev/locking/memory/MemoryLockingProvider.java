@@ -34,7 +34,7 @@ final class MemoryLockingProvider implements LockingProvider {
     static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(1);
 
     /** The longest single sleep of a waiter before it looks at its keys again. */
-    static final Duration DEFAULT_WAIT_SLICE = KeyWaiters.DEFAULT_SLICE;
+    static final Duration DEFAULT_WAIT_SLICE = Duration.ofSeconds(1);
 
     private final String id;
     private final LockingClock time;
