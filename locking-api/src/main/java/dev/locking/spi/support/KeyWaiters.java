@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The threads of one provider that wait in {@link dev.locking.spi.LockingProvider#awaitRelease} for keys,
@@ -115,9 +116,22 @@ public final class KeyWaiters {
      * @return whether a waiter was woken
      */
     public boolean wakeFirst(String key) {
-        boolean[] woke = new boolean[1];
+        return wakeNext(key) != null;
+    }
+
+    /**
+     * Like {@link #wakeFirst}, and says which thread it woke: a backend in this process can then keep the
+     * freed key for that thread for a moment, so that the longest waiter takes it and a thread that releases
+     * and retakes the key in a loop cannot starve it.
+     *
+     * @param key a key as registered
+     * @return the thread of the waiter woken, or {@code null} if none was
+     */
+    public @Nullable Thread wakeNext(String key) {
+        @Nullable Thread[] woke = new Thread[1];
         byKey.computeIfPresent(key, (k, queue) -> {
-            woke[0] = wakeFirstOf(queue);
+            Waiter w = wakeFirstOf(queue);
+            woke[0] = w == null ? null : w.thread;
             return queue;
         });
         return woke[0];
@@ -170,13 +184,13 @@ public final class KeyWaiters {
         return sleeping.get();
     }
 
-    private static boolean wakeFirstOf(ArrayDeque<Waiter> queue) {
+    private static @Nullable Waiter wakeFirstOf(ArrayDeque<Waiter> queue) {
         for (Waiter w : queue) {
             if (w.wake()) {
-                return true;
+                return w;
             }
         }
-        return false;
+        return null;
     }
 
     /**

@@ -132,6 +132,24 @@ class KeyWaitersTest {
     }
 
     @Test
+    void wakeNextSaysWhichThreadItWoke() throws Exception {
+        KeyWaiters waiters = new KeyWaiters(LONG);
+        CountDownLatch registered = new CountDownLatch(1);
+        CompletableFuture<Thread> self = new CompletableFuture<>();
+        Future<Boolean> woken = threads.submit(() -> {
+            try (KeyWaiters.Waiter w = waiters.register(List.of("k"))) {
+                self.complete(Thread.currentThread());
+                registered.countDown();
+                return w.await(LONG);
+            }
+        });
+        registered.await();
+        assertThat(waiters.wakeNext("k")).isSameAs(self.get());
+        assertThat(woken.get(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(waiters.wakeNext("k")).isNull();
+    }
+
+    @Test
     void aSliceMustBePositive() {
         assertThatThrownBy(() -> new KeyWaiters(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("slice");
