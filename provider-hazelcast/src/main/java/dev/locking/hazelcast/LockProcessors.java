@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  *   <li>Decide with the member's clock ({@link System#currentTimeMillis()}): a held entry whose
  *       {@link LockEntry#expiresAt()} has passed is free.</li>
  *   <li>Keep an entry only while it is needed: a release removes it ({@link #end}), except when a waiter
- *       marked it, which leaves a free entry for {@link LockEntry#AFTERLIFE_MILLIS} (its update is what
+ *       marked it, which leaves a free entry for {@link LockEntry#ENDED_LOCK_TTL_MILLIS} (its update is what
  *       wakes the waiters). Every stored entry has a TTL ({@link LockEntry#ttlMillis}), so a lapsed lock
  *       that nobody touches goes too. A new token is above the stored one while there is one, and never
  *       below the member's own clock ({@link #tokenClock()}), so no key needs a counter that lives for
@@ -89,7 +89,7 @@ final class LockProcessors {
 
     /**
      * What a key becomes when its lock ends (released, rolled back, or found lapsed): nothing (the entry is
-     * removed), or, when a waiter marked the lock, a free entry that lives {@link LockEntry#AFTERLIFE_MILLIS}:
+     * removed), or, when a waiter marked the lock, a free entry that lives {@link LockEntry#ENDED_LOCK_TTL_MILLIS}:
      * its update is the event that wakes the waiters.
      */
     static @Nullable LockEntry end(LockEntry lock) {
