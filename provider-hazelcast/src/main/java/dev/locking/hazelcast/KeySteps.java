@@ -53,7 +53,7 @@ final class KeySteps {
 
     /** One step on one key, synchronous where {@link Backend#direct} allows it, else awaited. */
     Outcome one(Backend b, String key, EntryProcessor<String, LockEntry, Outcome> step, String what) {
-        String operation = what + " \"" + key + "\"";
+        String operation = operation(what, key);
         if (!b.direct(key)) {
             return calls.await(submit(() -> b.locks.submitToKey(key, step), operation), operation);
         }
@@ -92,12 +92,12 @@ final class KeySteps {
         List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
         for (String key : keys) {
             EntryProcessor<String, LockEntry, Outcome> processor = step.get();
-            answers.add(submit(() -> b.locks.submitToKey(key, processor), what + " \"" + key + "\""));
+            answers.add(submit(() -> b.locks.submitToKey(key, processor), operation(what, key)));
         }
         int done = 0;
         LockingException foreign = null;
         for (int i = 0; i < keys.size(); i++) {
-            Outcome outcome = calls.await(answers.get(i), deadline, what + " \"" + keys.get(i) + "\"");
+            Outcome outcome = calls.await(answers.get(i), deadline, operation(what, keys.get(i)));
             done += outcome.status() == Status.DONE ? 1 : 0;
             if (failOnForeign && foreign == null && outcome.status() == Status.FOREIGN) {
                 foreign = failures.foreign(keys.get(i), outcome, what);
@@ -159,6 +159,11 @@ final class KeySteps {
             answer.completeExceptionally(translate(e, operation));
         }
         return answer;
+    }
+
+    /** Names a step on a key in messages: {@code acquire "k"}. */
+    private static String operation(String what, String key) {
+        return what + " \"" + key + "\"";
     }
 
     private RuntimeException translate(Throwable failure, String operation) {
