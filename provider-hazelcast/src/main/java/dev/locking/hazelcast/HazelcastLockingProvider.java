@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  *       marked lock is the only update that passes the predicate of this instance's entry listener
  *       ({@link ReleaseListener}, registered at its first wait), which wakes the longest local waiter of that
  *       key in the {@link KeyWaiters}. A waiter's mark covers the lock it saw: when a waiter here wins the key,
- *       its own lock is not marked, so the provider's own releases (and rollbacks) also wake the next local
- *       waiter of each key they free. A waiter also re-checks after at most the holder's remaining lease (a
+ *       its own lock is not marked, so the provider's own releases (and rollbacks) wake every local waiter
+ *       of each key they free. A waiter also re-checks after at most the holder's remaining lease (a
  *       lapse sends no event) and at most every {@value #RECHECK_MILLIS} ms (a notification lost in a
  *       fail-over).</li>
  *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on {@code owner}
@@ -252,20 +252,26 @@ final class HazelcastLockingProvider implements LockingProvider {
         return waiters.waitingKeys() > 0;
     }
 
+    /** How many waiters sleep in {@link #awaitRelease} now; for tests. */
+    int sleepingWaiters() {
+        return waiters.sleepingWaiters();
+    }
+
     /** How the logs name an owner. */
     static String describe(@Nullable String ownerId) {
         return ownerId == null ? "anonymous" : "owner \"" + ownerId + "\"";
     }
 
     /**
-     * Wakes the next local waiter of each key a call of this provider may have freed. The listener only
-     * hears of locks a waiter marked, and a waiter here that won a key holds a lock nobody marked yet.
+     * Wakes every local waiter of each key a call of this provider may have freed. The listener hears only
+     * of locks a waiter marked, and wakes one waiter per release; but a mark covers the lock its waiter saw,
+     * so the waiters it did not wake would sleep out their slice through the release of the next lock (one a
+     * waiter here took, which nobody marked yet). A release here tells them all, as the core's local queue
+     * expects: it signals its next waiter, which may be asleep here.
      */
     private void wakeLocalWaiters(List<String> keys) {
         for (String key : keys) {
-            if (waiters.isWaitedFor(key)) {
-                waiters.wakeFirst(key);
-            }
+            waiters.wakeAll(key);
         }
     }
 

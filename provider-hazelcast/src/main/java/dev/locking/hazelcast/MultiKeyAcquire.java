@@ -118,7 +118,7 @@ final class MultiKeyAcquire {
                 if (undone.status() != Status.DONE) {
                     log.debug("{}: nothing to roll back on \"{}\" (its lease lapsed meanwhile)", id, t.key());
                 } else if (previous == null) {
-                    waiters.wakeFirst(t.key()); // freed: see HazelcastLockingProvider, "Waiting"
+                    waiters.wakeAll(t.key()); // freed: see HazelcastLockingProvider, "Waiting"
                 }
             } catch (RuntimeException e) {
                 log.warn("{}: could not roll back \"{}\" after a failed multi-key acquire; it stays held until its"
