@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>An entry exists only while its key is locked: an acquire creates it, and a release, a rollback or
  * {@code releaseAll} removes it, unless a waiter marked the lock, in which case it becomes a <i>free</i>
- * entry for {@link #AFTERLIFE_MILLIS} (its update is the event that wakes the waiters). A lapsed lease
+ * entry for {@link #ENDED_LOCK_TTL_MILLIS} (its update is the event that wakes the waiters). A lapsed lease
  * leaves a held entry whose {@code expiresAt} has passed, which counts as free; every entry carries a TTL
  * ({@link #ttlMillis}), so Hazelcast drops such an entry a few seconds after its lease even if nobody
  * touches the key again. While an entry exists, the next acquire gives at least the token after the stored
@@ -42,11 +42,11 @@ final class LockEntry implements DataSerializable {
     static final long NEVER = 0L;
 
     /**
-     * How long an entry stays after its lock ended when it is not removed at once: a free entry left for
-     * waiters, or a lapsed lock nobody touched (Hazelcast's TTL drops both). While it stays, the key's next
-     * token is above the stored one whatever the clock says.
+     * The TTL of an entry whose lock ended but that is not removed at once: a free entry left for waiters, or
+     * a lapsed lock nobody touched (Hazelcast's TTL drops both this long after the end). While it stays, it
+     * keeps the key's last token, so the next token is above it whatever the clock says.
      */
-    static final long AFTERLIFE_MILLIS = 5_000;
+    static final long ENDED_LOCK_TTL_MILLIS = 5_000;
 
     private static final byte HELD = 1;
     private static final byte WAITED = 2;
@@ -182,15 +182,15 @@ final class LockEntry implements DataSerializable {
 
     /**
      * The TTL Hazelcast gives the entry when it is stored at {@code now}: none (0, for ever) for a lock
-     * without a lease; its lease left plus {@link #AFTERLIFE_MILLIS} for a leased lock; the afterlife for a
-     * free entry (one left for waiters). Recomputed at every write, on the primary and on each backup with
+     * without a lease; its lease left plus {@link #ENDED_LOCK_TTL_MILLIS} for a leased lock; that TTL alone
+     * for a free entry (one left for waiters). Recomputed at every write, on the primary and on each backup with
      * its own clock.
      */
     long ttlMillis(long now) {
         if (!held) {
-            return AFTERLIFE_MILLIS;
+            return ENDED_LOCK_TTL_MILLIS;
         }
-        return expiresAt == NEVER ? 0 : Math.max(1, expiresAt - now) + AFTERLIFE_MILLIS;
+        return expiresAt == NEVER ? 0 : Math.max(1, expiresAt - now) + ENDED_LOCK_TTL_MILLIS;
     }
 
     @Override

@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  *   <li>Decide with the member's clock ({@link System#currentTimeMillis()}): a held entry whose
  *       {@link LockEntry#expiresAt()} has passed is free.</li>
  *   <li>Keep an entry only while it is needed: a release removes it ({@link #end}), except when a waiter
- *       marked it, which leaves a free entry for {@link LockEntry#AFTERLIFE_MILLIS} (its update is what
+ *       marked it, which leaves a free entry for {@link LockEntry#ENDED_LOCK_TTL_MILLIS} (its update is what
  *       wakes the waiters). Every stored entry has a TTL ({@link LockEntry#ttlMillis}), so a lapsed lock
  *       that nobody touches goes too. A new token is above the stored one while there is one, and never
  *       below the member's own clock ({@link #tokenClock()}), so no key needs a counter that lives for
@@ -89,7 +89,7 @@ final class LockProcessors {
 
     /**
      * What a key becomes when its lock ends (released, rolled back, or found lapsed): nothing (the entry is
-     * removed), or, when a waiter marked the lock, a free entry that lives {@link LockEntry#AFTERLIFE_MILLIS}:
+     * removed), or, when a waiter marked the lock, a free entry that lives {@link LockEntry#ENDED_LOCK_TTL_MILLIS}:
      * its update is the event that wakes the waiters.
      */
     static @Nullable LockEntry end(LockEntry lock) {
@@ -123,11 +123,28 @@ final class LockProcessors {
     }
 
     /**
+     * Base of the steps on one lock: reads the entry's value ({@link #read}), answers a {@link Foreign} one
+     * itself, and leaves the decision on a lock entry, or on none, to {@link #decide}.
+     */
+    abstract static class Step implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public final Outcome process(Map.Entry<String, LockEntry> entry) {
+            Object value = read(entry);
+            return value instanceof Foreign foreign ? foreign.outcome() : decide(entry, (LockEntry) value);
+        }
+
+        /** Decides on the key's lock entry, or {@code null} when the key has none. */
+        abstract Outcome decide(Map.Entry<String, LockEntry> entry, @Nullable LockEntry stored);
+    }
+
+    /**
      * Base of the processors that may change the entry: it records the change so that the backups
      * apply exactly that. Processors are {@link DataSerializable}: their fields travel after the class
      * name, and members create them with the no-argument constructor (fields are therefore not final).
      */
-    abstract static class Mutating implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
+    abstract static class Mutating extends Step {
         private static final long serialVersionUID = 1L;
 
         private transient @Nullable Apply backup;
@@ -167,12 +184,7 @@ final class LockProcessors {
         }
 
         @Override
-        public Outcome process(Map.Entry<String, LockEntry> entry) {
-            Object value = read(entry);
-            if (value instanceof Foreign foreign) {
-                return foreign.outcome();
-            }
-            LockEntry stored = (LockEntry) value;
+        Outcome decide(Map.Entry<String, LockEntry> entry, @Nullable LockEntry stored) {
             long now = System.currentTimeMillis();
             if (stored != null && stored.heldAt(now) && nonce != 0 && stored.nonce() == nonce) {
                 return Outcome.of(Status.TAKEN, stored, now); // this call's own, sent again
@@ -225,13 +237,9 @@ final class LockProcessors {
         }
 
         @Override
-        public Outcome process(Map.Entry<String, LockEntry> entry) {
-            Object value = read(entry);
-            if (value instanceof Foreign foreign) {
-                return foreign.outcome();
-            }
+        Outcome decide(Map.Entry<String, LockEntry> entry, @Nullable LockEntry stored) {
             long now = System.currentTimeMillis();
-            LockEntry current = live((LockEntry) value, now);
+            LockEntry current = live(stored, now);
             if (current == null || !current.ownedBy(owner)) {
                 return Outcome.of(Status.NOT_DONE);
             }
@@ -274,12 +282,7 @@ final class LockProcessors {
         }
 
         @Override
-        public Outcome process(Map.Entry<String, LockEntry> entry) {
-            Object value = read(entry);
-            if (value instanceof Foreign foreign) {
-                return foreign.outcome();
-            }
-            LockEntry stored = (LockEntry) value;
+        Outcome decide(Map.Entry<String, LockEntry> entry, @Nullable LockEntry stored) {
             if (stored == null || !stored.held()) {
                 return Outcome.of(Status.NOT_DONE);
             }
@@ -355,12 +358,7 @@ final class LockProcessors {
         }
 
         @Override
-        public Outcome process(Map.Entry<String, LockEntry> entry) {
-            Object value = read(entry);
-            if (value instanceof Foreign foreign) {
-                return foreign.outcome();
-            }
-            LockEntry stored = (LockEntry) value;
+        Outcome decide(Map.Entry<String, LockEntry> entry, @Nullable LockEntry stored) {
             if (stored == null || !stored.held() || stored.token() != token) {
                 return Outcome.of(Status.NOT_DONE);
             }
@@ -393,12 +391,7 @@ final class LockProcessors {
         }
 
         @Override
-        public Outcome process(Map.Entry<String, LockEntry> entry) {
-            Object value = read(entry);
-            if (value instanceof Foreign foreign) {
-                return foreign.outcome();
-            }
-            LockEntry stored = (LockEntry) value;
+        Outcome decide(Map.Entry<String, LockEntry> entry, @Nullable LockEntry stored) {
             if (stored == null || !stored.held() || stored.token() != previous.token()
                     || !Objects.equals(stored.owner(), previous.owner())) {
                 return Outcome.of(Status.NOT_DONE);
@@ -428,18 +421,13 @@ final class LockProcessors {
      * backup processor (it runs on several keys in one call, where Hazelcast sends one backup processor for
      * all of them) and the replicas end up with the same entries.
      */
-    static final class Watch implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
+    static final class Watch extends Step {
         private static final long serialVersionUID = 1L;
 
         private transient boolean marked;
 
         @Override
-        public Outcome process(Map.Entry<String, LockEntry> entry) {
-            Object value = read(entry);
-            if (value instanceof Foreign foreign) {
-                return foreign.outcome();
-            }
-            LockEntry stored = (LockEntry) value;
+        Outcome decide(Map.Entry<String, LockEntry> entry, @Nullable LockEntry stored) {
             if (stored != null && stored.held() && !stored.waited()) {
                 store(entry, stored.withWaited(true));
                 marked = true;
@@ -462,17 +450,13 @@ final class LockProcessors {
     }
 
     /** Reports the lock on a key without changing it. */
-    static final class Inspect implements EntryProcessor<String, LockEntry, Outcome>, ReadOnly, DataSerializable {
+    static final class Inspect extends Step implements ReadOnly {
         private static final long serialVersionUID = 1L;
 
         @Override
-        public Outcome process(Map.Entry<String, LockEntry> entry) {
-            Object value = read(entry);
-            if (value instanceof Foreign foreign) {
-                return foreign.outcome();
-            }
+        Outcome decide(Map.Entry<String, LockEntry> entry, @Nullable LockEntry stored) {
             long now = System.currentTimeMillis();
-            LockEntry current = live((LockEntry) value, now);
+            LockEntry current = live(stored, now);
             return current == null ? Outcome.of(Status.FREE) : Outcome.of(Status.HELD, current, now);
         }
 

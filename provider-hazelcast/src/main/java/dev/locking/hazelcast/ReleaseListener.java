@@ -9,40 +9,45 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
 import com.hazelcast.query.Predicate;
+import dev.locking.spi.support.KeyWaiters;
 import java.util.Map;
 
 /**
  * The one entry listener a provider instance registers on its lock map, with the {@link Freed} predicate:
- * a key that turned free while someone waited for it (released, rolled back, {@code releaseAll}) wakes this
- * instance's waiters on that key; a cleared or evicted map wakes them all. It runs on Hazelcast's event
- * threads and only counts down latches. It is registered from this JVM and never sent to members.
+ * a key that turned free while someone waited for it (released, rolled back, {@code releaseAll}) wakes the
+ * longest waiter of this instance on that key ({@link KeyWaiters#wakeFirst}: one free key, one winner; a
+ * waiter that leaves without trying passes the wake-up on). A cleared or evicted map wakes every waiter. It
+ * runs on Hazelcast's event threads and never blocks. It is registered from this JVM and never sent to
+ * members.
  *
  * <p>Members send nothing for a release that nobody waits for: a waiter first marks the lock (see
  * {@link LockProcessors.Watch}), and only the release of a marked lock passes the predicate. A lapsed lease
  * sends no event either (nothing writes the entry then): waiters re-check when the holder's lease ends.
+ *
+ * <p>Concurrency: stateless apart from the registry, which is safe for concurrent use.
  */
 final class ReleaseListener implements EntryUpdatedListener<String, LockEntry>, MapClearedListener,
         MapEvictedListener {
 
-    private final Waiters waiters;
+    private final KeyWaiters waiters;
 
-    ReleaseListener(Waiters waiters) {
+    ReleaseListener(KeyWaiters waiters) {
         this.waiters = waiters;
     }
 
     @Override
     public void entryUpdated(EntryEvent<String, LockEntry> event) {
-        waiters.wake(event.getKey());
+        waiters.wakeFirst(event.getKey());
     }
 
     @Override
     public void mapCleared(MapEvent event) {
-        waiters.wakeAll();
+        waiters.wakeEveryone();
     }
 
     @Override
     public void mapEvicted(MapEvent event) {
-        waiters.wakeAll();
+        waiters.wakeEveryone();
     }
 
     /**

@@ -105,7 +105,7 @@ class DataLifetimeTest {
             assertThat(holder.release(List.of("k"), "holder")).isTrue();
             waiting.get(30, TimeUnit.SECONDS);
             assertThat(map.get("k")).as("a free entry for the waiters").isEqualTo(LockEntry.free(first).withWaited(true));
-            assertThat(map.getEntryView("k").getTtl()).isEqualTo(LockEntry.AFTERLIFE_MILLIS);
+            assertThat(map.getEntryView("k").getTtl()).isEqualTo(LockEntry.ENDED_LOCK_TTL_MILLIS);
             await().atMost(Duration.ofSeconds(60)).until(() -> !map.containsKey("k"));
             assertThat(token(waiter.tryAcquire(List.of("k"), "waiter", null), "k")).isGreaterThan(first);
         }

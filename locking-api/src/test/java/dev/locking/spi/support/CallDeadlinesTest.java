@@ -1,4 +1,4 @@
-package dev.locking.hazelcast;
+package dev.locking.spi.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

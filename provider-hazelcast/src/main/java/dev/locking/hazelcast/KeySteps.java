@@ -1,0 +1,174 @@
+package dev.locking.hazelcast;
+
+import com.hazelcast.map.EntryProcessor;
+import dev.locking.api.LockingException;
+import dev.locking.hazelcast.LockProcessors.Release;
+import dev.locking.hazelcast.LockProcessors.Watch;
+import dev.locking.hazelcast.Outcome.Status;
+import dev.locking.spi.support.BackendCallException;
+import dev.locking.spi.support.BackendCalls;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How the steps of {@link LockProcessors} reach their keys: every Hazelcast call of the provider goes through
+ * its {@link BackendCalls}, so it waits at most {@code operationTimeout} for an answer, and an interrupt
+ * never cuts short a step that changes locks.
+ *
+ * <h2>Synchronous where possible</h2>
+ * A step on one key is a synchronous Hazelcast call ({@link BackendCalls#call}) wherever
+ * {@link Backend#direct} allows it: the answer arrives on the calling thread with no future in between.
+ * Hazelcast completes the future of an asynchronous call through its default async executor, which on a
+ * machine with at most two cores starts a thread per call (elsewhere it is a hand-over to the common pool).
+ * A member calls keys that other members own asynchronously, and so does everybody for the per-key steps of
+ * a {@code release}, {@code extend} or {@code releaseAll(owner)} on several keys, which are sent together
+ * and awaited until one shared deadline ({@link BackendCalls#await(CompletionStage, long, String)}).
+ *
+ * <h2>Sent again after an interrupt</h2>
+ * Every step but a release may run twice: an acquire recognises the lock its own call took by the call's
+ * nonce, a rollback names the token it undoes (or the exact lock it restores), and the others only read,
+ * mark or set a lease. So when an interrupt ends a synchronous call's wait, {@link BackendCalls} runs it
+ * again on a thread that nothing interrupts, and the flag stays set for the caller. A release is not sent
+ * again: the key may have been taken anew meanwhile, by an anonymous lock that a second release would free.
+ * It fails with a {@link LockingException} instead (it may still take effect).
+ *
+ * <p>Concurrency: immutable, safe for concurrent use.
+ */
+final class KeySteps {
+
+    private final BackendCalls calls;
+    private final Failures failures;
+
+    KeySteps(BackendCalls calls, Failures failures) {
+        this.calls = calls;
+        this.failures = failures;
+    }
+
+    /** One step on one key, synchronous where {@link Backend#direct} allows it, else awaited. */
+    Outcome one(Backend b, String key, EntryProcessor<String, LockEntry, Outcome> step, String what) {
+        String operation = operation(what, key);
+        if (!b.direct(key)) {
+            return calls.await(submit(() -> b.locks.submitToKey(key, step), operation), operation);
+        }
+        if (!(step instanceof Release)) {
+            return blocking(() -> b.locks.executeOnKey(key, step), operation, true);
+        }
+        long deadline = calls.deadline();
+        try {
+            return blocking(() -> b.locks.executeOnKey(key, step), operation, false);
+        } catch (BackendCallException e) {
+            // Before the deadline, only the caller's interrupt ends the wait: not an unreachable cluster.
+            if (Thread.currentThread().isInterrupted() && System.nanoTime() - deadline < 0) {
+                throw failures.interrupted(operation, e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Runs one step on each key and counts the keys where it took effect ({@link Status#DONE}). One key is
+     * {@link #one}; several keys are sent together, each as its own step (a multi-key call would give all of
+     * them one backup processor), and their answers are awaited until one shared deadline.
+     *
+     * @param failOnForeign whether a key holding foreign data fails the call (after every answer came)
+     */
+    int each(Backend b, List<String> keys, Supplier<EntryProcessor<String, LockEntry, Outcome>> step, String what,
+            boolean failOnForeign) {
+        if (keys.size() == 1) {
+            Outcome outcome = one(b, keys.get(0), step.get(), what);
+            if (failOnForeign && outcome.status() == Status.FOREIGN) {
+                throw failures.foreign(keys.get(0), outcome, what);
+            }
+            return outcome.status() == Status.DONE ? 1 : 0;
+        }
+        long deadline = calls.deadline();
+        List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            EntryProcessor<String, LockEntry, Outcome> processor = step.get();
+            answers.add(submit(() -> b.locks.submitToKey(key, processor), operation(what, key)));
+        }
+        int done = 0;
+        LockingException foreign = null;
+        for (int i = 0; i < keys.size(); i++) {
+            Outcome outcome = calls.await(answers.get(i), deadline, operation(what, keys.get(i)));
+            done += outcome.status() == Status.DONE ? 1 : 0;
+            if (failOnForeign && foreign == null && outcome.status() == Status.FOREIGN) {
+                foreign = failures.foreign(keys.get(i), outcome, what);
+            }
+        }
+        if (foreign != null) {
+            throw foreign;
+        }
+        return done;
+    }
+
+    /**
+     * Marks the keys as waited for (see {@link Watch}) and reads their state, in one call: synchronous from a
+     * client, asynchronous from a member, whose keys may live on other members.
+     */
+    Map<String, Outcome> watch(Backend b, List<String> keys) {
+        if (keys.size() == 1) {
+            String key = keys.get(0);
+            return Map.of(key, one(b, key, new Watch(), "inspect"));
+        }
+        String operation = "inspect " + keys;
+        if (b.member) {
+            return calls.await(submit(() -> b.locks.submitToKeys(new LinkedHashSet<>(keys), new Watch()), operation),
+                    operation);
+        }
+        return blocking(() -> b.locks.executeOnKeys(new LinkedHashSet<>(keys), new Watch()), operation, true);
+    }
+
+    /**
+     * Makes a blocking Hazelcast call through {@link BackendCalls#call}, with its failures translated.
+     *
+     * @param repeatable whether the call may be sent a second time (see the class comment)
+     */
+    <R> R blocking(Failures.HazelcastCall<R> call, String operation, boolean repeatable) {
+        return calls.call(failures.translated(call, operation), operation, repeatable);
+    }
+
+    /**
+     * Sends a call and returns a future of our own for its answer, with its failure translated. Waiting never
+     * touches Hazelcast's future: an interrupted {@code get} on it completes it with the
+     * {@link InterruptedException}, and every later {@code get} would throw that again.
+     */
+    private <R> CompletableFuture<R> submit(Supplier<CompletionStage<R>> call, String operation) {
+        CompletableFuture<R> answer = new CompletableFuture<>();
+        try {
+            // Run the callback on the thread that completes Hazelcast's future: a plain whenComplete goes to
+            // Hazelcast's default async executor, which starts a new thread per task where the common pool has
+            // one thread (every 2-CPU machine). The callback only completes our own future. (The future
+            // Hazelcast returns still hands its own completion to that executor; that is why calls on one key
+            // are synchronous.)
+            call.get().whenCompleteAsync((@Nullable R result, @Nullable Throwable failure) -> {
+                if (failure != null) {
+                    answer.completeExceptionally(translate(failure, operation));
+                } else {
+                    answer.complete(result);
+                }
+            }, Runnable::run);
+        } catch (RuntimeException e) {
+            answer.completeExceptionally(translate(e, operation));
+        }
+        return answer;
+    }
+
+    /** Names a step on a key in messages: {@code acquire "k"}. */
+    private static String operation(String what, String key) {
+        return what + " \"" + key + "\"";
+    }
+
+    private RuntimeException translate(Throwable failure, String operation) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+                : failure;
+        return failures.translate(cause, operation);
+    }
+}

@@ -1,0 +1,145 @@
+package dev.locking.hazelcast;
+
+import dev.locking.api.LockingException;
+import dev.locking.hazelcast.LockProcessors.Acquire;
+import dev.locking.hazelcast.LockProcessors.Restore;
+import dev.locking.hazelcast.LockProcessors.Undo;
+import dev.locking.hazelcast.Outcome.Status;
+import dev.locking.spi.AcquireResult;
+import dev.locking.spi.support.KeyWaiters;
+import dev.locking.spi.support.Leases;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code tryAcquire}: the keys taken one by one, in the (sorted) order the core gives, each by one
+ * {@link Acquire} step; on the first conflict (or failure) the keys already taken are rolled back, last
+ * first: a freshly taken key is freed ({@link Undo}, its token spent), a re-entered key gets its old expiry
+ * back ({@link Restore}).
+ *
+ * <p>Because every caller takes keys in the same order, two callers never hold parts of each other's sets
+ * for long, and there is no deadlock. Hazelcast transactions were not used: they cannot run entry
+ * processors, cost more round trips, and leave key locks behind a client that dies mid-transaction.
+ * Observers may see a multi-key acquire half done while it runs, never after it returned a conflict.
+ *
+ * <p>Every step of one call carries the call's nonce, so a step that an interrupt cut short and
+ * {@link KeySteps} sent again finds the lock its first run took and reports it taken.
+ *
+ * <p>Concurrency: immutable, safe for concurrent use; the state of one call lives in its local variables.
+ */
+final class MultiKeyAcquire {
+
+    /** Under the provider's name: these are the messages of its {@code tryAcquire}. */
+    private static final Logger log = LoggerFactory.getLogger(HazelcastLockingProvider.class);
+
+    private final String id;
+    private final KeySteps steps;
+    private final Failures failures;
+    private final KeyWaiters waiters;
+
+    /** A key this call took or re-entered, kept for a rollback. */
+    private record Taken(String key, Outcome outcome) {}
+
+    MultiKeyAcquire(String id, KeySteps steps, Failures failures, KeyWaiters waiters) {
+        this.id = id;
+        this.steps = steps;
+        this.failures = failures;
+        this.waiters = waiters;
+    }
+
+    AcquireResult take(Backend b, List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+        long leaseMillis = lease == null ? 0 : Leases.toMillis(lease);
+        List<Taken> taken = new ArrayList<>(keys.size());
+        long nonce = nonce();
+        try {
+            for (String key : keys) {
+                Outcome outcome = steps.one(b, key, new Acquire(ownerId, leaseMillis, nonce), "acquire");
+                if (outcome.status() == Status.FOREIGN) {
+                    throw failures.foreign(key, outcome, "acquire");
+                }
+                if (outcome.status() == Status.CONFLICT) {
+                    rollback(b, taken);
+                    if (log.isDebugEnabled()) {
+                        LockEntry holder = outcome.entry();
+                        log.debug("{}: {} not acquired for {}: \"{}\" is held by {}", id, keys,
+                                HazelcastLockingProvider.describe(ownerId), key,
+                                holder == null ? "someone" : HazelcastLockingProvider.describe(holder.owner()));
+                    }
+                    return new AcquireResult.Conflict(key);
+                }
+                taken.add(new Taken(key, outcome));
+            }
+        } catch (RuntimeException e) {
+            rollback(b, taken);
+            throw e;
+        }
+        AcquireResult.Acquired acquired = acquired(taken);
+        if (log.isDebugEnabled()) {
+            log.debug("{}: acquired {} for {} (tokens {}, expires {})", id, keys,
+                    HazelcastLockingProvider.describe(ownerId), acquired.fencingTokens(),
+                    acquired.expiresAt() == null ? "never" : acquired.expiresAt());
+        }
+        return acquired;
+    }
+
+    /** The tokens of every key, and the earliest expiry among them (none if no key has a lease). */
+    private static AcquireResult.Acquired acquired(List<Taken> taken) {
+        Map<String, Long> tokens = new LinkedHashMap<>();
+        long earliest = LockEntry.NEVER;
+        for (Taken t : taken) {
+            LockEntry entry = required(t.outcome().entry(), t.key());
+            tokens.put(t.key(), entry.token());
+            if (entry.expiresAt() != LockEntry.NEVER && (earliest == LockEntry.NEVER || entry.expiresAt() < earliest)) {
+                earliest = entry.expiresAt();
+            }
+        }
+        return new AcquireResult.Acquired(tokens, earliest == LockEntry.NEVER ? null : Instant.ofEpochMilli(earliest));
+    }
+
+    private void rollback(Backend b, List<Taken> taken) {
+        for (int i = taken.size() - 1; i >= 0; i--) {
+            Taken t = taken.get(i);
+            LockEntry entry = required(t.outcome().entry(), t.key());
+            LockEntry previous = t.outcome().previous();
+            if (t.outcome().status() == Status.REENTERED && (previous == null || previous.equals(entry))) {
+                continue; // a re-entry without a lease changed nothing
+            }
+            try {
+                Outcome undone = steps.one(b, t.key(), previous == null ? new Undo(entry.token())
+                        : new Restore(previous), "roll back");
+                if (undone.status() != Status.DONE) {
+                    log.debug("{}: nothing to roll back on \"{}\" (its lease lapsed meanwhile)", id, t.key());
+                } else if (previous == null) {
+                    waiters.wakeAll(t.key()); // freed: see HazelcastLockingProvider, "Waiting"
+                }
+            } catch (RuntimeException e) {
+                log.warn("{}: could not roll back \"{}\" after a failed multi-key acquire; it stays held until its"
+                        + " lease lapses, or until released if it has none: {}", id, t.key(), e.toString());
+            }
+        }
+    }
+
+    /** A random, non-zero nonce for one acquire call (see {@link Acquire}). */
+    private static long nonce() {
+        long n;
+        do {
+            n = ThreadLocalRandom.current().nextLong();
+        } while (n == 0);
+        return n;
+    }
+
+    private static LockEntry required(@Nullable LockEntry entry, String key) {
+        if (entry == null) {
+            throw new LockingException("Hazelcast returned no lock entry for \"" + key + "\"");
+        }
+        return entry;
+    }
+}
