@@ -5,7 +5,6 @@ import dev.locking.api.LockingException;
 import dev.locking.hazelcast.LockProcessors.Release;
 import dev.locking.hazelcast.LockProcessors.Watch;
 import dev.locking.hazelcast.Outcome.Status;
-import dev.locking.spi.support.BackendCallException;
 import dev.locking.spi.support.BackendCalls;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -57,19 +56,9 @@ final class KeySteps {
         if (!b.direct(key)) {
             return calls.await(submit(() -> b.locks.submitToKey(key, step), operation), operation);
         }
-        if (!(step instanceof Release)) {
-            return blocking(() -> b.locks.executeOnKey(key, step), operation, true);
-        }
-        long deadline = calls.deadline();
-        try {
-            return blocking(() -> b.locks.executeOnKey(key, step), operation, false);
-        } catch (BackendCallException e) {
-            // Before the deadline, only the caller's interrupt ends the wait: not an unreachable cluster.
-            if (Thread.currentThread().isInterrupted() && System.nanoTime() - deadline < 0) {
-                throw failures.interrupted(operation, e);
-            }
-            throw e;
-        }
+        // A release is not sent again after an interrupt: the key may have been taken anew meanwhile, by an
+        // anonymous lock that a second release would free. The toolkit then reports it may still take effect.
+        return blocking(() -> b.locks.executeOnKey(key, step), operation, !(step instanceof Release));
     }
 
     /**

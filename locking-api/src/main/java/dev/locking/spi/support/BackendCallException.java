@@ -4,8 +4,7 @@ import dev.locking.api.ProviderUnavailableException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A backend call that ended without an answer: its deadline passed, or an interrupt ended the wait for a
- * call that must not be sent twice. {@link #mayHaveTakenEffect()} says whether the backend may still have
+ * A backend call that ended without an answer within its deadline. {@link #mayHaveTakenEffect()} says whether the backend may still have
  * carried it out, so a caller knows whether a lock may be held that nobody will release (the core then
  * releases it in the background).
  *

@@ -40,7 +40,7 @@ import org.jspecify.annotations.Nullable;
  *       thread (no thread hop) and cut off at its deadline. If an interrupt from another thread ends the
  *       client's wait, a call that may be sent again ({@code repeatable}: it recognises its own earlier
  *       attempt, for example by a nonce) runs again on a thread of this object that nothing interrupts;
- *       any other call reports that it may have taken effect.</li>
+ *       any other call throws a {@link LockingException} saying that it may still take effect.</li>
  * </ul>
  *
  * <pre>{@code
@@ -220,15 +220,17 @@ public final class BackendCalls implements AutoCloseable {
      * Makes a blocking client call on this thread, cut off at the bound. An interrupt already pending is
      * kept for later and does not disturb the call. If an interrupt arrives during the call and ends the
      * client's wait, a {@code repeatable} call runs again on a thread that nothing interrupts and is waited
-     * for; otherwise it reports that it may have taken effect. The interrupt flag is set again afterwards.
+     * for; otherwise it throws a {@link LockingException} saying that it may still take effect (not a
+     * {@link BackendCallException}: the backend may be reachable, the caller's interrupt ended the wait). The
+     * interrupt flag is set again afterwards.
      *
      * @param call       the call
      * @param operation  names the call in messages
      * @param repeatable whether sending the call a second time is safe (it recognises its own first attempt)
      * @param <T>        the answer's type
      * @return the answer
-     * @throws BackendCallException if no answer came in time, or an interrupt ended a call that is not
-     *                              repeatable
+     * @throws BackendCallException if no answer came in time
+     * @throws LockingException     if an interrupt ended a call that is not repeatable
      */
     public <T> T call(Call<T> call, String operation, boolean repeatable) {
         boolean interrupted = Thread.interrupted();
@@ -237,8 +239,9 @@ public final class BackendCalls implements AutoCloseable {
         } catch (CutShort e) {
             interrupted = true;
             if (!repeatable) {
-                throw new BackendCallException(providerId + ": interrupted while waiting for " + backend
-                        + "'s answer to " + operation + "; it may still take effect", operation, true, e.getCause());
+                // Not "unavailable": the backend may be fine; the caller's interrupt ended the wait.
+                throw new LockingException(providerId + ": interrupted while waiting for " + backend
+                        + "'s answer to " + operation + "; it may still take effect", e.getCause());
             }
             return again(call, operation);
         } finally {
@@ -254,8 +257,8 @@ public final class BackendCalls implements AutoCloseable {
      * @param action     the call
      * @param operation  names the call in messages
      * @param repeatable whether sending the call a second time is safe
-     * @throws BackendCallException if no answer came in time, or an interrupt ended a call that is not
-     *                              repeatable
+     * @throws BackendCallException if no answer came in time
+     * @throws LockingException     if an interrupt ended a call that is not repeatable
      */
     public void run(Action action, String operation, boolean repeatable) {
         call(() -> {
