@@ -140,7 +140,7 @@ final class MemoryLockingProvider implements LockingProvider {
      * nor reserved for another thread. Every slice the waiter looks at its keys again, which also notices a
      * lease that its holder shortened meanwhile and a reservation that lapsed. A waiter that leaves by an
      * interrupt or a failure passes the keys reserved for it on. Starts the sweeper, which ends reservations
-     * nobody used.
+     * nobody used (a caller that returns from here without trying its keys).
      */
     @Override
     public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
@@ -165,13 +165,14 @@ final class MemoryLockingProvider implements LockingProvider {
             willTry = true; // the caller tries its keys next, so a key handed to it is not passed on
         } finally {
             registrations.addAndGet(-keys.size());
-            if (!willTry) {
-                table.passOnReservations(keys);
-            }
-            // Every wake-up from the table comes with a reservation, passed on above if need be: KeyWaiters
+            // Every wake-up from the table comes with a reservation, passed on below if need be: KeyWaiters
             // must not pass it on a second time.
             waiter.used();
             waiter.close();
+            if (!willTry) {
+                // After close, so that no release can reserve a key for this thread any more.
+                table.passOnReservations(keys);
+            }
         }
     }
 
