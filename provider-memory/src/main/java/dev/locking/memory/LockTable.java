@@ -27,11 +27,12 @@ import org.jspecify.annotations.Nullable;
  * a larger token than every earlier take; re-entry keeps the token. {@code reservations}: the free keys
  * kept for a woken waiter's thread; a key has a reservation only while it has no live record.
  *
- * <p><b>Locks.</b> A key's record, its owner-index entry and its reservation are read and written only with the key's
- * stripe ({@link Stripes}) held. (The map is concurrent so that {@link #size} and the sweeper's scan may
- * read it without a stripe; @GuardedBy cannot name "the stripe of the key", so this is stated here.) An
- * operation on several keys locks their distinct stripes in ascending order, reads and checks everything,
- * then writes everything, then unlocks: nobody observes a partial multi-key change. {@link #inspect} takes
+ * <p><b>Locks.</b> A key's record, its owner-index entry and its reservation are read and written only
+ * with the key's stripe ({@link Stripes}) held. (The maps are concurrent so that {@link #size}, the
+ * emptiness check of the reservations and the sweeper's scans may read them without a stripe; @GuardedBy
+ * cannot name "the stripe of the key", so this is stated here.) An operation on several keys locks their
+ * distinct stripes in ascending order, reads and checks everything, then writes everything, then unlocks:
+ * nobody observes a partial multi-key change. {@link #inspect} takes
  * the stripe too, so it is linearizable with multi-key writes. {@code releaseAll(null)} and {@link #close}
  * take every stripe. {@code releaseAll(owner)} snapshots the owner's keys, locks their stripes and reads
  * the keys again under them; if the owner took a key in a stripe it does not hold, it retries holding
@@ -45,10 +46,10 @@ import org.jspecify.annotations.Nullable;
  * releaseAll and the sweeper, which free many keys: one waiter per freed key; {@code wakeAll} would send
  * every waiter to a key only one can take). A free key reserved for another thread counts as a conflict
  * for an attempt and as blocked (until the grace ends) for a waiter's look. A failed multi-key attempt, and
- * a waiter that leaves without trying, pass their reservations (and with them the wake-ups) on. The
- * provider's close wakes everyone. A waiter registers before it looks at the table under the stripe, so a
- * release cannot fall between its look and its sleep. The reservations are read only when some key is
- * reserved, so an uncontended call pays one read for them.
+ * a waiter that leaves by an interrupt or a failure, pass their reservations (and with them the wake-ups)
+ * on; a reservation nobody uses passes on when it lapses. The provider's close wakes everyone. A waiter registers before it looks at the table under the stripe, so a
+ * release cannot fall between its look and its sleep. The reservations are looked at only when some key
+ * is reserved, so an uncontended call pays one emptiness check for them.
  */
 final class LockTable {
 
@@ -335,10 +336,12 @@ final class LockTable {
                     // At least 1 (the lease may lapse between two clock readings), at most Leases.MAX: no clash
                     // with the markers.
                     left = held.expiresAt == null ? FOREVER : Math.max(1, held.deadline - time.nanoTime());
-                } else if (!reservations.none() && (left = reservations.heldBackFor(key)) > 0) {
-                    // Reserved for another thread until left runs out (at most the grace).
                 } else {
-                    continue;
+                    // A free key blocks while it is reserved for another thread: at most the grace.
+                    left = reservations.none() ? 0 : reservations.heldBackFor(key);
+                    if (left == 0) {
+                        continue;
+                    }
                 }
                 blocked = blocked == NOT_BLOCKED ? left : Math.min(blocked, left);
             }
