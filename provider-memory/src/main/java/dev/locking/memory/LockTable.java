@@ -47,9 +47,10 @@ import org.jspecify.annotations.Nullable;
  * every waiter to a key only one can take). A free key reserved for another thread counts as a conflict
  * for an attempt and as blocked (until the grace ends) for a waiter's look. A failed multi-key attempt, and
  * a waiter that leaves by an interrupt or a failure, pass their reservations (and with them the wake-ups)
- * on; a reservation nobody uses passes on when it lapses. The provider's close wakes everyone. A waiter registers before it looks at the table under the stripe, so a
- * release cannot fall between its look and its sleep. The reservations are looked at only when some key
- * is reserved, so an uncontended call pays one emptiness check for them.
+ * on; a reservation nobody uses passes on when it lapses. The provider's close wakes everyone. A waiter
+ * registers before it looks at the table under the stripe, so a release cannot fall between its look and
+ * its sleep. The reservations are looked at only when some key is reserved, so an uncontended call pays
+ * one emptiness check for them.
  */
 final class LockTable {
 

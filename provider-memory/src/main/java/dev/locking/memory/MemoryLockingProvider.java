@@ -160,7 +160,8 @@ final class MemoryLockingProvider implements LockingProvider {
                 if (blocked == LockTable.NOT_BLOCKED || left <= 0 || waiter.await(Math.min(left, blocked))) {
                     break;
                 }
-                // A slice or the lease ran out without a wake-up: look again (the look expires a lapsed lease).
+                // A slice, a lease or a reservation ran out without a wake-up: look again (the look expires a
+                // lapsed lease and hands on a lapsed reservation).
             }
             willTry = true; // the caller tries its keys next, so a key handed to it is not passed on
         } finally {

@@ -41,8 +41,8 @@ import java.util.Optional;
  * options).
  *
  * <p>One lock table per instance id for the whole JVM: every {@code LockingService} of a JVM that uses
- * {@code lp_memory} sees the same locks. The table's sweeper thread (a daemon) starts with the first lease or wait;
- * closing the last provider of the id stops it and drops every lock. After close, every call on that
+ * {@code lp_memory} sees the same locks. The table's sweeper thread (a daemon) starts with the first lease
+ * or wait; closing the last provider of the id stops it and drops every lock. After close, every call on that
  * provider throws {@link IllegalStateException}.
  *
  * @since 0.1.0
@@ -82,7 +82,7 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
      * Creates an in-memory provider on this JVM's lock table for {@code config.id()}: every provider of one id
      * in a JVM (in any {@code LockingService}) sees the same locks, so services of one JVM exclude each
      * other. The table lives while one of them is open; the first fixes {@code sweepInterval}. Starts
-     * nothing until a lease is first used.
+     * nothing until a lease or a wait is first used.
      *
      * @param config the id and options
      * @return a new, empty provider
