@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -16,34 +17,40 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The locks of one {@code lp_memory} table: who holds each key, with which fencing token, until when; the
- * atomic operations on them; and the release notification to the table's {@link KeyWaiters}.
+ * atomic operations on them; and the release notification to the table's {@link KeyWaiters}, with the
+ * hand-off of a freed key to its longest waiter ({@link Reservations}).
  *
  * <h2>Concurrency</h2>
  * <b>State.</b> {@code records}: key to an immutable {@link LockRecord}, present while the key is held and
  * until an expired record is noticed (on access, by a waiter's look, or by the sweeper). {@code owners}:
  * the {@link OwnerIndex}. {@code lastToken}: the one fencing-token counter, so a new take of any key gets
- * a larger token than every earlier take; re-entry keeps the token.
+ * a larger token than every earlier take; re-entry keeps the token. {@code reservations}: the free keys
+ * kept for a woken waiter's thread; a key has a reservation only while it has no live record.
  *
- * <p><b>Locks.</b> A key's record and its owner-index entry are read and written only with the key's
- * stripe ({@link Stripes}) held. (The map is concurrent so that {@link #size} and the sweeper's scan may
- * read it without a stripe; @GuardedBy cannot name "the stripe of the key", so this is stated here.) An
- * operation on several keys locks their distinct stripes in ascending order, reads and checks everything,
- * then writes everything, then unlocks: nobody observes a partial multi-key change. {@link #inspect} takes
+ * <p><b>Locks.</b> A key's record, its owner-index entry and its reservation are read and written only
+ * with the key's stripe ({@link Stripes}) held. (The maps are concurrent so that {@link #size}, the
+ * emptiness check of the reservations and the sweeper's scans may read them without a stripe; @GuardedBy
+ * cannot name "the stripe of the key", so this is stated here.) An operation on several keys locks their
+ * distinct stripes in ascending order, reads and checks everything, then writes everything, then unlocks:
+ * nobody observes a partial multi-key change. {@link #inspect} takes
  * the stripe too, so it is linearizable with multi-key writes. {@code releaseAll(null)} and {@link #close}
  * take every stripe. {@code releaseAll(owner)} snapshots the owner's keys, locks their stripes and reads
  * the keys again under them; if the owner took a key in a stripe it does not hold, it retries holding
  * every stripe. {@code closed} is volatile and checked under the stripes, so no operation writes after
  * {@link #close} cleared the table.
  *
- * <p><b>Release notification.</b> Every path that frees a key (release, releaseAll, expiry noticed on
- * access or by the sweeper) calls {@link KeyWaiters#wakeFirst} for it, with its stripe held, when someone
- * waits for it: at most one waiter can take a freed key, so waking one is enough (also for releaseAll and
- * the sweeper, which free many keys: one waiter per freed key; {@code wakeAll} would send every waiter to
- * a key only one can take), and a woken waiter that leaves without trying passes the wake-up on
- * (KeyWaiters does that). The provider's close wakes everyone. A failed multi-key attempt passes
- * on the wake-ups of its free keys, since its caller may have been woken for one of them. A waiter
+ * <p><b>Release notification and hand-off.</b> Every path that frees a key (release, releaseAll, expiry
+ * noticed on access or by the sweeper) hands it, with its stripe held, to its longest waiter when someone
+ * waits for it ({@link Reservations#handOff}): that waiter is woken and the free key is reserved for its
+ * thread for a short grace. At most one waiter can take a freed key, so waking one is enough (also for
+ * releaseAll and the sweeper, which free many keys: one waiter per freed key; {@code wakeAll} would send
+ * every waiter to a key only one can take). A free key reserved for another thread counts as a conflict
+ * for an attempt and as blocked (until the grace ends) for a waiter's look. A failed multi-key attempt, and
+ * a waiter that leaves by an interrupt or a failure, pass their reservations (and with them the wake-ups)
+ * on; a reservation nobody uses passes on when it lapses. The provider's close wakes everyone. A waiter
  * registers before it looks at the table under the stripe, so a release cannot fall between its look and
- * its sleep.
+ * its sleep. The reservations are looked at only when some key is reserved, so an uncontended call pays
+ * one emptiness check for them.
  */
 final class LockTable {
 
@@ -58,13 +65,18 @@ final class LockTable {
     private final Stripes stripes = new Stripes();
     private final ConcurrentHashMap<String, LockRecord> records = new ConcurrentHashMap<>();
     private final OwnerIndex owners = new OwnerIndex();
+    private final Reservations reservations;
     private final AtomicLong lastToken = new AtomicLong();
     private volatile boolean closed;
 
-    LockTable(String id, LockingClock time, KeyWaiters waiters) {
+    /**
+     * @param graceNanos how long a freed key stays reserved for the waiter it was handed to, positive
+     */
+    LockTable(String id, LockingClock time, KeyWaiters waiters, long graceNanos) {
         this.id = id;
         this.time = time;
         this.waiters = waiters;
+        this.reservations = new Reservations(waiters, time, graceNanos);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -101,6 +113,9 @@ final class LockTable {
                 }
                 return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
             }
+            if (!reservations.none() && reservations.heldBackFor(key) > 0) {
+                return new AcquireResult.Conflict(key);
+            }
             long deadline = expiresAt == null ? 0 : time.nanoTime() + leaseNanos;
             LockRecord taken = take(key, ownerId, deadline, expiresAt);
             return new AcquireResult.Acquired(Map.of(key, taken.token), taken.expiresAt);
@@ -117,8 +132,14 @@ final class LockTable {
             for (int i = 0; i < n; i++) {
                 String key = keys.get(i);
                 LockRecord held = liveRecord(key);
-                if (held != null && (ownerId == null || !ownerId.equals(held.owner))) {
-                    passOnWakeUps(keys, key);
+                boolean blocked = held != null
+                        ? ownerId == null || !ownerId.equals(held.owner)
+                        : !reservations.none() && reservations.heldBackFor(key) > 0;
+                if (blocked) {
+                    // The caller may have been handed one of its free keys; it will not take it now.
+                    if (!reservations.none()) {
+                        reservations.passOn(keys);
+                    }
                     return new AcquireResult.Conflict(key);
                 }
             }
@@ -145,12 +166,15 @@ final class LockTable {
         }
     }
 
-    /** Takes a free key: a new record with a new token. */
+    /** Takes a free key: a new record with a new token; a reservation of the key ends. */
     private LockRecord take(String key, @Nullable String ownerId, long deadline, @Nullable Instant expiresAt) {
         LockRecord rec = new LockRecord(ownerId, lastToken.incrementAndGet(), deadline, expiresAt);
         records.put(key, rec);
         if (ownerId != null) {
             owners.add(ownerId, key);
+        }
+        if (!reservations.none()) {
+            reservations.taken(key);
         }
         return rec;
     }
@@ -160,19 +184,6 @@ final class LockTable {
         LockRecord rec = new LockRecord(held.owner, held.token, deadline, expiresAt);
         records.put(key, rec);
         return rec;
-    }
-
-    /**
-     * After a multi-key attempt failed on {@code conflict}: its free keys that someone waits for get their
-     * wake-up passed on, since the caller may have been woken for one of them and will not take it now.
-     */
-    private void passOnWakeUps(List<String> keys, String conflict) {
-        for (int i = 0, n = keys.size(); i < n; i++) {
-            String key = keys.get(i);
-            if (!key.equals(conflict) && waiters.isWaitedFor(key) && liveRecord(key) == null) {
-                waiters.wakeFirst(key);
-            }
-        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -309,22 +320,31 @@ final class LockTable {
     // For waiters and the sweeper
 
     /**
-     * Whether the keys block a waiter, and for how long at most: {@link #NOT_BLOCKED} when none is held,
-     * else the nanoseconds until the first lease of the held keys lapses, or {@link #FOREVER} when they
-     * are all held without a lease. Lapsed records are expired on the way (which wakes their waiters).
+     * Whether the keys block a waiter, and for how long at most: {@link #NOT_BLOCKED} when none is held
+     * nor reserved for another thread, else the nanoseconds until the first lease or reservation of those
+     * keys lapses, or {@link #FOREVER} when they are all held without a lease. Lapsed records are expired
+     * and lapsed reservations handed on on the way (which wakes their waiters, maybe the caller).
      */
     long blockedFor(List<String> keys) {
         int[] locked = lockOpen(keys);
         try {
             long blocked = NOT_BLOCKED;
             for (int i = 0, n = keys.size(); i < n; i++) {
-                LockRecord held = liveRecord(keys.get(i));
+                String key = keys.get(i);
+                LockRecord held = liveRecord(key);
+                long left;
                 if (held != null) {
                     // At least 1 (the lease may lapse between two clock readings), at most Leases.MAX: no clash
                     // with the markers.
-                    long left = held.expiresAt == null ? FOREVER : Math.max(1, held.deadline - time.nanoTime());
-                    blocked = blocked == NOT_BLOCKED ? left : Math.min(blocked, left);
+                    left = held.expiresAt == null ? FOREVER : Math.max(1, held.deadline - time.nanoTime());
+                } else {
+                    // A free key blocks while it is reserved for another thread: at most the grace.
+                    left = reservations.none() ? 0 : reservations.heldBackFor(key);
+                    if (left == 0) {
+                        continue;
+                    }
                 }
+                blocked = blocked == NOT_BLOCKED ? left : Math.min(blocked, left);
             }
             return blocked;
         } finally {
@@ -332,7 +352,29 @@ final class LockTable {
         }
     }
 
-    /** Expires every lapsed record, one stripe at a time; returns at once once the table is closed. */
+    /**
+     * A waiter leaves without trying its keys (interrupted, failed): the keys reserved for its thread go
+     * to their next waiters. Does nothing once the table is closed.
+     */
+    void passOnReservations(List<String> keys) {
+        if (reservations.none()) {
+            return;
+        }
+        int[] locked = Stripes.of(keys);
+        stripes.lock(locked);
+        try {
+            if (!closed) {
+                reservations.passOn(keys);
+            }
+        } finally {
+            stripes.unlock(locked);
+        }
+    }
+
+    /**
+     * Expires every lapsed record and hands on every lapsed reservation, one stripe at a time; returns at
+     * once once the table is closed.
+     */
     void sweep() {
         long now = time.nanoTime();
         for (Map.Entry<String, LockRecord> entry : records.entrySet()) {
@@ -350,6 +392,21 @@ final class LockTable {
                 }
             }
         }
+        if (reservations.none()) {
+            return;
+        }
+        for (String key : reservations.keys()) {
+            ReentrantLock stripe = stripes.of(key);
+            stripe.lock();
+            try {
+                if (closed) {
+                    return;
+                }
+                reservations.endIfLapsed(key);
+            } finally {
+                stripe.unlock();
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -365,14 +422,14 @@ final class LockTable {
         return rec;
     }
 
-    /** Frees a key: removes its record and owner-index entry, and wakes its longest waiter. */
+    /** Frees a key: removes its record and owner-index entry, and hands it to its longest waiter. */
     private void free(String key, LockRecord rec) {
         records.remove(key);
         if (rec.owner != null) {
             owners.remove(rec.owner, key);
         }
         if (waiters.isWaitedFor(key)) {
-            waiters.wakeFirst(key);
+            reservations.handOff(key);
         }
     }
 
@@ -396,6 +453,7 @@ final class LockTable {
             closed = true;
             records.clear();
             owners.clear();
+            reservations.clear();
             return true;
         } finally {
             stripes.unlock(Stripes.all());
@@ -431,6 +489,11 @@ final class LockTable {
     /** The number of owners in the owner index. */
     int ownerCount() {
         return owners.size();
+    }
+
+    /** The keys reserved for a waiter now. */
+    Set<String> reservedKeys() {
+        return reservations.keys();
     }
 
     /** Who holds a key, with which token, until when. Immutable. */

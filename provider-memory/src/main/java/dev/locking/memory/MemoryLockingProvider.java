@@ -17,10 +17,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * The in-memory {@code lp_memory} provider: the SPI mapped onto a {@link LockTable} (per-key records under
  * striped locks, all-or-nothing across keys), an expiry {@link SweepLoop}, and the toolkit's
- * {@link KeyWaiters} for {@link #awaitRelease}, woken by the table whenever it frees a key.
+ * {@link KeyWaiters} for {@link #awaitRelease}, woken by the table whenever it frees a key, which it then
+ * keeps for the woken waiter's thread for a short grace ({@link Reservations}).
  *
  * <p>Waiting policy (who of the waiters of one service goes first, how long a call waits in all) is the
- * core's: this class only sleeps a waiter until a key it waits for may be free.
+ * core's: this class only sleeps a waiter until a key it waits for may be free. The hand-off is the
+ * backend's own rule, as a server's queue would be: the table is shared by every service of the JVM.
  *
  * <h2>Concurrency</h2>
  * Safe for concurrent use. The table and the waiter registry guard themselves (see their comments).
@@ -49,7 +51,7 @@ final class MemoryLockingProvider implements LockingProvider {
     private volatile @Nullable Thread sweeper;
 
     /**
-     * Creates a provider with a table of its own.
+     * Creates a provider with a table of its own and the default hand-off grace.
      *
      * @param id            the provider id
      * @param time          the clocks
@@ -57,17 +59,34 @@ final class MemoryLockingProvider implements LockingProvider {
      * @param waitSlice     the longest single sleep of a waiter before it looks at its keys again, positive
      */
     MemoryLockingProvider(String id, LockingClock time, Duration sweepInterval, Duration waitSlice) {
-        if (sweepInterval.isNegative() || sweepInterval.isZero()) {
-            throw new IllegalArgumentException("sweepInterval must be positive: " + sweepInterval);
-        }
-        if (waitSlice.isNegative() || waitSlice.isZero()) {
-            throw new IllegalArgumentException("waitSlice must be positive: " + waitSlice);
-        }
+        this(id, time, sweepInterval, waitSlice, Reservations.DEFAULT_GRACE);
+    }
+
+    /**
+     * Creates a provider with a table of its own.
+     *
+     * @param id            the provider id
+     * @param time          the clocks
+     * @param sweepInterval time between two background sweeps, positive
+     * @param waitSlice     the longest single sleep of a waiter before it looks at its keys again, positive
+     * @param handoffGrace  how long a freed key stays reserved for the waiter it was handed to, positive
+     */
+    MemoryLockingProvider(String id, LockingClock time, Duration sweepInterval, Duration waitSlice,
+            Duration handoffGrace) {
+        requirePositive("sweepInterval", sweepInterval);
+        requirePositive("waitSlice", waitSlice);
+        requirePositive("handoffGrace", handoffGrace);
         this.id = id;
         this.time = time;
         this.sweepIntervalNanos = saturatedNanos(sweepInterval);
         this.waiters = new KeyWaiters(waitSlice);
-        this.table = new LockTable(id, time, waiters);
+        this.table = new LockTable(id, time, waiters, saturatedNanos(handoffGrace));
+    }
+
+    private static void requirePositive(String name, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive: " + value);
+        }
     }
 
     @Override
@@ -116,9 +135,12 @@ final class MemoryLockingProvider implements LockingProvider {
 
     /**
      * Sleeps until a release or an expiry frees one of the keys (the table wakes the longest waiter of a
-     * freed key), until the first lease of the held keys lapses, or until {@code maxWait}; returns at once
-     * when no key is held. Every slice the waiter looks at its keys again, which also notices a lease that
-     * its holder shortened meanwhile.
+     * freed key and keeps the key for its thread for the grace), until the first lease of the held keys or
+     * reservation for another thread lapses, or until {@code maxWait}; returns at once when no key is held
+     * nor reserved for another thread. Every slice the waiter looks at its keys again, which also notices a
+     * lease that its holder shortened meanwhile and a reservation that lapsed. A waiter that leaves by an
+     * interrupt or a failure passes the keys reserved for it on. Starts the sweeper, which ends reservations
+     * nobody used (a caller that returns from here without trying its keys).
      */
     @Override
     public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
@@ -126,9 +148,11 @@ final class MemoryLockingProvider implements LockingProvider {
             throw new InterruptedException();
         }
         long deadline = time.nanoTime() + Math.min(saturatedNanos(maxWait), Leases.MAX.toNanos());
+        startSweeperIfNeeded();
         // Register before looking at the table, so that a release cannot fall between the look and the sleep.
         KeyWaiters.Waiter waiter = waiters.register(keys);
         registrations.addAndGet(keys.size());
+        boolean willTry = false;
         try {
             while (true) {
                 long blocked = table.blockedFor(keys);
@@ -136,12 +160,20 @@ final class MemoryLockingProvider implements LockingProvider {
                 if (blocked == LockTable.NOT_BLOCKED || left <= 0 || waiter.await(Math.min(left, blocked))) {
                     break;
                 }
-                // A slice or the lease ran out without a wake-up: look again (the look expires a lapsed lease).
+                // A slice, a lease or a reservation ran out without a wake-up: look again (the look expires a
+                // lapsed lease and hands on a lapsed reservation).
             }
-            waiter.used(); // the caller tries its keys next, so a wake-up it got is not passed on
+            willTry = true; // the caller tries its keys next, so a key handed to it is not passed on
         } finally {
             registrations.addAndGet(-keys.size());
+            // Every wake-up from the table comes with a reservation, passed on below if need be: KeyWaiters
+            // must not pass it on a second time.
+            waiter.used();
             waiter.close();
+            if (!willTry) {
+                // After close, so that no release can reserve a key for this thread any more.
+                table.passOnReservations(keys);
+            }
         }
     }
 
@@ -200,9 +232,15 @@ final class MemoryLockingProvider implements LockingProvider {
         return registrations.get();
     }
 
-    /** The number of keys someone waits for. */
+    /** The number of keys someone waits for or that are reserved for a waiter. */
     int queueCount() {
-        return waiters.waitingKeys();
+        int reservedOnly = 0;
+        for (String key : table.reservedKeys()) {
+            if (!waiters.isWaitedFor(key)) {
+                reservedOnly++;
+            }
+        }
+        return waiters.waitingKeys() + reservedOnly;
     }
 
     /** The number of owners in the owner index. */

@@ -23,10 +23,11 @@ import java.util.Optional;
  *   <li>Leases judged by {@link System#nanoTime()}; {@code expiresAt} is reported in wall-clock time.
  *       Expired locks count as free at once and are swept away in the background.</li>
  *   <li>A release or an expiry wakes the longest waiter of the key at once (a release notification,
- *       not polling); a waiter also wakes when the lease of the key it waits for lapses. The key is not
- *       held back for it: the order among the {@code execute} calls of one service is the core's (first
- *       come, first served); calls of different services on one table race, the longest waiter having
- *       the first chance.</li>
+ *       not polling); a waiter also wakes when the lease of the key it waits for lapses. The freed key is
+ *       kept for the woken waiter's thread for 250 ms (until it takes it), so a thread that releases and
+ *       retakes a key in a loop cannot starve the longest waiter, whichever service either belongs to.
+ *       The order among the {@code execute} calls of one service is the core's (first come, first
+ *       served).</li>
  *   <li>Released and expired keys leave nothing behind.</li>
  * </ul>
  *
@@ -40,8 +41,8 @@ import java.util.Optional;
  * options).
  *
  * <p>One lock table per instance id for the whole JVM: every {@code LockingService} of a JVM that uses
- * {@code lp_memory} sees the same locks. The table's sweeper thread (a daemon) starts with the first lease;
- * closing the last provider of the id stops it and drops every lock. After close, every call on that
+ * {@code lp_memory} sees the same locks. The table's sweeper thread (a daemon) starts with the first lease
+ * or wait; closing the last provider of the id stops it and drops every lock. After close, every call on that
  * provider throws {@link IllegalStateException}.
  *
  * @since 0.1.0
@@ -81,7 +82,7 @@ public final class MemoryProviderFactory implements LockingProviderFactory {
      * Creates an in-memory provider on this JVM's lock table for {@code config.id()}: every provider of one id
      * in a JVM (in any {@code LockingService}) sees the same locks, so services of one JVM exclude each
      * other. The table lives while one of them is open; the first fixes {@code sweepInterval}. Starts
-     * nothing until a lease is first used.
+     * nothing until a lease or a wait is first used.
      *
      * @param config the id and options
      * @return a new, empty provider

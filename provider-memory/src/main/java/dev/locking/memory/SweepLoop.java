@@ -6,9 +6,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The expiry sweeper of a {@link LockTable}: one daemon thread that, every interval, expires the lapsed
- * records of the table (which wakes their waiters). Lapsed records count as free at once anyway (every
- * operation checks the lease of the keys it touches); the sweep only keeps records nobody touches again
- * from staying in memory, and wakes waiters whose own wake-up is far away.
+ * records of the table (which wakes their waiters) and hands on the lapsed reservations of freed keys
+ * ({@link Reservations}). Lapsed records count as free at once anyway (every operation checks the lease of
+ * the keys it touches); the sweep only keeps records and reservations nobody touches again from staying in
+ * memory, and wakes waiters whose own wake-up is far away.
  *
  * <p>It holds the table only weakly between sweeps, so a provider dropped without {@code close()} does not
  * keep its thread (nor its table) alive for ever. It ends when the table is closed; {@code close()}

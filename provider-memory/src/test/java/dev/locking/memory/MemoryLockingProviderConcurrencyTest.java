@@ -26,11 +26,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-/** Real threads against one provider: exclusion, deadlock freedom, FIFO wake-ups, release and expiry wake-ups. */
+/**
+ * Real threads against one provider: exclusion, deadlock freedom, FIFO wake-ups, the hand-off of a freed key to
+ * its first waiter, release and expiry wake-ups.
+ */
 class MemoryLockingProviderConcurrencyTest {
 
     private static final Duration DAY = Duration.ofDays(1);
@@ -260,9 +262,6 @@ class MemoryLockingProviderConcurrencyTest {
         }
 
         @Test
-        @Disabled("Issue 11 removed lp_memory's reservation of a released key for its woken waiter (the core's"
-                + " local queue orders the waiters of one service). Against threads that call tryAcquire in a loop"
-                + " on the SPI, the woken waiter now loses most races: measured 29 rounds > 15. Left to the lead.")
         void aWaiter_isNotStarvedByAThreadThatReleasesAndRetakesInALoop() throws Exception {
             MemoryLockingProvider provider = track(Providers.onSystemTime(Duration.ofHours(1)));
             List<String> key = List.of("contended");
@@ -421,6 +420,87 @@ class MemoryLockingProviderConcurrencyTest {
         }
     }
 
+    /** The hand-off to the first waiter, on a fake clock so that the grace period is under test control. */
+    @Nested
+    class Reservation {
+
+        private final FakeTime time = new FakeTime();
+        private final MemoryLockingProvider provider = track(Providers.onFakeTime(time));
+        private final List<String> key = List.of("k");
+
+        @Test
+        void releasedKey_isHeldBackForTheFirstWaiter_untilItsThreadTakesIt() throws Exception {
+            acquired(provider.tryAcquire(key, "holder", null));
+            CountDownLatch woke = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            Future<AcquireResult> waiter = inThread(() -> {
+                provider.awaitRelease(key, DAY);
+                woke.countDown();
+                go.await();
+                return provider.tryAcquire(key, "waiter", null);
+            });
+            awaitWaiters(provider, 1);
+
+            provider.release(key, "holder");
+            assertThat(woke.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(provider.tryAcquire(key, "barger", null)).isEqualTo(new AcquireResult.Conflict("k"));
+            assertThat(provider.tryAcquire(key, null, null)).isEqualTo(new AcquireResult.Conflict("k"));
+            assertThat(provider.inspect("k")).isEmpty();
+            go.countDown();
+            acquired(result(waiter));
+            assertThat(provider.inspect("k").orElseThrow().ownerId()).isEqualTo("waiter");
+            assertThat(provider.queueCount()).isZero();
+        }
+
+        @Test
+        void reservation_lapsesAfterTheGrace_whenNobodyElseWaits() throws Exception {
+            acquired(provider.tryAcquire(key, "holder", null));
+            CountDownLatch woke = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            Future<AcquireResult> waiter = inThread(() -> {
+                provider.awaitRelease(key, DAY);
+                woke.countDown();
+                go.await();
+                return provider.tryAcquire(key, "waiter", null);
+            });
+            awaitWaiters(provider, 1);
+            provider.release(key, "holder");
+            assertThat(woke.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+            time.advance(Providers.GRACE);
+
+            acquired(provider.tryAcquire(key, "barger", null));
+            go.countDown();
+            assertThat(result(waiter)).isEqualTo(new AcquireResult.Conflict("k"));
+        }
+
+        @Test
+        void lapsedReservation_passesToTheNextWaiter() throws Exception {
+            acquired(provider.tryAcquire(key, "holder", null));
+            CountDownLatch go = new CountDownLatch(1);
+            Future<AcquireResult> first = inThread(() -> {
+                provider.awaitRelease(key, DAY);
+                go.await();
+                return provider.tryAcquire(key, "first", null);
+            });
+            awaitWaiters(provider, 1);
+            Future<AcquireResult> second = inThread(() -> {
+                provider.awaitRelease(key, DAY);
+                return provider.tryAcquire(key, "second", null);
+            });
+            awaitWaiters(provider, 2);
+
+            provider.release(key, "holder");
+            awaitWaiters(provider, 1); // the first left the line with the reservation
+            time.advance(Providers.GRACE);
+
+            acquired(result(second));
+            go.countDown();
+            assertThat(result(first)).isEqualTo(new AcquireResult.Conflict("k"));
+        }
+    }
+
     /**
      * Who a release wakes. A slice of a day, so that a waiter wakes only when the table wakes it (never by
      * looking again after a slice), on a fake clock so that no lease runs out by itself.
@@ -554,6 +634,27 @@ class MemoryLockingProviderConcurrencyTest {
             await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> provider.size() == 1);
             assertThat(provider.ownerCount()).isEqualTo(1);
             assertThat(provider.queueCount()).isZero();
+        }
+
+        @Test
+        void sweeper_endsAReservationNobodyUsed() throws Exception {
+            FakeTime time = new FakeTime();
+            MemoryLockingProvider provider = track(
+                    new MemoryLockingProvider("lp_memory", time, Duration.ofMillis(20), Providers.SLICE));
+            acquired(provider.tryAcquire(List.of("k"), "holder", Duration.ofHours(1)));
+            Future<Void> waiter = inThread(() -> {
+                provider.awaitRelease(List.of("k"), DAY);
+                return null; // and never comes back for the key
+            });
+            awaitWaiters(provider, 1);
+            provider.release(List.of("k"), "holder");
+            result(waiter);
+            assertThat(provider.queueCount()).isEqualTo(1);
+
+            time.advance(Providers.GRACE);
+
+            await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> provider.queueCount() == 0);
+            acquired(provider.tryAcquire(List.of("k"), "someone", null));
         }
 
         @Test

@@ -14,6 +14,9 @@ final class Providers {
     /** A short wait slice, so that a waiter on a fake clock looks at its keys again soon. */
     static final Duration SLICE = Duration.ofMillis(250);
 
+    /** How long a freed key stays reserved for the waiter it was handed to. */
+    static final Duration GRACE = Reservations.DEFAULT_GRACE;
+
     private Providers() {}
 
     /** A provider on a fake clock whose sweeper practically never runs by itself. */
