@@ -101,17 +101,13 @@ public final class WorkerMain {
     }
 
     private String serve(String[] command) {
-        switch (command[0]) {
-            case "LIST":
-                return "CONTENDERS " + contenders.keySet().stream().map(WorkerMain::encode)
-                        .collect(Collectors.joining(" "));
-            case "PREPARE":
-                return prepare(command);
-            case "GO":
-                return go();
-            default:
-                throw new IllegalArgumentException("unknown command: " + String.join(" ", command));
-        }
+        return switch (command[0]) {
+            case "LIST" -> "CONTENDERS " + contenders.keySet().stream().map(WorkerMain::encode)
+                    .collect(Collectors.joining(" "));
+            case "PREPARE" -> prepare(command);
+            case "GO" -> go();
+            default -> throw new IllegalArgumentException("unknown command: " + String.join(" ", command));
+        };
     }
 
     private String prepare(String[] a) {
