@@ -324,7 +324,7 @@ final class Report {
                 continue;
             }
             String shape = r.notes().contains(" JVMs x ") ? r.notes().substring(0, r.notes().indexOf(" threads"))
-                    .replace(" JVMs", "") : Integer.toString(r.runs());
+                    .replace(" JVMs", "") : "—";
             sb.append("| ").append(r.workload()).append(r.variant().isEmpty() ? "" : " (" + r.variant() + ")")
                     .append(" | ").append(r.backend()).append(" | ").append(r.contender()).append(" | ").append(shape)
                     .append(" | ").append(ops(r)).append(" | ").append(latencies(r)).append(" | ")
