@@ -147,6 +147,9 @@ final class CrossProcess implements AutoCloseable {
             }
         }
         String note = String.format(Locale.ROOT, "%d JVMs x %d threads", workers.size(), threads);
+        if (overlaps > 0) {
+            note += "; " + overlaps + " entries found another holder inside";
+        }
         if (workload.equals("W7") && stuck == 0) {
             // Every entry also added one to the shared counter by a plain read and write: only mutual exclusion
             // keeps them equal. (With stuck threads a late entry could still come, so it is not compared.)

@@ -51,6 +51,8 @@ class CrossProcessTest {
             // meet inside, whatever the scheduling.
             Result none = workers.measure(1, "W7", "local", WorkerMain.NO_LOCK, TIMING, true);
             assertThat(none.overlaps()).as("overlaps without a lock").isPositive();
+            assertThat(none.note()).as("seen on entry, not only as lost counter updates")
+                    .containsPattern("; [1-9][0-9]* entries found another holder inside");
             assertThat(none.threads()).isEqualTo(2 * CrossProcess.W7_THREADS);
 
             Result locked = workers.measure(1, "W7", "local", WorkerMain.FILE_LOCK, TIMING, false);
