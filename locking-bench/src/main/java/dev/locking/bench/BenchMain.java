@@ -121,6 +121,10 @@ public final class BenchMain {
                         + " slices taken in turn with the workload's other contenders (W1-W4)" : "",
                 env.loadBefore());
         boolean distributed = o.backend("redis") || o.backend("zookeeper") || o.backend("hazelcast");
+        if ((o.workload("W7") || o.workload("W8")) && distributed) {
+            out.printf(Locale.ROOT, "W7/W8: %d worker JVMs per backend, a fixed warm-up of %s, one window per"
+                    + " contender%n", o.jvms(), human(o.timing().warmup()));
+        }
         List<Result> results = new ArrayList<>();
         try (Backends backends = distributed ? Backends.start(o.backend("redis"), o.backend("zookeeper"),
                 o.backend("hazelcast")) : null) {
