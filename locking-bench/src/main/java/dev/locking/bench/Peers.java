@@ -38,7 +38,8 @@ final class Peers {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(giveUpNanos - System.nanoTime()));
     }
 
-    private abstract static class Peer implements Contender {
+    /** A contender that is not ours: a name, and the two ways to lock. */
+    abstract static class Peer implements Contender {
         private final String name;
 
         Peer(String name) {
@@ -96,14 +97,7 @@ final class Peers {
                     }
                     lock = client.getMultiLock(locks);
                 }
-                if (!lock.tryLock(remainingMillis(giveUpNanos), TimeUnit.MILLISECONDS)) {
-                    throw new TimeoutException("gave up waiting for " + keys);
-                }
-                try {
-                    section.run();
-                } finally {
-                    lock.unlock();
-                }
+                runLocked(lock, keys, section, giveUpNanos);
             }
         };
     }
@@ -124,17 +118,22 @@ final class Peers {
                 if (keys.size() != 1) {
                     throw new UnsupportedOperationException("measured on one key only (W7)");
                 }
-                RLock lock = client.getFairLock(prefix + keys.get(0));
-                if (!lock.tryLock(remainingMillis(giveUpNanos), TimeUnit.MILLISECONDS)) {
-                    throw new TimeoutException("gave up waiting for " + keys);
-                }
-                try {
-                    section.run();
-                } finally {
-                    lock.unlock();
-                }
+                runLocked(client.getFairLock(prefix + keys.get(0)), keys, section, giveUpNanos);
             }
         };
+    }
+
+    /** Waits for a Redisson lock until {@code giveUpNanos}, runs the section, unlocks. */
+    private static void runLocked(RLock lock, List<String> keys, Runnable section, long giveUpNanos)
+            throws Exception {
+        if (!lock.tryLock(remainingMillis(giveUpNanos), TimeUnit.MILLISECONDS)) {
+            throw new TimeoutException("gave up waiting for " + keys);
+        }
+        try {
+            section.run();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

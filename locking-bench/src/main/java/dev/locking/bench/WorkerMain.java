@@ -18,9 +18,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.LongAdder;
@@ -42,6 +40,11 @@ import org.jspecify.annotations.Nullable;
  *
  * The bench sends {@code GO} to every worker once all answered {@code PREPARED}, so all measure the same
  * window. A worker exits when its standard input ends (the bench closed it or died).
+ *
+ * <p>Concurrency: commands are read and answered by the main thread, which alone sets up and starts a
+ * measurement; the measurement's worker threads share the contenders (each safe for concurrent use), the
+ * {@link SharedCounters} and the entry and overlap adders, and are joined (or abandoned as stuck) before
+ * the answer is written.
  */
 public final class WorkerMain {
     /** The backend of the worker tests: no server, a lock on a file or none at all. */
@@ -145,32 +148,9 @@ public final class WorkerMain {
                 return entered[thread] - t0;
             };
         } else if (workload.equals("W8")) {
-            String[] keys = new String[Workloads.W4_KEYS];
-            for (int k = 0; k < keys.length; k++) {
-                keys[k] = prefix + String.format(Locale.ROOT, "k%02d", k);
-            }
-            boolean sorted = !c.ours(); // the peers deadlock in the caller's order (W4 shows it)
-            step = (thread, i, giveUp) -> {
-                int[] picked = Workloads.pick(ThreadLocalRandom.current());
-                if (sorted) {
-                    Arrays.sort(picked);
-                }
-                List<String> chosen = List.of(keys[picked[0]], keys[picked[1]], keys[picked[2]]);
-                long t0 = System.nanoTime();
-                c.locked(chosen, () -> {
-                    entered[thread] = System.nanoTime();
-                    for (int k : picked) {
-                        if (shared.enter(k)) {
-                            overlaps.increment();
-                        }
-                    }
-                    entries.increment();
-                    for (int k : picked) {
-                        shared.leave(k);
-                    }
-                }, giveUp);
-                return entered[thread] - t0;
-            };
+            // The peers deadlock in the caller's order (W4 shows it), so they take the keys sorted.
+            step = Workloads.multiKeyStep(Workloads.keys16(prefix), threads, c, !c.ours(), shared::enter,
+                    shared::leave, overlaps, entries::increment);
         } else {
             throw new IllegalArgumentException("not a cross-process workload: " + workload);
         }
@@ -262,21 +242,10 @@ public final class WorkerMain {
         };
     }
 
-    private abstract static class TestContender implements Contender {
-        private final String name;
-
+    /** A contender of the worker tests only: sections, no single-key cycle. */
+    private abstract static class TestContender extends Peers.Peer {
         TestContender(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public boolean ours() {
-            return false;
+            super(name);
         }
 
         @Override
