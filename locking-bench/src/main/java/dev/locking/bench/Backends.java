@@ -98,7 +98,7 @@ final class Backends implements AutoCloseable {
     }
 
     /** The child JVM's options; {@code {name}} in the extra options becomes the child's name. */
-    private static List<String> childJvm(String name) {
+    static List<String> childJvm(String name) {
         List<String> options = new ArrayList<>(CHILD_JVM);
         String extra = System.getProperty(CHILD_OPTIONS_PROPERTY, "").trim();
         if (!extra.isEmpty()) {
@@ -141,46 +141,93 @@ final class Backends implements AutoCloseable {
     private void connect() {
         ChildProcess r = redisServer;
         if (r != null) {
-            Config config = new Config();
-            config.useSingleServer().setAddress("redis://" + r.address());
-            // Redisson's default (true) unless told, for experiments: -Dbench.redis.referenceEnabled=false
-            config.setReferenceEnabled(Boolean.parseBoolean(System.getProperty("bench.redis.referenceEnabled", "true")));
-            RedissonClient client = Redisson.create(config);
-            redisson = client;
-            toClose.add(0, () -> client.shutdown(0, 2, TimeUnit.SECONDS));
+            connectRedis(r.address());
         }
         ChildProcess z = zookeeperServer;
         if (z != null) {
-            CuratorFramework client = CuratorFrameworkFactory.builder()
-                    .connectString(z.address())
-                    .sessionTimeoutMs(15_000)
-                    .connectionTimeoutMs(5_000)
-                    .retryPolicy(new ExponentialBackoffRetry(100, 3))
-                    .build();
-            client.start();
-            toClose.add(0, client);
-            try {
-                if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("could not connect to ZooKeeper at " + z.address());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while connecting to ZooKeeper", e);
-            }
-            curator = client;
+            connectZookeeper(z.address());
         }
         ChildProcess h = hazelcastMember;
         if (h != null) {
-            ClientConfig config = new ClientConfig();
-            config.setClusterName(hazelcastCluster);
-            config.getNetworkConfig().addAddress(h.address());
-            config.setProperty("hazelcast.logging.type", "slf4j");
-            config.setProperty("hazelcast.phone.home.enabled", "false");
-            config.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(30_000);
-            HazelcastInstance client = HazelcastClient.newHazelcastClient(config);
-            hazelcast = client;
-            toClose.add(0, client::shutdown);
+            connectHazelcast(h.address(), hazelcastCluster);
         }
+    }
+
+    /**
+     * Clients only, to servers another JVM started (the workers of a cross-process workload): one client of
+     * {@code backend} ({@code redis}, {@code zookeeper} or {@code hazelcast}) at {@code address}, built
+     * exactly as the bench JVM builds its own. Closing stops the client.
+     */
+    static Backends clients(String backend, String address, String hazelcastCluster) {
+        Backends b = new Backends(Path.of(System.getProperty("java.io.tmpdir")));
+        try {
+            switch (backend) {
+                case "redis" -> b.connectRedis(address);
+                case "zookeeper" -> b.connectZookeeper(address);
+                case "hazelcast" -> b.connectHazelcast(address, hazelcastCluster);
+                default -> throw new IllegalArgumentException("no client for backend " + backend);
+            }
+            return b;
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+    }
+
+    /** The address a client of {@code backend} connects to. */
+    String address(String backend) {
+        ChildProcess p = switch (backend) {
+            case "redis" -> redisServer;
+            case "zookeeper" -> zookeeperServer;
+            case "hazelcast" -> hazelcastMember;
+            default -> throw new IllegalArgumentException("no server for backend " + backend);
+        };
+        if (p == null) {
+            throw new IllegalStateException(backend + " was not started");
+        }
+        return p.address();
+    }
+
+    private void connectRedis(String address) {
+        Config config = new Config();
+        config.useSingleServer().setAddress("redis://" + address);
+        // Redisson's default (true) unless told, for experiments: -Dbench.redis.referenceEnabled=false
+        config.setReferenceEnabled(Boolean.parseBoolean(System.getProperty("bench.redis.referenceEnabled", "true")));
+        RedissonClient client = Redisson.create(config);
+        redisson = client;
+        toClose.add(0, () -> client.shutdown(0, 2, TimeUnit.SECONDS));
+    }
+
+    private void connectZookeeper(String address) {
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(address)
+                .sessionTimeoutMs(15_000)
+                .connectionTimeoutMs(5_000)
+                .retryPolicy(new ExponentialBackoffRetry(100, 3))
+                .build();
+        client.start();
+        toClose.add(0, client);
+        try {
+            if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("could not connect to ZooKeeper at " + address);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting to ZooKeeper", e);
+        }
+        curator = client;
+    }
+
+    private void connectHazelcast(String address, String cluster) {
+        ClientConfig config = new ClientConfig();
+        config.setClusterName(cluster);
+        config.getNetworkConfig().addAddress(address);
+        config.setProperty("hazelcast.logging.type", "slf4j");
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(30_000);
+        HazelcastInstance client = HazelcastClient.newHazelcastClient(config);
+        hazelcast = client;
+        toClose.add(0, client::shutdown);
     }
 
     /** The directory with the servers' logs and data. */

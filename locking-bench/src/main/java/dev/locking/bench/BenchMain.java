@@ -43,9 +43,9 @@ import org.redisson.api.RedissonClient;
  * lock let two holders in at once (an overlap) or a backend could not be started, 2 for a bad argument.
  */
 public final class BenchMain {
-    private static final String REDIS_PEER_PREFIX = "bench:";
-    private static final String ZOOKEEPER_PEER_ROOT = "/bench-peer";
-    private static final String HAZELCAST_PEER_MAP = "bench-peer";
+    static final String REDIS_PEER_PREFIX = "bench:";
+    static final String ZOOKEEPER_PEER_ROOT = "/bench-peer";
+    static final String HAZELCAST_PEER_MAP = "bench-peer";
 
     private BenchMain() {}
 
@@ -93,7 +93,7 @@ public final class BenchMain {
     }
 
     /** Logging at WARN unless told otherwise, no GUI, no phoning home. */
-    private static void quietDefaults() {
+    static void quietDefaults() {
         System.setProperty("java.awt.headless", "true");
         setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         // Building a service with lp_memory as default while distributed providers exist warns; that is the point here.
@@ -121,6 +121,10 @@ public final class BenchMain {
                         + " slices taken in turn with the workload's other contenders (W1-W4)" : "",
                 env.loadBefore());
         boolean distributed = o.backend("redis") || o.backend("zookeeper") || o.backend("hazelcast");
+        if ((o.workload("W7") || o.workload("W8")) && distributed) {
+            out.printf(Locale.ROOT, "W7/W8: %d worker JVMs per backend, a fixed warm-up of %s, one window per"
+                    + " contender%n", o.jvms(), human(o.timing().warmup()));
+        }
         List<Result> results = new ArrayList<>();
         try (Backends backends = distributed ? Backends.start(o.backend("redis"), o.backend("zookeeper"),
                 o.backend("hazelcast")) : null) {
@@ -133,11 +137,11 @@ public final class BenchMain {
                 if (o.prewarm()) {
                     out.println("-- pre-warm pass (not recorded)");
                     runOnce(new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8),
-                            o.prewarmOptions(), 0, locking, byBackend, new ArrayList<>());
+                            o.prewarmOptions(), 0, locking, byBackend, backends, new ArrayList<>());
                 }
                 for (int run = 1; run <= o.runs(); run++) {
                     out.println("-- run " + run + " of " + o.runs());
-                    runOnce(out, o, run, locking, byBackend, results);
+                    runOnce(out, o, run, locking, byBackend, backends, results);
                 }
             }
         }
@@ -185,7 +189,7 @@ public final class BenchMain {
     }
 
     /** One service holding every provider, each on the shared client of its backend. */
-    private static LockingService service(@Nullable Backends backends) {
+    static LockingService service(@Nullable Backends backends) {
         Locking.Builder builder = Locking.builder().defaultProvider("lp_memory");
         if (backends != null) {
             RedissonClient redisson = backends.redisson;
@@ -209,7 +213,8 @@ public final class BenchMain {
             BenchOptions o) {
         Map<String, List<Contender>> map = new LinkedHashMap<>();
         if (o.backend("memory")) {
-            map.put("lp_memory", List.of(new OursContender(locking, "lp_memory"), Peers.reentrantLocks()));
+            map.put("lp_memory", List.of(new OursContender(locking, "lp_memory"), Peers.reentrantLocks(),
+                    Peers.fairReentrantLocks()));
         }
         if (b != null && b.redisson != null) {
             RedissonClient r = b.redisson;
@@ -228,14 +233,14 @@ public final class BenchMain {
     }
 
     private static void runOnce(PrintStream out, BenchOptions o, int run, LockingService locking,
-            Map<String, List<Contender>> byBackend, List<Result> results) {
+            Map<String, List<Contender>> byBackend, @Nullable Backends backends, List<Result> results) {
         Runner.Timing t = o.timing();
         if (o.workload("W1")) {
-            byBackend.forEach((backend, cs) -> inTurn(out, results, o, Workloads.order(run, cs).stream()
+            byBackend.forEach((backend, cs) -> inTurn(out, results, o, Workloads.order(run, cycling(cs)).stream()
                     .map(c -> measurement(timing -> Workloads.cycles(run, "W1", 1, backend, c, timing))).toList()));
         }
         if (o.workload("W2")) {
-            byBackend.forEach((backend, cs) -> inTurn(out, results, o, Workloads.order(run, cs).stream()
+            byBackend.forEach((backend, cs) -> inTurn(out, results, o, Workloads.order(run, cycling(cs)).stream()
                     .map(c -> measurement(timing -> Workloads.cycles(run, "W2", Workloads.W2_THREADS, backend, c,
                             timing))).toList()));
         }
@@ -259,6 +264,9 @@ public final class BenchMain {
                 add(out, results, Workloads.releaseAll(run, locking, backend, o.w5Others(), o.w5WarmupReps(),
                         o.w5Reps()));
             }
+        }
+        if ((o.workload("W7") || o.workload("W8")) && backends != null) {
+            CrossProcess.measureAll(run, backends, o, r -> add(out, results, r));
         }
         if (o.workload("W6") && byBackend.containsKey("lp_memory")) {
             List<Result> heap = new ArrayList<>();
@@ -313,6 +321,11 @@ public final class BenchMain {
         parts.forEach(p -> add(out, results, Result.merge(p, window.toNanos() / 1e9)));
     }
 
+    /** The contenders of W1 and W2: the fair {@code ReentrantLock} is a peer where threads wait (W3, W4). */
+    private static List<Contender> cycling(List<Contender> contenders) {
+        return contenders.stream().filter(c -> !c.name().equals(Peers.FAIR_REENTRANT)).toList();
+    }
+
     /** The contenders that can wait for a lock (the Redis floor cannot). */
     private static List<Contender> waiting(List<Contender> contenders) {
         return contenders.stream().filter(c -> !c.name().startsWith("SET NX")).toList();
@@ -334,6 +347,10 @@ public final class BenchMain {
         md.append("# Locking bench results\n\n").append(environment).append('\n');
         md.append("## Ours against the peers (medians of ").append(runs).append(" run(s); ratios are ours/peer, ")
                 .append("taken inside each run, then the median)\n\n").append(report.comparisonTable()).append('\n');
+        String across = report.crossProcessTable();
+        if (across.lines().count() > 2) {
+            md.append("## Across processes (W7, W8): fairness next to throughput\n\n").append(across).append('\n');
+        }
         md.append("## Single figures\n\n").append(report.figuresTable()).append('\n');
         md.append("## Targets\n\n").append(report.targetsTable()).append('\n');
         List<String> problems = report.problems();

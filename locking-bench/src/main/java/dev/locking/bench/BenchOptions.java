@@ -16,10 +16,12 @@ import java.util.Set;
  */
 record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timing, int slices, Set<String> backends,
         Set<String> workloads, int w5Others, int w5WarmupReps, int w5Reps, int w6Locks, Path out, boolean report,
-        List<String> args) {
+        List<String> args, int jvms) {
 
     static final Set<String> ALL_BACKENDS = Set.of("memory", "redis", "zookeeper", "hazelcast");
-    static final Set<String> ALL_WORKLOADS = Set.of("W1", "W2", "W3", "W4", "W5", "W6");
+    static final Set<String> ALL_WORKLOADS = Set.of("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8");
+    /** W7 and W8 start worker JVMs per backend and run: the quick pass leaves them out unless asked for. */
+    static final List<String> QUICK_WORKLOADS = List.of("W1", "W2", "W3", "W4", "W5", "W6");
 
     static final String USAGE = """
             usage: BenchMain [--quick | --full] [options]
@@ -28,7 +30,8 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
                                    W5 with 10,000 other locks, W6 with 200,000 locks (the default)
               --full               warm-up 2 s and 10,000 operations (at most 12 s), then 5 s measured in
                                    5 slices taken in turn with the other contenders of the workload,
-                                   3 runs, W5 with 100,000 other locks, W6 with 1,000,000 locks
+                                   3 runs, W5 with 100,000 other locks, W6 with 1,000,000 locks, and
+                                   the cross-process workloads W7 and W8
               --runs N             how many runs (medians are taken over them)
               --prewarm            before run 1, one unrecorded pass of W1-W4 with short windows, so every
                                    JVM (this one and the servers') has compiled its hot paths (default with --full)
@@ -39,7 +42,9 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
                                    taking turns slice by slice, so a machine that changes speed for a while
                                    slows all of them alike (default: 5 with --full, 1 with --quick)
               --backends LIST      comma-separated, of memory,redis,zookeeper,hazelcast (default: all)
-              --workloads LIST     comma-separated, of W1..W6 (default: all)
+              --workloads LIST     comma-separated, of W1..W8 (default: W1..W6 with --quick, all with --full);
+                                   W7 and W8 run in worker JVMs, on redis, zookeeper and hazelcast only
+              --jvms N             worker JVMs of W7 and W8 (default 4)
               --w5-others N        locks of other owners held during W5
               --w5-reps N          measured releaseAll calls per run in W5
               --w6-locks N         locks held in W6
@@ -54,7 +59,8 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
         Duration warmup = null;
         Duration measure = null;
         Set<String> backends = new LinkedHashSet<>(List.of("memory", "redis", "zookeeper", "hazelcast"));
-        Set<String> workloads = new LinkedHashSet<>(List.of("W1", "W2", "W3", "W4", "W5", "W6"));
+        Set<String> workloads = null;
+        Integer jvms = null;
         Integer w5Others = null;
         Integer w5Reps = null;
         Integer w6Locks = null;
@@ -77,12 +83,19 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
                 case "--w5-reps" -> w5Reps = positive(a, value(argv, ++i, a));
                 case "--w6-locks" -> w6Locks = positive(a, value(argv, ++i, a));
                 case "--slices" -> slices = positive(a, value(argv, ++i, a));
+                case "--jvms" -> jvms = positive(a, value(argv, ++i, a));
                 case "--out" -> out = Path.of(value(argv, ++i, a));
                 case "--report" -> {
                     report = true;
                     out = Path.of(value(argv, ++i, a));
                 }
                 default -> throw new IllegalArgumentException("unknown argument: " + a);
+            }
+        }
+        if (workloads == null) {
+            workloads = new LinkedHashSet<>(QUICK_WORKLOADS);
+            if (full) {
+                workloads.addAll(List.of("W7", "W8"));
             }
         }
         Duration w = warmup != null ? warmup : full ? Duration.ofSeconds(2) : Duration.ofMillis(300);
@@ -98,7 +111,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
                 new Runner.Timing(w, m, grace, warmupOps, maxWarmup), slices != null ? slices : full ? 5 : 1, backends,
                 workloads, w5Others != null ? w5Others : full ? 100_000 : 10_000, full ? 10 : 5,
                 w5Reps != null ? w5Reps : full ? 100 : 20, w6Locks != null ? w6Locks : full ? 1_000_000 : 200_000, out,
-                report, List.of(argv));
+                report, List.of(argv), jvms != null ? jvms : 4);
     }
 
     /** The options of the pre-warm pass: W1-W4 with short windows. */
@@ -108,7 +121,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
         Runner.Timing t = new Runner.Timing(Duration.ofMillis(500), Duration.ofSeconds(1), timing.grace(), 2_000,
                 Duration.ofSeconds(3));
         return new BenchOptions(full, 1, false, t, 1, backends, w, w5Others, w5WarmupReps, w5Reps, w6Locks, out, false,
-                args);
+                args, jvms);
     }
 
     boolean backend(String name) {

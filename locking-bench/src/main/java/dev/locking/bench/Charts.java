@@ -47,6 +47,14 @@ final class Charts {
                 dir.resolve("w3-p99-wait.png"), written);
         rates(rows, "W4", "W4: 4 threads, 3 random keys of 16", "cycles/s", Report.Row::opsPerSec,
                 dir.resolve("w4.png"), written);
+        rates(rows, "W7", "W7: 4 JVMs x 2 threads on one key", "entries/s", Report.Row::opsPerSec,
+                dir.resolve("w7-throughput.png"), written);
+        rates(rows, "W7", "W7: 4 JVMs x 2 threads on one key, p99 wait before entry", "p99 wait (ms)",
+                r -> r.p99() / 1e3, dir.resolve("w7-p99-wait.png"), written);
+        rates(rows, "W7", "W7: 4 JVMs x 2 threads on one key, Jain's fairness index", "Jain's index",
+                Report.Row::value, dir.resolve("w7-fairness.png"), written);
+        rates(rows, "W8", "W8: 4 JVMs x 1 thread, 3 random keys of 16", "cycles/s", Report.Row::opsPerSec,
+                dir.resolve("w8.png"), written);
         releaseAll(rows, dir, written);
         heap(rows, dir, written);
         return written;

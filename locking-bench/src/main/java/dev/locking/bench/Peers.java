@@ -28,6 +28,11 @@ import org.redisson.client.codec.StringCodec;
 final class Peers {
     private Peers() {}
 
+    /** The name of Redisson's fair lock. */
+    static final String REDISSON_FAIR = "Redisson fair lock";
+    /** The name of the fair {@code ReentrantLock} peer. */
+    static final String FAIR_REENTRANT = "fair ReentrantLock";
+
     /** Lease of the peers' single-key locks in W1/W2, the same as ours. */
     private static final long LEASE_MILLIS = OursContender.LEASE.toMillis();
 
@@ -36,7 +41,8 @@ final class Peers {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(giveUpNanos - System.nanoTime()));
     }
 
-    private abstract static class Peer implements Contender {
+    /** A contender that is not ours: a name, and the two ways to lock. */
+    abstract static class Peer implements Contender {
         private final String name;
 
         Peer(String name) {
@@ -94,16 +100,43 @@ final class Peers {
                     }
                     lock = client.getMultiLock(locks);
                 }
-                if (!lock.tryLock(remainingMillis(giveUpNanos), TimeUnit.MILLISECONDS)) {
-                    throw new TimeoutException("gave up waiting for " + keys);
-                }
-                try {
-                    section.run();
-                } finally {
-                    lock.unlock();
-                }
+                runLocked(lock, keys, section, giveUpNanos);
             }
         };
+    }
+
+    /**
+     * Redisson's fair lock ({@code getFairLock}): waiters enter in the order they asked, across processes;
+     * {@code tryLock(wait)} for one key, as {@link #redisson} does.
+     */
+    static Contender redissonFair(RedissonClient client, String prefix) {
+        return new Peer(REDISSON_FAIR) {
+            @Override
+            public void cycle(String key) {
+                throw new UnsupportedOperationException("measured only where threads wait (W7)");
+            }
+
+            @Override
+            public void locked(List<String> keys, Runnable section, long giveUpNanos) throws Exception {
+                if (keys.size() != 1) {
+                    throw new UnsupportedOperationException("measured on one key only (W7)");
+                }
+                runLocked(client.getFairLock(prefix + keys.get(0)), keys, section, giveUpNanos);
+            }
+        };
+    }
+
+    /** Waits for a Redisson lock until {@code giveUpNanos}, runs the section, unlocks. */
+    private static void runLocked(RLock lock, List<String> keys, Runnable section, long giveUpNanos)
+            throws Exception {
+        if (!lock.tryLock(remainingMillis(giveUpNanos), TimeUnit.MILLISECONDS)) {
+            throw new TimeoutException("gave up waiting for " + keys);
+        }
+        try {
+            section.run();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -228,16 +261,28 @@ final class Peers {
      * released and removed again (so the map does not grow); for sections, the locks stay in the map.
      */
     static Contender reentrantLocks() {
+        return reentrantLocks(false);
+    }
+
+    /**
+     * {@link #reentrantLocks()} with fair locks ({@code new ReentrantLock(true)}: the longest waiter enters
+     * next), named {@value #FAIR_REENTRANT}; measured in W3 and W4 only.
+     */
+    static Contender fairReentrantLocks() {
+        return reentrantLocks(true);
+    }
+
+    private static Contender reentrantLocks(boolean fair) {
         ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
-        return new Peer("ConcurrentHashMap+ReentrantLock") {
+        return new Peer(fair ? FAIR_REENTRANT : "ConcurrentHashMap+ReentrantLock") {
             @Override
             public String multiName() {
-                return "ReentrantLock per key";
+                return fair ? FAIR_REENTRANT + " per key" : "ReentrantLock per key";
             }
 
             @Override
             public void cycle(String key) {
-                ReentrantLock lock = locks.computeIfAbsent(key, k -> new ReentrantLock());
+                ReentrantLock lock = locks.computeIfAbsent(key, k -> new ReentrantLock(fair));
                 lock.lock();
                 try {
                     // nothing: the cycle is the lock and the unlock
@@ -253,7 +298,7 @@ final class Peers {
                 int taken = 0;
                 try {
                     for (String key : keys) {
-                        ReentrantLock lock = locks.computeIfAbsent(key, k -> new ReentrantLock());
+                        ReentrantLock lock = locks.computeIfAbsent(key, k -> new ReentrantLock(fair));
                         if (!lock.tryLock(remainingMillis(giveUpNanos), TimeUnit.MILLISECONDS)) {
                             throw new TimeoutException("gave up waiting for " + key);
                         }

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -43,7 +44,7 @@ final class Report {
     /** One contender in one workload, its figures as medians over the runs. */
     record Row(String workload, String backend, String contender, boolean ours, String variant, int runs,
             double opsPerSec, double p50, double p99, double p999, double value, String unit, long overlaps,
-            long errors, int stuck, String notes) {}
+            long errors, int stuck, String notes, double max) {}
 
     /** The median row of every contender, in the order first seen. */
     List<Row> rows() {
@@ -60,7 +61,8 @@ final class Report {
             rows.add(new Row(first.workload(), first.backend(), first.contender(), first.ours(), first.variant(),
                     g.size(), med(g, Result::opsPerSec), med(g, Result::p50), med(g, Result::p99), med(g, Result::p999),
                     med(g, Result::value), first.unit(), g.stream().mapToLong(Result::overlaps).sum(),
-                    g.stream().mapToLong(Result::errors).sum(), g.stream().mapToInt(Result::stuck).sum(), notes));
+                    g.stream().mapToLong(Result::errors).sum(), g.stream().mapToInt(Result::stuck).sum(), notes,
+                    med(g, Result::max)));
         }
         return rows;
     }
@@ -166,6 +168,24 @@ final class Report {
                 String.format(Locale.ROOT, "%+,.0f B after releasing %,d locks", r.value(), w6count),
                 r.value() <= Math.max(w6count, 1)))
                 .orElse(new Target("lp_memory W6 heap back to baseline after release", "", null)));
+        t.add(atLeast("lp_hazelcast W7 >= 1.0x IMap.lock", ratio("W7", "lp_hazelcast", "", "Hazelcast IMap.lock", "",
+                ops), 1.0));
+        t.add(atMost("lp_hazelcast W7 p99 wait <= 1.5x IMap.lock's", ratio("W7", "lp_hazelcast", "",
+                "Hazelcast IMap.lock", "", p99), 1.5));
+        t.add(atLeast("lp_zookeeper W7 >= 1.5x InterProcessMutex", ratio("W7", "lp_zookeeper", "",
+                "Curator InterProcessMutex", "", ops), 1.5));
+        t.add(atMost("lp_zookeeper W7 p99 wait <= InterProcessMutex's", ratio("W7", "lp_zookeeper", "",
+                "Curator InterProcessMutex", "", p99), 1.0));
+        t.add(atLeast("lp_redis W7 >= 2x Redisson RLock", ratio("W7", "lp_redis", "", "Redisson RLock", "", ops), 2));
+        t.add(atMost("lp_redis W7 p99 wait <= 1/3 of Redisson RLock's", ratio("W7", "lp_redis", "",
+                "Redisson RLock", "", p99), 1.0 / 3));
+        OptionalDouble leastFair = rows().stream().filter(r -> r.workload().equals("W7"))
+                .mapToDouble(Row::value).filter(v -> !Double.isNaN(v)).min();
+        t.add(new Target("W7 Jain's index >= 0.9 (every contender)", leastFair.isPresent()
+                ? String.format(Locale.ROOT, "lowest %.3f", leastFair.getAsDouble()) : "",
+                leastFair.isPresent() ? leastFair.getAsDouble() >= 0.9 : null));
+        t.add(atLeast("lp_zookeeper W8 (caller order) >= 2x InterProcessMultiLock (sorted)", ratio("W8",
+                "lp_zookeeper", "caller order", "Curator InterProcessMultiLock", "sorted", ops), 2));
         for (String backend : BACKENDS) {
             Optional<Row> w5 = rows().stream().filter(r -> r.workload().equals("W5") && r.backend().equals(backend))
                     .findFirst();
@@ -193,6 +213,11 @@ final class Report {
                 .mapToLong(Result::overlaps).sum();
         boolean anyW3 = results.stream().anyMatch(r -> r.workload().equals("W3"));
         t.add(new Target("W3/W4 zero overlaps (every contender)", overlaps + " overlaps", anyW3 ? overlaps == 0 : null));
+        long across = results.stream().filter(r -> r.workload().equals("W7") || r.workload().equals("W8"))
+                .mapToLong(Result::overlaps).sum();
+        boolean anyW7 = results.stream().anyMatch(r -> r.workload().equals("W7") || r.workload().equals("W8"));
+        t.add(new Target("W7/W8 zero overlaps across processes (every contender)", across + " overlaps",
+                anyW7 ? across == 0 : null));
         return t;
     }
 
@@ -220,9 +245,9 @@ final class Report {
                 + "| Peer p50 / p99 / p99.9 µs | ops/s ratio | p99 ratio |\n");
         sb.append("|---|---|---:|---:|---|---:|---:|---:|---:|\n");
         List<Row> rows = rows();
-        for (String workload : List.of("W1", "W2", "W3", "W4")) {
+        for (String workload : List.of("W1", "W2", "W3", "W4", "W7", "W8")) {
             for (String backend : BACKENDS) {
-                String oursVariant = workload.equals("W4") ? "caller order" : "";
+                String oursVariant = workload.equals("W4") || workload.equals("W8") ? "caller order" : "";
                 Row ours = rows.stream().filter(r -> r.workload().equals(workload) && r.backend().equals(backend)
                         && r.ours() && r.variant().equals(oursVariant)).findFirst().orElse(null);
                 List<Row> peers = rows.stream().filter(r -> r.workload().equals(workload) && r.backend().equals(backend)
@@ -285,6 +310,31 @@ final class Report {
         return Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%.2fx", ratio);
     }
 
+    /**
+     * W7 and W8, across processes: every contender with its rate, its waits, the longest wait and (W7) how
+     * evenly the threads got in, so a fair lock that is slower and an unfair one that starves threads are both
+     * visible.
+     */
+    String crossProcessTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| Workload | Provider | Contender | JVMs x threads | ops/s | wait p50 / p99 / p99.9 µs "
+                + "| longest wait ms | Jain's index | overlaps |\n|---|---|---|---|---:|---:|---:|---:|---:|\n");
+        for (Row r : rows()) {
+            if (!r.workload().equals("W7") && !r.workload().equals("W8")) {
+                continue;
+            }
+            String shape = r.notes().contains(" JVMs x ") ? r.notes().substring(0, r.notes().indexOf(" threads"))
+                    .replace(" JVMs", "") : "—";
+            sb.append("| ").append(r.workload()).append(r.variant().isEmpty() ? "" : " (" + r.variant() + ")")
+                    .append(" | ").append(r.backend()).append(" | ").append(r.contender()).append(" | ").append(shape)
+                    .append(" | ").append(ops(r)).append(" | ").append(latencies(r)).append(" | ")
+                    .append(Double.isNaN(r.max()) ? "—" : String.format(Locale.ROOT, "%.1f", r.max() / 1e3))
+                    .append(" | ").append(Double.isNaN(r.value()) ? "—" : String.format(Locale.ROOT, "%.3f", r.value()))
+                    .append(" | ").append(r.overlaps()).append(" |\n");
+        }
+        return sb.toString();
+    }
+
     /** W5 and W6, which are single figures. */
     String figuresTable() {
         StringBuilder sb = new StringBuilder();
@@ -345,9 +395,11 @@ final class Report {
         }
         String flags = r.clean() ? "" : String.format(Locale.ROOT, "  [%d overlaps, %d errors, %d stuck]",
                 r.overlaps(), r.errors(), r.stuck());
-        return String.format(Locale.ROOT, "%-3s %-13s %-34s %-12s %,12.0f ops/s  p50 %8s  p99 %8s  p99.9 %8s µs%s",
+        String fairness = r.unit().equals(CrossProcess.JAIN) ? String.format(Locale.ROOT,
+                "  max %.1f ms  Jain %.3f", r.max() / 1e3, r.value()) : "";
+        return String.format(Locale.ROOT, "%-3s %-13s %-34s %-12s %,12.0f ops/s  p50 %8s  p99 %8s  p99.9 %8s µs%s%s",
                 r.workload(), r.backend(), r.contender(), r.variant(), r.opsPerSec(), fmt(r.p50()), fmt(r.p99()),
-                fmt(r.p999()), flags) + (r.note().isEmpty() || r.clean() ? "" : "  " + r.note());
+                fmt(r.p999()), fairness, flags) + (r.note().isEmpty() || r.clean() ? "" : "  " + r.note());
     }
 
     static String nullToDash(@Nullable String s) {

@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  * microseconds; {@code value} and {@code unit} carry what is not a rate (W5's milliseconds, W6's bytes).
  *
  * @param run          the run number, from 1
- * @param workload     W1..W6
+ * @param workload     W1..W8
  * @param backend      the provider id it is compared under, such as {@code lp_redis}
  * @param contender    {@code lp_redis}, {@code Redisson RLock}, ...
  * @param ours         whether the contender is one of ours
@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  * @param overlaps     times two holders were inside one lock's section at once (must be 0)
  * @param errors       operations that failed
  * @param stuck        threads still blocked after the window, its grace and an interrupt
- * @param value        a figure that is not a rate, in {@code unit}; NaN when none
+ * @param value        a figure that is not a rate, in {@code unit} (W5's milliseconds, W6's bytes, W7's
+ *                     Jain's index); NaN when none
  * @param unit         the unit of {@code value}
  * @param note         anything worth a footnote, or empty
  * @param latencies    the latencies behind the percentiles, kept so that the slices of one measurement can be
@@ -96,6 +97,12 @@ record Result(int run, String workload, String backend, String contender, boolea
                 first.variant(), first.threads(), ops, window <= 0 ? 0 : ops / window, micros(all, 50),
                 micros(all, 99), micros(all, 99.9), all.getTotalCount() == 0 ? Double.NaN : all.getMaxValue() / 1e3,
                 overlaps, errors, stuck, Double.NaN, "", String.join("; ", notes), all);
+    }
+
+    /** This result with a figure that is not a rate (W7's fairness index). */
+    Result withFigure(double figure, String figureUnit) {
+        return new Result(run, workload, backend, contender, ours, variant, threads, ops, opsPerSec, p50, p99, p999,
+                max, overlaps, errors, stuck, figure, figureUnit, note, latencies);
     }
 
     /** A result that is one figure (W5, W6), with the latency histogram when there is one. */

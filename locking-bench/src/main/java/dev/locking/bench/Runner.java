@@ -1,6 +1,8 @@
 package dev.locking.bench;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,9 +36,13 @@ final class Runner {
         long run(int thread, long iteration, long giveUpNanos) throws Exception;
     }
 
-    /** What a run measured. */
+    /**
+     * What a run measured.
+     *
+     * @param threadOps the operations of each thread inside the window (for fairness)
+     */
     record Measurement(long ops, double seconds, Histogram histogram, long errors, @Nullable String firstError,
-            int stuckThreads, long warmupOps, double warmupSeconds) {
+            int stuckThreads, long warmupOps, double warmupSeconds, List<Long> threadOps) {
         double opsPerSecond() {
             return seconds <= 0 ? 0 : ops / seconds;
         }
@@ -154,7 +160,7 @@ final class Runner {
                 failed += errors[t];
             }
             return new Measurement(total, timing.measure().toNanos() / 1e9, all, failed, firstError.get(), stuck,
-                    warmupOps.sum(), (from - start) / 1e9);
+                    warmupOps.sum(), (from - start) / 1e9, Arrays.stream(ops).boxed().toList());
         } catch (InterruptedException e) {
             stop.set(true);
             for (Thread worker : workers) {

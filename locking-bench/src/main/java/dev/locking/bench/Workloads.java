@@ -25,6 +25,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
+import java.util.function.IntPredicate;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -104,15 +106,36 @@ final class Workloads {
      * the latency is the wait before entering. Counts overlaps per key.
      */
     static Result multiKey(int run, String backend, Contender c, boolean sorted, Runner.Timing timing) {
-        String prefix = prefix(run, "W4");
+        AtomicIntegerArray inside = new AtomicIntegerArray(W4_KEYS);
+        LongAdder overlaps = new LongAdder();
+        Runner.Measurement m = Runner.run("W4-" + c.name(), W4_THREADS, timing, multiKeyStep(
+                keys16(prefix(run, "W4")), W4_THREADS, c, sorted, k -> inside.incrementAndGet(k) != 1,
+                inside::decrementAndGet, overlaps, () -> { }));
+        String name = c.ours() ? c.name() : c.multiName();
+        return Result.of(run, "W4", backend, name, c.ours(), sorted ? "sorted" : "caller order", W4_THREADS, m,
+                overlaps.sum(), "");
+    }
+
+    /** W4's (and W8's) 16 keys under a prefix. */
+    static String[] keys16(String prefix) {
         String[] keys = new String[W4_KEYS];
         for (int k = 0; k < W4_KEYS; k++) {
             keys[k] = prefix + String.format(java.util.Locale.ROOT, "k%02d", k);
         }
-        AtomicIntegerArray inside = new AtomicIntegerArray(W4_KEYS);
-        LongAdder overlaps = new LongAdder();
-        long[] entered = new long[W4_THREADS];
-        Runner.Measurement m = Runner.run("W4-" + c.name(), W4_THREADS, timing, (thread, i, giveUp) -> {
+        return keys;
+    }
+
+    /**
+     * The step of W4 and W8: 3 random keys of {@code keys}, sorted or in the caller's (random) order, taken
+     * together through {@link Contender#locked}; inside, each key is entered ({@code enter} says whether
+     * someone else was inside: an overlap) and left again. Returns the wait before entering.
+     *
+     * @param entry run once per entry, inside the section
+     */
+    static Runner.Step multiKeyStep(String[] keys, int threads, Contender c, boolean sorted, IntPredicate enter,
+            IntConsumer leave, LongAdder overlaps, Runnable entry) {
+        long[] entered = new long[threads];
+        return (thread, i, giveUp) -> {
             int[] picked = pick(ThreadLocalRandom.current());
             if (sorted) {
                 Arrays.sort(picked);
@@ -122,19 +145,17 @@ final class Workloads {
             c.locked(chosen, () -> {
                 entered[thread] = System.nanoTime();
                 for (int k : picked) {
-                    if (inside.incrementAndGet(k) != 1) {
+                    if (enter.test(k)) {
                         overlaps.increment();
                     }
                 }
+                entry.run();
                 for (int k : picked) {
-                    inside.decrementAndGet(k);
+                    leave.accept(k);
                 }
             }, giveUp);
             return entered[thread] - t0;
-        });
-        String name = c.ours() ? c.name() : c.multiName();
-        return Result.of(run, "W4", backend, name, c.ours(), sorted ? "sorted" : "caller order", W4_THREADS, m,
-                overlaps.sum(), "");
+        };
     }
 
     /** Three distinct indexes of {@link #W4_KEYS}, in random order. */

@@ -52,11 +52,13 @@ class BenchMainTest {
         assertThat(output()).contains("in 3 slices taken in turn");
         List<Result> rows = Files.readAllLines(dir.resolve("results.csv")).stream().skip(1).map(Result::parseCsv)
                 .toList();
-        // W1: ours and the peer; W4: ours, the peer on sorted keys, the peer in the caller's order (once).
+        // W1: ours and the peer; W4: ours, each peer on sorted keys, each peer in the caller's order (once).
+        // The fair ReentrantLock is a peer where threads wait only (W3, W4).
         assertThat(rows).extracting(r -> r.workload() + " " + r.contender() + " " + r.variant())
                 .containsExactlyInAnyOrder("W1 lp_memory ", "W1 ConcurrentHashMap+ReentrantLock ",
                         "W4 lp_memory caller order", "W4 ReentrantLock per key sorted",
-                        "W4 ReentrantLock per key caller order");
+                        "W4 ReentrantLock per key caller order", "W4 fair ReentrantLock per key sorted",
+                        "W4 fair ReentrantLock per key caller order");
         assertThat(rows).filteredOn(r -> r.workload().equals("W1")).allSatisfy(r -> {
             assertThat(r.ops()).isPositive();
             assertThat(r.opsPerSec()).isPositive();

@@ -58,4 +58,17 @@ class BenchOptionsTest {
         assertThatThrownBy(() -> BenchOptions.parse("--out")).hasMessageContaining("needs a value");
         assertThatThrownBy(() -> BenchOptions.parse("--fast")).hasMessageContaining("--fast");
     }
+
+    @Test
+    void crossProcessWorkloads_runWithFull_orWhenAskedFor_onTheJvmsGiven() {
+        assertThat(BenchOptions.parse().workloads()).doesNotContain("W7", "W8");
+        assertThat(BenchOptions.parse().jvms()).isEqualTo(4);
+        assertThat(BenchOptions.parse("--full").workloads()).contains("W7", "W8");
+        BenchOptions o = BenchOptions.parse("--workloads", "W7,w8", "--backends", "redis,zookeeper,hazelcast",
+                "--jvms", "2");
+        assertThat(o.workloads()).containsExactly("W7", "W8");
+        assertThat(o.jvms()).isEqualTo(2);
+        assertThat(o.prewarmOptions().workloads()).as("the pre-warm pass is W1-W4 only").isEmpty();
+        assertThatThrownBy(() -> BenchOptions.parse("--jvms", "0")).hasMessageContaining("--jvms");
+    }
 }

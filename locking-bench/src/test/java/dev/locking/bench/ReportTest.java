@@ -122,4 +122,21 @@ class ReportTest {
         assertThat(report.overlapsSeen()).isTrue();
         assertThat(Report.describe(bad)).contains("[1 overlaps, 2 errors, 3 stuck]");
     }
+
+    @Test
+    void crossProcessTable_showsFairnessAndTheLongestWaitNextToThroughput() {
+        Result fair = rate(1, "W7", "lp_redis", "Redisson fair lock", false, "", 300, 90_000)
+                .withFigure(0.999, CrossProcess.JAIN);
+        Result unfair = rate(1, "W7", "lp_redis", "lp_redis", true, "", 600, 30_000).withFigure(0.5, CrossProcess.JAIN);
+        Report report = new Report(List.of(fair, unfair));
+        String table = report.crossProcessTable();
+        assertThat(table).contains("| W7 | lp_redis | Redisson fair lock |").contains("| 0.999 |")
+                .contains("| 0.500 |").contains("| 270.0 |"); // longest wait: max = 3 x p99 µs, in ms
+        assertThat(report.targets()).filteredOn(t -> t.name().startsWith("W7 Jain's index"))
+                .singleElement().satisfies(t -> {
+                    assertThat(t.met()).isFalse();
+                    assertThat(t.figure()).isEqualTo("lowest 0.500");
+                });
+        assertThat(report.comparisonTable()).contains("| W7 | lp_redis | 600 |");
+    }
 }
