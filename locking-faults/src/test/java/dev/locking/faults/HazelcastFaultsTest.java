@@ -1,6 +1,7 @@
 package dev.locking.faults;
 
 import dev.locking.faults.FaultReport.Figures;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -36,43 +37,41 @@ class HazelcastFaultsTest extends FaultSuite {
     @Order(1)
     @DisplayName("lp_hazelcast: the holder frozen (SIGSTOP) past its lease, then let go")
     void holderPausedPastItsLease() throws Exception {
-        try (Scenario s = new Scenario("hazelcast-holder-sigstop"); HazelcastBackend hz = HazelcastBackend.start(s.dir)) {
-            startChildren(s, CHILDREN, hazelcast(hz), loop("lp_hazelcast", s.key, HOLD));
-            s.awaitReady();
-            holderPaused(s, new Figures(s.name));
-        }
+        run("hazelcast-holder-sigstop", HOLD, (s, hz) -> holderPaused(s, new Figures(s.name)));
     }
 
     @Test
     @Order(2)
     @DisplayName("lp_hazelcast: the holder killed (SIGKILL)")
     void holderKilled() throws Exception {
-        try (Scenario s = new Scenario("hazelcast-holder-sigkill"); HazelcastBackend hz = HazelcastBackend.start(s.dir)) {
-            startChildren(s, CHILDREN, hazelcast(hz), loop("lp_hazelcast", s.key, HOLD));
-            s.awaitReady();
-            FaultSuite.holderKilled(s, new Figures(s.name));
-        }
+        run("hazelcast-holder-sigkill", HOLD, (s, hz) -> FaultSuite.holderKilled(s, new Figures(s.name)));
     }
 
     @Test
     @Order(3)
     @DisplayName("lp_hazelcast: the member killed and restarted empty: tokens must not go back")
     void memberKilledAndRestarted() throws Exception {
-        try (Scenario s = new Scenario("hazelcast-restart"); HazelcastBackend hz = HazelcastBackend.start(s.dir)) {
-            startChildren(s, CHILDREN, hazelcast(hz), loop("lp_hazelcast", s.key, HOLD));
-            s.awaitReady();
-            backendRestarted(s, new Figures(s.name), hz, false);
-        }
+        run("hazelcast-restart", HOLD, (s, hz) -> backendRestarted(s, new Figures(s.name), hz, false));
     }
 
     @Test
     @Order(4)
     @DisplayName("lp_hazelcast: the member frozen (SIGSTOP) past the lease: the holder notices in time")
     void memberFrozenPastTheLease() throws Exception {
-        try (Scenario s = new Scenario("hazelcast-member-sigstop"); HazelcastBackend hz = HazelcastBackend.start(s.dir)) {
-            startChildren(s, CHILDREN, hazelcast(hz), loop("lp_hazelcast", s.key, FROZEN_BACKEND_HOLD));
+        run("hazelcast-member-sigstop", FROZEN_BACKEND_HOLD, (s, hz) -> backendFrozen(s, new Figures(s.name), hz));
+    }
+
+    /** What a scenario does once its member serves and its children are ready. */
+    private interface Fault {
+        void apply(Scenario s, HazelcastBackend member) throws InterruptedException;
+    }
+
+    /** A member of its own, {@link #CHILDREN} children looping jobs of {@code hold} on one key, then the fault. */
+    private static void run(String name, Duration hold, Fault fault) throws InterruptedException {
+        try (Scenario s = new Scenario(name); HazelcastBackend hz = HazelcastBackend.start(s.dir)) {
+            startChildren(s, CHILDREN, hazelcast(hz), loop("lp_hazelcast", s.key, hold));
             s.awaitReady();
-            backendFrozen(s, new Figures(s.name), hz);
+            fault.apply(s, hz);
         }
     }
 }
