@@ -77,6 +77,21 @@ final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * For a child's main method: blocks until its standard input ends, which is how the test tells a server
+     * to stop (or how the child learns that the test died).
+     */
+    static void awaitEndOfInput() {
+        byte[] buffer = new byte[256];
+        try {
+            while (System.in.read(buffer) >= 0) {
+                // only the end of the stream matters
+            }
+        } catch (IOException e) {
+            // the test is gone
+        }
+    }
+
     private void pump(Consumer<String> lines) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -46,6 +47,15 @@ abstract class ChildJvmBackend implements Backend {
     static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A directory {@code prefix-port} under {@code parent}, created if it is not there. */
+    static Path directory(Path parent, String prefix, int port) {
+        try {
+            return Files.createDirectories(parent.resolve(prefix + "-" + port));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,8 +1,5 @@
 package dev.locking.faults;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -24,14 +21,9 @@ final class HazelcastBackend extends ChildJvmBackend {
 
     static HazelcastBackend start(Path parent) {
         int port = freePort();
-        try {
-            HazelcastBackend hz = new HazelcastBackend(Files.createDirectories(parent.resolve("hazelcast-" + port)),
-                    port);
-            hz.begin();
-            return hz;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        HazelcastBackend hz = new HazelcastBackend(directory(parent, "hazelcast", port), port);
+        hz.begin();
+        return hz;
     }
 
     /** The options of a provider named {@code providerName} that connects to this member as a client. */

@@ -4,7 +4,6 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
-import java.io.IOException;
 
 /**
  * A Hazelcast member in a JVM of its own, so that the suite can freeze (SIGSTOP) and kill it: a one-member
@@ -28,14 +27,7 @@ public final class HazelcastMemberMain {
         HazelcastInstance member = Hazelcast.newHazelcastInstance(config(port, args[1]));
         System.out.println("READY 127.0.0.1:" + port);
         System.out.flush();
-        byte[] buffer = new byte[256];
-        try {
-            while (System.in.read(buffer) >= 0) {
-                // only the end of the stream matters
-            }
-        } catch (IOException e) {
-            // the test is gone
-        }
+        ChildJvm.awaitEndOfInput();
         member.shutdown();
         System.exit(0);
     }

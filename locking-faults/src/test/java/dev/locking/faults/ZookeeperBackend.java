@@ -1,8 +1,5 @@
 package dev.locking.faults;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,14 +19,9 @@ final class ZookeeperBackend extends ChildJvmBackend {
 
     static ZookeeperBackend start(Path parent) {
         int port = freePort();
-        try {
-            ZookeeperBackend zk = new ZookeeperBackend(Files.createDirectories(parent.resolve("zookeeper-" + port)),
-                    port);
-            zk.begin();
-            return zk;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ZookeeperBackend zk = new ZookeeperBackend(directory(parent, "zookeeper", port), port);
+        zk.begin();
+        return zk;
     }
 
     String connectString() {

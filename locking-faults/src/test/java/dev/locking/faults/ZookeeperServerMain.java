@@ -1,7 +1,6 @@
 package dev.locking.faults;
 
 import java.io.File;
-import java.io.IOException;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 
@@ -30,14 +29,7 @@ public final class ZookeeperServerMain {
         TestingServer server = new TestingServer(spec, true);
         System.out.println("READY " + server.getConnectString());
         System.out.flush();
-        byte[] buffer = new byte[256];
-        try {
-            while (System.in.read(buffer) >= 0) {
-                // only the end of the stream matters
-            }
-        } catch (IOException e) {
-            // the test is gone
-        }
+        ChildJvm.awaitEndOfInput();
         server.stop();
         System.exit(0);
     }
