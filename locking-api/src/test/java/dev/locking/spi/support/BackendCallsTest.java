@@ -146,26 +146,9 @@ class BackendCallsTest {
 
     @Test
     void aCallThatMustNotBeSentTwiceReportsThatItMayHaveTakenEffect() throws Exception {
-        CountDownLatch waiting = new CountDownLatch(1);
-        AtomicReference<Object> outcome = new AtomicReference<>();
         AtomicInteger attempts = new AtomicInteger();
-        Thread caller = new Thread(() -> {
-            try {
-                outcome.set(calls.call(() -> {
-                    attempts.incrementAndGet();
-                    waiting.countDown();
-                    new CountDownLatch(1).await();
-                    return "released";
-                }, "release", false));
-            } catch (RuntimeException e) {
-                outcome.set(e);
-            }
-        });
-        caller.start();
-        waiting.await(20, TimeUnit.SECONDS);
-        caller.interrupt();
-        caller.join(20_000);
-        assertThat(outcome.get()).isInstanceOfSatisfying(LockingException.class, e -> {
+        Object outcome = interruptedWhileBlocked(calls, "release", false, attempts);
+        assertThat(outcome).isInstanceOfSatisfying(LockingException.class, e -> {
             assertThat(e).isNotInstanceOf(ProviderUnavailableException.class); // the backend may be fine
             assertThat(e).hasMessageContaining("release").hasMessageContaining("may still take effect");
         });
@@ -175,23 +158,34 @@ class BackendCallsTest {
     @Test
     void afterCloseARepeatedCallIsRefused() throws Exception {
         calls.close();
+        Object outcome = interruptedWhileBlocked(calls, "acquire", true, new AtomicInteger());
+        assertThat(outcome).isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * Makes a call on another thread whose every attempt blocks until interrupted, interrupts that thread once
+     * the first attempt blocks, and returns what the call returned or threw.
+     */
+    private static Object interruptedWhileBlocked(BackendCalls calls, String operation, boolean repeatable,
+            AtomicInteger attempts) throws InterruptedException {
         CountDownLatch waiting = new CountDownLatch(1);
         AtomicReference<Object> outcome = new AtomicReference<>();
         Thread caller = new Thread(() -> {
             try {
                 outcome.set(calls.call(() -> {
+                    attempts.incrementAndGet();
                     waiting.countDown();
                     new CountDownLatch(1).await();
-                    return "x";
-                }, "acquire", true));
+                    return "answered";
+                }, operation, repeatable));
             } catch (RuntimeException e) {
                 outcome.set(e);
             }
         });
         caller.start();
-        waiting.await(20, TimeUnit.SECONDS);
+        assertThat(waiting.await(20, TimeUnit.SECONDS)).isTrue();
         caller.interrupt();
         caller.join(20_000);
-        assertThat(outcome.get()).isInstanceOf(IllegalStateException.class);
+        return outcome.get();
     }
 }
