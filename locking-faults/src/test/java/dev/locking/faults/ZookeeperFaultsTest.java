@@ -1,6 +1,7 @@
 package dev.locking.faults;
 
 import dev.locking.faults.FaultReport.Figures;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.MethodOrderer;
@@ -18,10 +19,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * 500 ms ticks): a frozen or killed holder's ephemeral lock outlives its lease, so the key comes free by
  * the lease (another client takes over the lapsed lock), not by the session.
  *
- * <p>Until issue 10, item 1 is fixed, two waiters may both take over one lapsed lock (tokens n and n + 1):
- * the loser learns it only at its first renewal, and the resource refuses its writes once the winner wrote.
- * The holder scenarios check that no two live children overlap, so they fail when that happens (in most
- * runs before the fix).
+ * <p>Before issue 10, item 1 was fixed, two waiters could both take over one lapsed lock (tokens n and
+ * n + 1): the loser learned it only at its first renewal. The holder scenarios check that no two live
+ * children overlap, and they failed in most runs then.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ZookeeperFaultsTest extends FaultSuite {
@@ -38,41 +38,29 @@ class ZookeeperFaultsTest extends FaultSuite {
     @Order(1)
     @Tag("issue-10-item-1")
     @DisplayName("lp_zookeeper: the holder frozen (SIGSTOP) past its lease, then let go"
-            + " [fails in most runs until issue 10 item 1 is fixed]")
+            + " [failed in most runs before issue 10 item 1 was fixed]")
     void holderPausedPastItsLease() throws Exception {
-        try (Scenario s = new Scenario("zookeeper-holder-sigstop"); ZookeeperBackend zk = ZookeeperBackend.start(s.dir)) {
-            startChildren(s, CHILDREN, zookeeper(zk.connectString()), loop("lp_zookeeper", s.key, HOLD));
-            s.awaitReady();
-            holderPaused(s, new Figures(s.name));
-        }
+        run("zookeeper-holder-sigstop", HOLD, (s, zk) -> holderPaused(s, new Figures(s.name)));
     }
 
     @Test
     @Order(2)
     @Tag("issue-10-item-1")
-    @DisplayName("lp_zookeeper: the holder killed (SIGKILL) [fails in most runs until issue 10 item 1 is fixed]")
+    @DisplayName("lp_zookeeper: the holder killed (SIGKILL) [failed in most runs before issue 10 item 1 was fixed]")
     void holderKilled() throws Exception {
-        try (Scenario s = new Scenario("zookeeper-holder-sigkill"); ZookeeperBackend zk = ZookeeperBackend.start(s.dir)) {
-            startChildren(s, CHILDREN, zookeeper(zk.connectString()), loop("lp_zookeeper", s.key, HOLD));
-            s.awaitReady();
-            FaultSuite.holderKilled(s, new Figures(s.name));
-        }
+        run("zookeeper-holder-sigkill", HOLD, (s, zk) -> FaultSuite.holderKilled(s, new Figures(s.name)));
     }
 
     @Test
     @Order(3)
     @DisplayName("lp_zookeeper: the server killed and restarted with its data")
     void serverKilledAndRestarted() throws Exception {
-        try (Scenario s = new Scenario("zookeeper-restart"); ZookeeperBackend zk = ZookeeperBackend.start(s.dir)) {
-            startChildren(s, CHILDREN, zookeeper(zk.connectString()), loop("lp_zookeeper", s.key, HOLD));
-            s.awaitReady();
-            backendRestarted(s, new Figures(s.name), zk, true);
-        }
+        run("zookeeper-restart", HOLD, (s, zk) -> backendRestarted(s, new Figures(s.name), zk, true));
     }
 
     /**
-     * Fails until the core bounds a renewal by the lease's end (issue 10, item 2): the renewal waits for the
-     * frozen server and the holder sees its handle lost only after the thaw (about 3.5 s after the freeze,
+     * Failed before the core bounded a renewal by the lease's end (issue 10, item 2): the renewal waited for
+     * the frozen server and the holder saw its handle lost only after the thaw (about 3.5 s after the freeze,
      * for a bound of 2.6 s).
      */
     @Test
@@ -81,10 +69,20 @@ class ZookeeperFaultsTest extends FaultSuite {
     @DisplayName("lp_zookeeper: the server frozen (SIGSTOP) past the lease: the holder notices in time"
             + " [failed before issue 10 item 2 was fixed]")
     void serverFrozenPastTheLease() throws Exception {
-        try (Scenario s = new Scenario("zookeeper-server-sigstop"); ZookeeperBackend zk = ZookeeperBackend.start(s.dir)) {
-            startChildren(s, CHILDREN, zookeeper(zk.connectString()), loop("lp_zookeeper", s.key, FROZEN_BACKEND_HOLD));
+        run("zookeeper-server-sigstop", FROZEN_BACKEND_HOLD, (s, zk) -> backendFrozen(s, new Figures(s.name), zk));
+    }
+
+    /** What a scenario does once its server serves and its children are ready. */
+    private interface Fault {
+        void apply(Scenario s, ZookeeperBackend server) throws Exception;
+    }
+
+    /** A server of its own, {@link #CHILDREN} children looping jobs of {@code hold} on one key, then the fault. */
+    private static void run(String name, Duration hold, Fault fault) throws Exception {
+        try (Scenario s = new Scenario(name); ZookeeperBackend zk = ZookeeperBackend.start(s.dir)) {
+            startChildren(s, CHILDREN, zookeeper(zk.connectString()), loop("lp_zookeeper", s.key, hold));
             s.awaitReady();
-            backendFrozen(s, new Figures(s.name), zk);
+            fault.apply(s, zk);
         }
     }
 }
