@@ -130,6 +130,65 @@ public interface LockingProvider extends AutoCloseable {
     void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException;
 
     /**
+     * Whether the backend keeps a queue of waiting owners per key and, in the same atomic step as a release,
+     * hands the released key to the longest live waiter (new owner, new fencing token, new lease). The core
+     * then waits for single-key {@code execute} calls through {@link #acquireOrQueue}, {@link #awaitGrant}
+     * and {@link #leaveQueue} instead of {@link #tryAcquire} and {@link #awaitRelease}. The default,
+     * {@code false}, keeps the notification path; a provider needs none of the methods below.
+     *
+     * @return whether the provider hands released keys to queued waiters
+     * @since 0.2.0
+     */
+    default boolean handsOff() {
+        return false;
+    }
+
+    /**
+     * One atomic step on one key: takes it as {@link #tryAcquire} does when it is free and nobody queues
+     * for it; otherwise adds the owner to the key's queue of waiters (or keeps it there, behind those who
+     * came before it), until {@code stay} from now unless the owner calls again. A release skips entries
+     * whose stay has passed.
+     *
+     * @param key     a validated key
+     * @param ownerId the waiting owner (an {@code execute} owner: unique to one call)
+     * @param lease   the lease the owner gets when the key is taken or handed to it, positive
+     * @param stay    how long the queue entry lasts without another call, positive
+     * @return {@link AcquireResult.Acquired} when the owner holds the key now (taken by this call, or
+     *         handed to it since its previous call), else {@link AcquireResult.Conflict} (queued)
+     * @since 0.2.0
+     */
+    default AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+        return tryAcquire(List.of(key), ownerId, lease);
+    }
+
+    /**
+     * Waits until the backend hands the key to this owner, or {@code maxWait} passed. Spurious early
+     * returns are allowed: the core calls {@link #acquireOrQueue} again after a {@code null}.
+     *
+     * @param key     the key the owner queues for
+     * @param ownerId the queued owner
+     * @param maxWait the longest wait, positive
+     * @return the grant (tokens and expiry), or {@code null} when none came in time
+     * @throws InterruptedException if the thread is interrupted while waiting
+     * @since 0.2.0
+     */
+    default AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+            throws InterruptedException {
+        awaitRelease(List.of(key), maxWait);
+        return null;
+    }
+
+    /**
+     * Takes the owner out of the key's queue (it gave up: timeout, interrupt, failure). If the key was
+     * handed to it meanwhile, releases it, so the next waiter gets it. Idempotent.
+     *
+     * @param key     the key the owner queued for
+     * @param ownerId the owner
+     * @since 0.2.0
+     */
+    default void leaveQueue(String key, String ownerId) {}
+
+    /**
      * Releases connections, threads and other resources. Idempotent; no checked exception. Locks held
      * on a distributed backend are not released.
      */
