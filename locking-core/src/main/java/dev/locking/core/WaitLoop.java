@@ -40,11 +40,13 @@ import org.slf4j.LoggerFactory;
  *       first now. After the job, {@link #released} wakes the next waiter of each key.</li>
  * </ol>
  *
- * <h2>Where a backend hand-off goes</h2>
- * Each wait ends with a {@link Woken}. Today it says only who woke the call, and the call asks again. A
- * backend that grants a released lock to its longest waiter in one step would answer the wait with a
- * {@code Woken} carrying the grant; the loop then takes the keys from it as from a successful attempt
- * (recorded as taken in the queue, no further request).
+ * <h2>A backend that hands off</h2>
+ * A call on one key, with a timeout, on a provider whose {@link LockingProvider#handsOff()} is true does not
+ * go through the steps above: it waits in the backend's own queue of that key ({@link BackendQueueWait}),
+ * which orders the calls of every JVM, this one's included, so the {@link LocalQueue} is bypassed. A call
+ * on several keys keeps the path above (the backend takes all its keys in one step or none). Each wait of
+ * the path above ends with a {@link Woken}, whose {@code grant} stays unused: a grant ends the backend
+ * queue's wait directly.
  *
  * <h2>Concurrency</h2>
  * Thread-safe: one instance serves every {@code execute} of its provider in this service, from any
@@ -98,11 +100,15 @@ final class WaitLoop {
     /** Releases, in the background, keys that an acquire without an answer may have taken. */
     private final LeaseRenewer cleanup;
 
+    /** The wait of single-key calls on a provider that {@linkplain LockingProvider#handsOff() hands off}. */
+    private final BackendQueueWait handOffs;
+
     WaitLoop(LockingProvider provider, LockingClock clock, Duration waitSlice, LeaseRenewer cleanup) {
         this.provider = provider;
         this.clock = clock;
         this.waitSliceNanos = waitSlice.toNanos();
         this.cleanup = cleanup;
+        this.handOffs = new BackendQueueWait(provider, clock, waitSliceNanos, cleanup);
     }
 
     /** The queue of this provider's calls; for tests. */
@@ -128,6 +134,9 @@ final class WaitLoop {
      */
     Taken take(List<String> keys, String owner, Duration lease, Duration timeout, boolean mayQueue) {
         long deadline = clock.nanoTime() + timeout.toNanos();
+        if (keys.size() == 1 && !timeout.isZero() && provider.handsOff()) {
+            return handOffs.take(keys, owner, lease, deadline, timeout);
+        }
         LocalQueue.Waiter waiter = null;
         long lastTry = 0;
         Woken woken = Woken.NOT_YET;
@@ -271,9 +280,14 @@ final class WaitLoop {
         }
     }
 
-    private LockingException interruptedWhileWaiting(List<String> keys, @Nullable InterruptedException cause) {
+    static LockingException interruptedWhileWaiting(LockingProvider provider, List<String> keys,
+            @Nullable InterruptedException cause) {
         return new LockingException("Interrupted while waiting to lock " + keys + " on " + provider.id()
                 + "; nothing was locked", cause);
+    }
+
+    private LockingException interruptedWhileWaiting(List<String> keys, @Nullable InterruptedException cause) {
+        return interruptedWhileWaiting(provider, keys, cause);
     }
 
     @Override
