@@ -3,7 +3,9 @@ package dev.locking.memory;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.support.KeyWaiters;
+import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -66,6 +69,7 @@ final class LockTable {
     private final ConcurrentHashMap<String, LockRecord> records = new ConcurrentHashMap<>();
     private final OwnerIndex owners = new OwnerIndex();
     private final Reservations reservations;
+    private final GrantQueues grants = new GrantQueues();
     private final AtomicLong lastToken = new AtomicLong();
     private volatile boolean closed;
 
@@ -187,6 +191,109 @@ final class LockTable {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // The queue of owners per key (GrantQueues)
+
+    /** Takes a key free for this owner (nobody live queued before it), else queues the owner until then. */
+    AcquireResult acquireOrQueue(String key, String owner, long leaseNanos, Instant expiresAt, long stayNanos) {
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            checkOpen();
+            LockRecord held = liveRecord(key);
+            long now = time.nanoTime();
+            if (held != null && owner.equals(held.owner)) {
+                // Taken earlier or handed to the owner since its last call: the lease starts again.
+                held = renew(key, held, now + leaseNanos, expiresAt);
+                return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
+            }
+            if (held == null && grants.mayTake(key, owner, now)
+                    && (reservations.none() || reservations.heldBackFor(key) == 0)) {
+                grants.remove(key, owner);
+                LockRecord taken = take(key, owner, now + leaseNanos, expiresAt);
+                return new AcquireResult.Acquired(Map.of(key, taken.token), taken.expiresAt);
+            }
+            grants.queue(key, owner, leaseNanos, now + stayNanos);
+            return new AcquireResult.Conflict(key);
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    /**
+     * Sleeps until the key is handed to the owner (the grant), the owner turns out to hold it already, the
+     * key is free for it to take (null: ask again), {@code nanos} passed or the table closed (null).
+     */
+    AcquireResult.@Nullable Acquired awaitGrant(String key, String owner, long nanos) throws InterruptedException {
+        long deadline = time.nanoTime() + nanos;
+        GrantQueues.Slot slot;
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            checkOpen();
+            LockRecord held = liveRecord(key);
+            if (held != null && owner.equals(held.owner)) {
+                return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
+            }
+            if (held == null && grants.mayTake(key, owner, time.nanoTime())) {
+                return null;
+            }
+            // Registered under the stripe: a grant cannot fall between this look and the sleep.
+            slot = grants.sleep(owner);
+        } finally {
+            stripe.unlock();
+        }
+        try {
+            while (true) {
+                AcquireResult.Acquired grant = slot.grant;
+                if (grant != null) {
+                    return grant;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                long left = deadline - time.nanoTime();
+                if (closed || left <= 0) {
+                    return null;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+        } finally {
+            grants.awake(owner, slot);
+        }
+    }
+
+    /** The owner leaves the key's queue; a key handed to it meanwhile is freed (and handed on). Idempotent. */
+    void leaveQueue(String key, String owner) {
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            if (!grants.none()) {
+                grants.remove(key, owner);
+            }
+            LockRecord held = liveRecord(key);
+            if (held != null && owner.equals(held.owner)) {
+                free(key, held);
+            }
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    /** The number of owners queued for the key; for tests. */
+    int queuedFor(String key) {
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            return grants.queued(key);
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // extend, release, releaseAll, inspect
 
     /** Renews every key if the owner holds them all; else changes nothing. */
@@ -293,7 +400,8 @@ final class LockTable {
         stripes.lock(Stripes.all());
         try {
             checkOpen();
-            for (Map.Entry<String, LockRecord> entry : records.entrySet()) {
+            // A snapshot: a key freed here may be handed to a queued owner at once, and stays held by it.
+            for (Map.Entry<String, LockRecord> entry : List.copyOf(records.entrySet())) {
                 free(entry.getKey(), entry.getValue());
             }
         } finally {
@@ -422,11 +530,24 @@ final class LockTable {
         return rec;
     }
 
-    /** Frees a key: removes its record and owner-index entry, and hands it to its longest waiter. */
+    /**
+     * Frees a key: removes its record and owner-index entry, and hands it to the first live owner of its
+     * queue (a new record and token, the owner's lease, its sleeping thread woken) or else to its longest
+     * waiter.
+     */
     private void free(String key, LockRecord rec) {
         records.remove(key);
         if (rec.owner != null) {
             owners.remove(rec.owner, key);
+        }
+        if (!grants.none()) {
+            GrantQueues.Entry next = grants.pollLive(key, time.nanoTime());
+            if (next != null) {
+                Instant expiresAt = Leases.expiresAt(time.wallTime(), Duration.ofNanos(next.leaseNanos));
+                LockRecord granted = take(key, next.owner, time.nanoTime() + next.leaseNanos, expiresAt);
+                grants.deliver(next.owner, new AcquireResult.Acquired(Map.of(key, granted.token), expiresAt));
+                return;
+            }
         }
         if (waiters.isWaitedFor(key)) {
             reservations.handOff(key);
@@ -454,6 +575,7 @@ final class LockTable {
             records.clear();
             owners.clear();
             reservations.clear();
+            grants.clear();
             return true;
         } finally {
             stripes.unlock(Stripes.all());
