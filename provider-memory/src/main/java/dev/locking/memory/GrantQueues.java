@@ -1,9 +1,11 @@
 package dev.locking.memory;
 
 import dev.locking.spi.AcquireResult;
+import dev.locking.spi.support.LockingClock;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
@@ -45,6 +47,25 @@ final class GrantQueues {
     static final class Slot {
         final Thread thread = Thread.currentThread();
         volatile AcquireResult.@Nullable Acquired grant;
+
+        /** Sleeps until the grant, the deadline or the close; null without a grant. On the slot's thread. */
+        AcquireResult.@Nullable Acquired await(LockingClock time, long deadline, BooleanSupplier closed)
+                throws InterruptedException {
+            while (true) {
+                AcquireResult.Acquired given = grant;
+                if (given != null) {
+                    return given;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                long left = deadline - time.nanoTime();
+                if (closed.getAsBoolean() || left <= 0) {
+                    return null;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+        }
     }
 
     private final ConcurrentHashMap<String, ArrayDeque<Entry>> byKey = new ConcurrentHashMap<>();
@@ -161,7 +182,7 @@ final class GrantQueues {
         }
     }
 
-    /** The number of owners queued for a key now; for tests. Only with the key's stripe held. */
+    /** The number of owners queued for a key now; for tests (without the stripe, a racy but harmless read). */
     int queued(String key) {
         ArrayDeque<Entry> queue = byKey.get(key);
         return queue == null ? 0 : queue.size();

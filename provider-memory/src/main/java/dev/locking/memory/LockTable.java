@@ -14,23 +14,25 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The locks of one {@code lp_memory} table: who holds each key, with which fencing token, until when; the
- * atomic operations on them; and the release notification to the table's {@link KeyWaiters}, with the
- * hand-off of a freed key to its longest waiter ({@link Reservations}).
+ * atomic operations on them; the hand-off of a freed key to the first live owner of its queue
+ * ({@link GrantQueues}), or else the release notification to the table's {@link KeyWaiters}, with the
+ * key kept for its longest waiter ({@link Reservations}).
  *
  * <h2>Concurrency</h2>
  * <b>State.</b> {@code records}: key to an immutable {@link LockRecord}, present while the key is held and
  * until an expired record is noticed (on access, by a waiter's look, or by the sweeper). {@code owners}:
  * the {@link OwnerIndex}. {@code lastToken}: the one fencing-token counter, so a new take of any key gets
  * a larger token than every earlier take; re-entry keeps the token. {@code reservations}: the free keys
- * kept for a woken waiter's thread; a key has a reservation only while it has no live record.
+ * kept for a woken waiter's thread; a key has a reservation only while it has no live record. {@code grants}:
+ * each key's queue of owners; every step that frees a key hands it to the first live one, so a key with a
+ * live entry is free only while reserved for a waiter or after its entries lapsed.
  *
- * <p><b>Locks.</b> A key's record, its owner-index entry and its reservation are read and written only
+ * <p><b>Locks.</b> A key's record, owner-index entry, reservation and queue are read and written only
  * with the key's stripe ({@link Stripes}) held. (The maps are concurrent so that {@link #size}, the
  * emptiness check of the reservations and the sweeper's scans may read them without a stripe; @GuardedBy
  * cannot name "the stripe of the key", so this is stated here.) An operation on several keys locks their
@@ -201,8 +203,7 @@ final class LockTable {
             checkOpen();
             LockRecord held = liveRecord(key);
             long now = time.nanoTime();
-            if (held != null && owner.equals(held.owner)) {
-                // Taken earlier or handed to the owner since its last call: the lease starts again.
+            if (held != null && owner.equals(held.owner)) { // taken or handed to it earlier: a new lease
                 held = renew(key, held, now + leaseNanos, expiresAt);
                 return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
             }
@@ -219,10 +220,7 @@ final class LockTable {
         }
     }
 
-    /**
-     * Sleeps until the key is handed to the owner (the grant), the owner turns out to hold it already, the
-     * key is free for it to take (null: ask again), {@code nanos} passed or the table closed (null).
-     */
+    /** The grant (or the key the owner holds), or null when it may take the key, after nanos, or on close. */
     AcquireResult.@Nullable Acquired awaitGrant(String key, String owner, long nanos) throws InterruptedException {
         long deadline = time.nanoTime() + nanos;
         GrantQueues.Slot slot;
@@ -237,26 +235,12 @@ final class LockTable {
             if (held == null && grants.mayTake(key, owner, time.nanoTime())) {
                 return null;
             }
-            // Registered under the stripe: a grant cannot fall between this look and the sleep.
-            slot = grants.sleep(owner);
+            slot = grants.sleep(owner); // under the stripe: no grant falls between the look and the sleep
         } finally {
             stripe.unlock();
         }
         try {
-            while (true) {
-                AcquireResult.Acquired grant = slot.grant;
-                if (grant != null) {
-                    return grant;
-                }
-                if (Thread.interrupted()) {
-                    throw new InterruptedException();
-                }
-                long left = deadline - time.nanoTime();
-                if (closed || left <= 0) {
-                    return null;
-                }
-                LockSupport.parkNanos(this, left);
-            }
+            return slot.await(time, deadline, () -> closed);
         } finally {
             grants.awake(owner, slot);
         }
@@ -282,15 +266,9 @@ final class LockTable {
         }
     }
 
-    /** The number of owners queued for the key; for tests. */
+    /** The number of owners queued for the key; for tests (read without the stripe: a racy view). */
     int queuedFor(String key) {
-        ReentrantLock stripe = stripes.of(key);
-        stripe.lock();
-        try {
-            return grants.queued(key);
-        } finally {
-            stripe.unlock();
-        }
+        return grants.queued(key);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -616,25 +594,5 @@ final class LockTable {
     /** The keys reserved for a waiter now. */
     Set<String> reservedKeys() {
         return reservations.keys();
-    }
-
-    /** Who holds a key, with which token, until when. Immutable. */
-    static final class LockRecord {
-        final @Nullable String owner;
-        final long token;
-        /** Monotonic deadline; meaningful only when {@link #expiresAt} is not null. */
-        final long deadline;
-        final @Nullable Instant expiresAt;
-
-        LockRecord(@Nullable String owner, long token, long deadline, @Nullable Instant expiresAt) {
-            this.owner = owner;
-            this.token = token;
-            this.deadline = deadline;
-            this.expiresAt = expiresAt;
-        }
-
-        boolean isExpired(long now) {
-            return expiresAt != null && now - deadline >= 0;
-        }
     }
 }
