@@ -129,7 +129,7 @@ final class BackendQueueWait {
     /**
      * Leaves the queue, releasing a grant that came meanwhile. When that fails (the backend does not answer),
      * the owner may hold the key or get it from a hand-off before its entry lapses: release it in the
-     * background until then plus a lease. A closed provider ({@link IllegalStateException}) holds nothing.
+     * background until then plus a lease.
      */
     private void leave(List<String> keys, String owner, Duration lease) {
         try {
@@ -137,8 +137,6 @@ final class BackendQueueWait {
                 provider.leaveQueue(keys.get(0), owner);
                 return null;
             });
-        } catch (IllegalStateException e) {
-            log.debug("leaveQueue of {} on {} failed: {}", keys, provider.id(), e.toString());
         } catch (RuntimeException e) {
             long giveUp = clock.nanoTime() + Math.min(stay.toNanos(), Long.MAX_VALUE / 4)
                     + Math.min(lease.compareTo(Duration.ofDays(36500)) > 0 ? Long.MAX_VALUE : lease.toNanos(),

@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class CountingProvider extends ForwardingLockingProvider {
     private final AtomicInteger tryAcquires = new AtomicInteger();
+    private final AtomicInteger acquireOrQueues = new AtomicInteger();
     private final AtomicInteger extendCalls = new AtomicInteger();
     private final AtomicInteger releases = new AtomicInteger();
     private final AtomicInteger releaseAlls = new AtomicInteger();
@@ -39,6 +40,17 @@ final class CountingProvider extends ForwardingLockingProvider {
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         tryAcquires.incrementAndGet();
         return delegate.tryAcquire(keys, ownerId, lease);
+    }
+
+    @Override
+    public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+        acquireOrQueues.incrementAndGet();
+        return delegate.acquireOrQueue(key, ownerId, lease, stay);
+    }
+
+    /** The number of {@code acquireOrQueue} calls. */
+    int acquireOrQueues() {
+        return acquireOrQueues.get();
     }
 
     @Override
@@ -77,11 +89,19 @@ final class CountingProvider extends ForwardingLockingProvider {
         delegate.awaitRelease(keys, maxWait);
     }
 
+    /** Counted with {@link #awaits()}: for a provider that hands off, this is how {@code execute} waits. */
+    @Override
+    public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+            throws InterruptedException {
+        awaits.incrementAndGet();
+        return delegate.awaitGrant(key, ownerId, maxWait);
+    }
+
     /** Leaves the delegate open: the kit closes it after the last test of the class. */
     @Override
     public void close() {}
 
-    /** How many {@code awaitRelease} calls began. */
+    /** How many waits on the provider ({@code awaitRelease}, or {@code awaitGrant} for one that hands off) began. */
     int awaits() {
         return awaits.get();
     }

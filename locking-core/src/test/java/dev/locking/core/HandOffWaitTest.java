@@ -1,0 +1,112 @@
+package dev.locking.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.locking.api.AcquireOptions;
+import dev.locking.api.ExecuteOptions;
+import dev.locking.api.LockTimeoutException;
+import dev.locking.api.LockingException;
+import dev.locking.api.LockingService;
+import dev.locking.api.ReleaseOptions;
+import dev.locking.memory.MemoryProviderFactory;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The core's wait in the backend's queue of a key (BackendQueueWait), on the real lp_memory, which hands off. */
+class HandOffWaitTest {
+    private static final Duration PATIENCE = Duration.ofSeconds(20);
+
+    private final TestProviders.CountingProvider provider = handingOff();
+    private final LockingService locking = Locking.builder().provider(provider).defaultProvider("lp_counted").build();
+
+    private static TestProviders.CountingProvider handingOff() {
+        TestProviders.CountingProvider p =
+                new TestProviders.CountingProvider(MemoryProviderFactory.newProvider("lp_counted"));
+        p.handsOff = true;
+        return p;
+    }
+
+    @AfterEach
+    void close() {
+        locking.close();
+    }
+
+    private static ExecuteOptions waitUpTo(Duration timeout) {
+        return ExecuteOptions.builder().timeout(timeout).build();
+    }
+
+    @Test
+    void aSingleKeyCall_waitsInTheBackendQueue_andGetsTheKeyOnRelease() throws Exception {
+        locking.acquire("k", AcquireOptions.builder().ownerId("holder").build());
+        CompletableFuture<Long> waiter = CompletableFuture.supplyAsync(
+                () -> locking.execute("k", lock -> lock.fencingToken("k"), waitUpTo(PATIENCE)));
+        await().atMost(PATIENCE).until(() -> provider.awaitGrants.get() >= 1);
+        long held = locking.inspect("k").orElseThrow().fencingToken();
+
+        assertThat(locking.release("k", ReleaseOptions.builder().ownerId("holder").build())).isTrue();
+        assertThat(waiter.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).isGreaterThan(held);
+        assertThat(provider.tryAcquires.get()).as("no tryAcquire for a single-key execute").isEqualTo(1);
+        assertThat(locking.inspect("k")).isEmpty();
+    }
+
+    @Test
+    void aTimedOutWait_sleepsInSlices_andLeavesTheQueue() {
+        locking.acquire("k", AcquireOptions.builder().ownerId("holder").build());
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> locking.execute("k", lock -> "ran", waitUpTo(Duration.ofMillis(1200))))
+                .isInstanceOf(LockTimeoutException.class);
+        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(1150));
+        assertThat(provider.acquireOrQueues.get()).isBetween(1, 6);
+        assertThat(provider.awaitGrants.get()).isBetween(1, 5);
+        assertThat(provider.leaveQueues.get()).isEqualTo(1);
+
+        // Left the queue: the release frees the key instead of handing it to the call that gave up.
+        assertThat(locking.release("k", ReleaseOptions.builder().ownerId("holder").build())).isTrue();
+        assertThat(locking.inspect("k")).isEmpty();
+    }
+
+    @Test
+    void anInterruptDuringTheWait_endsIt_keepsTheFlag_andLeavesTheQueue() throws Exception {
+        locking.acquire("k", AcquireOptions.builder().ownerId("holder").build());
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        AtomicBoolean flagAfter = new AtomicBoolean();
+        Thread waiter = new Thread(() -> {
+            try {
+                locking.execute("k", lock -> "ran", waitUpTo(PATIENCE));
+            } catch (Throwable t) {
+                thrown.set(t);
+            }
+            flagAfter.set(Thread.currentThread().isInterrupted());
+        });
+        waiter.start();
+        await().atMost(PATIENCE).until(() -> provider.awaitGrants.get() >= 1);
+        waiter.interrupt();
+        waiter.join(PATIENCE.toMillis());
+
+        assertThat(thrown.get()).isInstanceOf(LockingException.class).hasMessageContaining("Interrupted");
+        assertThat(flagAfter).isTrue();
+        assertThat(provider.leaveQueues.get()).isEqualTo(1);
+        assertThat(locking.release("k", ReleaseOptions.builder().ownerId("holder").build())).isTrue();
+        assertThat(locking.inspect("k")).isEmpty();
+    }
+
+    @Test
+    void aLeaveThatFails_releasesAKeyHandedToTheCallInTheBackground() {
+        provider.failLeaveQueue = true;
+        locking.acquire("k", AcquireOptions.builder().ownerId("holder").build());
+        assertThatThrownBy(() -> locking.execute("k", lock -> "ran", waitUpTo(Duration.ofMillis(300))))
+                .isInstanceOf(LockTimeoutException.class);
+
+        // The entry is still queued: the release hands the key to the call that gave up, and the background
+        // release frees it.
+        assertThat(locking.release("k", ReleaseOptions.builder().ownerId("holder").build())).isTrue();
+        await().atMost(PATIENCE).until(() -> locking.inspect("k").isEmpty());
+    }
+}
