@@ -9,6 +9,7 @@ import dev.locking.api.LockTimeoutException;
 import dev.locking.api.LockingException;
 import dev.locking.spi.AcquireResult;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -129,6 +130,63 @@ final class HandOffChecks {
             assertThat(assertHeld(k).fencingToken()).isGreaterThan(toB);
             provider().leaveQueue(k, exec("c"));
             assertFree(k);
+        }
+
+        @Test
+        void anOwnerThatTookTheKeyDirectly_andLeaves_releasesIt_toTheNext() {
+            String k = key("k");
+            long taken = token(queue(k, exec("a")), k); // as if the reply was lost: a does not know it holds k
+            assertThat(queue(k, exec("b"))).isInstanceOf(AcquireResult.Conflict.class);
+
+            provider().leaveQueue(k, exec("a"));
+            assertThat(holder(k)).as("a's leaveQueue released the key it took, which went to b")
+                    .isEqualTo(exec("b"));
+            assertThat(assertHeld(k).fencingToken()).isGreaterThan(taken);
+            provider().leaveQueue(k, exec("a")); // idempotent: b keeps it
+            assertThat(holder(k)).isEqualTo(exec("b"));
+        }
+
+        @Test
+        void aGrantedOwnerThatNeverRenews_losesTheKeyAfterItsStay_toTheNextLiveOwner() {
+            String k = key("k");
+            Duration stay = shortLease();
+            queue(k, exec("a"));
+            assertThat(provider().acquireOrQueue(k, exec("b"), patience(), stay))
+                    .isInstanceOf(AcquireResult.Conflict.class);
+            assertThat(queue(k, exec("c"))).isInstanceOf(AcquireResult.Conflict.class);
+
+            Instant before = Instant.now();
+            long released = System.nanoTime();
+            assertThat(provider().release(List.of(k), exec("a"))).isTrue();
+            assertThat(holder(k)).isEqualTo(exec("b"));
+            long grantedToB = assertHeld(k).fencingToken();
+            assertThat(assertHeld(k).expiresAt()).as("the grant's lease is min(lease, stay) = the stay")
+                    .isNotNull().isBefore(Instant.now().plus(stay).plus(clockTolerance()))
+                    .isAfter(before.plus(stay).minus(clockTolerance()));
+
+            // b is dead: it never calls again. c's calls (which also keep its entry live) take the key once b's
+            // short first lease has run out.
+            waiting().atMost(lapseBound().multipliedBy(2)) // far less than b's lease: b's stay is what ends it
+                    .until(() -> queue(k, exec("c")) instanceof AcquireResult.Acquired);
+            assertThat(since(released)).as("b held the key until its stay ran out")
+                    .isGreaterThanOrEqualTo(stay.minus(clockTolerance()));
+            assertThat(holder(k)).isEqualTo(exec("c"));
+            assertThat(assertHeld(k).fencingToken()).isGreaterThan(grantedToB);
+        }
+
+        @Test
+        void aGrantMadeBeforeAwaitGrantStarts_isNotLost() throws Exception {
+            String k = key("k");
+            queue(k, exec("a"));
+            assertThat(queue(k, exec("b"))).isInstanceOf(AcquireResult.Conflict.class);
+            assertThat(provider().release(List.of(k), exec("a"))).isTrue(); // b does not wait yet
+
+            long start = System.nanoTime();
+            AcquireResult.Acquired grant = provider().awaitGrant(k, exec("b"), patience());
+            assertThat(grant).as("the grant made before awaitGrant started").isNotNull();
+            assertThat(since(start)).as("returned at once, not after a wait").isLessThan(wakeUpWithin());
+            assertThat(token(grant, k)).isEqualTo(assertHeld(k).fencingToken());
+            assertThat(holder(k)).isEqualTo(exec("b"));
         }
 
         @Test

@@ -32,6 +32,10 @@ final class GrantQueues {
     /** One owner in a key's queue. Its {@code lapsesAt} is renewed in place under the key's stripe. */
     static final class Entry {
         final String owner;
+        /**
+         * The lease a grant gets: min(lease, stay), so a key handed to an owner that died is blocked for at
+         * most its stay; the core renews a granted key early.
+         */
         final long leaseNanos;
         /** Monotonic time after which the entry is skipped; written under the key's stripe. */
         long lapsesAt;
@@ -77,32 +81,33 @@ final class GrantQueues {
     }
 
     /**
-     * Adds the owner at the end of the key's queue, or renews its entry where it stands. Only with the key's
-     * stripe held.
+     * Adds the owner at the end of the key's queue, or renews its entry where it stands, until now + stay.
+     * Only with the key's stripe held.
      */
-    void queue(String key, String owner, long leaseNanos, long lapsesAt) {
+    void queue(String key, String owner, long leaseNanos, long stayNanos, long now) {
         ArrayDeque<Entry> queue = byKey.computeIfAbsent(key, k -> new ArrayDeque<>());
+        long lapsesAt = now + stayNanos;
         for (Entry entry : queue) {
             if (entry.owner.equals(owner)) {
                 entry.lapsesAt = lapsesAt;
                 return;
             }
         }
-        queue.addLast(new Entry(owner, leaseNanos, lapsesAt));
+        queue.addLast(new Entry(owner, Math.min(leaseNanos, stayNanos), lapsesAt));
     }
 
     /**
      * Whether a free key may be taken by this owner now: no live entry of another owner stands before the
      * owner's own (lapsed entries at the head are dropped on the way). Only with the key's stripe held.
      */
-    boolean mayTake(String key, String owner, long now) {
+    boolean mayTake(String key, @Nullable String owner, long now) {
         ArrayDeque<Entry> queue = byKey.get(key);
         if (queue == null) {
             return true;
         }
         dropLapsedHead(key, queue, now);
         Entry head = queue.peekFirst();
-        return head == null || head.owner.equals(owner);
+        return head == null || head.owner.equals(owner); // an anonymous caller (null) is never queued
     }
 
     /**

@@ -30,32 +30,29 @@ import org.jspecify.annotations.Nullable;
  * a larger token than every earlier take; re-entry keeps the token. {@code reservations}: the free keys
  * kept for a woken waiter's thread; a key has a reservation only while it has no live record. {@code grants}:
  * each key's queue of owners; every step that frees a key hands it to the first live one, so a key with a
- * live entry is free only while reserved for a waiter or after its entries lapsed.
+ * live entry is free only while it is reserved for a waiter, and then nobody but the head may take it.
  *
  * <p><b>Locks.</b> A key's record, owner-index entry, reservation and queue are read and written only
  * with the key's stripe ({@link Stripes}) held. (The maps are concurrent so that {@link #size}, the
  * emptiness check of the reservations and the sweeper's scans may read them without a stripe; @GuardedBy
  * cannot name "the stripe of the key", so this is stated here.) An operation on several keys locks their
  * distinct stripes in ascending order, reads and checks everything, then writes everything, then unlocks:
- * nobody observes a partial multi-key change. {@link #inspect} takes
- * the stripe too, so it is linearizable with multi-key writes. {@code releaseAll(null)} and {@link #close}
+ * nobody observes a partial multi-key change. {@link #inspect} takes the stripe too, so it is linearizable
+ * with multi-key writes. {@code releaseAll(null)} and {@link #close}
  * take every stripe. {@code releaseAll(owner)} snapshots the owner's keys, locks their stripes and reads
  * the keys again under them; if the owner took a key in a stripe it does not hold, it retries holding
  * every stripe. {@code closed} is volatile and checked under the stripes, so no operation writes after
  * {@link #close} cleared the table.
  *
- * <p><b>Release notification and hand-off.</b> Every path that frees a key (release, releaseAll, expiry
- * noticed on access or by the sweeper) hands it, with its stripe held, to its longest waiter when someone
- * waits for it ({@link Reservations#handOff}): that waiter is woken and the free key is reserved for its
- * thread for a short grace. At most one waiter can take a freed key, so waking one is enough (also for
- * releaseAll and the sweeper, which free many keys: one waiter per freed key; {@code wakeAll} would send
- * every waiter to a key only one can take). A free key reserved for another thread counts as a conflict
- * for an attempt and as blocked (until the grace ends) for a waiter's look. A failed multi-key attempt, and
- * a waiter that leaves by an interrupt or a failure, pass their reservations (and with them the wake-ups)
- * on; a reservation nobody uses passes on when it lapses. The provider's close wakes everyone. A waiter
- * registers before it looks at the table under the stripe, so a release cannot fall between its look and
- * its sleep. The reservations are looked at only when some key is reserved, so an uncontended call pays
- * one emptiness check for them.
+ * <p><b>Release notification and hand-off.</b> Every path that frees a key (release, releaseAll, leaveQueue,
+ * expiry noticed on access or by the sweeper) hands it, with its stripe held, to the first live owner of its
+ * queue, else to its longest waiter ({@link Reservations#handOff}: woken, the free key reserved for its thread
+ * for a short grace). Waking one waiter per freed key is enough: only one can take it. A free key reserved
+ * for another thread is a conflict for an attempt and blocked (until the grace ends) for a waiter's look. A
+ * failed multi-key attempt, and a waiter that leaves by an interrupt or a failure, pass their reservations
+ * (and the wake-ups) on; an unused one passes on when it lapses. Close wakes everyone. A waiter registers
+ * before it looks at the table under the stripe, so a release cannot fall between its look and its sleep.
+ * An uncontended call pays one emptiness check each for the reservations and the queues.
  */
 final class LockTable {
 
@@ -119,7 +116,7 @@ final class LockTable {
                 }
                 return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
             }
-            if (!reservations.none() && reservations.heldBackFor(key) > 0) {
+            if (heldBack(key, ownerId)) {
                 return new AcquireResult.Conflict(key);
             }
             long deadline = expiresAt == null ? 0 : time.nanoTime() + leaseNanos;
@@ -140,7 +137,7 @@ final class LockTable {
                 LockRecord held = liveRecord(key);
                 boolean blocked = held != null
                         ? ownerId == null || !ownerId.equals(held.owner)
-                        : !reservations.none() && reservations.heldBackFor(key) > 0;
+                        : heldBack(key, ownerId);
                 if (blocked) {
                     // The caller may have been handed one of its free keys; it will not take it now.
                     if (!reservations.none()) {
@@ -170,6 +167,15 @@ final class LockTable {
         } finally {
             stripes.unlock(locked);
         }
+    }
+
+    /**
+     * Whether a free key is held back from this owner (on this thread): kept for another waiter's thread, or a
+     * live queue entry of another owner stands before this owner's (no barging past the queue).
+     */
+    private boolean heldBack(String key, @Nullable String ownerId) {
+        return !reservations.none() && reservations.heldBackFor(key) > 0
+                || !grants.none() && !grants.mayTake(key, ownerId, time.nanoTime());
     }
 
     /** Takes a free key: a new record with a new token; a reservation of the key ends. */
@@ -207,13 +213,12 @@ final class LockTable {
                 held = renew(key, held, now + leaseNanos, expiresAt);
                 return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
             }
-            if (held == null && grants.mayTake(key, owner, now)
-                    && (reservations.none() || reservations.heldBackFor(key) == 0)) {
+            if (held == null && !heldBack(key, owner)) {
                 grants.remove(key, owner);
                 LockRecord taken = take(key, owner, now + leaseNanos, expiresAt);
                 return new AcquireResult.Acquired(Map.of(key, taken.token), taken.expiresAt);
             }
-            grants.queue(key, owner, leaseNanos, now + stayNanos);
+            grants.queue(key, owner, leaseNanos, stayNanos, now);
             return new AcquireResult.Conflict(key);
         } finally {
             stripe.unlock();
@@ -232,8 +237,8 @@ final class LockTable {
             if (held != null && owner.equals(held.owner)) {
                 return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
             }
-            if (held == null && grants.mayTake(key, owner, time.nanoTime())) {
-                return null;
+            if (held == null && !heldBack(key, owner)) {
+                return null; // free for it: its next call takes it
             }
             slot = grants.sleep(owner); // under the stripe: no grant falls between the look and the sleep
         } finally {
@@ -246,7 +251,7 @@ final class LockTable {
         }
     }
 
-    /** The owner leaves the key's queue; a key handed to it meanwhile is freed (and handed on). Idempotent. */
+    /** The owner leaves the key's queue; a key it holds is freed (and handed on). Idempotent. */
     void leaveQueue(String key, String owner) {
         ReentrantLock stripe = stripes.of(key);
         stripe.lock();
@@ -254,11 +259,9 @@ final class LockTable {
             if (closed) {
                 return;
             }
-            if (!grants.none()) {
-                grants.remove(key, owner);
-            }
+            grants.remove(key, owner);
             LockRecord held = liveRecord(key);
-            if (held != null && owner.equals(held.owner)) {
+            if (held != null && owner.equals(held.owner)) { // handed to it, or taken by a call whose reply was lost
                 free(key, held);
             }
         } finally {
@@ -509,9 +512,8 @@ final class LockTable {
     }
 
     /**
-     * Frees a key: removes its record and owner-index entry, and hands it to the first live owner of its
-     * queue (a new record and token, the owner's lease, its sleeping thread woken) or else to its longest
-     * waiter.
+     * Frees a key and hands it to the first live owner of its queue (new record and token, lease min(lease,
+     * stay), its sleeping thread woken) or else to its longest waiter.
      */
     private void free(String key, LockRecord rec) {
         records.remove(key);

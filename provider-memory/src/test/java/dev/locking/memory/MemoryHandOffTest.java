@@ -9,6 +9,9 @@ import dev.locking.spi.AcquireResult;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import dev.locking.spi.support.LockingClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -68,5 +71,59 @@ class MemoryHandOffTest {
         assertThat(holder("k")).isEmpty();
         assertThat(provider.size()).isZero();
         assertThat(provider.ownerCount()).isZero();
+    }
+
+    /**
+     * A key released while a thread waits through awaitRelease is kept for that thread for the grace; an owner
+     * that queues meanwhile finds the key free, not held. Returns once the thread was handed the key.
+     */
+    private static void keepForAnotherThread(MemoryLockingProvider p) throws Exception {
+        p.tryAcquire(List.of("k"), "app", null);
+        CompletableFuture<Void> notified = CompletableFuture.runAsync(() -> {
+            try {
+                p.awaitRelease(List.of("k"), Duration.ofSeconds(20));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(20)).until(() -> p.waiterCount() >= 1);
+        assertThat(p.release(List.of("k"), "app")).isTrue();
+        notified.get(20, TimeUnit.SECONDS);
+        assertThat(p.acquireOrQueue("k", "exec:a", LONG, LONG)).as("kept for the other thread")
+                .isInstanceOf(AcquireResult.Conflict.class);
+    }
+
+    @Test
+    void aFreeKeyWithALiveQueueEntry_cannotBeTakenPastIt() throws Exception {
+        MemoryLockingProvider p = new MemoryLockingProvider("lp_memory", LockingClock.SYSTEM, Duration.ofMillis(50),
+                Providers.SLICE, Duration.ofMillis(200));
+        try {
+            keepForAnotherThread(p);
+            // The thread never takes it: the reservation lapses and the key is free, with exec:a queued.
+            await().atMost(Duration.ofSeconds(20)).until(() -> p.queueCount() == 0);
+            assertThat(p.tryAcquire(List.of("k"), "other", null)).as("no barging past exec:a")
+                    .isInstanceOf(AcquireResult.Conflict.class);
+            assertThat(p.tryAcquire(List.of("k", "m"), "other", null)).isInstanceOf(AcquireResult.Conflict.class);
+            assertThat(p.inspect("k")).isEmpty();
+            assertThat(p.inspect("m")).isEmpty();
+            token(p.acquireOrQueue("k", "exec:a", LONG, LONG), "k");
+        } finally {
+            p.close();
+        }
+    }
+
+    @Test
+    void awaitGrant_onAKeyKeptForAnotherThread_sleeps_insteadOfReturningAtOnce() throws Exception {
+        MemoryLockingProvider p = new MemoryLockingProvider("lp_memory", LockingClock.SYSTEM, Duration.ofMillis(50),
+                Providers.SLICE, LONG);
+        try {
+            keepForAnotherThread(p);
+            long start = System.nanoTime();
+            assertThat(p.awaitGrant("k", "exec:a", Duration.ofMillis(800))).isNull();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("a null at once sends the caller to spin")
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(700));
+        } finally {
+            p.close();
+        }
     }
 }
