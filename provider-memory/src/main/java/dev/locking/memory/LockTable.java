@@ -174,8 +174,8 @@ final class LockTable {
      * live queue entry of another owner stands before this owner's (no barging past the queue).
      */
     private boolean heldBack(String key, @Nullable String ownerId) {
-        return !reservations.none() && reservations.heldBackFor(key) > 0
-                || !grants.none() && !grants.mayTake(key, ownerId, time.nanoTime());
+        return (!reservations.none() && reservations.heldBackFor(key) > 0)
+                || (!grants.none() && !grants.mayTake(key, ownerId, time.nanoTime()));
     }
 
     /** Takes a free key: a new record with a new token; a reservation of the key ends. */
