@@ -28,9 +28,12 @@ import org.slf4j.LoggerFactory;
  *       key is released in the background, as for an acquire that failed without an answer.</li>
  * </ol>
  *
- * <p><b>When the lease of a grant starts.</b> The backend starts it when the release runs, a moment this
- * JVM cannot read. The release came after the owner's last {@code acquireOrQueue} that answered Conflict,
- * so the lease is counted from when that call was sent: early, never late.
+ * <p><b>The lease of a grant.</b> It is {@code min(lease, stay)}, so that a waiter that died blocks the key
+ * for its stay only; the call's {@link Execution} counts that first lease and renews early, at a third of it,
+ * to the full lease. The backend starts it when the release runs, a moment this JVM cannot read. The release
+ * came after the owner's last {@code acquireOrQueue} that answered Conflict, so the lease is counted from when
+ * that call was sent: early, never late. A call that found the key free at its first {@code acquireOrQueue}
+ * took it with the full lease.
  *
  * <p>Concurrency: stateless apart from final, immutable fields; the state of one call lives in the local
  * variables of the thread that runs {@link #take}.
@@ -79,8 +82,10 @@ final class BackendQueueWait {
                         () -> provider.acquireOrQueue(key, owner, lease, stay));
                 if (result instanceof AcquireResult.Acquired acquired) {
                     took = true;
-                    // Taken by this call, or handed over after the previous call that found the key busy.
-                    return taken(keys, owner, acquired, queued ? leaseFrom : sent);
+                    // Taken by this call (the full lease), or handed over after a previous call that found the key
+                    // busy (maybe the short lease of a grant).
+                    return queued ? granted(keys, owner, acquired, leaseFrom, lease)
+                            : taken(keys, owner, new WaitLoop.Taken(acquired, sent, lease));
                 }
                 queued = true;
                 leaseFrom = sent;
@@ -95,7 +100,7 @@ final class BackendQueueWait {
                 AcquireResult.Acquired grant = awaitGrant(keys, owner, Math.min(remaining, waitSliceNanos));
                 if (grant != null) {
                     took = true;
-                    return taken(keys, owner, grant, leaseFrom);
+                    return granted(keys, owner, grant, leaseFrom, lease);
                 }
             }
         } finally {
@@ -105,11 +110,17 @@ final class BackendQueueWait {
         }
     }
 
-    private WaitLoop.Taken taken(List<String> keys, String owner, AcquireResult.Acquired acquired, long leaseFrom) {
+    /** A key handed to the call: its lease may be the grant's, min(lease, stay), from {@code leaseFrom}. */
+    private WaitLoop.Taken granted(List<String> keys, String owner, AcquireResult.Acquired grant, long leaseFrom,
+            Duration lease) {
+        return taken(keys, owner, new WaitLoop.Taken(grant, leaseFrom, lease.compareTo(stay) < 0 ? lease : stay));
+    }
+
+    private WaitLoop.Taken taken(List<String> keys, String owner, WaitLoop.Taken taken) {
         if (log.isDebugEnabled()) {
             log.debug("execute took {} on {} as {} (backend queue)", keys, provider.id(), owner);
         }
-        return new WaitLoop.Taken(acquired, leaseFrom);
+        return taken;
     }
 
     private AcquireResult.@Nullable Acquired awaitGrant(List<String> keys, String owner,

@@ -44,9 +44,7 @@ import org.slf4j.LoggerFactory;
  * A call on one key, with a timeout, on a provider whose {@link LockingProvider#handsOff()} is true does not
  * go through the steps above: it waits in the backend's own queue of that key ({@link BackendQueueWait}),
  * which orders the calls of every JVM, this one's included, so the {@link LocalQueue} is bypassed. A call
- * on several keys keeps the path above (the backend takes all its keys in one step or none). Each wait of
- * the path above ends with a {@link Woken}, whose {@code grant} stays unused: a grant ends the backend
- * queue's wait directly.
+ * on several keys keeps the path above (the backend takes all its keys in one step or none).
  *
  * <h2>Concurrency</h2>
  * Thread-safe: one instance serves every {@code execute} of its provider in this service, from any
@@ -63,16 +61,17 @@ final class WaitLoop {
     static final Duration WAIT_SLICE = Duration.ofSeconds(2);
 
     /**
-     * What a call took, when it sent the acquire that took it (the lease runs from no earlier), and the keys
-     * on which the local queue counts it as holder (to pass to {@link #released}).
+     * What a call took, when it sent the acquire that took it (the lease runs from no earlier), the lease the
+     * take may have given (the full lease, or the short first lease of a key handed over by a backend's queue),
+     * and the keys on which the local queue counts it as holder (to pass to {@link #released}).
      */
-    record Taken(AcquireResult.Acquired acquired, long sentNanos, List<String> counted) {
-        Taken(AcquireResult.Acquired acquired, long sentNanos) {
-            this(acquired, sentNanos, List.of());
+    record Taken(AcquireResult.Acquired acquired, long sentNanos, Duration firstLease, List<String> counted) {
+        Taken(AcquireResult.Acquired acquired, long sentNanos, Duration firstLease) {
+            this(acquired, sentNanos, firstLease, List.of());
         }
 
         Taken counting(List<String> keys) {
-            return new Taken(acquired, sentNanos, keys);
+            return new Taken(acquired, sentNanos, firstLease, keys);
         }
     }
 
@@ -81,16 +80,14 @@ final class WaitLoop {
      *
      * @param byProvider whether the provider's notification ended it (then the call asks again whatever
      *                   its place in the queue)
-     * @param grant      the keys, when whoever woke the call gave them to it; never set today (see the class
-     *                   comment)
      */
-    private record Woken(boolean byProvider, @Nullable Taken grant) {
+    private record Woken(boolean byProvider) {
         /** No wait yet. */
-        static final Woken NOT_YET = new Woken(false, null);
+        static final Woken NOT_YET = new Woken(false);
         /** A park in the local queue ended: signalled, or the slice ran out. */
-        static final Woken LOCALLY = new Woken(false, null);
+        static final Woken LOCALLY = new Woken(false);
         /** The provider's wait ended: a release, or the slice ran out. */
-        static final Woken BY_PROVIDER = new Woken(true, null);
+        static final Woken BY_PROVIDER = new Woken(true);
     }
 
     private final LockingProvider provider;
@@ -143,13 +140,13 @@ final class WaitLoop {
         try {
             while (true) {
                 long now = clock.nanoTime();
-                Taken taken = woken.grant();
+                Taken taken = null;
                 String conflict = null;
-                if (taken == null && mayTry(keys, mayQueue, waiter, woken, now - lastTry)) {
+                if (mayTry(keys, mayQueue, waiter, woken, now - lastTry)) {
                     lastTry = now;
                     AcquireResult result = tryAcquireOrCleanUp(keys, owner, lease);
                     if (result instanceof AcquireResult.Acquired acquired) {
-                        taken = new Taken(acquired, now);
+                        taken = new Taken(acquired, now, lease);
                     } else {
                         conflict = ((AcquireResult.Conflict) result).key();
                     }

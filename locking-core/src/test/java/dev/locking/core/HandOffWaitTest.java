@@ -6,12 +6,16 @@ import static org.awaitility.Awaitility.await;
 
 import dev.locking.api.AcquireOptions;
 import dev.locking.api.ExecuteOptions;
+import dev.locking.api.LockInfo;
 import dev.locking.api.LockTimeoutException;
 import dev.locking.api.LockingException;
 import dev.locking.api.LockingService;
 import dev.locking.api.ReleaseOptions;
 import dev.locking.memory.MemoryProviderFactory;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -108,5 +112,63 @@ class HandOffWaitTest {
         // release frees it.
         assertThat(locking.release("k", ReleaseOptions.builder().ownerId("holder").build())).isTrue();
         await().atMost(PATIENCE).until(() -> locking.inspect("k").isEmpty());
+    }
+
+    /** A short wait slice, so that stay = 2 slices = 500 ms: a job of a few seconds outlives a grant's lease. */
+    private static final Duration SLICE = Duration.ofMillis(250);
+    private static final Duration STAY = SLICE.multipliedBy(2);
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    /** What the job saw once it had run for many stays. */
+    private record Seen(long token, Optional<LockInfo> held, boolean lost, Instant at) {}
+
+    /**
+     * A call is handed the key (a grant: lease min(lease, stay) = the stay) and runs for 6 stays. The core must
+     * renew early, to the full lease, so the key stays its own and the job completes.
+     */
+    private static void aGrantedJobOutlivingItsStay_keepsTheKey(LockingService service) throws Exception {
+        service.acquire("g", AcquireOptions.builder().ownerId("holder").build());
+        CompletableFuture<Seen> job = new CompletableFuture<>();
+        Thread caller = new Thread(() -> {
+            try {
+                job.complete(service.execute("g", lock -> {
+                    long start = System.nanoTime();
+                    await().atMost(PATIENCE).until(() -> System.nanoTime() - start >= STAY.multipliedBy(6).toNanos());
+                    return new Seen(lock.fencingToken("g"), service.inspect("g"), lock.isLost(), Instant.now());
+                }, ExecuteOptions.builder().timeout(PATIENCE).expire(LEASE).build()));
+            } catch (Throwable t) {
+                job.completeExceptionally(t);
+            }
+        });
+        caller.start();
+        // The release must find the call queued and sleeping for its grant.
+        await().atMost(PATIENCE).until(() -> caller.getState() == Thread.State.TIMED_WAITING
+                && Arrays.stream(caller.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitGrant")));
+        assertThat(service.release("g", ReleaseOptions.builder().ownerId("holder").build())).isTrue();
+
+        Seen seen = job.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS); // no LockLostException
+        assertThat(seen.lost()).as("the handle after 6 stays").isFalse();
+        assertThat(seen.held()).as("the key after 6 stays (its grant lasted one stay)").isPresent();
+        assertThat(seen.held().orElseThrow().fencingToken()).isEqualTo(seen.token());
+        assertThat(seen.held().orElseThrow().expiresAt()).as("renewed to the full lease")
+                .isAfter(seen.at().plus(LEASE.dividedBy(2)));
+        assertThat(service.inspect("g")).isEmpty();
+    }
+
+    @Test
+    void aGrantedKey_isRenewedEarly_toTheFullLease() throws Exception {
+        try (LockingService fast = Locking.builder().provider(provider).defaultProvider("lp_counted")
+                .waitSlice(SLICE).build()) {
+            aGrantedJobOutlivingItsStay_keepsTheKey(fast);
+            assertThat(provider.extends_.get()).as("renewals").isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void aGrantedKey_isRenewedEarly_onLpMemoryItself() throws Exception {
+        try (LockingService fast = Locking.builder().provider(MemoryProviderFactory.newProvider("lp_memory"))
+                .defaultProvider("lp_memory").waitSlice(SLICE).build()) {
+            aGrantedJobOutlivingItsStay_keepsTheKey(fast);
+        }
     }
 }
