@@ -589,9 +589,12 @@ public abstract class LockingProviderConformance {
 
     // hand-off: HandOffChecks.java
 
-    /** A released key goes to the first live queued owner in the same step: higher token, no barging, no overlap. */
+    /**
+     * A released key goes to the first live queued owner in the same step: higher token, no barging, no overlap;
+     * a grant's short first lease, leaveQueue of any holder, a grant made before awaitGrant started.
+     */
     @Nested
-    @DisplayName("hand-off to queued owners: first live owner, higher token, left or lapsed owners skipped")
+    @DisplayName("hand-off to queued owners: first live owner, higher token, left, lapsed or dead owners skipped")
     class HandOff extends HandOffChecks.HandOff {
         HandOff() { super(fixture); }
     }
