@@ -209,8 +209,7 @@ final class LockTable {
             checkOpen();
             LockRecord held = liveRecord(key);
             long now = time.nanoTime();
-            if (held != null && owner.equals(held.owner)) { // taken or handed to it earlier: a new lease
-                held = renew(key, held, now + leaseNanos, expiresAt);
+            if (held != null && owner.equals(held.owner)) { // handed to it since its last call: as it is
                 return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
             }
             if (held == null && !heldBack(key, owner)) {
