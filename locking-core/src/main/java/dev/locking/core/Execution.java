@@ -18,15 +18,15 @@ import org.jspecify.annotations.Nullable;
  * lease its take may have ({@code firstLease}); the deadline and the first renewal count from it (renewed at
  * a third of it), and from the first confirmed renewal on, from the full lease.
  *
- * <p>Concurrency: the job's thread creates it, runs the job and {@linkplain #complete() completes} it.
- * The {@link LeaseRenewer}'s renewal worker writes {@link #dueNanos}, the confirmed time and lease
+ * <p>Concurrency: the job's thread creates it, runs the job and {@linkplain #complete() completes} it. The
+ * {@link LeaseRenewer}'s renewal worker writes {@link #dueNanos}, the confirmed time and lease
  * ({@link #confirmed}) and {@link #failures} while {@link #renewing} is set (one renewal at a time); its
- * scheduler reads them and sets {@code renewing}. Either may {@linkplain #markLost() mark it lost}. The state moves RUNNING → DONE
- * (the job's thread) or RUNNING → LOSING → LOST (the renewer, which interrupts the job's thread in between),
- * once: nothing turns a lost handle back. {@link #complete()} waits out LOSING so that the interrupt it then
- * clears is the one the renewer sent. {@link #isLost()} reads true from LOSING on, so a job woken by that
- * interrupt always sees it lost (the interrupt may reach a job that polls {@code isLost()} a moment after it
- * reads true).
+ * scheduler reads them and sets {@code renewing}. Either may {@linkplain #markLost() mark it lost}. The state
+ * moves RUNNING → DONE (the job's thread) or RUNNING → LOSING → LOST (the renewer, which interrupts the job's
+ * thread in between), once: nothing turns a lost handle back. {@link #complete()} waits out LOSING so that the
+ * interrupt it then clears is the one the renewer sent. {@link #isLost()} reads true from LOSING on, so a job
+ * woken by that interrupt always sees it lost (the interrupt may reach a job that polls {@code isLost()} a
+ * moment after it reads true).
  */
 final class Execution implements LockHandle {
     private static final int RUNNING = 0;

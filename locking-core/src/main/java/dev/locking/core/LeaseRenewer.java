@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Deadlines</h2>
  * A handle's deadline is the time its last confirmed renewal was <em>sent</em> (for the first one, the time
- * the acquire that took the keys was sent) plus the lease (for the first one, the possibly shorter lease of a
- * key handed over by a backend's queue, renewed at a third of it; see {@link Execution}): the backend cannot have extended the lease from
- * an earlier moment, so from then on another client may hold the keys. At the deadline the scheduler marks
+ * the acquire that took the keys was sent) plus the lease (for the first one, the possibly shorter lease of
+ * a key handed over by a backend's queue, renewed at a third of it; see {@link Execution}): the backend
+ * cannot have extended the lease from an earlier moment, so from then on another client may hold the keys. At the deadline the scheduler marks
  * the handle lost and interrupts the renewal call still running, if any (a client that answers interrupts
  * gives up then; one that does not keeps its worker until it returns). An answer that arrives at or after
  * the deadline confirms nothing. A renewal that fails is retried soon (from a thirtieth of the lease, at

@@ -12,10 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -207,36 +204,9 @@ final class HandOffChecks {
         @Test
         void executeOnOneKey_isExclusive_andTokensIncrease() throws Exception {
             String k = key("k");
-            int threads = 8;
-            int rounds = 200;
-            List<Long> tokens = new ArrayList<>();
-            AtomicInteger inside = new AtomicInteger();
-            AtomicInteger overlaps = new AtomicInteger();
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Integer>> workers = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                workers.add(async(() -> {
-                    assertThat(go.await(patience().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-                    for (int r = 0; r < rounds; r++) {
-                        locking.execute(k, lock -> {
-                            if (inside.incrementAndGet() != 1) {
-                                overlaps.incrementAndGet();
-                            }
-                            tokens.add(lock.fencingToken(k)); // unsynchronised on purpose: the lock guards it
-                            pause();
-                            inside.decrementAndGet();
-                            return "done";
-                        }, patiently());
-                    }
-                    return rounds;
-                }));
-            }
-            go.countDown();
-            for (Future<Integer> worker : workers) {
-                assertThat(result(worker)).isEqualTo(rounds);
-            }
-            assertThat(overlaps).hasValue(0);
-            assertThat(tokens).hasSize(threads * rounds).isSorted().doesNotHaveDuplicates();
+            List<Long> tokens = new ArrayList<>(); // unsynchronised on purpose: the lock guards it
+            assertExclusive(8, 200, thread -> locking, thread -> List.of(k), lock -> tokens.add(lock.fencingToken(k)));
+            assertThat(tokens).hasSize(8 * 200).isSorted().doesNotHaveDuplicates();
             assertFree(k);
         }
 
