@@ -114,8 +114,11 @@ class HandOffWaitTest {
         await().atMost(PATIENCE).until(() -> locking.inspect("k").isEmpty());
     }
 
-    /** A short wait slice, so that stay = 2 slices = 500 ms: a job of a few seconds outlives a grant's lease. */
-    private static final Duration SLICE = Duration.ofMillis(250);
+    /**
+     * A short wait slice, so that stay = 2 slices = 2 s: a job of a few seconds outlives a grant's lease. (Not
+     * shorter: the first renewal must come within the stay on a busy machine.)
+     */
+    private static final Duration SLICE = Duration.ofSeconds(1);
     private static final Duration STAY = SLICE.multipliedBy(2);
     private static final Duration LEASE = Duration.ofSeconds(30);
 
@@ -123,7 +126,7 @@ class HandOffWaitTest {
     private record Seen(long token, Optional<LockInfo> held, boolean lost, Instant at) {}
 
     /**
-     * A call is handed the key (a grant: lease min(lease, stay) = the stay) and runs for 6 stays. The core must
+     * A call is handed the key (a grant: lease min(lease, stay) = the stay) and runs for 3 stays. The core must
      * renew early, to the full lease, so the key stays its own and the job completes.
      */
     private static void aGrantedJobOutlivingItsStay_keepsTheKey(LockingService service) throws Exception {
@@ -133,7 +136,7 @@ class HandOffWaitTest {
             try {
                 job.complete(service.execute("g", lock -> {
                     long start = System.nanoTime();
-                    await().atMost(PATIENCE).until(() -> System.nanoTime() - start >= STAY.multipliedBy(6).toNanos());
+                    await().atMost(PATIENCE).until(() -> System.nanoTime() - start >= STAY.multipliedBy(3).toNanos());
                     return new Seen(lock.fencingToken("g"), service.inspect("g"), lock.isLost(), Instant.now());
                 }, ExecuteOptions.builder().timeout(PATIENCE).expire(LEASE).build()));
             } catch (Throwable t) {
@@ -142,13 +145,14 @@ class HandOffWaitTest {
         });
         caller.start();
         // The release must find the call queued and sleeping for its grant.
-        await().atMost(PATIENCE).until(() -> caller.getState() == Thread.State.TIMED_WAITING
+        await("the call queued in the backend, asleep in awaitGrant").atMost(PATIENCE)
+                .until(() -> caller.getState() == Thread.State.TIMED_WAITING
                 && Arrays.stream(caller.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitGrant")));
         assertThat(service.release("g", ReleaseOptions.builder().ownerId("holder").build())).isTrue();
 
         Seen seen = job.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS); // no LockLostException
-        assertThat(seen.lost()).as("the handle after 6 stays").isFalse();
-        assertThat(seen.held()).as("the key after 6 stays (its grant lasted one stay)").isPresent();
+        assertThat(seen.lost()).as("the handle after 3 stays").isFalse();
+        assertThat(seen.held()).as("the key after 3 stays (its grant lasted one stay)").isPresent();
         assertThat(seen.held().orElseThrow().fencingToken()).isEqualTo(seen.token());
         assertThat(seen.held().orElseThrow().expiresAt()).as("renewed to the full lease")
                 .isAfter(seen.at().plus(LEASE.dividedBy(2)));
@@ -169,6 +173,14 @@ class HandOffWaitTest {
         try (LockingService fast = Locking.builder().provider(MemoryProviderFactory.newProvider("lp_memory"))
                 .defaultProvider("lp_memory").waitSlice(SLICE).build()) {
             aGrantedJobOutlivingItsStay_keepsTheKey(fast);
+        }
+    }
+
+    /** lp_memory as an application gets it: discovered, on the table its id shares across this JVM. */
+    @Test
+    void theDiscoveredLpMemory_handsOff_andAGrantedKeyIsRenewedEarly() throws Exception {
+        try (LockingService discovered = Locking.builder().defaultProvider("lp_memory").waitSlice(SLICE).build()) {
+            aGrantedJobOutlivingItsStay_keepsTheKey(discovered);
         }
     }
 }
