@@ -162,6 +162,13 @@ final class ReleaseAll {
                 deleteQuietly(ns, ZKPaths.makePath(container, segment), foreign);
             }
         }
+        for (String queue : children(ns, KeyQueues.QUEUES)) {
+            // Waiting owners find their entry gone and queue again.
+            String queuePath = ZKPaths.makePath(KeyQueues.QUEUES, queue);
+            for (String entry : children(ns, queuePath)) {
+                deleteQuietly(ns, ZKPaths.makePath(queuePath, entry), foreign);
+            }
+        }
         warnLeftBehind("releasing every lock", foreign);
         log.debug("{}: released every lock in /{} ({} locks)", id, namespace, released);
     }
