@@ -197,7 +197,8 @@ final class Acquire {
                     versions.put(key, 0);
                 }
                 versions.put(a.created.get(0), 1); // the probe's setData
-                unread = new Unread(a.session, a.epoch, a.newExpiry, Map.copyOf(versions), a.instance);
+                unread = new Unread(a.session, a.epoch, a.newExpiry, Map.copyOf(versions), a.instance,
+                        Unread.noQueues(a.created));
             }
             return acquired(a.tokens, a.expiresAt, unread);
         }
@@ -318,13 +319,12 @@ final class Acquire {
         private boolean isOurs(LockNode node) {
             return (node.data().createdBy(call.nonce) || node.data().ownedBy(call.ownerId))
                     && !node.data().lapsedAt(now)
-                    && !(call.ephemeral && !LockPaths.heldInSession(node, session));
+                    && !(call.ephemeral && node.stat().getEphemeralOwner() != session);
         }
 
         /** Not ours, not lapsed, and not left by a lost session of this very owner. */
         private boolean isHeldByAnother(LockNode node) {
-            boolean deadSessionOfOurs = call.ephemeral && node.data().ownedBy(call.ownerId)
-                    && !LockPaths.heldInSession(node, session);
+            boolean deadSessionOfOurs = call.ephemeral && node.data().ownedBy(call.ownerId);
             return !node.data().lapsedAt(now) && !deadSessionOfOurs;
         }
 

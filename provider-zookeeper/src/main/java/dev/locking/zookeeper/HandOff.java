@@ -17,8 +17,9 @@ import org.jspecify.annotations.Nullable;
  * PERSISTENT, owned by the waiting owner, with the short lease {@link QueueEntry#grantLeaseMillis()} (the
  * shorter of its lease and its stay): if that owner died while it queued, the key is blocked for at most its
  * stay. The node's instance id is made from the entry's nonce ({@link QueueEntry#grantInstance()}), which
- * the waiting owner knows: on the grant it renews the node to its full lease with one transaction that checks
- * that marker, and learns its fencing token (the node's czxid) from that write ({@link QueueWaits}).
+ * the waiting owner knows: it claims the grant with one transaction that checks that marker and replaces the
+ * node with an ephemeral node of its own session and its full lease, whose czxid is its fencing token
+ * ({@link QueueWaits}).
  *
  * <p>The transaction deletes the granted entry whatever its version (a refresh does not matter) but fails if
  * it is gone (its owner left the queue meanwhile); lapsed entries ahead of it are deleted with the version

@@ -50,16 +50,6 @@ final class LockPaths {
         return ownerId != null && ownerId.startsWith(EXECUTE_OWNER_PREFIX);
     }
 
-    /**
-     * Whether an {@code execute} owner's node still counts as held by it in this session: an ephemeral node of
-     * this session, or a persistent node a hand-off created for it (see {@link HandOff}). An ephemeral node
-     * of another session was lost with that session.
-     */
-    static boolean heldInSession(LockNode node, long sessionId) {
-        long ephemeralOwner = node.stat().getEphemeralOwner();
-        return ephemeralOwner == 0 || ephemeralOwner == sessionId;
-    }
-
     /** Whether the owner's locks are listed under {@code /owners} (named owners of {@code acquire} only). */
     static boolean hasIndex(@Nullable String ownerId) {
         return ownerId != null && !isExecuteOwner(ownerId);

@@ -6,6 +6,7 @@ import static dev.locking.zookeeper.LockPaths.indexPath;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
+import dev.locking.zookeeper.ExecuteOwnerHolds.Unread;
 import dev.locking.zookeeper.KeyQueues.Entry;
 import dev.locking.zookeeper.KeyQueues.KeyView;
 import dev.locking.zookeeper.TransactionPlan.Failure;
@@ -35,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>acquireOrQueue</b> reads the key's lock node and queue (one read-only {@code multi}) and the entries
  * up to the owner's own (another), then commits one transaction:
  * <ul>
- *   <li>the lock node is the owner's (handed to it, or taken by a call whose answer was lost): renew it to
- *       the full lease, drop the owner's entry;</li>
+ *   <li>the lock node is the owner's: handed to it (then replaced by an ephemeral node of this session, as
+ *       a claim does, below), or taken by a call whose answer was lost (renewed); its entry goes;</li>
  *   <li>the key is free (no node, a lapsed lease, or a node of a lost session of this owner) and no live
  *       entry of another owner is ahead: take it as {@code tryAcquire} does (an ephemeral node, a new czxid),
  *       dropping the lapsed entries ahead and the owner's own;</li>
@@ -47,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * Any change by another client in between fails the transaction, and the call reads again.
  *
  * <p><b>awaitGrant</b> watches the owner's entry: a hand-off deletes it. It then claims the grant with one
- * transaction that checks the granted node's marker (named by the entry's nonce) and renews the node to the
- * owner's full lease; the write reports the node's czxid, the fencing token. An entry deleted for another
+ * transaction that checks the granted node's marker (named by the entry's nonce), deletes that persistent node
+ * and creates the owner's ephemeral node with its full lease, so an {@code execute} lock is tied to its
+ * session again, as every other one; the write reports the new node's czxid, the fencing token (higher than
+ * the grant's). An entry deleted for another
  * reason (it lapsed, {@code releaseAll()}) finds no marker: a spurious return, and the core's next
  * {@code acquireOrQueue} queues again. An owner that was at the head of the queue also watches the lock
  * node, so a key freed without a hand-off (the holder's session ended) is taken at once. A grant that came
@@ -74,16 +77,18 @@ final class QueueWaits {
     private final ExecuteOwnerHolds holds;
     private final ZookeeperFailures failures;
     private final Release release;
+    private final LocksEpoch epoch;
     private final Map<Slot, Waiting> waiting = new ConcurrentHashMap<>();
 
     QueueWaits(String id, LockingClock clock, ZookeeperSession session, ExecuteOwnerHolds holds,
-            ZookeeperFailures failures, Release release) {
+            ZookeeperFailures failures, Release release, LocksEpoch epoch) {
         this.id = id;
         this.clock = clock;
         this.session = session;
         this.holds = holds;
         this.failures = failures;
         this.release = release;
+        this.epoch = epoch;
     }
 
     AcquireResult acquireOrQueue(CuratorFramework ns, String key, String ownerId, Duration lease, Duration stay)
@@ -121,18 +126,23 @@ final class QueueWaits {
             Failure failure;
             if (mine && lock != null) {
                 long expiry = Leases.expiryMillis(now, lease);
-                plan.setData(key, view.lockPath(), lock.data().withExpiry(expiry).toBytes(), lock);
+                if (ephemeralOwner == 0) {
+                    // Handed to it since its last call: make the node its own, as a claim does.
+                    plan.deleteLock(key, view.lockPath(), lock);
+                    ownNode(plan, view.lockPath(), ownerId, expiry);
+                } else {
+                    plan.setData(key, view.lockPath(), lock.data().withExpiry(expiry).toBytes(), lock);
+                }
                 if (own != null) {
                     plan.deleteEntry(own.path(), -1);
                 }
                 failure = plan.commit();
                 if (failure == null) {
-                    return acquired(key, ownerId, generation, plan.resultStat(Kind.LOCK_SET).getCzxid(), expiry);
+                    long token = ephemeralOwner == 0 ? plan.probedCzxid() : lock.stat().getCzxid();
+                    return acquired(key, ownerId, generation, token, expiry);
                 }
             } else if (free && !liveAhead) {
                 long expiry = Leases.expiryMillis(now, lease);
-                String instance = InstanceMarkers.newId(UUID.randomUUID().toString());
-                byte[] data = new LockData(ownerId, expiry, instance).toBytes();
                 if (lock != null) {
                     takeOver(ns, plan, key, view.lockPath(), lock);
                 }
@@ -142,12 +152,16 @@ final class QueueWaits {
                 if (own != null) {
                     plan.deleteEntry(own.path(), -1);
                 }
-                plan.createLock(view.lockPath(), data, CreateMode.EPHEMERAL, instance);
-                plan.probe(view.lockPath(), data);
+                String instance = ownNode(plan, view.lockPath(), ownerId, expiry);
                 view.checkNoJoin(plan);
+                int epochBefore = epoch.get();
                 failure = plan.commit();
                 if (failure == null) {
-                    return acquired(key, ownerId, generation, plan.probedCzxid(), expiry);
+                    // Taken with nobody in the queue: its release may skip reading, unless someone joins.
+                    Unread unread = !view.entries().isEmpty() || epochBefore < 0 ? null
+                            : new Unread(sessionId, epochBefore, expiry, Map.of(key, 1), instance,
+                                    Map.of(key, view.queueVersion()));
+                    return acquired(key, ownerId, generation, plan.probedCzxid(), expiry, unread);
                 }
             } else {
                 long lapse = Leases.expiryMillis(now, stay);
@@ -232,25 +246,45 @@ final class QueueWaits {
         }
     }
 
-    /** The entry is gone: if the key was handed to the owner, renew it to the full lease and take it. */
+    /**
+     * The entry is gone: if the key was handed to the owner, replace the granted persistent node (checked by
+     * its marker) with an ephemeral node of this session and the owner's full lease, and take it. The new node's
+     * czxid, higher than the grant's, is the fencing token.
+     */
     private AcquireResult.@Nullable Acquired claim(CuratorFramework ns, String key, String ownerId, Waiting w)
             throws Exception {
         long generation = session.generation();
         long expiry = Leases.expiryMillis(clock.currentTimeMillis(), Duration.ofMillis(w.leaseMillis()));
-        String instance = new QueueEntry(ownerId, 0, w.leaseMillis(), 0, w.nonce()).grantInstance();
+        String granted = new QueueEntry(ownerId, 0, w.leaseMillis(), 0, w.nonce()).grantInstance();
         TransactionPlan plan = new TransactionPlan(ns);
-        plan.setIfInstance(key, LockPaths.lockPath(key), new LockData(ownerId, expiry, instance).toBytes(), instance);
+        plan.deleteInstance(key, LockPaths.lockPath(key), granted);
+        ownNode(plan, LockPaths.lockPath(key), ownerId, expiry);
         Failure failure = plan.commit();
         if (failure != null) {
             failure.rethrowUnlessRetryable();
             return null; // not handed to it: the entry lapsed and was dropped, or releaseAll() ran
         }
-        return acquired(key, ownerId, generation, plan.resultStat(Kind.LOCK_SET).getCzxid(), expiry);
+        return acquired(key, ownerId, generation, plan.probedCzxid(), expiry);
+    }
+
+    /** Creates the owner's ephemeral lock node (with its marker) and learns its czxid ({@link TransactionPlan#probe}). */
+    private static String ownNode(TransactionPlan plan, String lockPath, String ownerId, long expiry)
+            throws Exception {
+        String instance = InstanceMarkers.newId(UUID.randomUUID().toString());
+        byte[] data = new LockData(ownerId, expiry, instance).toBytes();
+        plan.createLock(lockPath, data, CreateMode.EPHEMERAL, instance);
+        plan.probe(lockPath, data);
+        return instance;
     }
 
     private AcquireResult.Acquired acquired(String key, String ownerId, long generation, long token, long expiry) {
+        return acquired(key, ownerId, generation, token, expiry, null);
+    }
+
+    private AcquireResult.Acquired acquired(String key, String ownerId, long generation, long token, long expiry,
+            @Nullable Unread unread) {
         waiting.remove(new Slot(key, ownerId));
-        holds.acquired(ownerId, generation, List.of(key), null);
+        holds.acquired(ownerId, generation, List.of(key), unread);
         log.debug("{}: {} holds {} (token {})", id, ownerId, key, token);
         return new AcquireResult.Acquired(Map.of(key, token), Instant.ofEpochMilli(expiry));
     }

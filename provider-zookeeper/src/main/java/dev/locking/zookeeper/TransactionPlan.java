@@ -98,13 +98,14 @@ final class TransactionPlan {
     }
 
     /**
-     * Sets a lock node's data, whatever its version, if the node is the instance named: its marker is checked
-     * first, so a transaction that finds another instance (or none) fails on the {@code MARKER_CHECK}.
+     * Deletes the lock node instance named, whatever its version, with its marker; the marker is checked first,
+     * so a transaction that finds another instance (or none) fails on the {@code MARKER_CHECK}.
      */
-    void setIfInstance(String key, String path, byte[] data, String instance) throws Exception {
+    void deleteInstance(String key, String path, String instance) throws Exception {
         String marker = InstanceMarkers.path(path, instance);
         add(new Step(Kind.MARKER_CHECK, marker, key, path, 0), ns.transactionOp().check().forPath(marker));
-        add(new Step(Kind.LOCK_SET, path, key, path, 0), ns.transactionOp().setData().forPath(path, data));
+        add(new Step(Kind.LOCK_DELETE, path, key, path, 0), ns.transactionOp().delete().forPath(path));
+        add(new Step(Kind.MARKER_DELETE, marker, key, path, 0), ns.transactionOp().delete().forPath(marker));
     }
 
     private void checkMarker(String key, String path, LockNode node) throws Exception {

@@ -119,7 +119,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
         this.unreadRelease = new UnreadRelease(id, clock, holds, epoch, session::generation);
         this.releaseAll = new ReleaseAll(id, namespace, failures, epoch);
         this.release = new Release(id, clock, holds, failures);
-        this.queueWaits = new QueueWaits(id, clock, session, holds, failures, release);
+        this.queueWaits = new QueueWaits(id, clock, session, holds, failures, release, epoch);
     }
 
     /** A provider that builds, starts (on first use) and closes its own Curator client. */
@@ -187,7 +187,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                 for (int i = 0; i < keys.size() && lost == null; i++) {
                     LockNode node = nodes.get(i);
                     if (node == null || !node.data().ownedBy(ownerId) || node.data().lapsedAt(now)
-                            || (ephemeral && !LockPaths.heldInSession(node, sessionId))) {
+                            || (ephemeral && node.stat().getEphemeralOwner() != sessionId)) {
                         lost = keys.get(i);
                     } else {
                         plan.setData(keys.get(i), paths.get(i), node.data().withExpiry(newExpiry).toBytes(), node);

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The hand-off between two providers (two ZooKeeper sessions, as two JVMs would have), with a look at the
- * nodes: a grant is a persistent node with the short lease that the waiting owner renews when it claims it,
+ * nodes: a grant is a persistent node with the short lease that the waiting owner replaces with its own
+ * ephemeral node when it claims it,
  * a grant sent before the wait starts is not lost, a waiter that never claims blocks the key for its stay
  * only, a plain acquire does not pass a queue, and a foreign node in a queue is refused without writing.
  * (The kit's HandOff group checks the contract through one provider.)
@@ -84,7 +85,7 @@ class ZookeeperHandOffTest {
     }
 
     @Test
-    void aGrantToAnotherSession_isAPersistentNode_thatTheOwnerClaimsWithItsFullLease() throws Exception {
+    void aGrantToAnotherSession_isAPersistentNode_thatTheOwnerReplacesWithItsOwnOnClaim() throws Exception {
         long first = token(here.acquireOrQueue(key, exec("a"), LONG, LONG), key);
         assertThat(there.acquireOrQueue(key, exec("b"), LONG, Duration.ofSeconds(30)))
                 .isInstanceOf(AcquireResult.Conflict.class);
@@ -100,9 +101,13 @@ class ZookeeperHandOffTest {
         // The grant came before the wait started: it is not lost.
         AcquireResult.Acquired claimed = there.awaitGrant(key, exec("b"), Duration.ofSeconds(10));
         assertThat(claimed).isNotNull();
-        assertThat(claimed.fencingTokens().get(key)).isEqualTo(granted.fencingToken());
-        assertThat(here.inspect(key).orElseThrow().expiresAt()).as("renewed to the full lease")
+        assertThat(claimed.fencingTokens().get(key)).as("a node of its own: a new, higher token")
+                .isGreaterThan(granted.fencingToken()).isEqualTo(here.inspect(key).orElseThrow().fencingToken());
+        assertThat(here.inspect(key).orElseThrow().expiresAt()).as("with the full lease")
                 .isAfter(java.time.Instant.now().plus(LONG).minusSeconds(30));
+        assertThat(lockStat().getEphemeralOwner()).as("an execute lock is tied to its session again")
+                .isEqualTo(((ZookeeperLockingProvider) there).startedClient().getZookeeperClient()
+                        .getZooKeeper().getSessionId());
         assertThat(there.extend(List.of(key), exec("b"), LONG)).as("the owner renews its granted node").isTrue();
         assertThat(there.release(List.of(key), exec("b"))).isTrue();
         assertThat(here.inspect(key)).isEmpty();
