@@ -61,6 +61,18 @@ final class KeyQueues {
             return KeyQueues.queuePath(key);
         }
 
+        /** The path of the first child of the queue whose name is not an entry's, or {@code null}. */
+        @Nullable String foreignChild() {
+            for (String name : entries) {
+                int at = name.length() - SEQUENCE_DIGITS - 1;
+                if (at <= 0 || name.charAt(at) != SEPARATOR
+                        || !name.substring(at + 1).chars().allMatch(c -> c >= '0' && c <= '9')) {
+                    return ZKPaths.makePath(queuePath(), name);
+                }
+            }
+            return null;
+        }
+
         /** The path of the owner's entry, or {@code null} if it has none. */
         @Nullable String entryOf(String ownerId) {
             String prefix = Segments.encode(ownerId) + SEPARATOR;

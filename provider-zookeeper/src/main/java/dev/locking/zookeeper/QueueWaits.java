@@ -103,6 +103,25 @@ final class QueueWaits {
             if (problem != null) {
                 throw failures.foreign(key, problem, "acquire");
             }
+            String foreign = view.foreignChild();
+            if (foreign != null) {
+                throw failures.foreignEntry(key, foreign, "acquire");
+            }
+            String ownPath = view.entryOf(ownerId);
+            Waiting known = waiting.get(new Slot(key, ownerId));
+            if (lock != null && !lock.data().lapsedAt(now) && !lock.data().ownedBy(ownerId)
+                    && (ownPath == null || (known != null && known.entryPath().equals(ownPath)))) {
+                // Held by another: the owner queues whatever the entries ahead say; no need to read them.
+                boolean head = KeyQueues.upToOwn(view, ownerId).size() == (ownPath == null ? 0 : 1);
+                Failure failure = queue(ns, view, ownerId, lease, stay, ownPath,
+                        known == null ? null : known.nonce(), head, now);
+                if (failure == null) {
+                    return new AcquireResult.Conflict(key);
+                }
+                failure.rethrowUnlessRetryable();
+                failures.checkAttempts(attempt, "queueing for", List.of(key), failure);
+                continue;
+            }
             Entry own = null;
             boolean liveAhead = false;
             List<Entry> lapsedAhead = new ArrayList<>();
@@ -164,32 +183,45 @@ final class QueueWaits {
                     return acquired(key, ownerId, generation, plan.probedCzxid(), expiry, unread);
                 }
             } else {
-                long lapse = Leases.expiryMillis(now, stay);
                 QueueEntry old = own == null ? null : own.data();
-                QueueEntry entry = new QueueEntry(ownerId, lapse, Leases.toMillis(lease), Leases.toMillis(stay),
-                        old == null ? UUID.randomUUID().toString() : old.nonce());
-                if (own != null) {
-                    plan.setEntry(own.path(), entry.toBytes(), -1);
-                } else {
-                    plan.createEntry(KeyQueues.entryPrefix(key, ownerId), entry.toBytes());
-                    plan.markJoin(view.queuePath());
-                }
-                failure = plan.commit();
+                failure = queue(ns, view, ownerId, lease, stay, own == null ? null : own.path(),
+                        old == null ? null : old.nonce(), !liveAhead, now);
                 if (failure == null) {
-                    String path = own != null ? own.path() : plan.createdPath(Kind.ENTRY_CREATE);
-                    waiting.put(new Slot(key, ownerId), new Waiting(path, entry.nonce(), entry.leaseMillis(),
-                            !liveAhead));
-                    log.debug("{}: {} queued for {} ({})", id, ownerId, key, path);
                     return new AcquireResult.Conflict(key);
-                }
-                if (failure.is(Kind.ENTRY_CREATE, KeeperException.Code.NONODE)) {
-                    createQueue(ns, view.queuePath());
                 }
             }
             failures.refuseLostMarker(ns, failure, "acquire");
             failure.rethrowUnlessRetryable();
             failures.checkAttempts(attempt, "queueing for", List.of(key), failure);
         }
+    }
+
+    /**
+     * Refreshes the owner's entry (it keeps its place) or creates it at the tail, marking the join; remembers
+     * what the owner needs to claim a grant.
+     *
+     * @return null when queued, else why the transaction failed
+     */
+    private @Nullable Failure queue(CuratorFramework ns, KeyView view, String ownerId, Duration lease,
+            Duration stay, @Nullable String ownPath, @Nullable String nonce, boolean head, long now) throws Exception {
+        QueueEntry entry = new QueueEntry(ownerId, Leases.expiryMillis(now, stay), Leases.toMillis(lease),
+                Leases.toMillis(stay), nonce == null ? UUID.randomUUID().toString() : nonce);
+        TransactionPlan plan = new TransactionPlan(ns);
+        if (ownPath != null) {
+            plan.setEntry(ownPath, entry.toBytes(), -1);
+        } else {
+            plan.createEntry(KeyQueues.entryPrefix(view.key(), ownerId), entry.toBytes());
+            plan.markJoin(view.queuePath());
+        }
+        Failure failure = plan.commit();
+        if (failure == null) {
+            String path = ownPath != null ? ownPath : plan.createdPath(Kind.ENTRY_CREATE);
+            waiting.put(new Slot(view.key(), ownerId), new Waiting(path, entry.nonce(), entry.leaseMillis(), head));
+            log.debug("{}: {} queued for {} ({})", id, ownerId, view.key(), path);
+        } else if (failure.is(Kind.ENTRY_CREATE, KeeperException.Code.NONODE)) {
+            createQueue(ns, view.queuePath());
+        }
+        return failure;
     }
 
     /** A lapsed node (or one of a lost session of this owner): delete it, and an old owner's index entry. */
