@@ -42,10 +42,12 @@ final class HandOff {
      * Plans the hand-off of a key whose lock node {@code plan} deletes.
      *
      * @param leaving an owner whose own entry, if any, goes too (the releasing owner)
+     * @param strict  whether a node in the queue that is not an entry of this provider fails the call (with
+     *                nothing written); else the hand-off stops there and the key is left free
      * @return the owner the key is handed to, or {@code null} if nobody live queues
      */
     static @Nullable String plan(CuratorFramework ns, TransactionPlan plan, KeyView view, long nowMillis,
-            @Nullable String leaving, ZookeeperFailures failures, String action) throws Exception {
+            @Nullable String leaving, ZookeeperFailures failures, String action, boolean strict) throws Exception {
         view.checkNoJoin(plan);
         if (view.entries().isEmpty()) {
             return null;
@@ -54,7 +56,10 @@ final class HandOff {
         for (Entry entry : KeyQueues.readEntries(ns, view.queuePath(), names)) {
             QueueEntry data = entry.data();
             if (data == null) {
-                throw failures.foreignEntry(view.key(), entry.path(), action);
+                if (strict) {
+                    throw failures.foreignEntry(view.key(), entry.path(), action);
+                }
+                return null;
             }
             if (data.owner().equals(leaving)) {
                 plan.deleteEntry(entry.path(), -1);

@@ -49,7 +49,11 @@ final class KeyQueues {
      * A key as read: its lock node, the data version of its queue node ({@code -1} when there is none) and the
      * names of its queue's entries, in order of arrival.
      */
-    record KeyView(String key, String lockPath, @Nullable LockNode lock, int queueVersion, List<String> entries) {
+    record KeyView(String key, String segment, @Nullable LockNode lock, int queueVersion, List<String> entries) {
+        String lockPath() {
+            return LockPaths.LOCKS + "/" + segment;
+        }
+
         /** Adds to a transaction decided from this read: no owner joined the queue since (if it had a node). */
         void checkNoJoin(TransactionPlan plan) throws Exception {
             if (queueVersion >= 0) {
@@ -58,7 +62,7 @@ final class KeyQueues {
         }
 
         String queuePath() {
-            return KeyQueues.queuePath(key);
+            return QUEUES + "/" + segment;
         }
 
         /** The path of the first child of the queue whose name is not an entry's, or {@code null}. */
@@ -90,30 +94,47 @@ final class KeyQueues {
 
     /** Reads the keys' lock nodes and queues with one read-only {@code multi}: one round trip. */
     static List<KeyView> read(CuratorFramework ns, List<String> keys) throws Exception {
+        List<String> segments = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            segments.add(Segments.encode(key));
+        }
+        return read(ns, keys, segments);
+    }
+
+    /**
+     * Reads keys given as their segments (the names in an owner's index), as {@link #read(CuratorFramework, List)}
+     * does; each view's {@code key} is the segment.
+     */
+    static List<KeyView> readSegments(CuratorFramework ns, List<String> segments) throws Exception {
+        return read(ns, segments, segments);
+    }
+
+    private static List<KeyView> read(CuratorFramework ns, List<String> keys, List<String> segments)
+            throws Exception {
         String base = ns.getNamespace();
         List<Op> ops = new ArrayList<>(3 * keys.size());
-        for (String key : keys) {
-            ops.add(Op.getData(ZKPaths.fixForNamespace(base, LockPaths.lockPath(key))));
-            ops.add(Op.getData(ZKPaths.fixForNamespace(base, queuePath(key))));
-            ops.add(Op.getChildren(ZKPaths.fixForNamespace(base, queuePath(key))));
+        for (String segment : segments) {
+            ops.add(Op.getData(ZKPaths.fixForNamespace(base, LockPaths.LOCKS + "/" + segment)));
+            ops.add(Op.getData(ZKPaths.fixForNamespace(base, QUEUES + "/" + segment)));
+            ops.add(Op.getChildren(ZKPaths.fixForNamespace(base, QUEUES + "/" + segment)));
         }
         List<OpResult> results = FreshReads.multiRead(ns, ops, false);
         List<KeyView> views = new ArrayList<>(keys.size());
         for (int i = 0; i < keys.size(); i++) {
-            String key = keys.get(i);
+            String segment = segments.get(i);
             LockNode lock = null;
             OpResult data = results.get(3 * i);
             if (data instanceof OpResult.GetDataResult d) {
                 lock = LockNode.of(d.getData(), d.getStat());
             } else {
-                failUnlessMissing(data, LockPaths.lockPath(key));
+                failUnlessMissing(data, LockPaths.LOCKS + "/" + segment);
             }
             int queueVersion = -1;
             OpResult queue = results.get(3 * i + 1);
             if (queue instanceof OpResult.GetDataResult q) {
                 queueVersion = q.getStat().getVersion();
             } else {
-                failUnlessMissing(queue, queuePath(key));
+                failUnlessMissing(queue, QUEUES + "/" + segment);
             }
             List<String> entries = new ArrayList<>();
             OpResult children = results.get(3 * i + 2);
@@ -121,9 +142,9 @@ final class KeyQueues {
                 entries.addAll(c.getChildren());
                 entries.sort(BY_ARRIVAL);
             } else {
-                failUnlessMissing(children, queuePath(key));
+                failUnlessMissing(children, QUEUES + "/" + segment);
             }
-            views.add(new KeyView(key, LockPaths.lockPath(key), lock, queueVersion, List.copyOf(entries)));
+            views.add(new KeyView(keys.get(i), segment, lock, queueVersion, List.copyOf(entries)));
         }
         return views;
     }

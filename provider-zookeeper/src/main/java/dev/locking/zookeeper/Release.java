@@ -74,7 +74,7 @@ final class Release {
                         plan.deleteIndex(key, index);
                     }
                 }
-                String next = HandOff.plan(ns, plan, view, now, ownerId, failures, "release");
+                String next = HandOff.plan(ns, plan, view, now, ownerId, failures, "release", true);
                 if (next != null) {
                     handedTo.add(key + " to " + next);
                 }

@@ -117,7 +117,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         failure instanceof Exception e ? e : new ExecutionException(failure)));
         this.acquire = new Acquire(id, clock, session, epoch, holds, failures);
         this.unreadRelease = new UnreadRelease(id, clock, holds, epoch, session::generation);
-        this.releaseAll = new ReleaseAll(id, namespace, failures, epoch);
+        this.releaseAll = new ReleaseAll(id, namespace, failures, epoch, clock);
         this.release = new Release(id, clock, holds, failures);
         this.queueWaits = new QueueWaits(id, clock, session, holds, failures, release, epoch);
     }

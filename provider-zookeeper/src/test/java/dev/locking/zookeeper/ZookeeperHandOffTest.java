@@ -152,6 +152,21 @@ class ZookeeperHandOffTest {
     }
 
     @Test
+    void releaseAllOfAnAcquireOwner_handsItsKeysToQueuedOwners() throws Exception {
+        String other = key + "-2";
+        assertThat(here.tryAcquire(List.of(key, other), "app", LONG)).isInstanceOf(AcquireResult.Acquired.class);
+        long first = here.inspect(key).orElseThrow().fencingToken();
+        assertThat(there.acquireOrQueue(key, exec("w"), LONG, LONG)).isInstanceOf(AcquireResult.Conflict.class);
+
+        here.releaseAll("app");
+        LockInfo handed = here.inspect(key).orElseThrow(() -> new AssertionError(key + " was left free"));
+        assertThat(handed.ownerId()).as("handed over in the release's own step").isEqualTo(exec("w"));
+        assertThat(handed.fencingToken()).isGreaterThan(first);
+        assertThat(here.inspect(other)).as("a key nobody queues for is just released").isEmpty();
+        assertThat(there.awaitGrant(key, exec("w"), Duration.ofSeconds(10))).isNotNull();
+    }
+
+    @Test
     void aForeignNodeInAQueue_isRefused_andNothingIsWritten() throws Exception {
         token(here.acquireOrQueue(key, exec("a"), LONG, LONG), key);
         String queue = "/" + namespace + KeyQueues.queuePath(key);
