@@ -105,6 +105,12 @@ final class RedisLockingProvider implements LockingProvider {
         return waiters.sleepingWaiters();
     }
 
+    /** For tests: whether a grant for this owner has arrived and waits to be taken by its {@code awaitGrant}. */
+    boolean hasGrantFor(String ownerId) {
+        GrantInbox.Slot slot = grants.slotOf(ownerId);
+        return slot != null && slot.grant != null;
+    }
+
     @Override
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         checkOpen();
