@@ -81,16 +81,7 @@ final class LockScripts {
      */
     CompletableFuture<List<Object>> queue(String key, String owner, long leaseMillis, long stayMillis,
             long grantMillis, @Nullable String index) {
-        String lockKey = layout.lockKey(key);
-        List<Object> scriptKeys = new ArrayList<>(5);
-        scriptKeys.add(lockKey);
-        scriptKeys.add(KeyLayout.fenceKeyOf(lockKey));
-        scriptKeys.add(KeyLayout.queueKeyOf(lockKey));
-        scriptKeys.add(KeyLayout.entriesKeyOf(lockKey));
-        if (index != null) {
-            scriptKeys.add(index);
-        }
-        return connection.evalList(queueScript, scriptKeys, owner, Long.toString(leaseMillis),
+        return connection.evalList(queueScript, oneLockWithQueue(key, false, index), owner, Long.toString(leaseMillis),
                 Long.toString(stayMillis), Long.toString(grantMillis));
     }
 
@@ -99,23 +90,13 @@ final class LockScripts {
      * on). 1 when it held the lock.
      */
     CompletableFuture<Long> leave(String key, String owner, @Nullable String index) {
-        String lockKey = layout.lockKey(key);
-        List<Object> scriptKeys = new ArrayList<>(6);
-        scriptKeys.add(lockKey);
-        scriptKeys.add(KeyLayout.waitersKeyOf(lockKey));
-        scriptKeys.add(KeyLayout.fenceKeyOf(lockKey));
-        scriptKeys.add(KeyLayout.queueKeyOf(lockKey));
-        scriptKeys.add(KeyLayout.entriesKeyOf(lockKey));
-        if (index != null) {
-            scriptKeys.add(index);
-        }
-        return connection.evalLong(leaveScript, scriptKeys, owner);
+        return connection.evalLong(leaveScript, oneLockWithQueue(key, true, index), owner);
     }
 
     /**
      * Runs release.lua on lock keys, with their waiter marks, their token keys, their queues and, when given, the
-     * owner's index. {@code strict} is {@code release}: anonymous locks go too, and foreign data at a lock key fails the
-     * call; otherwise ({@code releaseAll(owner)}) only the owner's locks go and foreign data is passed over.
+     * owner's index. {@code strict} is {@code release}: anonymous locks go too, and foreign data at a lock key
+     * fails the call; otherwise ({@code releaseAll(owner)}) only the owner's locks go and foreign data is passed over.
      */
     CompletableFuture<Long> release(List<Object> lockKeys, String owner, @Nullable String index, boolean strict) {
         int n = lockKeys.size();
@@ -199,6 +180,26 @@ final class LockScripts {
         args.add(Long.toString(leaseMillis));
         args.addAll(lockKeys);
         return connection.evalList(LuaScript.INDEX, List.of(index), args.toArray());
+    }
+
+    /**
+     * The keys of queue.lua ({@code withMark} false) or leave.lua (true): the lock, its waiters' mark (leave.lua
+     * only), its token key, its queue and the queue's entries, and the owner's index when given.
+     */
+    private List<Object> oneLockWithQueue(String key, boolean withMark, @Nullable String index) {
+        String lockKey = layout.lockKey(key);
+        List<Object> scriptKeys = new ArrayList<>(6);
+        scriptKeys.add(lockKey);
+        if (withMark) {
+            scriptKeys.add(KeyLayout.waitersKeyOf(lockKey));
+        }
+        scriptKeys.add(KeyLayout.fenceKeyOf(lockKey));
+        scriptKeys.add(KeyLayout.queueKeyOf(lockKey));
+        scriptKeys.add(KeyLayout.entriesKeyOf(lockKey));
+        if (index != null) {
+            scriptKeys.add(index);
+        }
+        return scriptKeys;
     }
 
     /** Appends the queue and the queue's entries of each lock key, in pairs. */

@@ -39,14 +39,5 @@ end
 if v ~= owner then
   return 0
 end
-redis.call('DEL', KEYS[1])
-local grant = handOff(1, 3, 4, plan, $PREFIX_BYTES)
-if grant then
-  redis.call('PUBLISH', $CHANNEL, grant)
-else
-  redis.call('PEXPIRE', KEYS[3], $LAST_TOKEN_AFTERLIFE_MS)
-  if redis.call('EXISTS', KEYS[2]) == 1 then
-    redis.call('PUBLISH', $CHANNEL, string.sub(KEYS[1], $PREFIX_BYTES + 1))
-  end
-end
+freeAndTell(1, 2, 3, 4, plan, $CHANNEL, $PREFIX_BYTES)
 return 1

@@ -5,9 +5,9 @@
 -- one grant message each; a queue that holds data this provider never writes is left alone (its lock is deleted).
 -- A key that holds another type than a lock (a string) is not this provider's: it is left alone, and reported.
 -- A deleted lock's token key is kept $LAST_TOKEN_AFTERLIFE_MS ms more (see acquire.lua).
--- Returns {how many locks were deleted, how many keys were left alone, their positions, then per deleted lock
--- that had an owner: its position and the owner}, so that the caller can take the locks out of their owners'
--- indexes (which live in other slots of a cluster).
+-- Returns {how many locks were deleted (freed or handed on), how many keys were left alone, their positions, then
+-- per deleted lock that had an owner: its position and the owner}, so that the caller can take the locks out of
+-- their owners' indexes (which live in other slots of a cluster).
 if redis.replicate_commands then
   redis.replicate_commands()
 end
@@ -21,28 +21,15 @@ for i = 1, n do
   if type(v) == 'table' then
     skipped[#skipped + 1] = i
   elseif v then
-    local plan = queueOf(2 * n + 2 * i - 1, n + i)
-    redis.call('DEL', KEYS[i])
-    local grant = handOff(i, n + i, 2 * n + 2 * i - 1, plan, $PREFIX_BYTES)
-    if grant then
-      grants[#grants + 1] = grant
-    else
-      redis.call('PEXPIRE', KEYS[n + i], $LAST_TOKEN_AFTERLIFE_MS)
-      released[#released + 1] = string.sub(KEYS[i], $PREFIX_BYTES + 1)
-    end
+    freeListed(i, n, grants, released, $PREFIX_BYTES)
     if v ~= '' then
       owned[#owned + 1] = i
       owned[#owned + 1] = v
     end
   end
 end
-for i = 1, #grants do
-  redis.call('PUBLISH', $CHANNEL, grants[i])
-end
-if #released > 0 then
-  redis.call('PUBLISH', $CHANNEL, table.concat(released, '\n'))
-end
-local result = {#released, #skipped}
+tell($CHANNEL, grants, released)
+local result = {#released + #grants, #skipped}
 for i = 1, #skipped do
   result[#result + 1] = skipped[i]
 end

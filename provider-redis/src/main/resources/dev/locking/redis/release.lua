@@ -51,16 +51,7 @@ if n == 1 then
   if not mine then
     return 0
   end
-  redis.call('DEL', KEYS[1])
-  local grant = handOff(1, 3, 4, plan, $PREFIX_BYTES)
-  if grant then
-    redis.call('PUBLISH', $CHANNEL, grant)
-  else
-    redis.call('PEXPIRE', KEYS[3], $LAST_TOKEN_AFTERLIFE_MS)
-    if redis.call('EXISTS', KEYS[2]) == 1 then
-      redis.call('PUBLISH', $CHANNEL, string.sub(KEYS[1], $PREFIX_BYTES + 1))
-    end
-  end
+  freeAndTell(1, 2, 3, 4, plan, $CHANNEL, $PREFIX_BYTES)
   return 1
 end
 
@@ -95,15 +86,11 @@ local all = 1
 for i = 1, n do
   local plan = plans[i]
   if plan ~= nil then
-    redis.call('DEL', KEYS[i])
-    local grant = handOff(i, 2 * n + i, 3 * n + 2 * i - 1, plan, $PREFIX_BYTES)
+    local grant = free(i, 2 * n + i, 3 * n + 2 * i - 1, plan, $PREFIX_BYTES)
     if grant then
       grants[#grants + 1] = grant
-    else
-      redis.call('PEXPIRE', KEYS[2 * n + i], $LAST_TOKEN_AFTERLIFE_MS)
-      if redis.call('EXISTS', KEYS[n + i]) == 1 then
-        waited[#waited + 1] = string.sub(KEYS[i], $PREFIX_BYTES + 1)
-      end
+    elseif redis.call('EXISTS', KEYS[n + i]) == 1 then
+      waited[#waited + 1] = string.sub(KEYS[i], $PREFIX_BYTES + 1)
     end
   else
     all = 0
@@ -114,10 +101,5 @@ if index then
     redis.call('SREM', index, unpack(KEYS, i, math.min(n, i + 999)))
   end
 end
-for i = 1, #grants do
-  redis.call('PUBLISH', $CHANNEL, grants[i])
-end
-if #waited > 0 then
-  redis.call('PUBLISH', $CHANNEL, table.concat(waited, '\n'))
-end
+tell($CHANNEL, grants, waited)
 return all

@@ -146,3 +146,48 @@ local function handOff(l, f, q, plan, prefixBytes)
   redis.call('SET', KEYS[f], token, 'PX', leaseMs + $LAST_TOKEN_AFTERLIFE_MS)
   return '!' .. token .. ' ' .. leaseMs .. ' ' .. string.sub(KEYS[l], prefixBytes + 1) .. owner
 end
+
+-- Frees the lock KEYS[l] (token key KEYS[f], queue KEYS[q]), handing it on as <plan> (from queueOf) says. Returns
+-- the grant message when it went to a queued owner; nil when it is free now (its token key is then kept
+-- $LAST_TOKEN_AFTERLIFE_MS ms more), and the caller announces the release to waiters as it does.
+local function free(l, f, q, plan, prefixBytes)
+  redis.call('DEL', KEYS[l])
+  local grant = handOff(l, f, q, plan, prefixBytes)
+  if not grant then
+    redis.call('PEXPIRE', KEYS[f], $LAST_TOKEN_AFTERLIFE_MS)
+  end
+  return grant
+end
+
+-- Frees one lock as free() does, and tells on <channel>: its grant, or its release when a waiter's mark KEYS[w]
+-- exists (see wait.lua).
+local function freeAndTell(l, w, f, q, plan, channel, prefixBytes)
+  local grant = free(l, f, q, plan, prefixBytes)
+  if grant then
+    redis.call('PUBLISH', channel, grant)
+  elseif redis.call('EXISTS', KEYS[w]) == 1 then
+    redis.call('PUBLISH', channel, string.sub(KEYS[l], prefixBytes + 1))
+  end
+end
+
+-- For scripts whose KEYS are n locks, their n token keys and their n queues with entries (purge, undo): frees
+-- lock i as free() does, adding its grant message to <grants> or its name to <released>.
+local function freeListed(i, n, grants, released, prefixBytes)
+  local q = 2 * n + 2 * i - 1
+  local grant = free(i, n + i, q, queueOf(q, n + i), prefixBytes)
+  if grant then
+    grants[#grants + 1] = grant
+  else
+    released[#released + 1] = string.sub(KEYS[i], prefixBytes + 1)
+  end
+end
+
+-- Publishes on <channel> each grant message, then the released locks' names in one message, one per line.
+local function tell(channel, grants, released)
+  for i = 1, #grants do
+    redis.call('PUBLISH', channel, grants[i])
+  end
+  if #released > 0 then
+    redis.call('PUBLISH', channel, table.concat(released, '\n'))
+  end
+end

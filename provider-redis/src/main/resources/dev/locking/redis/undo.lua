@@ -21,15 +21,7 @@ for i = 1, n do
   if redis.pcall('GET', KEYS[i]) == owner then
     if restore == -3 then
       if redis.pcall('GET', KEYS[n + i]) == token then
-        local plan = queueOf(2 * n + 2 * i - 1, n + i)
-        redis.call('DEL', KEYS[i])
-        local grant = handOff(i, n + i, 2 * n + 2 * i - 1, plan, $PREFIX_BYTES)
-        if grant then
-          grants[#grants + 1] = grant
-        else
-          redis.call('PEXPIRE', KEYS[n + i], $LAST_TOKEN_AFTERLIFE_MS)
-          released[#released + 1] = string.sub(KEYS[i], $PREFIX_BYTES + 1)
-        end
+        freeListed(i, n, grants, released, $PREFIX_BYTES)
       end
     elseif restore == -1 then
       redis.call('PERSIST', KEYS[i])
@@ -40,10 +32,5 @@ for i = 1, n do
     end
   end
 end
-for i = 1, #grants do
-  redis.call('PUBLISH', $CHANNEL, grants[i])
-end
-if #released > 0 then
-  redis.call('PUBLISH', $CHANNEL, table.concat(released, '\n'))
-end
+tell($CHANNEL, grants, released)
 return #released + #grants
