@@ -105,6 +105,11 @@ final class RedisLockingProvider implements LockingProvider {
         return waiters.sleepingWaiters();
     }
 
+    /** For tests: how many owners queued by this provider expect a grant now (a waiting single-key execute). */
+    int expectedGrants() {
+        return grants.expected();
+    }
+
     /** For tests: whether a grant for this owner has arrived and waits to be taken by its {@code awaitGrant}. */
     boolean hasGrantFor(String ownerId) {
         GrantInbox.Slot slot = grants.slotOf(ownerId);
