@@ -34,13 +34,17 @@ import org.slf4j.LoggerFactory;
  * the earlier ones back ({@link SlotRollback}); and the owner index, which lives in its own slot, is kept by a
  * separate call. {@code releaseAll} is {@link ReleaseAll}'s.
  *
- * <p>Waiting: {@link #awaitRelease} registers in the provider's {@link KeyWaiters}, and the
- * {@link ReleaseChannel} wakes the first waiter of a lock when a release script announces it. Every wait for
- * a reply goes through {@link BackendCalls} ({@link RedisConnection#calls()}).
+ * <p>Waiting: a single-key {@code execute} waits in the lock's queue in Redis ({@link #acquireOrQueue},
+ * {@link #awaitGrant}, {@link #leaveQueue}): the release script hands the lock to the first live queued owner and
+ * publishes a grant, which the {@link ReleaseChannel} gives to the owner's slot in the {@link GrantInbox}. Other
+ * waits ({@link #awaitRelease}) register in the provider's {@link KeyWaiters}, and the {@link ReleaseChannel} wakes
+ * the first waiter of a lock when a release script announces it. Every wait for a reply goes through
+ * {@link BackendCalls} ({@link RedisConnection#calls()}).
  *
  * <p>Concurrency: the provider keeps no lock state in the JVM; everything is in Redis and every change is one
  * atomic script. Its fields are final; the shared JVM state is the client ({@link RedisConnection}), the
- * waiters ({@link KeyWaiters}) and the subscription ({@link ReleaseChannel}), each safe for concurrent use.
+ * waiters ({@link KeyWaiters}), the expected grants ({@link GrantInbox}) and the subscription
+ * ({@link ReleaseChannel}), each safe for concurrent use.
  */
 final class RedisLockingProvider implements LockingProvider {
     private static final Logger log = LoggerFactory.getLogger(RedisLockingProvider.class);
