@@ -82,11 +82,10 @@ if redis.call('HSET', KEYS[4], owner, string.format('%.0f', nowMs + stayMs) .. '
   redis.call('RPUSH', KEYS[3], owner)
   new = 1
 end
-local queueTtl = redis.call('PTTL', KEYS[3])
-if queueTtl < stayMs then
-  redis.call('PEXPIRE', KEYS[3], stayMs)
-  redis.call('PEXPIRE', KEYS[4], stayMs)
-end
+-- Both keys get the same expiry, never shortened: the longest stay in the queue.
+local keep = math.max(redis.call('PTTL', KEYS[3]), stayMs)
+redis.call('PEXPIRE', KEYS[3], keep)
+redis.call('PEXPIRE', KEYS[4], keep)
 if index and new == 1 then
   local indexTtl = redis.call('PTTL', index)
   local keep = stayMs + tonumber(ARGV[4])

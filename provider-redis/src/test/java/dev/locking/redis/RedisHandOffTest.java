@@ -90,6 +90,31 @@ class RedisHandOffTest {
     }
 
     @Test
+    void releaseAllOfTheOwner_andReleaseAll_handTheirKeysToTheQueuedOwners() throws Exception {
+        long a = tokenOf(redis.acquireOrQueue("a", "exec:x", LONG, LONG), "a");
+        long b = tokenOf(redis.tryAcquire(List.of("b"), "exec:x", LONG), "b");
+        other.acquireOrQueue("a", "exec:qa", LONG, LONG);
+        other.acquireOrQueue("b", "exec:qb", LONG, LONG);
+
+        redis.releaseAll("exec:x");
+
+        assertThat(ownerOf("a")).isEqualTo("exec:qa");
+        assertThat(ownerOf("b")).isEqualTo("exec:qb");
+        assertThat(redis.inspect("a").orElseThrow().fencingToken()).isGreaterThan(a);
+        assertThat(redis.inspect("b").orElseThrow().fencingToken()).isGreaterThan(b);
+        assertThat(other.awaitGrant("a", "exec:qa", LONG)).isNotNull();
+        assertThat(other.awaitGrant("b", "exec:qb", LONG)).isNotNull();
+
+        redis.acquireOrQueue("a", "exec:next", LONG, LONG);
+        long handedToQa = redis.inspect("a").orElseThrow().fencingToken();
+        redis.releaseAll(null);
+        assertThat(ownerOf("a")).as("releaseAll() hands on too").isEqualTo("exec:next");
+        assertThat(redis.inspect("a").orElseThrow().fencingToken()).isGreaterThan(handedToQa);
+        assertThat(redis.inspect("b")).as("nobody queued for b").isEmpty();
+        assertThat(redis.awaitGrant("a", "exec:next", LONG)).isNotNull();
+    }
+
+    @Test
     void aGrantThatArrivesBeforeTheOwnerWaits_isKept_forAnyOwnerId() throws Exception {
         String owner = "exec:b \n{x}} !1 2 é";
         redis.acquireOrQueue("k", "exec:a", LONG, LONG);
