@@ -336,8 +336,8 @@ final class RedisLockingProvider implements LockingProvider {
     /**
      * Runs queue.lua: takes the lock, or queues the owner (or keeps its place) for {@code stay} by the server's
      * clock. A lock handed to the owner lasts {@code min(lease, stay)} from the release: a short first lease, so
-     * that a waiter that died blocks the lock for at most its stay; the owner's next call here resets it to the
-     * full lease. Before the script runs, the provider listens on its channel and expects the owner's grant
+     * that a waiter that died blocks the lock for at most its stay (the core renews a granted lock early). An
+     * owner that holds the lock already gets its token and expiry as they are. Before the script runs, the provider listens on its channel and expects the owner's grant
      * ({@link GrantInbox}), so that a grant sent right after the reply is not lost.
      */
     @Override
@@ -359,7 +359,8 @@ final class RedisLockingProvider implements LockingProvider {
                 // Taken now: its owner index, in another slot, lists it too (a grant was listed when queued).
                 calls.await(scripts.indexAdd(index, leaseMillis, scripts.lockKeys(List.of(key))), "acquireOrQueue");
             }
-            return new AcquireResult.Acquired(Map.of(key, number(reply, 1)), sentAt.plusMillis(number(reply, 2)));
+            long pttl = number(reply, 2);
+            return new AcquireResult.Acquired(Map.of(key, number(reply, 1)), pttl >= 0 ? sentAt.plusMillis(pttl) : null);
         }
         long pttl = number(reply, 1);
         slot.holderLapsesAt = pttl >= 0 ? sent + TimeUnit.MILLISECONDS.toNanos(pttl + 1) : 0;

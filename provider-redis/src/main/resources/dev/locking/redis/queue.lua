@@ -9,7 +9,7 @@
 --   {1, token, PTTL, 1} when the lock was free and nobody's live entry stood before this owner's: taken with the
 --       lease and a new token (see acquire.lua); the owner's entry, if any, is gone;
 --   {1, token, PTTL, 0} when the owner holds the lock already (handed to it since its last call, or taken by a call
---       whose reply was lost): its lease is reset to the full lease, as a re-entry would;
+--       whose reply was lost): its token and expiry as they are (the caller renews it);
 --   {0, PTTL, new} otherwise: the owner is queued (new = 1: added at the end; 0: its entry was renewed where it
 --       stands), until stay from now by the server's clock; PTTL is the lock's (-2: free).
 -- A lock that is free while another owner's live entry heads the queue (its holder's lease ran out) is handed to
@@ -40,12 +40,10 @@ if err then
 end
 local v = redis.call('GET', KEYS[1])
 if v == owner then
-  redis.call('PEXPIRE', KEYS[1], lease)
-  redis.call('PEXPIRE', KEYS[2], leaseMs + grace)
   if redis.call('HDEL', KEYS[4], owner) == 1 then
     redis.call('LREM', KEYS[3], 1, owner)
   end
-  return {1, last, leaseMs, 0}
+  return {1, last, redis.call('PTTL', KEYS[1]), 0}
 end
 
 local now = serverMicros()
