@@ -176,12 +176,18 @@ class RedisClusterProviderTest {
         }
     }
 
-    @Test
-    void aHandOffOnEveryNode_reachesTheQueuedOwnerOfAnotherClient() throws Exception {
-        RedisLockingProvider waiterSide = new RedisLockingProvider("lp_redis", RedisSettings.parse(TestConfig.of(
+    /** Another client of the cluster whose waiters look again only after a minute: a message must wake them. */
+    private RedisLockingProvider secondClientWithALongSlice() {
+        RedisLockingProvider client = new RedisLockingProvider("lp_redis", RedisSettings.parse(TestConfig.of(
                 "lp_redis", "mode", "cluster", "nodes", CLUSTER.nodeList(), "keyPrefix", prefix)), null,
                 Duration.ofSeconds(60));
-        providers.add(waiterSide);
+        providers.add(client);
+        return client;
+    }
+
+    @Test
+    void aHandOffOnEveryNode_reachesTheQueuedOwnerOfAnotherClient() throws Exception {
+        RedisLockingProvider waiterSide = secondClientWithALongSlice();
         Duration minute = Duration.ofSeconds(60);
         for (String key : keysOnEveryNode()) {
             long first = ((AcquireResult.Acquired) redis.acquireOrQueue(key, "exec:a", minute, minute))
@@ -203,10 +209,7 @@ class RedisClusterProviderTest {
 
     @Test
     void aReleaseOnOneNode_wakesAWaiterOfAnotherClient() throws Exception {
-        LockingProvider waiterSide = new RedisLockingProvider("lp_redis", RedisSettings.parse(TestConfig.of(
-                "lp_redis", "mode", "cluster", "nodes", CLUSTER.nodeList(), "keyPrefix", prefix)), null,
-                Duration.ofSeconds(60));
-        providers.add(waiterSide);
+        LockingProvider waiterSide = secondClientWithALongSlice();
         List<String> keys = keysOnEveryNode();
         redis.tryAcquire(keys, "holder", null);
         ExecutorService pool = Executors.newSingleThreadExecutor();
