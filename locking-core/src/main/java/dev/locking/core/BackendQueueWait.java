@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>{@link LockingProvider#acquireOrQueue} takes the key, or queues the call's owner for
  *       {@code stay} = 2 wait slices.</li>
- *   <li>While queued, {@link LockingProvider#awaitGrant} waits for the grant, a slice at most (less near the
- *       deadline). A grant ends the wait: the call holds the key.</li>
+ *   <li>While queued, {@link LockingProvider#awaitGrant} waits for the grant, a slice at most (a quarter of
+ *       the lease when that is shorter, less near the deadline). A grant ends the wait: the call holds the
+ *       key.</li>
  *   <li>With no grant, {@code acquireOrQueue} again: that refreshes the queue entry, and answers Acquired when
  *       the grant came but its message was lost.</li>
  *   <li>A call that gives up (timeout, interrupt, failure) leaves the queue ({@link LockingProvider#leaveQueue},
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * for its stay only; the call's {@link Execution} counts that first lease and renews early, at a third of it,
  * to the full lease. The backend starts it when the release runs, a moment this JVM cannot read. The release
  * came after the owner's last {@code acquireOrQueue} that answered Conflict, so the lease is counted from when
- * that call was sent: early, never late. A call that found the key free at its first {@code acquireOrQueue}
+ * that call was sent: early, never late; so those calls come at least every quarter of a lease. A call that found the key free at its first {@code acquireOrQueue}
  * took it with the full lease.
  *
  * <p>Concurrency: stateless apart from final, immutable fields; the state of one call lives in the local
@@ -75,6 +76,9 @@ final class BackendQueueWait {
         boolean took = false;
         long leaseFrom = 0;
         boolean queued = false;
+        // A grant's lease counts from the last queue call, up to one wait before the grant: with a short lease,
+        // ask again within a quarter of it, so that most of the lease is left to renew in.
+        long slice = Math.max(1, Math.min(waitSliceNanos, lease.toNanos() / 4));
         try {
             while (true) {
                 long sent = clock.nanoTime();
@@ -97,7 +101,7 @@ final class BackendQueueWait {
                     }
                     throw new LockTimeoutException();
                 }
-                AcquireResult.Acquired grant = awaitGrant(keys, owner, Math.min(remaining, waitSliceNanos));
+                AcquireResult.Acquired grant = awaitGrant(keys, owner, Math.min(remaining, slice));
                 if (grant != null) {
                     took = true;
                     return granted(keys, owner, grant, leaseFrom, lease);

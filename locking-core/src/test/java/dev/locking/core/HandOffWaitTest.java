@@ -76,6 +76,22 @@ class HandOffWaitTest {
         assertThat(locking.inspect("k")).isEmpty();
     }
 
+    /**
+     * A grant's lease counts from the last queue call that answered Conflict, which can be one whole wait
+     * before the grant. With a short lease, a 2 s wait would leave the granted call little of its lease to
+     * renew in, so the waits between queue calls are at most a quarter of the lease.
+     */
+    @Test
+    void withAShortLease_theCallAsksTheQueueAgainWithinAQuarterOfIt() {
+        locking.acquire("k", AcquireOptions.builder().ownerId("holder").build());
+        assertThatThrownBy(() -> locking.execute("k", lock -> "ran",
+                ExecuteOptions.builder().timeout(Duration.ofMillis(1500)).expire(Duration.ofSeconds(2)).build()))
+                .isInstanceOf(LockTimeoutException.class);
+        assertThat(Duration.ofNanos(provider.longestAwaitGrant.get())).as("the longest wait for a grant")
+                .isPositive().isLessThanOrEqualTo(Duration.ofMillis(500));
+        assertThat(provider.acquireOrQueues.get()).as("queue calls in 1.5 s").isGreaterThanOrEqualTo(3);
+    }
+
     @Test
     void anInterruptDuringTheWait_endsIt_keepsTheFlag_andLeavesTheQueue() throws Exception {
         locking.acquire("k", AcquireOptions.builder().ownerId("holder").build());

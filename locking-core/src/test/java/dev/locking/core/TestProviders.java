@@ -131,6 +131,8 @@ final class TestProviders {
         volatile boolean failLeaveQueue;
         final AtomicInteger acquireOrQueues = new AtomicInteger();
         final AtomicInteger awaitGrants = new AtomicInteger();
+        /** The longest {@code maxWait} an {@code awaitGrant} was given, in nanoseconds. */
+        final java.util.concurrent.atomic.AtomicLong longestAwaitGrant = new java.util.concurrent.atomic.AtomicLong();
         final AtomicInteger leaveQueues = new AtomicInteger();
         /** Runs after each release the backend did, before the call returns (to order threads in a test). */
         volatile Runnable afterRelease = () -> {};
@@ -204,6 +206,7 @@ final class TestProviders {
                 throws InterruptedException {
             calls.incrementAndGet();
             awaitGrants.incrementAndGet();
+            longestAwaitGrant.accumulateAndGet(maxWait.toNanos(), Math::max);
             return delegate.awaitGrant(key, ownerId, maxWait);
         }
 
