@@ -116,6 +116,12 @@ final class GrantSlots {
         }
     }
 
+    /** Whether the owner's slot holds a grant; for tests. */
+    boolean arrived(String owner) {
+        Slot slot = byOwner.get(owner);
+        return slot != null && slot.grant != null;
+    }
+
     /** How many owners have a slot; for tests. */
     int size() {
         return byOwner.size();

@@ -354,6 +354,11 @@ final class HazelcastLockingProvider implements LockingProvider {
         return grants.size();
     }
 
+    /** Whether a grant for the owner came and waits in its slot; for tests. */
+    boolean grantArrived(String ownerId) {
+        return grants.arrived(ownerId);
+    }
+
     /** The owner of a queue call: never anonymous. */
     private static String requireOwner(@Nullable String ownerId) {
         if (ownerId == null || ownerId.isEmpty()) {
