@@ -20,7 +20,7 @@ final class QueueProcessors {
 
     /**
      * {@code acquireOrQueue}: the owner already holds the key (handed to it, or taken by an earlier run of this
-     * step whose answer was lost) and gets a new lease; or it takes the free key when no live entry of another
+     * step whose answer was lost) and is told its token and expiry, unchanged; or it takes the free key when no live entry of another
      * owner queues before it; or it joins the end of the queue, or renews its entry where it stands. A free
      * key whose first live queued owner is another one is handed to that owner in the same step (the holder's
      * lease lapsed and nobody released it). Runs twice harmlessly: an owner is unique to one call.
@@ -46,9 +46,7 @@ final class QueueProcessors {
             long now = System.currentTimeMillis();
             long expiresAt = OwnerQueue.saturatedSum(now, leaseMillis);
             if (stored != null && stored.heldAt(now) && stored.ownedBy(owner)) {
-                LockEntry renewed = stored.withExpiresAt(expiresAt).withQueue(stored.queue().without(owner));
-                put(entry, renewed);
-                return taken(renewed, now);
+                return taken(stored, now); // as it is: the core renews a granted key itself
             }
             OwnerQueue live = stored == null ? OwnerQueue.EMPTY : stored.queue().live(now);
             if (stored != null && stored.heldAt(now)) {
