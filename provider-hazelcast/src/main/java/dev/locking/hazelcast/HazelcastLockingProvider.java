@@ -57,6 +57,11 @@ import org.slf4j.LoggerFactory;
  *       of each key they free. A waiter also re-checks after at most the holder's remaining lease (a
  *       lapse sends no event) and at most every {@value #RECHECK_MILLIS} ms (a notification lost in a
  *       fail-over).</li>
+ *   <li>Hand-off ({@link #handsOff()}): a single-key {@code execute} queues in the key's entry
+ *       ({@link QueueProcessors.AcquireOrQueue}); every step that frees a key hands it to the first live
+ *       queued owner in the same run ({@link LockProcessors#end}); the grant reaches only the owner's JVM
+ *       through a {@link GrantListener} whose predicate members evaluate, and waits in the owner's slot
+ *       ({@link GrantSlots}), registered before the step, until its thread takes it in {@link #awaitGrant}.</li>
  *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on {@code owner}
  *       (free entries have none; the index is added by the first {@code releaseAll(owner)}) and releases
  *       each as {@code release} would; {@code releaseAll()} turns every held entry free, keeping the

@@ -26,6 +26,10 @@ import org.jspecify.annotations.Nullable;
  * still marked, and only such an update makes members send an event to the providers' listeners. A
  * release that nobody waits for sends nothing.
  *
+ * <p>The entry also carries the {@link OwnerQueue} of owners waiting for the key ({@code acquireOrQueue}).
+ * When the lock ends while a live owner queues, the entry becomes that owner's lock at once
+ * ({@link #handedTo}), marked {@link #granted()} for the one update that tells the owner's JVM.
+ *
  * <p>Times are milliseconds since the epoch on the clock of the member that owns the key's partition:
  * every decision about a lapsed lease is taken there, by an entry processor, so clients' clocks do not
  * matter.
