@@ -70,10 +70,10 @@ final class HandOffMeasurement {
         };
         String only = System.getProperty("locking.measure.only", "");
         for (int round = 0; round < Integer.getInteger("locking.measure.rounds", 3); round++) {
-            if (!only.equals("imap")) {
+            if (only.isEmpty() || only.equals("ours")) {
                 run("lp_hazelcast", ours, clients, threads, seconds);
             }
-            if (!only.equals("ours")) {
+            if (only.isEmpty() || only.equals("imap")) {
                 run("IMap.lock", imap, clients, threads, seconds);
             }
             if (only.isEmpty() || only.equals("core")) {
@@ -95,6 +95,7 @@ final class HandOffMeasurement {
         long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
         AtomicLong seq = new AtomicLong();
         long cpuBefore = cpu();
+        long switchesBefore = contextSwitches();
         for (int c = 0; c < clients; c++) {
             for (int t = 0; t < threads; t++) {
                 int client = c;
@@ -115,8 +116,30 @@ final class HandOffMeasurement {
         }
         done.await();
         long cpuUsed = cpu() - cpuBefore;
-        System.out.printf("MEASURE %-14s %,8.0f ops/s  cpu %,6.0f us/op%n", name, ops.get() / (double) seconds,
-                cpuUsed / 1000.0 / ops.get());
+        long switches = contextSwitches() - switchesBefore;
+        System.out.printf("MEASURE %-14s %,8.0f ops/s  cpu %,6.0f us/op  %,5.1f context switches/op%n", name,
+                ops.get() / (double) seconds, cpuUsed / 1000.0 / ops.get(), switches / (double) ops.get());
+    }
+
+    /** Voluntary and involuntary context switches of this process's threads so far (Linux; else 0). */
+    private static long contextSwitches() {
+        long total = 0;
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return 0;
+        }
+        for (java.io.File task : tasks) {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(new java.io.File(task, "status").toPath())) {
+                    if (line.contains("ctxt_switches:")) {
+                        total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                // the thread ended meanwhile
+            }
+        }
+        return total;
     }
 
     private static long cpu() {
