@@ -33,6 +33,9 @@ final class Backend {
 
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
 
+    /** The most owner prefixes with a grant listener of their own (see {@link #listenForGrants}). */
+    static final int MAX_GRANT_PREFIXES = 8;
+
     final HazelcastInstance instance;
     final IMap<String, LockEntry> locks;
     /** Whether the instance is a member (else a client). */
@@ -136,21 +139,32 @@ final class Backend {
      * Registers the grant listener for the owner's prefix ({@link GrantListener#prefixOf}) on first need: before
      * the first {@code acquireOrQueue} of such an owner, so every grant to it reaches this JVM. Members evaluate
      * the predicate of each registration on every update of the map; a provider has one registration per
-     * service that queues through it (usually one).
+     * service that queues through it (usually one). Past {@link #MAX_GRANT_PREFIXES} prefixes (services made
+     * and dropped over one provider), one more registration with the empty prefix hears every grant, and no
+     * other is added.
      */
     void listenForGrants(String owner, GrantSlots slots, KeySteps steps) {
         String prefix = GrantListener.prefixOf(owner);
-        if (grantListeners.containsKey(prefix)) {
+        if (grantListeners.containsKey(prefix) || grantListeners.containsKey("")) {
             return;
         }
         synchronized (setupLock) {
-            if (!grantListeners.containsKey(prefix)) {
+            if (grantListeners.size() >= MAX_GRANT_PREFIXES) {
+                prefix = "";
+            }
+            if (!grantListeners.containsKey(prefix) && !grantListeners.containsKey("")) {
+                String registered = prefix;
                 // Not repeatable: a second registration would leave a listener behind.
                 UUID registration = steps.blocking(() -> locks.addEntryListener(new GrantListener(slots),
-                        new GrantListener.GrantedTo(prefix), true), "listen to grants on map " + mapName, false);
-                grantListeners.put(prefix, registration);
+                        new GrantListener.GrantedTo(registered), true), "listen to grants on map " + mapName, false);
+                grantListeners.put(registered, registration);
             }
         }
+    }
+
+    /** How many grant listeners this provider registered; for tests. */
+    int grantListeners() {
+        return grantListeners.size();
     }
 
     /**

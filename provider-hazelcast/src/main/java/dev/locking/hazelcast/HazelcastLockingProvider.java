@@ -359,6 +359,11 @@ final class HazelcastLockingProvider implements LockingProvider {
         return grants.size();
     }
 
+    /** How many grant listeners this provider registered; for tests. */
+    int grantListeners() {
+        return backend().grantListeners();
+    }
+
     /** Whether a grant for the owner came and waits in its slot; for tests. */
     boolean grantArrived(String ownerId) {
         return grants.arrived(ownerId);

@@ -114,6 +114,22 @@ class HandOffTest {
     }
 
     @Test
+    void manyServicesOverOneProvider_shareOneCatchAllGrantListener_andStillGetTheirGrants() {
+        try (LockingProvider provider = provider(map())) {
+            HazelcastLockingProvider hz = (HazelcastLockingProvider) provider;
+            for (int service = 0; service < 12; service++) {
+                provider.acquireOrQueue("k" + service, "exec:service-" + service + ":1", LEASE, STAY);
+            }
+            assertThat(hz.grantListeners()).as("8 prefixes, then one for every grant")
+                    .isEqualTo(Backend.MAX_GRANT_PREFIXES + 1);
+
+            assertThat(provider.acquireOrQueue("k11", "exec:service-11:2", LEASE, STAY)).isInstanceOf(Conflict.class);
+            provider.release(List.of("k11"), "exec:service-11:1");
+            await().atMost(PATIENCE).until(() -> hz.grantArrived("exec:service-11:2"));
+        }
+    }
+
+    @Test
     void aPlainAcquire_ofOneKeyOrSeveral_doesNotBargePastAQueue_whenTheHoldersLeaseLapsed() {
         try (LockingProvider provider = provider(map())) {
             provider.acquireOrQueue("k", "exec:s:a", Duration.ofMillis(300), STAY);
