@@ -4,6 +4,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
 import dev.locking.api.LockInfo;
+import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.hazelcast.LockProcessors.Extend;
 import dev.locking.hazelcast.LockProcessors.Inspect;
@@ -218,7 +219,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         }
         Backend b = backend();
         long waitMillis = maxWait.isNegative() || maxWait.isZero() ? 1 : Leases.toMillis(maxWait);
-        b.listen(waiters, steps);
+        listen(b);
         try (KeyWaiters.Waiter waiter = waiters.register(keys)) {
             Map<String, Outcome> states = steps.watch(b, keys);
             for (String key : keys) {
@@ -311,6 +312,25 @@ final class HazelcastLockingProvider implements LockingProvider {
         }
         if (outcome.status() == Status.DONE) {
             wakeLocalWaiters(List.of(key));
+        }
+    }
+
+    /**
+     * Registers the release listener on the first wait. An interrupt that cuts that registration short is the
+     * wait's interrupt: an {@link InterruptedException}, as anywhere else in a wait. The registration may still
+     * take effect; the next wait registers again, and a second listener only wakes this provider's waiters
+     * twice.
+     */
+    private void listen(Backend b) throws InterruptedException {
+        try {
+            b.listen(waiters, steps);
+        } catch (LockingException e) {
+            if (!Thread.interrupted()) {
+                throw e;
+            }
+            InterruptedException interrupted = new InterruptedException(e.getMessage());
+            interrupted.initCause(e);
+            throw interrupted;
         }
     }
 
