@@ -66,7 +66,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on {@code owner}
  *       (free entries have none; the index is added by the first {@code releaseAll(owner)}) and releases
  *       each as {@code release} would; {@code releaseAll()} turns every held entry free, keeping the
- *       tokens.</li>
+ *       tokens, and hands each key with a queue to its first live queued owner by a step of its own.</li>
  * </ul>
  *
  * <h2>Failures</h2>

@@ -21,15 +21,29 @@ import org.junit.jupiter.api.Test;
  */
 class ProxiedClientTest {
 
-    @Test
-    void everyCallGoesThroughTheProxy_soDroppingTrafficCutsTheClientOff() throws Exception {
-        String cluster = TestMembers.clusterName("proxied");
+    /** What a test does with a proxied client, the proxy in front of its member, and a provider on the member. */
+    private interface ProxiedCase {
+        void run(LoopbackProxy proxy, LockingProvider proxied, LockingProvider direct) throws Exception;
+    }
+
+    /** Starts a member of a cluster of its own, the proxy and both providers; shuts everything down after. */
+    private static void withProxiedClient(String purpose, ProxiedCase test) throws Exception {
+        String cluster = TestMembers.clusterName(purpose);
         HazelcastInstance member = TestMembers.startMember(cluster);
         String mapName = "map-" + UUID.randomUUID();
         try (LoopbackProxy proxy = new LoopbackProxy(TestMembers.firstAddress(TestMembers.address(member)));
                 LockingProvider proxied = TestMembers.proxiedClientProvider("lp_hazelcast", cluster, proxy.address(),
                         mapName);
                 LockingProvider direct = HazelcastProviderFactory.fromInstance("lp_hazelcast", member, mapName)) {
+            test.run(proxy, proxied, direct);
+        } finally {
+            member.shutdown();
+        }
+    }
+
+    @Test
+    void everyCallGoesThroughTheProxy_soDroppingTrafficCutsTheClientOff() throws Exception {
+        withProxiedClient("proxied", (proxy, proxied, direct) -> {
             assertThat(proxied.tryAcquire(List.of("k"), "o", Duration.ofSeconds(30))).isInstanceOf(Acquired.class);
             assertThat(direct.inspect("k").orElseThrow().ownerId()).isEqualTo("o");
 
@@ -38,9 +52,7 @@ class ProxiedClientTest {
             assertThatThrownBy(() -> proxied.inspect("k")).isInstanceOf(ProviderUnavailableException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
             assertThat(direct.release(List.of("k"), "o")).isTrue();
-        } finally {
-            member.shutdown();
-        }
+        });
     }
 
     /**
@@ -50,13 +62,7 @@ class ProxiedClientTest {
      */
     @Test
     void anInterruptWhileTheFirstWaitRegistersItsListener_isAnInterruptedException() throws Exception {
-        String cluster = TestMembers.clusterName("proxied-wait");
-        HazelcastInstance member = TestMembers.startMember(cluster);
-        String mapName = "map-" + UUID.randomUUID();
-        try (LoopbackProxy proxy = new LoopbackProxy(TestMembers.firstAddress(TestMembers.address(member)));
-                LockingProvider proxied = TestMembers.proxiedClientProvider("lp_hazelcast", cluster, proxy.address(),
-                        mapName);
-                LockingProvider direct = HazelcastProviderFactory.fromInstance("lp_hazelcast", member, mapName)) {
+        withProxiedClient("proxied-wait", (proxy, proxied, direct) -> {
             assertThat(direct.tryAcquire(List.of("held"), "o", null)).isInstanceOf(Acquired.class);
             assertThat(proxied.inspect("held")).isPresent(); // connected
 
@@ -77,8 +83,6 @@ class ProxiedClientTest {
                             || waiter.getState() == Thread.State.TIMED_WAITING);
             waiter.interrupt();
             assertThat(failure.get(30, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
-        } finally {
-            member.shutdown();
-        }
+        });
     }
 }
