@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>{@link LockingProvider#acquireOrQueue} takes the key, or queues the call's owner for
- *       {@code stay} = 2 wait slices.</li>
+ *       {@code stay} = 2 wait slices, or a third of the lease when that is longer ({@link #stayFor}).</li>
  *   <li>While queued, {@link LockingProvider#awaitGrant} waits for the grant, a slice at most (a quarter of
  *       the lease when that is shorter, less near the deadline). A grant ends the wait: the call holds the
  *       key.</li>
@@ -46,7 +46,8 @@ final class BackendQueueWait {
     private final LockingProvider provider;
     private final LockingClock clock;
     private final long waitSliceNanos;
-    private final Duration stay;
+    /** The shortest stay in the queue: two wait slices, so that one late refresh does not lapse an entry. */
+    private final Duration minStay;
     /** Releases, in the background, a key that a call which gave up may still hold. */
     private final LeaseRenewer cleanup;
 
@@ -54,8 +55,20 @@ final class BackendQueueWait {
         this.provider = provider;
         this.clock = clock;
         this.waitSliceNanos = waitSliceNanos;
-        this.stay = Duration.ofNanos(waitSliceNanos > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : 2 * waitSliceNanos);
+        this.minStay = Duration.ofNanos(waitSliceNanos > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : 2 * waitSliceNanos);
         this.cleanup = cleanup;
+    }
+
+    /**
+     * How long a queue entry lasts without a refresh, and so the first lease of a grant: two slices, or a
+     * third of the lease when that is longer. A waiter that died blocks the key for this long at most (a
+     * holder that died blocks it for a whole lease); a granted call has about this long, less one refresh
+     * interval, to get its first renewal confirmed, so a stay of a few seconds alone would turn a stall of a
+     * few seconds (a busy machine, a collection) into a lost lease.
+     */
+    Duration stayFor(Duration lease) {
+        Duration third = lease.dividedBy(3);
+        return third.compareTo(minStay) > 0 ? third : minStay;
     }
 
     /**
@@ -79,6 +92,7 @@ final class BackendQueueWait {
         // A grant's lease counts from the last queue call, up to one wait before the grant: with a short lease,
         // ask again within a quarter of it, so that most of the lease is left to renew in.
         long slice = Math.max(1, Math.min(waitSliceNanos, lease.toNanos() / 4));
+        Duration stay = stayFor(lease);
         try {
             while (true) {
                 long sent = clock.nanoTime();
@@ -88,7 +102,7 @@ final class BackendQueueWait {
                     took = true;
                     // Taken by this call (the full lease), or handed over after a previous call that found the key
                     // busy (maybe the short lease of a grant).
-                    return queued ? granted(keys, owner, acquired, leaseFrom, lease)
+                    return queued ? granted(keys, owner, acquired, leaseFrom, lease, stay)
                             : taken(keys, owner, new WaitLoop.Taken(acquired, sent, lease));
                 }
                 queued = true;
@@ -104,19 +118,19 @@ final class BackendQueueWait {
                 AcquireResult.Acquired grant = awaitGrant(keys, owner, Math.min(remaining, slice));
                 if (grant != null) {
                     took = true;
-                    return granted(keys, owner, grant, leaseFrom, lease);
+                    return granted(keys, owner, grant, leaseFrom, lease, stay);
                 }
             }
         } finally {
             if (!took) {
-                leave(keys, owner, lease);
+                leave(keys, owner, lease, stay);
             }
         }
     }
 
     /** A key handed to the call: its lease may be the grant's, min(lease, stay), from {@code leaseFrom}. */
     private WaitLoop.Taken granted(List<String> keys, String owner, AcquireResult.Acquired grant, long leaseFrom,
-            Duration lease) {
+            Duration lease, Duration stay) {
         return taken(keys, owner, new WaitLoop.Taken(grant, leaseFrom, lease.compareTo(stay) < 0 ? lease : stay));
     }
 
@@ -146,7 +160,7 @@ final class BackendQueueWait {
      * the owner may hold the key or get it from a hand-off before its entry lapses: release it in the
      * background until then plus a lease.
      */
-    private void leave(List<String> keys, String owner, Duration lease) {
+    private void leave(List<String> keys, String owner, Duration lease, Duration stay) {
         try {
             ProviderCalls.call(provider, "leaveQueue", () -> {
                 provider.leaveQueue(keys.get(0), owner);

@@ -92,6 +92,25 @@ class HandOffWaitTest {
         assertThat(provider.acquireOrQueues.get()).as("queue calls in 1.5 s").isGreaterThanOrEqualTo(3);
     }
 
+    /**
+     * A queue entry stays two slices, or a third of the lease when that is longer: the stay is also a grant's
+     * first lease, and a stay of 4 s alone turned stalls of a few seconds on a busy machine into lost leases of
+     * granted calls (the kit's three-JVM check failed so, on three providers).
+     */
+    @Test
+    void theStayInTheQueue_isTwoSlices_orAThirdOfTheLeaseWhenLonger() {
+        locking.acquire("k", AcquireOptions.builder().ownerId("holder").build());
+        assertThatThrownBy(() -> locking.execute("k", lock -> "ran",
+                ExecuteOptions.builder().timeout(Duration.ofMillis(200)).expire(Duration.ofSeconds(30)).build()))
+                .isInstanceOf(LockTimeoutException.class);
+        assertThat(provider.lastStay).as("stay with a 30 s lease").isEqualTo(Duration.ofSeconds(10));
+
+        assertThatThrownBy(() -> locking.execute("k", lock -> "ran",
+                ExecuteOptions.builder().timeout(Duration.ofMillis(200)).expire(Duration.ofSeconds(3)).build()))
+                .isInstanceOf(LockTimeoutException.class);
+        assertThat(provider.lastStay).as("stay with a 3 s lease: two 2 s slices").isEqualTo(Duration.ofSeconds(4));
+    }
+
     @Test
     void anInterruptDuringTheWait_endsIt_keepsTheFlag_andLeavesTheQueue() throws Exception {
         locking.acquire("k", AcquireOptions.builder().ownerId("holder").build());
@@ -136,7 +155,8 @@ class HandOffWaitTest {
      */
     private static final Duration SLICE = Duration.ofSeconds(1);
     private static final Duration STAY = SLICE.multipliedBy(2);
-    private static final Duration LEASE = Duration.ofSeconds(30);
+    /** Short enough that a third of it is under the 2 s stay of two slices, so the stay is 2 s. */
+    private static final Duration LEASE = Duration.ofSeconds(5);
 
     /** What the job saw once it had run for many stays. */
     private record Seen(long token, Optional<LockInfo> held, boolean lost, Instant at) {}

@@ -131,6 +131,8 @@ final class TestProviders {
         volatile boolean failLeaveQueue;
         final AtomicInteger acquireOrQueues = new AtomicInteger();
         final AtomicInteger awaitGrants = new AtomicInteger();
+        /** The {@code stay} of the last {@code acquireOrQueue}. */
+        volatile @Nullable Duration lastStay;
         /** The longest {@code maxWait} an {@code awaitGrant} was given, in nanoseconds. */
         final java.util.concurrent.atomic.AtomicLong longestAwaitGrant = new java.util.concurrent.atomic.AtomicLong();
         final AtomicInteger leaveQueues = new AtomicInteger();
@@ -198,6 +200,7 @@ final class TestProviders {
         public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
             calls.incrementAndGet();
             acquireOrQueues.incrementAndGet();
+            lastStay = stay;
             return delegate.acquireOrQueue(key, ownerId, lease, stay);
         }
 
