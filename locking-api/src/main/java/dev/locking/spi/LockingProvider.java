@@ -130,6 +130,99 @@ public interface LockingProvider extends AutoCloseable {
     void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException;
 
     /**
+     * Whether the backend keeps a queue of waiting owners per key and, in the same atomic step as a release,
+     * hands the released key to the longest live waiter (new owner, new fencing token, a short first lease).
+     * The core then waits for single-key {@code execute} calls through {@link #acquireOrQueue},
+     * {@link #awaitGrant} and {@link #leaveQueue} instead of {@link #tryAcquire} and {@link #awaitRelease}.
+     * The default, {@code false}, keeps the notification path; a provider needs none of the methods below.
+     *
+     * <p>A provider that answers {@code true} keeps these rules besides those of each method:
+     * <ul>
+     *   <li><b>The hand-off.</b> Every path that frees a key ({@link #release}, {@link #releaseAll} with or
+     *       without an owner, {@link #leaveQueue} of a holder) does, in the same atomic step: drop the lapsed
+     *       entries at the head of the key's queue; give the key to the first live entry's owner, with a new,
+     *       strictly greater fencing token and the lease {@code min(lease, stay)} of that entry (a short first
+     *       lease: a waiter that died blocks the key for at most its stay; the core renews a granted key
+     *       early); remove that entry; and tell only that owner (key, owner, token and expiry or remaining
+     *       lease). A release that nobody queues for sends no grant message.</li>
+     *   <li><b>No barging.</b> A plain {@link #tryAcquire} (of one key or several) answers
+     *       {@link AcquireResult.Conflict} on a key with a live queue entry. Multi-key calls keep the
+     *       notification path: all or nothing, and they may wait behind a queue.</li>
+     *   <li><b>Expiry.</b> When a holder's lease runs out with a queue, the next {@code acquireOrQueue} of the
+     *       live head takes the key (so within one of the core's wait slices); a backend that can act on
+     *       expiry may hand it off at once.</li>
+     *   <li><b>Tokens</b> strictly increase per key across direct takes, grants, releases and expiry, from the
+     *       counter {@link #tryAcquire} uses.</li>
+     *   <li><b>Data.</b> Keys and owners are stored exactly; queue entries of a foreign or corrupt shape are
+     *       handled as the provider handles other foreign data (a clear error, nothing overwritten).</li>
+     * </ul>
+     *
+     * @return whether the provider hands released keys to queued waiters
+     * @since 0.2.0
+     */
+    default boolean handsOff() {
+        return false;
+    }
+
+    /**
+     * One atomic step on one key:
+     * <ul>
+     *   <li>the owner holds the key already (it was handed to it since its previous call) &rarr;
+     *       {@link AcquireResult.Acquired} with its token and expiry;</li>
+     *   <li>the key is free (never held, released, or its lease lapsed) and no live queue entry of another
+     *       owner stands before this owner's &rarr; takes it with the full {@code lease} and a new, strictly
+     *       greater fencing token (the counter of {@link #tryAcquire}), drops the owner's queue entry if any,
+     *       and answers {@link AcquireResult.Acquired};</li>
+     *   <li>otherwise adds the owner at the tail of the key's queue, or renews its entry where it stands (it
+     *       keeps its place), the entry lapsing {@code stay} from now by the backend's clock &rarr;
+     *       {@link AcquireResult.Conflict}. A hand-off skips lapsed entries.</li>
+     * </ul>
+     *
+     * @param key     a validated key
+     * @param ownerId the waiting owner (an {@code execute} owner: unique to one call)
+     * @param lease   the lease of a direct take, positive; a grant gets {@code min(lease, stay)}
+     * @param stay    how long the queue entry lasts without another call, positive
+     * @return {@link AcquireResult.Acquired} when the owner holds the key now (taken by this call, or
+     *         handed to it since its previous call), else {@link AcquireResult.Conflict} (queued)
+     * @since 0.2.0
+     */
+    default AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+        return tryAcquire(List.of(key), ownerId, lease);
+    }
+
+    /**
+     * Waits until the backend hands the key to this owner, or {@code maxWait} passed. A grant made after
+     * the owner's {@link #acquireOrQueue} answered Conflict but before this call started is not lost: it is
+     * returned at once (register before the backend step, or keep recent grants by owner). Spurious early
+     * {@code null}s are allowed: the core calls {@code acquireOrQueue} again after each, which also finds
+     * a grant whose message was lost.
+     *
+     * @param key     the key the owner queues for
+     * @param ownerId the queued owner
+     * @param maxWait the longest wait, positive
+     * @return the grant (tokens and expiry), or {@code null} when none came in time
+     * @throws InterruptedException if the thread is interrupted while waiting
+     * @since 0.2.0
+     */
+    default AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+            throws InterruptedException {
+        awaitRelease(List.of(key), maxWait);
+        return null;
+    }
+
+    /**
+     * One atomic step: takes the owner out of the key's queue (it gave up: timeout, interrupt, failure) and,
+     * if the owner holds the key, releases it, which hands it on as every release does. That covers a key
+     * handed to the owner meanwhile, and one it took directly through an {@link #acquireOrQueue} whose reply
+     * was lost. Idempotent.
+     *
+     * @param key     the key the owner queued for
+     * @param ownerId the owner
+     * @since 0.2.0
+     */
+    default void leaveQueue(String key, String ownerId) {}
+
+    /**
      * Releases connections, threads and other resources. Idempotent; no checked exception. Locks held
      * on a distributed backend are not released.
      */

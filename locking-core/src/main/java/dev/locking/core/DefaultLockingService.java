@@ -107,7 +107,7 @@ final class DefaultLockingService implements LockingService {
         // waiters that may be waiting for those keys: it asks the backend directly, as a nested call must.
         WaitLoop.Taken taken = waitLoop.take(toTake, owner, lease, o.effectiveTimeout(), stack.isEmpty());
         Execution execution = new Execution(provider, sorted, toTake, owner, lease,
-                taken.acquired().fencingTokens(), parent, taken.sentNanos());
+                taken.acquired().fencingTokens(), parent, taken.sentNanos(), taken.firstLease());
         renewer.register(execution);
         stack.add(execution);
         T result = null;

@@ -13,15 +13,20 @@ import org.jspecify.annotations.Nullable;
 /**
  * One running {@code execute}: the keys its call took, their lease, and the handle the job sees.
  *
- * <p>Concurrency: the job's thread creates it, runs the job and {@linkplain #complete() completes} it.
- * The {@link LeaseRenewer}'s renewal worker writes {@link #dueNanos}, {@link #confirmedNanos} and
- * {@link #failures} while {@link #renewing} is set (one renewal at a time); its scheduler reads them and
- * sets {@code renewing}. Either may {@linkplain #markLost() mark it lost}. The state moves RUNNING → DONE
- * (the job's thread) or RUNNING → LOSING → LOST (the renewer, which interrupts the job's thread in between),
- * once: nothing turns a lost handle back. {@link #complete()} waits out LOSING so that the interrupt it then
- * clears is the one the renewer sent. {@link #isLost()} reads true from LOSING on, so a job woken by that
- * interrupt always sees it lost (the interrupt may reach a job that polls {@code isLost()} a moment after it
- * reads true).
+ * <p><b>The first lease.</b> A key handed over by a backend's queue (a grant) may carry a short first lease,
+ * {@code min(lease, stay)}, so that a waiter that died blocks the key for its stay only. The call says which
+ * lease its take may have ({@code firstLease}); the deadline and the first renewal count from it (renewed at
+ * a third of it), and from the first confirmed renewal on, from the full lease.
+ *
+ * <p>Concurrency: the job's thread creates it, runs the job and {@linkplain #complete() completes} it. The
+ * {@link LeaseRenewer}'s renewal worker writes {@link #dueNanos}, the confirmed time and lease
+ * ({@link #confirmed}) and {@link #failures} while {@link #renewing} is set (one renewal at a time); its
+ * scheduler reads them and sets {@code renewing}. Either may {@linkplain #markLost() mark it lost}. The state
+ * moves RUNNING → DONE (the job's thread) or RUNNING → LOSING → LOST (the renewer, which interrupts the job's
+ * thread in between), once: nothing turns a lost handle back. {@link #complete()} waits out LOSING so that the
+ * interrupt it then clears is the one the renewer sent. {@link #isLost()} reads true from LOSING on, so a job
+ * woken by that interrupt always sees it lost (the interrupt may reach a job that polls {@code isLost()} a
+ * moment after it reads true).
  */
 final class Execution implements LockHandle {
     private static final int RUNNING = 0;
@@ -34,7 +39,6 @@ final class Execution implements LockHandle {
     final List<String> takenKeys;
     final String ownerId;
     final Duration lease;
-    final long periodNanos;
     private final long leaseNanos;
     private final List<String> allKeys;
     private final Map<String, Long> tokens;
@@ -46,9 +50,12 @@ final class Execution implements LockHandle {
     volatile long dueNanos;
     /**
      * When the request that last confirmed the lease was sent: the acquire that took the keys, then each
-     * renewal the backend confirmed in time. The lease runs out one lease after it, at the latest.
+     * renewal the backend confirmed in time. The lease runs out {@link #confirmedLeaseNanos} after it, at the
+     * latest.
      */
     volatile long confirmedNanos;
+    /** The lease that request may have given: the first lease, then the full lease. */
+    private volatile long confirmedLeaseNanos;
     /** Set while a renewal is handed to a worker or running there. */
     volatile boolean renewing;
     /** The last renewal handed to a worker (possibly finished), so the scheduler can interrupt a hung one. */
@@ -58,10 +65,12 @@ final class Execution implements LockHandle {
     private volatile long lostAtNanos;
 
     /**
-     * @param confirmedNanos when the acquire that took the keys was sent
+     * @param confirmedNanos when the acquire that took the keys was sent (or the lease may have started)
+     * @param firstLease     the lease the take may have given, at most {@code lease}: shorter for a grant
      */
     Execution(LockingProvider provider, List<String> allKeys, List<String> takenKeys, String ownerId,
-            Duration lease, Map<String, Long> tokens, @Nullable Execution parent, long confirmedNanos) {
+            Duration lease, Map<String, Long> tokens, @Nullable Execution parent, long confirmedNanos,
+            Duration firstLease) {
         this.provider = provider;
         this.allKeys = allKeys;
         this.takenKeys = takenKeys;
@@ -71,14 +80,32 @@ final class Execution implements LockHandle {
         this.parent = parent;
         this.thread = Thread.currentThread();
         this.leaseNanos = lease.toNanos();
-        this.periodNanos = Math.max(1, leaseNanos / 3);
+        this.confirmedLeaseNanos = Math.min(leaseNanos, firstLease.toNanos());
         this.confirmedNanos = confirmedNanos;
-        this.dueNanos = confirmedNanos + periodNanos;
+        this.dueNanos = confirmedNanos + periodNanos();
     }
 
     /** When the lease runs out unless a renewal sent before then is confirmed before then. */
     long deadlineNanos() {
-        return confirmedNanos + leaseNanos;
+        return confirmedNanos + confirmedLeaseNanos;
+    }
+
+    /** A third of the lease last confirmed: how long after a confirmation the next renewal is due. */
+    long periodNanos() {
+        return Math.max(1, confirmedLeaseNanos / 3);
+    }
+
+    /** The lease last confirmed (the first lease until a renewal is confirmed). */
+    Duration confirmedLease() {
+        return Duration.ofNanos(confirmedLeaseNanos);
+    }
+
+    /** A renewal sent at {@code sentNanos} was confirmed: the full lease runs from then. By the renewal worker. */
+    void confirmed(long sentNanos) {
+        confirmedNanos = sentNanos;
+        confirmedLeaseNanos = leaseNanos;
+        failures = 0;
+        dueNanos = sentNanos + periodNanos();
     }
 
     /** When the handle turned lost ({@link System#nanoTime()}), or 0; for tests. */

@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Deadlines</h2>
  * A handle's deadline is the time its last confirmed renewal was <em>sent</em> (for the first one, the time
- * the acquire that took the keys was sent) plus the lease: the backend cannot have extended the lease from
- * an earlier moment, so from then on another client may hold the keys. At the deadline the scheduler marks
+ * the acquire that took the keys was sent) plus the lease (for the first one, the possibly shorter lease of
+ * a key handed over by a backend's queue, renewed at a third of it; see {@link Execution}): the backend
+ * cannot have extended the lease from an earlier moment, so from then on another client may hold the keys. At the deadline the scheduler marks
  * the handle lost and interrupts the renewal call still running, if any (a client that answers interrupts
  * gives up then; one that does not keeps its worker until it returns). An answer that arrives at or after
  * the deadline confirms nothing. A renewal that fails is retried soon (from a thirtieth of the lease, at
@@ -191,7 +192,7 @@ final class LeaseRenewer implements AutoCloseable {
             long sinceConfirmed = now - execution.confirmedNanos;
             log.warn("Lease on {} (provider {}) was not confirmed for a whole lease of {} ({} ms since the last"
                     + " confirmed renewal was sent{}); the job's handle is now lost and its thread interrupted",
-                    execution.takenKeys, execution.providerId(), execution.lease,
+                    execution.takenKeys, execution.providerId(), execution.confirmedLease(),
                     TimeUnit.NANOSECONDS.toMillis(sinceConfirmed),
                     running == null ? "" : "; a renewal call is still running");
         }
@@ -280,9 +281,7 @@ final class LeaseRenewer implements AutoCloseable {
                 log.debug("A renewal of {} (provider {}) answered after the lease had run out; not counted",
                         execution.takenKeys, execution.providerId());
             } else {
-                execution.confirmedNanos = sent;
-                execution.failures = 0;
-                execution.dueNanos = sent + execution.periodNanos;
+                execution.confirmed(sent);
                 if (log.isDebugEnabled()) {
                     log.debug("Renewed the lease on {} (provider {}) for {}", execution.takenKeys,
                             execution.providerId(), execution.lease);
@@ -296,9 +295,10 @@ final class LeaseRenewer implements AutoCloseable {
 
     /** Soon after a failure, then backing off, but never as late as a whole period. */
     private static long retryDelay(Execution execution) {
-        long first = Math.min(MAX_FIRST_RETRY_NANOS, Math.max(MIN_RETRY_NANOS, execution.lease.toNanos() / 30));
+        long lease = execution.confirmedLease().toNanos();
+        long first = Math.min(MAX_FIRST_RETRY_NANOS, Math.max(MIN_RETRY_NANOS, lease / 30));
         long delay = first << Math.min(10, execution.failures - 1);
-        return Math.max(first, Math.min(delay, execution.periodNanos / 2));
+        return Math.max(first, Math.min(delay, execution.periodNanos() / 2));
     }
 
     private void attempt(BackgroundRelease release) {

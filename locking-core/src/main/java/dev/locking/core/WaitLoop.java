@@ -40,11 +40,11 @@ import org.slf4j.LoggerFactory;
  *       first now. After the job, {@link #released} wakes the next waiter of each key.</li>
  * </ol>
  *
- * <h2>Where a backend hand-off goes</h2>
- * Each wait ends with a {@link Woken}. Today it says only who woke the call, and the call asks again. A
- * backend that grants a released lock to its longest waiter in one step would answer the wait with a
- * {@code Woken} carrying the grant; the loop then takes the keys from it as from a successful attempt
- * (recorded as taken in the queue, no further request).
+ * <h2>A backend that hands off</h2>
+ * A call on one key, with a timeout, on a provider whose {@link LockingProvider#handsOff()} is true does not
+ * go through the steps above: it waits in the backend's own queue of that key ({@link BackendQueueWait}),
+ * which orders the calls of every JVM, this one's included, so the {@link LocalQueue} is bypassed. A call
+ * on several keys keeps the path above (the backend takes all its keys in one step or none).
  *
  * <h2>Concurrency</h2>
  * Thread-safe: one instance serves every {@code execute} of its provider in this service, from any
@@ -61,16 +61,17 @@ final class WaitLoop {
     static final Duration WAIT_SLICE = Duration.ofSeconds(2);
 
     /**
-     * What a call took, when it sent the acquire that took it (the lease runs from no earlier), and the keys
-     * on which the local queue counts it as holder (to pass to {@link #released}).
+     * What a call took, when it sent the acquire that took it (the lease runs from no earlier), the lease the
+     * take may have given (the full lease, or the short first lease of a key handed over by a backend's queue),
+     * and the keys on which the local queue counts it as holder (to pass to {@link #released}).
      */
-    record Taken(AcquireResult.Acquired acquired, long sentNanos, List<String> counted) {
-        Taken(AcquireResult.Acquired acquired, long sentNanos) {
-            this(acquired, sentNanos, List.of());
+    record Taken(AcquireResult.Acquired acquired, long sentNanos, Duration firstLease, List<String> counted) {
+        Taken(AcquireResult.Acquired acquired, long sentNanos, Duration firstLease) {
+            this(acquired, sentNanos, firstLease, List.of());
         }
 
         Taken counting(List<String> keys) {
-            return new Taken(acquired, sentNanos, keys);
+            return new Taken(acquired, sentNanos, firstLease, keys);
         }
     }
 
@@ -79,16 +80,14 @@ final class WaitLoop {
      *
      * @param byProvider whether the provider's notification ended it (then the call asks again whatever
      *                   its place in the queue)
-     * @param grant      the keys, when whoever woke the call gave them to it; never set today (see the class
-     *                   comment)
      */
-    private record Woken(boolean byProvider, @Nullable Taken grant) {
+    private record Woken(boolean byProvider) {
         /** No wait yet. */
-        static final Woken NOT_YET = new Woken(false, null);
+        static final Woken NOT_YET = new Woken(false);
         /** A park in the local queue ended: signalled, or the slice ran out. */
-        static final Woken LOCALLY = new Woken(false, null);
+        static final Woken LOCALLY = new Woken(false);
         /** The provider's wait ended: a release, or the slice ran out. */
-        static final Woken BY_PROVIDER = new Woken(true, null);
+        static final Woken BY_PROVIDER = new Woken(true);
     }
 
     private final LockingProvider provider;
@@ -98,11 +97,15 @@ final class WaitLoop {
     /** Releases, in the background, keys that an acquire without an answer may have taken. */
     private final LeaseRenewer cleanup;
 
+    /** The wait of single-key calls on a provider that {@linkplain LockingProvider#handsOff() hands off}. */
+    private final BackendQueueWait handOffs;
+
     WaitLoop(LockingProvider provider, LockingClock clock, Duration waitSlice, LeaseRenewer cleanup) {
         this.provider = provider;
         this.clock = clock;
         this.waitSliceNanos = waitSlice.toNanos();
         this.cleanup = cleanup;
+        this.handOffs = new BackendQueueWait(provider, clock, waitSliceNanos, cleanup);
     }
 
     /** The queue of this provider's calls; for tests. */
@@ -128,19 +131,22 @@ final class WaitLoop {
      */
     Taken take(List<String> keys, String owner, Duration lease, Duration timeout, boolean mayQueue) {
         long deadline = clock.nanoTime() + timeout.toNanos();
+        if (keys.size() == 1 && !timeout.isZero() && provider.handsOff()) {
+            return handOffs.take(keys, owner, lease, deadline, timeout);
+        }
         LocalQueue.Waiter waiter = null;
         long lastTry = 0;
         Woken woken = Woken.NOT_YET;
         try {
             while (true) {
                 long now = clock.nanoTime();
-                Taken taken = woken.grant();
+                Taken taken = null;
                 String conflict = null;
-                if (taken == null && mayTry(keys, mayQueue, waiter, woken, now - lastTry)) {
+                if (mayTry(keys, mayQueue, waiter, woken, now - lastTry)) {
                     lastTry = now;
                     AcquireResult result = tryAcquireOrCleanUp(keys, owner, lease);
                     if (result instanceof AcquireResult.Acquired acquired) {
-                        taken = new Taken(acquired, now);
+                        taken = new Taken(acquired, now, lease);
                     } else {
                         conflict = ((AcquireResult.Conflict) result).key();
                     }
@@ -271,9 +277,14 @@ final class WaitLoop {
         }
     }
 
-    private LockingException interruptedWhileWaiting(List<String> keys, @Nullable InterruptedException cause) {
+    static LockingException interruptedWhileWaiting(LockingProvider provider, List<String> keys,
+            @Nullable InterruptedException cause) {
         return new LockingException("Interrupted while waiting to lock " + keys + " on " + provider.id()
                 + "; nothing was locked", cause);
+    }
+
+    private LockingException interruptedWhileWaiting(List<String> keys, @Nullable InterruptedException cause) {
+        return interruptedWhileWaiting(provider, keys, cause);
     }
 
     @Override

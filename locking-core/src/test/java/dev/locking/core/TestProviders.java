@@ -127,6 +127,15 @@ final class TestProviders {
         final AtomicInteger extends_ = new AtomicInteger();
         final AtomicInteger awaits = new AtomicInteger();
         volatile boolean failExtend;
+        volatile boolean handsOff;
+        volatile boolean failLeaveQueue;
+        final AtomicInteger acquireOrQueues = new AtomicInteger();
+        final AtomicInteger awaitGrants = new AtomicInteger();
+        /** The {@code stay} of the last {@code acquireOrQueue}. */
+        volatile @Nullable Duration lastStay;
+        /** The longest {@code maxWait} an {@code awaitGrant} was given, in nanoseconds. */
+        final java.util.concurrent.atomic.AtomicLong longestAwaitGrant = new java.util.concurrent.atomic.AtomicLong();
+        final AtomicInteger leaveQueues = new AtomicInteger();
         /** Runs after each release the backend did, before the call returns (to order threads in a test). */
         volatile Runnable afterRelease = () -> {};
 
@@ -176,6 +185,42 @@ final class TestProviders {
             calls.incrementAndGet();
             awaits.incrementAndGet();
             delegate.awaitRelease(keys, maxWait);
+        }
+
+        /**
+         * Off unless a test turns it on: the core's tests of the notification path (and their fault injection
+         * in tryAcquire) keep testing that path although the real lp_memory behind hands off.
+         */
+        @Override
+        public boolean handsOff() {
+            return handsOff;
+        }
+
+        @Override
+        public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+            calls.incrementAndGet();
+            acquireOrQueues.incrementAndGet();
+            lastStay = stay;
+            return delegate.acquireOrQueue(key, ownerId, lease, stay);
+        }
+
+        @Override
+        public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+                throws InterruptedException {
+            calls.incrementAndGet();
+            awaitGrants.incrementAndGet();
+            longestAwaitGrant.accumulateAndGet(maxWait.toNanos(), Math::max);
+            return delegate.awaitGrant(key, ownerId, maxWait);
+        }
+
+        @Override
+        public void leaveQueue(String key, String ownerId) {
+            calls.incrementAndGet();
+            leaveQueues.incrementAndGet();
+            if (failLeaveQueue) {
+                throw new RuntimeException("backend unreachable (test)");
+            }
+            delegate.leaveQueue(key, ownerId);
         }
     }
 }

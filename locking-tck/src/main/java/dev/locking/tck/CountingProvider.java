@@ -22,11 +22,14 @@ import org.jspecify.annotations.Nullable;
  */
 final class CountingProvider extends ForwardingLockingProvider {
     private final AtomicInteger tryAcquires = new AtomicInteger();
+    private final AtomicInteger acquireOrQueues = new AtomicInteger();
     private final AtomicInteger extendCalls = new AtomicInteger();
     private final AtomicInteger releases = new AtomicInteger();
     private final AtomicInteger releaseAlls = new AtomicInteger();
     private final AtomicInteger inspects = new AtomicInteger();
-    private final AtomicInteger awaits = new AtomicInteger();
+    private final AtomicInteger awaitReleases = new AtomicInteger();
+    private final AtomicInteger awaitGrants = new AtomicInteger();
+    private final AtomicInteger leaveQueues = new AtomicInteger();
     private final AtomicInteger confirmedExtends = new AtomicInteger();
     /** {@link System#nanoTime()} when the last extend that returned true was called (sent). */
     private volatile long lastConfirmedExtendSentNanos;
@@ -39,6 +42,17 @@ final class CountingProvider extends ForwardingLockingProvider {
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         tryAcquires.incrementAndGet();
         return delegate.tryAcquire(keys, ownerId, lease);
+    }
+
+    @Override
+    public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+        acquireOrQueues.incrementAndGet();
+        return delegate.acquireOrQueue(key, ownerId, lease, stay);
+    }
+
+    /** The number of {@code acquireOrQueue} calls. */
+    int acquireOrQueues() {
+        return acquireOrQueues.get();
     }
 
     @Override
@@ -73,17 +87,31 @@ final class CountingProvider extends ForwardingLockingProvider {
 
     @Override
     public void awaitRelease(List<String> keys, Duration maxWait) throws InterruptedException {
-        awaits.incrementAndGet();
+        awaitReleases.incrementAndGet();
         delegate.awaitRelease(keys, maxWait);
+    }
+
+    /** Counted in {@link #awaits()} too: for a provider that hands off, this is how {@code execute} waits. */
+    @Override
+    public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+            throws InterruptedException {
+        awaitGrants.incrementAndGet();
+        return delegate.awaitGrant(key, ownerId, maxWait);
+    }
+
+    @Override
+    public void leaveQueue(String key, String ownerId) {
+        leaveQueues.incrementAndGet();
+        delegate.leaveQueue(key, ownerId);
     }
 
     /** Leaves the delegate open: the kit closes it after the last test of the class. */
     @Override
     public void close() {}
 
-    /** How many {@code awaitRelease} calls began. */
+    /** How many waits on the provider ({@code awaitRelease}, or {@code awaitGrant} for one that hands off) began. */
     int awaits() {
-        return awaits.get();
+        return awaitReleases.get() + awaitGrants.get();
     }
 
     /** How many {@code extend} calls returned true. */
@@ -98,10 +126,11 @@ final class CountingProvider extends ForwardingLockingProvider {
 
     /** A snapshot of every counter. */
     Calls calls() {
-        return new Calls(tryAcquires.get(), extendCalls.get(), releases.get(), releaseAlls.get(), inspects.get(),
-                awaits.get());
+        return new Calls(tryAcquires.get(), acquireOrQueues.get(), extendCalls.get(), releases.get(),
+                releaseAlls.get(), inspects.get(), awaitReleases.get(), awaitGrants.get(), leaveQueues.get());
     }
 
-    /** Counts of calls that reached the provider under test. */
-    record Calls(int tryAcquire, int extend, int release, int releaseAll, int inspect, int awaitRelease) {}
+    /** Counts of calls that reached the provider under test, one per SPI method that works on locks. */
+    record Calls(int tryAcquire, int acquireOrQueue, int extend, int release, int releaseAll, int inspect,
+            int awaitRelease, int awaitGrant, int leaveQueue) {}
 }

@@ -8,6 +8,7 @@ import dev.locking.api.AcquireOptions;
 import dev.locking.api.ExecuteOptions;
 import dev.locking.api.Lease;
 import dev.locking.api.LockAcquisitionException;
+import dev.locking.api.LockHandle;
 import dev.locking.api.LockInfo;
 import dev.locking.api.LockingService;
 import dev.locking.api.ReleaseOptions;
@@ -32,6 +33,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.awaitility.Awaitility;
@@ -307,6 +309,12 @@ abstract class KitGroup {
      */
     void assertExclusive(int threads, int rounds, IntFunction<LockingService> serviceOfThread,
             IntFunction<List<String>> keysOfThread) throws Exception {
+        assertExclusive(threads, rounds, serviceOfThread, keysOfThread, lock -> {});
+    }
+
+    /** As above; each job also passes its handle to {@code inside}, within the critical section. */
+    void assertExclusive(int threads, int rounds, IntFunction<LockingService> serviceOfThread,
+            IntFunction<List<String>> keysOfThread, Consumer<LockHandle> inside) throws Exception {
         CriticalSection section = new CriticalSection();
         CountDownLatch go = new CountDownLatch(1);
         List<Future<Integer>> workers = new ArrayList<>();
@@ -317,6 +325,7 @@ abstract class KitGroup {
                 assertThat(go.await(patience().toMillis(), TimeUnit.MILLISECONDS)).isTrue();
                 for (int r = 0; r < rounds; r++) {
                     service.execute(keys, lock -> {
+                        inside.accept(lock);
                         section.enter();
                         return "done";
                     }, patiently());

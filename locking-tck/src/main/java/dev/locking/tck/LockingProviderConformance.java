@@ -88,7 +88,9 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  *   <li>{@code DistributedChecks}: two clients, a backend that is down, several JVMs, the takeover race, the
  *       lost-lease deadline, foreign data;</li>
  *   <li>{@code ReferenceScenarioChecks}: the scenarios of the reference module's tests;</li>
- *   <li>{@code HostileInputChecks}: hostile keys and owners.</li>
+ *   <li>{@code HostileInputChecks}: hostile keys and owners;</li>
+ *   <li>{@code HandOffChecks}: the hand-off of a released key to the first queued owner, for providers whose
+ *       {@code handsOff()} is true.</li>
  * </ul>
  * {@code KitFixture} holds the provider and each test's service, keys and threads; {@code KitGroup}, the base
  * of every group, holds the assertions and helpers the groups share.
@@ -583,5 +585,17 @@ public abstract class LockingProviderConformance {
     @DisplayName("hostile keys and owners: every well-formed one means exactly itself, through the service and the SPI")
     class HostileKeysAndOwners extends HostileInputChecks.HostileKeysAndOwners {
         HostileKeysAndOwners() { super(fixture); }
+    }
+
+    // hand-off: HandOffChecks.java
+
+    /**
+     * A released key goes to the first live queued owner in the same step: higher token, no barging, no overlap;
+     * a grant's short first lease, leaveQueue of any holder, a grant made before awaitGrant started.
+     */
+    @Nested
+    @DisplayName("hand-off to queued owners: first live owner, higher token, left, lapsed or dead owners skipped")
+    class HandOff extends HandOffChecks.HandOff {
+        HandOff() { super(fixture); }
     }
 }

@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
@@ -59,7 +61,13 @@ class KitDetectsBrokenProvidersTest {
                 Arguments.of(RacyTakeover.class, LockingProviderConformance.TakeoverRace.class,
                         "twoClientsTakingOverALapsedLock_neverBothWin"),
                 Arguments.of(LossyOwners.class, LockingProviderConformance.HostileKeysAndOwners.class,
-                        "spi_lookalikeOwners_cannotReenterExtendReleaseOrReleaseAllEachOthersLocks"));
+                        "spi_lookalikeOwners_cannotReenterExtendReleaseOrReleaseAllEachOthersLocks"),
+                Arguments.of(LeaveKeepsADirectTake.class, LockingProviderConformance.HandOff.class,
+                        "anOwnerThatTookTheKeyDirectly_andLeaves_releasesIt_toTheNext"),
+                Arguments.of(GrantsTheFullLease.class, LockingProviderConformance.HandOff.class,
+                        "aGrantedOwnerThatNeverRenews_losesTheKeyAfterItsStay_toTheNextLiveOwner"),
+                Arguments.of(ForgetsEarlyGrants.class, LockingProviderConformance.HandOff.class,
+                        "aGrantMadeBeforeAwaitGrantStarts_isNotLost"));
     }
 
     @ParameterizedTest(name = "{0} fails {2}")
@@ -362,6 +370,63 @@ class KitDetectsBrokenProvidersTest {
                 @Override
                 public void releaseAll(@Nullable String ownerId) {
                     memory.releaseAll(mangleNullable(ownerId));
+                }
+            };
+        }
+    }
+
+    /** leaveQueue releases a key handed to the owner, but not one it took directly with acquireOrQueue. */
+    static class LeaveKeepsADirectTake extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            Set<String> tookDirectly = ConcurrentHashMap.newKeySet();
+            return new ForwardingLockingProvider(memory) {
+                @Override
+                public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+                    boolean holdsAlready = memory.inspect(key).map(i -> ownerId.equals(i.ownerId())).orElse(false);
+                    AcquireResult result = memory.acquireOrQueue(key, ownerId, lease, stay);
+                    if (result instanceof AcquireResult.Acquired && !holdsAlready) {
+                        tookDirectly.add(key + "\0" + ownerId);
+                    }
+                    return result;
+                }
+
+                @Override
+                public void leaveQueue(String key, String ownerId) {
+                    if (!tookDirectly.contains(key + "\0" + ownerId)) {
+                        memory.leaveQueue(key, ownerId);
+                    }
+                }
+            };
+        }
+    }
+
+    /** A grant gets the owner's whole lease, not min(lease, stay): a dead waiter blocks the key a whole lease. */
+    static class GrantsTheFullLease extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new ForwardingLockingProvider(memory) {
+                @Override
+                public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+                    return memory.acquireOrQueue(key, ownerId, lease, lease.compareTo(stay) > 0 ? lease : stay);
+                }
+            };
+        }
+    }
+
+    /** awaitGrant waits only for grants made after it started: one made just before is found by a later call. */
+    static class ForgetsEarlyGrants extends Broken {
+        @Override
+        LockingProvider breakRule(LockingProvider memory) {
+            return new ForwardingLockingProvider(memory) {
+                @Override
+                public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+                        throws InterruptedException {
+                    if (memory.inspect(key).map(i -> ownerId.equals(i.ownerId())).orElse(false)) {
+                        TimeUnit.NANOSECONDS.sleep(maxWait.toNanos()); // the message went by before it listened
+                        return null;
+                    }
+                    return memory.awaitGrant(key, ownerId, maxWait);
                 }
             };
         }

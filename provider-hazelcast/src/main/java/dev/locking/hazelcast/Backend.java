@@ -12,6 +12,7 @@ import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.support.KeyWaiters;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,16 +20,21 @@ import org.slf4j.LoggerFactory;
 /**
  * One started Hazelcast instance and the lock map on it, as a provider uses them until it closes (or until
  * an owned instance stops and is replaced): whether a step on a key may be called synchronously from here,
- * and what the provider adds to the map on first need, the release listener (at the first wait) and the
- * owner index (at the first {@code releaseAll(owner)}).
+ * and what the provider adds to the map on first need, the release listener (at the first wait), the grant
+ * listeners (one per prefix of the owners that queue here) and the owner index (at the first
+ * {@code releaseAll(owner)}).
  *
  * <p>Concurrency: used by every thread of the provider. The instance, the map and {@code member} are final.
- * The listener and the index are added under {@code setupLock}; {@code listenerId} and {@code indexed} are
- * written only there and are volatile, so the common path (already set up) reads them without locking.
+ * The listeners and the index are added under {@code setupLock}; {@code listenerId} and {@code indexed} are
+ * written only there and are volatile, and {@code grantListeners} is a concurrent map written only there, so
+ * the common path (already set up) reads them without locking.
  */
 final class Backend {
 
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
+
+    /** The most owner prefixes with a grant listener of their own (see {@link #listenForGrants}). */
+    static final int MAX_GRANT_PREFIXES = 8;
 
     final HazelcastInstance instance;
     final IMap<String, LockEntry> locks;
@@ -40,6 +46,9 @@ final class Backend {
 
     /** The release listener's registration, once added; written under {@code setupLock}. */
     private volatile @Nullable UUID listenerId;
+
+    /** The grant listeners' registrations by owner prefix; written under {@code setupLock}. */
+    private final ConcurrentHashMap<String, UUID> grantListeners = new ConcurrentHashMap<>();
 
     /** Whether the owner index was asked for; written under {@code setupLock}. */
     private volatile boolean indexed;
@@ -127,6 +136,38 @@ final class Backend {
     }
 
     /**
+     * Registers the grant listener for the owner's prefix ({@link GrantListener#prefixOf}) on first need: before
+     * the first {@code acquireOrQueue} of such an owner, so every grant to it reaches this JVM. Members evaluate
+     * the predicate of each registration on every update of the map; a provider has one registration per
+     * service that queues through it (usually one). Past {@link #MAX_GRANT_PREFIXES} prefixes (services made
+     * and dropped over one provider), one more registration with the empty prefix hears every grant, and no
+     * other is added.
+     */
+    void listenForGrants(String owner, GrantSlots slots, KeySteps steps) {
+        String prefix = GrantListener.prefixOf(owner);
+        if (grantListeners.containsKey(prefix) || grantListeners.containsKey("")) {
+            return;
+        }
+        synchronized (setupLock) {
+            if (grantListeners.size() >= MAX_GRANT_PREFIXES) {
+                prefix = "";
+            }
+            if (!grantListeners.containsKey(prefix) && !grantListeners.containsKey("")) {
+                String registered = prefix;
+                // Not repeatable: a second registration would leave a listener behind.
+                UUID registration = steps.blocking(() -> locks.addEntryListener(new GrantListener(slots),
+                        new GrantListener.GrantedTo(registered), true), "listen to grants on map " + mapName, false);
+                grantListeners.put(registered, registration);
+            }
+        }
+    }
+
+    /** How many grant listeners this provider registered; for tests. */
+    int grantListeners() {
+        return grantListeners.size();
+    }
+
+    /**
      * Adds the {@code owner} index on first need: at this provider's first {@code releaseAll(owner)}. The call
      * is idempotent (every provider instance asks for the same index); the first one on a map reads the whole
      * map once to build it, and from then on every write to the map keeps it up to date, which costs the
@@ -176,15 +217,21 @@ final class Backend {
         }
     }
 
-    /** Shuts the instance down if the provider owns it, else removes the listener this provider added. */
+    /** Shuts the instance down if the provider owns it, else removes the listeners this provider added. */
     void close(InstanceSource source) {
         if (source.owned()) {
             instance.shutdown();
             return;
         }
+        if (!running()) {
+            return;
+        }
         UUID registration = listenerId;
-        if (registration != null && running()) {
+        if (registration != null) {
             locks.removeEntryListener(registration);
+        }
+        for (UUID grants : grantListeners.values()) {
+            locks.removeEntryListener(grants);
         }
     }
 }

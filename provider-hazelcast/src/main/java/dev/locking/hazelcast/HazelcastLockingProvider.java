@@ -4,17 +4,22 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
 import dev.locking.api.LockInfo;
+import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.hazelcast.LockProcessors.Extend;
 import dev.locking.hazelcast.LockProcessors.Inspect;
 import dev.locking.hazelcast.LockProcessors.Release;
 import dev.locking.hazelcast.LockProcessors.ReleaseEvery;
+import dev.locking.hazelcast.LockProcessors.Undo;
 import dev.locking.hazelcast.Outcome.Status;
+import dev.locking.hazelcast.QueueProcessors.AcquireOrQueue;
+import dev.locking.hazelcast.QueueProcessors.LeaveQueue;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.support.BackendCalls;
 import dev.locking.spi.support.KeyWaiters;
 import dev.locking.spi.support.Leases;
+import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -53,10 +58,15 @@ import org.slf4j.LoggerFactory;
  *       of each key they free. A waiter also re-checks after at most the holder's remaining lease (a
  *       lapse sends no event) and at most every {@value #RECHECK_MILLIS} ms (a notification lost in a
  *       fail-over).</li>
+ *   <li>Hand-off ({@link #handsOff()}): a single-key {@code execute} queues in the key's entry
+ *       ({@link QueueProcessors.AcquireOrQueue}); every step that frees a key hands it to the first live
+ *       queued owner in the same run ({@link LockProcessors#end}); the grant reaches only the owner's JVM
+ *       through a {@link GrantListener} whose predicate members evaluate, and waits in the owner's slot
+ *       ({@link GrantSlots}), registered before the step, until its thread takes it in {@link #awaitGrant}.</li>
  *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on {@code owner}
  *       (free entries have none; the index is added by the first {@code releaseAll(owner)}) and releases
  *       each as {@code release} would; {@code releaseAll()} turns every held entry free, keeping the
- *       tokens.</li>
+ *       tokens, and hands each key with a queue to its first live queued owner by a step of its own.</li>
  * </ul>
  *
  * <h2>Failures</h2>
@@ -85,6 +95,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     private final InstanceSource source;
     private final String mapName;
     private final KeyWaiters waiters;
+    private final GrantSlots grants = new GrantSlots(LockingClock.SYSTEM);
     private final Failures failures;
     private final BackendCalls calls;
     private final KeySteps steps;
@@ -153,7 +164,15 @@ final class HazelcastLockingProvider implements LockingProvider {
         if (ownerId == null) {
             // Not clear(): a waiter's free entry must be written (its update wakes the waiter), and clear()
             // would not say which keys were ours. Not repeatable: a second run would free locks taken since.
-            steps.blocking(() -> b.locks.executeOnEntries(new ReleaseEvery()), "releaseAll every key", false);
+            Map<String, Outcome> queued = steps.blocking(() -> b.locks.executeOnEntries(new ReleaseEvery()),
+                    "releaseAll every key", false);
+            // The locks with a queue: each ended by its own step, which hands the key to its first queued owner.
+            for (Map.Entry<String, Outcome> lock : queued.entrySet()) {
+                LockEntry entry = lock.getValue() == null ? null : lock.getValue().entry();
+                if (entry != null) {
+                    steps.one(b, lock.getKey(), new Undo(entry.token()), "releaseAll");
+                }
+            }
             waiters.wakeEveryone();
             log.debug("{}: released every lock in map {}", id, mapName);
             return;
@@ -200,7 +219,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         }
         Backend b = backend();
         long waitMillis = maxWait.isNegative() || maxWait.isZero() ? 1 : Leases.toMillis(maxWait);
-        b.listen(waiters, steps);
+        listen(b);
         try (KeyWaiters.Waiter waiter = waiters.register(keys)) {
             Map<String, Outcome> states = steps.watch(b, keys);
             for (String key : keys) {
@@ -218,6 +237,103 @@ final class HazelcastLockingProvider implements LockingProvider {
         }
     }
 
+    /** True: a released key goes to the first live owner of its queue, in the release's own step. */
+    @Override
+    public boolean handsOff() {
+        return true;
+    }
+
+    /**
+     * Registers the owner's grant slot (and, once per prefix of owners, the grant listener) before the step
+     * runs, so a grant that comes before the owner sleeps in {@link #awaitGrant} is kept; then one
+     * {@link AcquireOrQueue} step.
+     */
+    @Override
+    public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+        String owner = requireOwner(ownerId);
+        long leaseMillis = Leases.toMillis(lease);
+        long stayMillis = Leases.toMillis(stay);
+        Backend b = backend();
+        b.listenForGrants(owner, grants, steps);
+        GrantSlots.Slot slot = grants.register(key, owner);
+        Outcome outcome = steps.one(b, key, new AcquireOrQueue(owner, leaseMillis, stayMillis), "acquire");
+        LockEntry entry = outcome.entry();
+        if (outcome.status() == Status.TAKEN && entry != null) {
+            grants.remove(owner);
+            return GrantListener.acquired(key, entry);
+        }
+        if (outcome.status() == Status.FOREIGN) {
+            grants.remove(owner);
+            throw failures.foreign(key, outcome, "acquire");
+        }
+        // Queued: look again when the holder's lease ends, as a lapse sends no grant.
+        long remaining = outcome.remainingMillis();
+        slot.holderEnds = remaining > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(remaining) : 0;
+        return new AcquireResult.Conflict(key);
+    }
+
+    /**
+     * Sleeps on the owner's grant slot until the {@link GrantListener} brings its grant, {@code maxWait} passed,
+     * or the holder's lease ends (as the owner's last {@code acquireOrQueue} saw it); no call on the cluster.
+     */
+    @Override
+    public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+            throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        String owner = requireOwner(ownerId);
+        long waitNanos = maxWait.isNegative() || maxWait.isZero() ? 1 : Leases.toNanos(maxWait);
+        backend(); // closed: fails
+        GrantSlots.Slot slot = grants.register(key, owner);
+        long now = System.nanoTime();
+        long deadline = now + waitNanos;
+        long holderEnds = slot.holderEnds;
+        if (holderEnds != 0 && holderEnds - now > 0 && holderEnds - deadline < 0) {
+            deadline = holderEnds;
+        }
+        // A provider that closes sets backend to null; a spurious null answer is allowed.
+        AcquireResult.Acquired grant = grants.await(slot, deadline, () -> backend == null);
+        if (grant != null) {
+            grants.remove(owner);
+        }
+        return grant;
+    }
+
+    /** One {@link LeaveQueue} step; a key it frees that nobody queues for wakes this provider's waiters. */
+    @Override
+    public void leaveQueue(String key, String ownerId) {
+        String owner = requireOwner(ownerId);
+        Backend b = backend();
+        grants.remove(owner);
+        Outcome outcome = steps.one(b, key, new LeaveQueue(owner), "leave the queue of");
+        if (outcome.status() == Status.FOREIGN) {
+            throw failures.foreign(key, outcome, "leave the queue of");
+        }
+        if (outcome.status() == Status.DONE) {
+            wakeLocalWaiters(List.of(key));
+        }
+    }
+
+    /**
+     * Registers the release listener on the first wait. An interrupt that cuts that registration short is the
+     * wait's interrupt: an {@link InterruptedException}, as anywhere else in a wait. The registration may still
+     * take effect; the next wait registers again, and a second listener only wakes this provider's waiters
+     * twice.
+     */
+    private void listen(Backend b) throws InterruptedException {
+        try {
+            b.listen(waiters, steps);
+        } catch (LockingException e) {
+            if (!Thread.interrupted()) {
+                throw e;
+            }
+            InterruptedException interrupted = new InterruptedException(e.getMessage());
+            interrupted.initCause(e);
+            throw interrupted;
+        }
+    }
+
     @Override
     public void close() {
         Backend b;
@@ -230,6 +346,7 @@ final class HazelcastLockingProvider implements LockingProvider {
             backend = null;
         }
         waiters.wakeEveryone();
+        grants.wakeEveryone();
         calls.close();
         if (b == null) {
             return;
@@ -255,6 +372,29 @@ final class HazelcastLockingProvider implements LockingProvider {
     /** How many waiters sleep in {@link #awaitRelease} now; for tests. */
     int sleepingWaiters() {
         return waiters.sleepingWaiters();
+    }
+
+    /** How many owners have a grant slot here (queued, or granted and not yet seen); for tests. */
+    int grantSlots() {
+        return grants.size();
+    }
+
+    /** How many grant listeners this provider registered; for tests. */
+    int grantListeners() {
+        return backend().grantListeners();
+    }
+
+    /** Whether a grant for the owner came and waits in its slot; for tests. */
+    boolean grantArrived(String ownerId) {
+        return grants.arrived(ownerId);
+    }
+
+    /** The owner of a queue call: never anonymous. */
+    private static String requireOwner(@Nullable String ownerId) {
+        if (ownerId == null || ownerId.isEmpty()) {
+            throw new IllegalArgumentException("an owner that queues for a key needs an id, got " + ownerId);
+        }
+        return ownerId;
     }
 
     /** How the logs name an owner. */

@@ -26,6 +26,10 @@ import org.jspecify.annotations.Nullable;
  * still marked, and only such an update makes members send an event to the providers' listeners. A
  * release that nobody waits for sends nothing.
  *
+ * <p>The entry also carries the {@link OwnerQueue} of owners waiting for the key ({@code acquireOrQueue}).
+ * When the lock ends while a live owner queues, the entry becomes that owner's lock at once
+ * ({@link #handedTo}), marked {@link #granted()} for the one update that tells the owner's JVM.
+ *
  * <p>Times are milliseconds since the epoch on the clock of the member that owns the key's partition:
  * every decision about a lapsed lease is taken there, by an entry processor, so clients' clocks do not
  * matter.
@@ -50,25 +54,32 @@ final class LockEntry implements DataSerializable {
 
     private static final byte HELD = 1;
     private static final byte WAITED = 2;
+    private static final byte GRANTED = 4;
 
     private @Nullable String owner;
     private long token;
     private long expiresAt;
     private boolean held;
     private boolean waited;
+    /** Whether the step that wrote this entry handed the lock to its owner from the queue. */
+    private boolean granted;
     /** The nonce of the acquire call that took this lock (0 for none, and for a free entry). */
     private long nonce;
+    private OwnerQueue queue = OwnerQueue.EMPTY;
 
     /** For Hazelcast, which then calls {@link #readData}. */
     LockEntry() {}
 
-    private LockEntry(@Nullable String owner, long token, long expiresAt, boolean held, boolean waited, long nonce) {
+    private LockEntry(@Nullable String owner, long token, long expiresAt, boolean held, boolean waited, long nonce,
+            OwnerQueue queue, boolean granted) {
         this.owner = owner;
         this.token = token;
         this.expiresAt = expiresAt;
         this.held = held;
         this.waited = waited;
         this.nonce = nonce;
+        this.queue = queue;
+        this.granted = granted;
     }
 
     /**
@@ -87,12 +98,12 @@ final class LockEntry implements DataSerializable {
      * recognises the lock as the call's own ({@code LockProcessors.Acquire}).
      */
     static LockEntry held(@Nullable String owner, long token, long expiresAt, long nonce) {
-        return new LockEntry(owner, token, expiresAt, true, false, nonce);
+        return new LockEntry(owner, token, expiresAt, true, false, nonce, OwnerQueue.EMPTY, false);
     }
 
     /** A free entry that remembers the key's last token. */
     static LockEntry free(long token) {
-        return new LockEntry(null, token, NEVER, false, false, 0);
+        return new LockEntry(null, token, NEVER, false, false, 0, OwnerQueue.EMPTY, false);
     }
 
     /** The owner, or {@code null} for an anonymous lock and for a free entry. */
@@ -154,19 +165,48 @@ final class LockEntry implements DataSerializable {
         return expiresAt == NEVER ? -1 : Math.max(1, expiresAt - now);
     }
 
+    /** The owners queued for the key (lapsed ones included until a step drops them). */
+    OwnerQueue queue() {
+        return queue;
+    }
+
+    /**
+     * Whether the step that wrote this entry handed the lock to its owner, who queued for it: the update
+     * that tells the owner's JVM ({@link GrantListener}). Every later copy clears it, so a renewal or a mark
+     * of the same lock sends no second grant.
+     */
+    boolean granted() {
+        return granted;
+    }
+
     /** A copy with another expiry. */
     LockEntry withExpiresAt(long newExpiresAt) {
-        return new LockEntry(owner, token, newExpiresAt, held, waited, nonce);
+        return new LockEntry(owner, token, newExpiresAt, held, waited, nonce, queue, false);
     }
 
     /** A copy marked as waited for. */
     LockEntry withWaited(boolean newWaited) {
-        return new LockEntry(owner, token, expiresAt, held, newWaited, nonce);
+        return new LockEntry(owner, token, expiresAt, held, newWaited, nonce, queue, false);
+    }
+
+    /** A copy with another queue. */
+    LockEntry withQueue(OwnerQueue newQueue) {
+        return new LockEntry(owner, token, expiresAt, held, waited, nonce, newQueue, false);
     }
 
     /** This key released: a free entry with the same token, which wakes waiters if the lock had any. */
     LockEntry freed() {
-        return new LockEntry(null, token, NEVER, false, waited, 0);
+        return new LockEntry(null, token, NEVER, false, waited, 0, OwnerQueue.EMPTY, false);
+    }
+
+    /**
+     * This key handed to a queued owner: a lock of {@code next}'s owner with {@code newToken}, for
+     * {@link OwnerQueue.Entry#grantMillis()} from {@code now}, {@code rest} still queued, marked as
+     * {@link #granted()}. It keeps the waited-for mark: the waiters of a free key still wait.
+     */
+    LockEntry handedTo(OwnerQueue.Entry next, OwnerQueue rest, long newToken, long now) {
+        return new LockEntry(next.owner(), newToken, OwnerQueue.saturatedSum(now, next.grantMillis()), true, waited,
+                0, rest, true);
     }
 
     /**
@@ -187,10 +227,12 @@ final class LockEntry implements DataSerializable {
      * its own clock.
      */
     long ttlMillis(long now) {
-        if (!held) {
-            return ENDED_LOCK_TTL_MILLIS;
+        long lock = !held ? ENDED_LOCK_TTL_MILLIS
+                : expiresAt == NEVER ? 0 : Math.max(1, expiresAt - now) + ENDED_LOCK_TTL_MILLIS;
+        if (lock == 0 || queue.isEmpty()) {
+            return lock;
         }
-        return expiresAt == NEVER ? 0 : Math.max(1, expiresAt - now) + ENDED_LOCK_TTL_MILLIS;
+        return Math.max(lock, OwnerQueue.saturatedSum(Math.max(1, queue.lastLapse() - now), ENDED_LOCK_TTL_MILLIS));
     }
 
     @Override
@@ -198,8 +240,9 @@ final class LockEntry implements DataSerializable {
         out.writeString(owner);
         out.writeLong(token);
         out.writeLong(expiresAt);
-        out.writeByte((held ? HELD : 0) | (waited ? WAITED : 0));
+        out.writeByte((held ? HELD : 0) | (waited ? WAITED : 0) | (granted ? GRANTED : 0));
         out.writeLong(nonce);
+        queue.writeData(out);
     }
 
     @Override
@@ -210,7 +253,9 @@ final class LockEntry implements DataSerializable {
         byte flags = in.readByte();
         held = (flags & HELD) != 0;
         waited = (flags & WAITED) != 0;
+        granted = (flags & GRANTED) != 0;
         nonce = in.readLong();
+        queue = OwnerQueue.readData(in);
     }
 
     /** Writes an entry or its absence inside another object's data (no class name). */
@@ -231,21 +276,26 @@ final class LockEntry implements DataSerializable {
         return entry;
     }
 
-    /** The lock's state: owner, token, expiry, held, waited; not the nonce of the call that took it. */
+    /**
+     * The lock's state: owner, token, expiry, held, waited, queue; not the nonce of the call that took it, nor
+     * whether its write was a grant.
+     */
     @Override
     public boolean equals(@Nullable Object other) {
         return other instanceof LockEntry that && token == that.token && expiresAt == that.expiresAt
-                && held == that.held && waited == that.waited && Objects.equals(owner, that.owner);
+                && held == that.held && waited == that.waited && Objects.equals(owner, that.owner)
+                && queue.equals(that.queue);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(owner, token, expiresAt, held, waited);
+        return Objects.hash(owner, token, expiresAt, held, waited, queue);
     }
 
     @Override
     public String toString() {
         return (held ? "LockEntry[owner=" + owner + ", token=" + token + ", expiresAt=" + expiresAt
-                : "LockEntry[free, token=" + token) + (waited ? ", waited]" : "]");
+                : "LockEntry[free, token=" + token) + (waited ? ", waited" : "") + (granted ? ", granted" : "")
+                + (queue.isEmpty() ? "]" : ", queue " + queue + "]");
     }
 }

@@ -88,11 +88,26 @@ final class LockProcessors {
     }
 
     /**
-     * What a key becomes when its lock ends (released, rolled back, or found lapsed): nothing (the entry is
-     * removed), or, when a waiter marked the lock, a free entry that lives {@link LockEntry#ENDED_LOCK_TTL_MILLIS}:
-     * its update is the event that wakes the waiters.
+     * What a key becomes when its lock ends (released, rolled back, or found lapsed): the lock of the first
+     * owner whose queue entry is live at {@code now}, handed to it with the key's next token (see
+     * {@link LockEntry#handedTo}; its update is the grant the owner's JVM hears of, {@link GrantListener});
+     * without one, what {@link #endUnqueued} gives.
      */
-    static @Nullable LockEntry end(LockEntry lock) {
+    static @Nullable LockEntry end(LockEntry lock, long now) {
+        OwnerQueue live = lock.queue().live(now);
+        OwnerQueue.Entry next = live.head();
+        if (next == null) {
+            return endUnqueued(lock);
+        }
+        return lock.handedTo(next, live.withoutHead(), LockEntry.nextToken(lock, tokenClock()), now);
+    }
+
+    /**
+     * What a key nobody queues for becomes when its lock ends: nothing (the entry is removed), or, when a
+     * waiter marked the lock, a free entry that lives {@link LockEntry#ENDED_LOCK_TTL_MILLIS}: its update is
+     * the event that wakes the waiters.
+     */
+    static @Nullable LockEntry endUnqueued(LockEntry lock) {
         return lock.waited() ? lock.freed() : null;
     }
 
@@ -200,8 +215,13 @@ final class LockProcessors {
                 put(entry, renewed);
                 return new Outcome(Status.REENTERED, renewed, stored, leaseMillis);
             }
+            // No barging: a free key goes to whoever queues first (acquireOrQueue), not to a plain acquire.
+            OwnerQueue queued = stored == null ? OwnerQueue.EMPTY : stored.queue().live(now);
+            if (!queued.mayTake(owner)) {
+                return Outcome.of(Status.CONFLICT);
+            }
             LockEntry taken = LockEntry.held(owner, LockEntry.nextToken(stored, tokenClock()),
-                    leaseMillis == 0 ? LockEntry.NEVER : now + leaseMillis, nonce);
+                    leaseMillis == 0 ? LockEntry.NEVER : now + leaseMillis, nonce).withQueue(queued.without(owner));
             put(entry, taken);
             return Outcome.of(Status.TAKEN, taken, now);
         }
@@ -286,12 +306,13 @@ final class LockProcessors {
             if (stored == null || !stored.held()) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            if (stored.expired(System.currentTimeMillis())) {
-                put(entry, end(stored));
+            long now = System.currentTimeMillis();
+            if (stored.expired(now)) {
+                put(entry, end(stored, now));
                 return Outcome.of(Status.NOT_DONE);
             }
             if (stored.ownedBy(owner) || (anyHolder && stored.owner() == null)) {
-                put(entry, end(stored));
+                put(entry, end(stored, now));
                 return Outcome.of(Status.DONE);
             }
             return Outcome.of(Status.NOT_DONE);
@@ -311,11 +332,14 @@ final class LockProcessors {
     }
 
     /**
-     * Ends every held lock, lapsed or not ({@link #end}: removed, or left free for its waiters):
-     * {@code releaseAll()} runs it on every entry of the map.
+     * Ends every held lock, lapsed or not, that nobody queues for ({@link #endUnqueued}: removed, or left free
+     * for its waiters), and reports the token of each held lock that has a queue: {@code releaseAll()} runs it
+     * on every entry of the map, then ends each reported lock with an {@link Undo} of its token, which hands
+     * the key to its first live queued owner.
      * It runs on whole partitions, where Hazelcast sends one backup processor for the partition, not one
      * per entry; so it is its own backup processor, and decides without the clock (a replica holds the
-     * same entries as its primary, so it frees the same ones).
+     * same entries as its primary, so it frees the same ones; a hand-off needs the clock and a new token,
+     * which only a step on one key can give its backups exactly).
      */
     static final class ReleaseEvery implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
         private static final long serialVersionUID = 1L;
@@ -323,7 +347,10 @@ final class LockProcessors {
         @Override
         public @Nullable Outcome process(Map.Entry<String, LockEntry> entry) {
             if (read(entry) instanceof LockEntry stored && stored.held()) {
-                store(entry, end(stored));
+                if (!stored.queue().isEmpty()) {
+                    return new Outcome(Status.HELD, stored, null, 0);
+                }
+                store(entry, endUnqueued(stored));
             }
             return null;
         }
@@ -362,7 +389,7 @@ final class LockProcessors {
             if (stored == null || !stored.held() || stored.token() != token) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            put(entry, end(stored));
+            put(entry, end(stored, System.currentTimeMillis()));
             return Outcome.of(Status.DONE);
         }
 
@@ -396,8 +423,9 @@ final class LockProcessors {
                     || !Objects.equals(stored.owner(), previous.owner())) {
                 return Outcome.of(Status.NOT_DONE);
             }
-            put(entry, previous.expired(System.currentTimeMillis()) ? end(stored)
-                    : previous.withWaited(stored.waited()));
+            // The previous expiry on the lock as it is now: its waited-for mark and its queue may have changed.
+            long now = System.currentTimeMillis();
+            put(entry, previous.expired(now) ? end(stored, now) : stored.withExpiresAt(previous.expiresAt()));
             return Outcome.of(Status.DONE);
         }
 
@@ -433,8 +461,13 @@ final class LockProcessors {
                 marked = true;
             }
             long now = System.currentTimeMillis();
-            return stored == null || !stored.heldAt(now) ? Outcome.of(Status.FREE)
-                    : Outcome.of(Status.HELD, stored, now);
+            if (stored != null && stored.heldAt(now)) {
+                return Outcome.of(Status.HELD, stored, now);
+            }
+            // Free, but an owner queues for it and will take it: busy until that owner's entry lapses at the latest.
+            OwnerQueue.Entry next = stored == null ? null : stored.queue().live(now).head();
+            return next == null ? Outcome.of(Status.FREE)
+                    : new Outcome(Status.HELD, stored, null, Math.max(1, next.lapsesAt() - now));
         }
 
         @Override

@@ -192,6 +192,48 @@ class ThreeMemberClusterTest {
     }
 
     @Test
+    void queuesAndGrants_surviveAMembersDeath() throws Exception {
+        String mapName = "queues";
+        LockingProvider client = client(mapName);
+        List<String> keys = keysWithOneAwayFromMember0("queued-", 6);
+        Duration lease = Duration.ofMinutes(5);
+        Duration stay = Duration.ofMinutes(2);
+        Map<String, Long> granted = new HashMap<>();
+        for (String key : keys) {
+            assertThat(client.acquireOrQueue(key, "exec:s:a-" + key, lease, stay)).isInstanceOf(Acquired.class);
+            assertThat(client.acquireOrQueue(key, "exec:s:b-" + key, lease, stay)).isInstanceOf(Conflict.class);
+            assertThat(client.acquireOrQueue(key, "exec:s:c-" + key, lease, stay)).isInstanceOf(Conflict.class);
+            // Half the keys handed to b before the member dies: the grant's lock and the rest of the queue.
+            if (granted.size() < keys.size() / 2) {
+                assertThat(client.release(List.of(key), "exec:s:a-" + key)).isTrue();
+                granted.put(key, client.inspect(key).orElseThrow().fencingToken());
+            }
+        }
+
+        terminateAMemberOwning(keys);
+
+        for (String key : keys) {
+            Long toB = granted.get(key);
+            if (toB == null) {
+                assertThat(client.tryAcquire(List.of(key), "intruder", null)).as(key).isEqualTo(new Conflict(key));
+                assertThat(client.release(List.of(key), "exec:s:a-" + key)).isTrue();
+                assertThat(client.inspect(key).orElseThrow().ownerId()).as(key).isEqualTo("exec:s:b-" + key);
+                toB = client.inspect(key).orElseThrow().fencingToken();
+            } else {
+                LockInfo info = client.inspect(key).orElseThrow();
+                assertThat(info.ownerId()).as(key).isEqualTo("exec:s:b-" + key);
+                assertThat(info.fencingToken()).as(key).isEqualTo(toB);
+            }
+            assertThat(client.acquireOrQueue(key, "exec:s:b-" + key, lease, stay)).as("b holds " + key)
+                    .isInstanceOf(Acquired.class);
+            assertThat(client.release(List.of(key), "exec:s:b-" + key)).isTrue();
+            assertThat(client.inspect(key).orElseThrow().ownerId()).as("c is still queued for " + key)
+                    .isEqualTo("exec:s:c-" + key);
+            assertThat(client.inspect(key).orElseThrow().fencingToken()).isGreaterThan(toB);
+        }
+    }
+
+    @Test
     void whileAMemberDies_noKeyEverHasTwoHolders() throws Exception {
         String mapName = "contended";
         List<LockingProvider> clients = List.of(client(mapName), client(mapName), onMember(0, mapName));

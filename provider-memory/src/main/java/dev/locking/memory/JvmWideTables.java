@@ -130,6 +130,28 @@ final class JvmWideTables {
             open().awaitRelease(keys, maxWait);
         }
 
+        /** As the shared table: true. Without these four, the factory's lp_memory would never hand off. */
+        @Override
+        public boolean handsOff() {
+            return table.shared.handsOff();
+        }
+
+        @Override
+        public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+            return open().acquireOrQueue(key, ownerId, lease, stay);
+        }
+
+        @Override
+        public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+                throws InterruptedException {
+            return open().awaitGrant(key, ownerId, maxWait);
+        }
+
+        @Override
+        public void leaveQueue(String key, String ownerId) {
+            open().leaveQueue(key, ownerId);
+        }
+
         @Override
         public void close() {
             if (closed.compareAndSet(false, true)) {

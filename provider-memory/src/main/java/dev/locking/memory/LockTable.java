@@ -3,7 +3,9 @@ package dev.locking.memory;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.support.KeyWaiters;
+import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -17,40 +19,40 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The locks of one {@code lp_memory} table: who holds each key, with which fencing token, until when; the
- * atomic operations on them; and the release notification to the table's {@link KeyWaiters}, with the
- * hand-off of a freed key to its longest waiter ({@link Reservations}).
+ * atomic operations on them; the hand-off of a freed key to the first live owner of its queue
+ * ({@link GrantQueues}), or else the release notification to the table's {@link KeyWaiters}, with the
+ * key kept for its longest waiter ({@link Reservations}).
  *
  * <h2>Concurrency</h2>
  * <b>State.</b> {@code records}: key to an immutable {@link LockRecord}, present while the key is held and
  * until an expired record is noticed (on access, by a waiter's look, or by the sweeper). {@code owners}:
  * the {@link OwnerIndex}. {@code lastToken}: the one fencing-token counter, so a new take of any key gets
  * a larger token than every earlier take; re-entry keeps the token. {@code reservations}: the free keys
- * kept for a woken waiter's thread; a key has a reservation only while it has no live record.
+ * kept for a woken waiter's thread; a key has a reservation only while it has no live record. {@code grants}:
+ * each key's queue of owners; every step that frees a key hands it to the first live one, so a key with a
+ * live entry is free only while it is reserved for a waiter, and then nobody but the head may take it.
  *
- * <p><b>Locks.</b> A key's record, its owner-index entry and its reservation are read and written only
+ * <p><b>Locks.</b> A key's record, owner-index entry, reservation and queue are read and written only
  * with the key's stripe ({@link Stripes}) held. (The maps are concurrent so that {@link #size}, the
  * emptiness check of the reservations and the sweeper's scans may read them without a stripe; @GuardedBy
  * cannot name "the stripe of the key", so this is stated here.) An operation on several keys locks their
  * distinct stripes in ascending order, reads and checks everything, then writes everything, then unlocks:
- * nobody observes a partial multi-key change. {@link #inspect} takes
- * the stripe too, so it is linearizable with multi-key writes. {@code releaseAll(null)} and {@link #close}
+ * nobody observes a partial multi-key change. {@link #inspect} takes the stripe too, so it is linearizable
+ * with multi-key writes. {@code releaseAll(null)} and {@link #close}
  * take every stripe. {@code releaseAll(owner)} snapshots the owner's keys, locks their stripes and reads
  * the keys again under them; if the owner took a key in a stripe it does not hold, it retries holding
  * every stripe. {@code closed} is volatile and checked under the stripes, so no operation writes after
  * {@link #close} cleared the table.
  *
- * <p><b>Release notification and hand-off.</b> Every path that frees a key (release, releaseAll, expiry
- * noticed on access or by the sweeper) hands it, with its stripe held, to its longest waiter when someone
- * waits for it ({@link Reservations#handOff}): that waiter is woken and the free key is reserved for its
- * thread for a short grace. At most one waiter can take a freed key, so waking one is enough (also for
- * releaseAll and the sweeper, which free many keys: one waiter per freed key; {@code wakeAll} would send
- * every waiter to a key only one can take). A free key reserved for another thread counts as a conflict
- * for an attempt and as blocked (until the grace ends) for a waiter's look. A failed multi-key attempt, and
- * a waiter that leaves by an interrupt or a failure, pass their reservations (and with them the wake-ups)
- * on; a reservation nobody uses passes on when it lapses. The provider's close wakes everyone. A waiter
- * registers before it looks at the table under the stripe, so a release cannot fall between its look and
- * its sleep. The reservations are looked at only when some key is reserved, so an uncontended call pays
- * one emptiness check for them.
+ * <p><b>Release notification and hand-off.</b> Every path that frees a key (release, releaseAll, leaveQueue,
+ * expiry noticed on access or by the sweeper) hands it, with its stripe held, to the first live owner of its
+ * queue, else to its longest waiter ({@link Reservations#handOff}: woken, the free key reserved for its thread
+ * for a short grace). Waking one waiter per freed key is enough: only one can take it. A free key reserved
+ * for another thread is a conflict for an attempt and blocked (until the grace ends) for a waiter's look. A
+ * failed multi-key attempt, and a waiter that leaves by an interrupt or a failure, pass their reservations
+ * (and the wake-ups) on; an unused one passes on when it lapses. Close wakes everyone. A waiter registers
+ * before it looks at the table under the stripe, so a release cannot fall between its look and its sleep.
+ * An uncontended call pays one emptiness check each for the reservations and the queues.
  */
 final class LockTable {
 
@@ -66,6 +68,7 @@ final class LockTable {
     private final ConcurrentHashMap<String, LockRecord> records = new ConcurrentHashMap<>();
     private final OwnerIndex owners = new OwnerIndex();
     private final Reservations reservations;
+    private final GrantQueues grants = new GrantQueues();
     private final AtomicLong lastToken = new AtomicLong();
     private volatile boolean closed;
 
@@ -113,7 +116,7 @@ final class LockTable {
                 }
                 return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
             }
-            if (!reservations.none() && reservations.heldBackFor(key) > 0) {
+            if (heldBack(key, ownerId)) {
                 return new AcquireResult.Conflict(key);
             }
             long deadline = expiresAt == null ? 0 : time.nanoTime() + leaseNanos;
@@ -134,7 +137,7 @@ final class LockTable {
                 LockRecord held = liveRecord(key);
                 boolean blocked = held != null
                         ? ownerId == null || !ownerId.equals(held.owner)
-                        : !reservations.none() && reservations.heldBackFor(key) > 0;
+                        : heldBack(key, ownerId);
                 if (blocked) {
                     // The caller may have been handed one of its free keys; it will not take it now.
                     if (!reservations.none()) {
@@ -166,6 +169,15 @@ final class LockTable {
         }
     }
 
+    /**
+     * Whether a free key is held back from this owner (on this thread): kept for another waiter's thread, or a
+     * live queue entry of another owner stands before this owner's (no barging past the queue).
+     */
+    private boolean heldBack(String key, @Nullable String ownerId) {
+        return (!reservations.none() && reservations.heldBackFor(key) > 0)
+                || (!grants.none() && !grants.mayTake(key, ownerId, time.nanoTime()));
+    }
+
     /** Takes a free key: a new record with a new token; a reservation of the key ends. */
     private LockRecord take(String key, @Nullable String ownerId, long deadline, @Nullable Instant expiresAt) {
         LockRecord rec = new LockRecord(ownerId, lastToken.incrementAndGet(), deadline, expiresAt);
@@ -184,6 +196,81 @@ final class LockTable {
         LockRecord rec = new LockRecord(held.owner, held.token, deadline, expiresAt);
         records.put(key, rec);
         return rec;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The queue of owners per key (GrantQueues)
+
+    /** Takes a key free for this owner (nobody live queued before it), else queues the owner until then. */
+    AcquireResult acquireOrQueue(String key, String owner, long leaseNanos, Instant expiresAt, long stayNanos) {
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            checkOpen();
+            LockRecord held = liveRecord(key);
+            long now = time.nanoTime();
+            if (held != null && owner.equals(held.owner)) { // handed to it since its last call: as it is
+                return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
+            }
+            if (held == null && !heldBack(key, owner)) {
+                grants.remove(key, owner);
+                LockRecord taken = take(key, owner, now + leaseNanos, expiresAt);
+                return new AcquireResult.Acquired(Map.of(key, taken.token), taken.expiresAt);
+            }
+            grants.queue(key, owner, leaseNanos, stayNanos, now);
+            return new AcquireResult.Conflict(key);
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    /** The grant (or the key the owner holds), or null when it may take the key, after nanos, or on close. */
+    AcquireResult.@Nullable Acquired awaitGrant(String key, String owner, long nanos) throws InterruptedException {
+        long deadline = time.nanoTime() + nanos;
+        GrantQueues.Slot slot;
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            checkOpen();
+            LockRecord held = liveRecord(key);
+            if (held != null && owner.equals(held.owner)) {
+                return new AcquireResult.Acquired(Map.of(key, held.token), held.expiresAt);
+            }
+            if (held == null && !heldBack(key, owner)) {
+                return null; // free for it: its next call takes it
+            }
+            slot = grants.sleep(owner); // under the stripe: no grant falls between the look and the sleep
+        } finally {
+            stripe.unlock();
+        }
+        try {
+            return slot.await(time, deadline, () -> closed);
+        } finally {
+            grants.awake(owner, slot);
+        }
+    }
+
+    /** The owner leaves the key's queue; a key it holds is freed (and handed on). Idempotent. */
+    void leaveQueue(String key, String owner) {
+        ReentrantLock stripe = stripes.of(key);
+        stripe.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            grants.remove(key, owner);
+            LockRecord held = liveRecord(key);
+            if (held != null && owner.equals(held.owner)) { // handed to it, or taken by a call whose reply was lost
+                free(key, held);
+            }
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    /** The number of owners queued for the key; for tests (read without the stripe: a racy view). */
+    int queuedFor(String key) {
+        return grants.queued(key);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -293,7 +380,8 @@ final class LockTable {
         stripes.lock(Stripes.all());
         try {
             checkOpen();
-            for (Map.Entry<String, LockRecord> entry : records.entrySet()) {
+            // A snapshot: a key freed here may be handed to a queued owner at once, and stays held by it.
+            for (Map.Entry<String, LockRecord> entry : List.copyOf(records.entrySet())) {
                 free(entry.getKey(), entry.getValue());
             }
         } finally {
@@ -422,11 +510,23 @@ final class LockTable {
         return rec;
     }
 
-    /** Frees a key: removes its record and owner-index entry, and hands it to its longest waiter. */
+    /**
+     * Frees a key and hands it to the first live owner of its queue (new record and token, lease min(lease,
+     * stay), its sleeping thread woken) or else to its longest waiter.
+     */
     private void free(String key, LockRecord rec) {
         records.remove(key);
         if (rec.owner != null) {
             owners.remove(rec.owner, key);
+        }
+        if (!grants.none()) {
+            GrantQueues.Entry next = grants.pollLive(key, time.nanoTime());
+            if (next != null) {
+                Instant expiresAt = Leases.expiresAt(time.wallTime(), Duration.ofNanos(next.leaseNanos));
+                LockRecord granted = take(key, next.owner, time.nanoTime() + next.leaseNanos, expiresAt);
+                grants.deliver(next.owner, new AcquireResult.Acquired(Map.of(key, granted.token), expiresAt));
+                return;
+            }
         }
         if (waiters.isWaitedFor(key)) {
             reservations.handOff(key);
@@ -454,6 +554,7 @@ final class LockTable {
             records.clear();
             owners.clear();
             reservations.clear();
+            grants.clear();
             return true;
         } finally {
             stripes.unlock(Stripes.all());
@@ -494,25 +595,5 @@ final class LockTable {
     /** The keys reserved for a waiter now. */
     Set<String> reservedKeys() {
         return reservations.keys();
-    }
-
-    /** Who holds a key, with which token, until when. Immutable. */
-    static final class LockRecord {
-        final @Nullable String owner;
-        final long token;
-        /** Monotonic deadline; meaningful only when {@link #expiresAt} is not null. */
-        final long deadline;
-        final @Nullable Instant expiresAt;
-
-        LockRecord(@Nullable String owner, long token, long deadline, @Nullable Instant expiresAt) {
-            this.owner = owner;
-            this.token = token;
-            this.deadline = deadline;
-            this.expiresAt = expiresAt;
-        }
-
-        boolean isExpired(long now) {
-            return expiresAt != null && now - deadline >= 0;
-        }
     }
 }

@@ -178,6 +178,42 @@ final class MemoryLockingProvider implements LockingProvider {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // Hand-off to queued owners
+
+    /** True: a released key goes to the first live owner of its queue, in the release's own step. */
+    @Override
+    public boolean handsOff() {
+        return true;
+    }
+
+    @Override
+    public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+        long leaseNanos = Leases.toNanos(lease);
+        Instant expiresAt = Leases.expiresAt(time.wallTime(), lease);
+        startSweeperIfNeeded();
+        return table.acquireOrQueue(key, ownerId, leaseNanos, expiresAt, Leases.toNanos(stay));
+    }
+
+    @Override
+    public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+            throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        return table.awaitGrant(key, ownerId, Math.min(saturatedNanos(maxWait), Leases.MAX.toNanos()));
+    }
+
+    @Override
+    public void leaveQueue(String key, String ownerId) {
+        table.leaveQueue(key, ownerId);
+    }
+
+    /** The number of owners queued for a key. */
+    int queuedFor(String key) {
+        return table.queuedFor(key);
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // Sweeper and close
 
     private void startSweeperIfNeeded() {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.ProviderConfig;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,6 +43,24 @@ class JvmWideTableTest {
             assertThat(second.tryAcquire(List.of("k"), "bob", null)).isEqualTo(new AcquireResult.Conflict("k"));
             assertThat(second.inspect("k")).hasValueSatisfying(info -> assertThat(info.ownerId()).isEqualTo("alice"));
             assertThat(second.release(List.of("k"), "alice")).isTrue();
+            assertThat(first.inspect("k")).isEmpty();
+        }
+    }
+
+    @Test
+    void theProvidersOfOneId_handOffThroughTheirSharedQueues() throws Exception {
+        String id = uniqueId();
+        Duration lease = Duration.ofSeconds(30);
+        try (LockingProvider first = create(id); LockingProvider second = create(id)) {
+            assertThat(first.handsOff()).as("the factory's provider hands off as the table does").isTrue();
+            assertThat(first.acquireOrQueue("k", "exec:a", lease, lease)).isInstanceOf(AcquireResult.Acquired.class);
+            assertThat(second.acquireOrQueue("k", "exec:b", lease, lease)).isEqualTo(new AcquireResult.Conflict("k"));
+
+            first.leaveQueue("k", "exec:a"); // a holds k: leaving releases it, which hands it to b
+            AcquireResult.Acquired grant = second.awaitGrant("k", "exec:b", lease);
+            assertThat(grant).isNotNull();
+            assertThat(first.inspect("k")).hasValueSatisfying(info -> assertThat(info.ownerId()).isEqualTo("exec:b"));
+            second.leaveQueue("k", "exec:b");
             assertThat(first.inspect("k")).isEmpty();
         }
     }

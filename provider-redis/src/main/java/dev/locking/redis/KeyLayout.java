@@ -16,11 +16,17 @@ import org.jspecify.annotations.Nullable;
  *       <td>integer; lives as long as the lock plus {@link #LAST_TOKEN_AFTERLIFE}, then it is gone</td></tr>
  *   <tr><td>"someone waits" mark of {@code K}</td><td>{@code P{e(K)}:waiters}</td>
  *       <td>string {@code 1}; expires a second after the longest wait that set it</td></tr>
+ *   <tr><td>queue of {@code K}</td><td>{@code P{e(K)}:queue}</td>
+ *       <td>list of the owners waiting for the lock, in the order they came; lives as long as the longest stay
+ *       in it</td></tr>
+ *   <tr><td>queue entries of {@code K}</td><td>{@code P{e(K)}:entries}</td>
+ *       <td>hash: owner to {@code "<lapse> <lease>"} (server time in ms, lease of a hand-off in ms); lives as
+ *       long as the queue</td></tr>
  *   <tr><td>owner index of owner {@code O}</td><td>{@code P{e(O)}:owner}</td>
  *       <td>set of lock keys; lives at least as long as the locks it lists, gone when it lists none</td></tr>
  *   <tr><td>release notifications</td><td>channel {@code Preleased}</td>
  *       <td>each message: the released locks' {@code {e(K)}} parts, one per line (only locks with a
- *       "someone waits" mark)</td></tr>
+ *       "someone waits" mark); or one grant, {@code !<token> <lease ms> {e(K)}<owner>}</td></tr>
  * </table>
  *
  * <p>{@code e(s)} escapes {@code \}, <code>{</code>, <code>}</code>, CR and LF with a backslash (and writes a
@@ -51,6 +57,8 @@ final class KeyLayout {
     private static final String FENCE_SUFFIX = ":fence";
     private static final String WAITERS_SUFFIX = ":waiters";
     private static final String OWNER_SUFFIX = ":owner";
+    private static final String QUEUE_SUFFIX = ":queue";
+    private static final String ENTRIES_SUFFIX = ":entries";
     private static final int SLOTS = 16384;
 
     private final String prefix;
@@ -95,6 +103,16 @@ final class KeyLayout {
         return lockKey + WAITERS_SUFFIX;
     }
 
+    /** The queue of owners waiting for a lock, in the order they came (a list; see {@code queue.lua}). */
+    static String queueKeyOf(String lockKey) {
+        return lockKey + QUEUE_SUFFIX;
+    }
+
+    /** The entries of a lock's queue: owner to its entry's lapse and lease (a hash; see {@code queue.lua}). */
+    static String entriesKeyOf(String lockKey) {
+        return lockKey + ENTRIES_SUFFIX;
+    }
+
     String ownerIndexKey(String ownerId) {
         return prefix + '{' + escape(ownerId) + '}' + OWNER_SUFFIX;
     }
@@ -115,6 +133,8 @@ final class KeyLayout {
             case FENCE_SUFFIX -> "the fencing token of key \"" + name + "\" " + quoted;
             case WAITERS_SUFFIX -> "the waiters' mark of key \"" + name + "\" " + quoted;
             case OWNER_SUFFIX -> "the lock index of owner \"" + name + "\" " + quoted;
+            case QUEUE_SUFFIX -> "the queue of key \"" + name + "\" " + quoted;
+            case ENTRIES_SUFFIX -> "the queue entries of key \"" + name + "\" " + quoted;
             default -> "Redis key \"" + redisKey + '"';
         };
     }

@@ -23,6 +23,8 @@ final class LockScripts {
     private final LuaScript releaseScript;
     private final LuaScript purgeScript;
     private final LuaScript undoScript;
+    private final LuaScript queueScript;
+    private final LuaScript leaveScript;
 
     LockScripts(RedisConnection connection, KeyLayout layout, ReleaseChannel.Published published) {
         this.connection = connection;
@@ -30,6 +32,8 @@ final class LockScripts {
         this.releaseScript = LuaScript.forChannel("release", published.channel(), published.prefixBytes());
         this.purgeScript = LuaScript.forChannel("purge", published.channel(), published.prefixBytes());
         this.undoScript = LuaScript.forChannel("undo", published.channel(), published.prefixBytes());
+        this.queueScript = LuaScript.forChannel("queue", published.channel(), published.prefixBytes());
+        this.leaveScript = LuaScript.forChannel("leave", published.channel(), published.prefixBytes());
     }
 
     /** The Redis lock keys of user keys, in a list with room for one more key. */
@@ -44,16 +48,19 @@ final class LockScripts {
     /** Runs acquire.lua for one group; its answer is an array, or for one free key just its token. */
     CompletableFuture<Object> acquire(SlotGroup group, String owner, long leaseMillis, @Nullable String index) {
         int n = group.size();
-        Object[] scriptKeys = new Object[index != null ? 2 * n + 1 : 2 * n];
+        Object[] scriptKeys = new Object[index != null ? 4 * n + 1 : 4 * n];
         for (int i = 0; i < n; i++) {
             String lockKey = layout.lockKey(group.keys.get(i));
             scriptKeys[i] = lockKey;
             scriptKeys[n + i] = KeyLayout.fenceKeyOf(lockKey);
+            scriptKeys[2 * n + 2 * i] = KeyLayout.queueKeyOf(lockKey);
+            scriptKeys[2 * n + 2 * i + 1] = KeyLayout.entriesKeyOf(lockKey);
         }
         if (index != null) {
-            scriptKeys[2 * n] = index;
+            scriptKeys[4 * n] = index;
         }
-        // The script counts the keys itself (n lock keys, n token keys, maybe the index).
+        // The script counts the keys itself (n lock keys, n token keys, n queues with their entries, maybe the
+        // index).
         return connection.evalListOrLong(LuaScript.ACQUIRE, Arrays.asList(scriptKeys), owner,
                 Long.toString(leaseMillis));
     }
@@ -69,13 +76,31 @@ final class LockScripts {
     }
 
     /**
-     * Runs release.lua on lock keys, with their waiter marks, their token keys and, when given, the owner's
-     * index. {@code strict} is {@code release}: anonymous locks go too, and foreign data at a lock key fails the
-     * call; otherwise ({@code releaseAll(owner)}) only the owner's locks go and foreign data is passed over.
+     * Runs queue.lua, one waiting owner's step on one lock: {@code {1, token, PTTL, taken}} when the owner holds
+     * the lock now, else {@code {0, PTTL, new}} (queued). See the script's header.
+     */
+    CompletableFuture<List<Object>> queue(String key, String owner, long leaseMillis, long stayMillis,
+            long grantMillis, @Nullable String index) {
+        return connection.evalList(queueScript, oneLockWithQueue(key, false, index), owner, Long.toString(leaseMillis),
+                Long.toString(stayMillis), Long.toString(grantMillis));
+    }
+
+    /**
+     * Runs leave.lua: takes the owner out of the lock's queue and, if it holds the lock, releases it (handing it
+     * on). 1 when it held the lock.
+     */
+    CompletableFuture<Long> leave(String key, String owner, @Nullable String index) {
+        return connection.evalLong(leaveScript, oneLockWithQueue(key, true, index), owner);
+    }
+
+    /**
+     * Runs release.lua on lock keys, with their waiter marks, their token keys, their queues and, when given, the
+     * owner's index. {@code strict} is {@code release}: anonymous locks go too, and foreign data at a lock key
+     * fails the call; otherwise ({@code releaseAll(owner)}) only the owner's locks go and foreign data is passed over.
      */
     CompletableFuture<Long> release(List<Object> lockKeys, String owner, @Nullable String index, boolean strict) {
         int n = lockKeys.size();
-        List<Object> scriptKeys = new ArrayList<>(3 * n + 1);
+        List<Object> scriptKeys = new ArrayList<>(5 * n + 1);
         scriptKeys.addAll(lockKeys);
         for (Object lockKey : lockKeys) {
             scriptKeys.add(KeyLayout.waitersKeyOf((String) lockKey));
@@ -83,6 +108,7 @@ final class LockScripts {
         for (Object lockKey : lockKeys) {
             scriptKeys.add(KeyLayout.fenceKeyOf((String) lockKey));
         }
+        addQueueKeys(scriptKeys, lockKeys);
         if (index != null) {
             scriptKeys.add(index);
         }
@@ -95,6 +121,7 @@ final class LockScripts {
      */
     CompletableFuture<Long> undo(List<Object> lockKeys, String owner, List<String> tokens, List<String> restore) {
         List<Object> scriptKeys = withFenceKeys(new ArrayList<>(lockKeys));
+        addQueueKeys(scriptKeys, lockKeys);
         List<Object> args = new ArrayList<>(2 + tokens.size() + restore.size());
         args.add(owner);
         args.add(Integer.toString(lockKeys.size()));
@@ -126,7 +153,9 @@ final class LockScripts {
 
     /** Runs purge.lua on lock keys of one slot (see the script for its reply). */
     CompletableFuture<List<Object>> purge(List<Object> lockKeys) {
-        return connection.evalList(purgeScript, withFenceKeys(new ArrayList<>(lockKeys)));
+        List<Object> scriptKeys = withFenceKeys(new ArrayList<>(lockKeys));
+        addQueueKeys(scriptKeys, lockKeys);
+        return connection.evalList(purgeScript, scriptKeys);
     }
 
     /** The lock keys an owner's index lists. */
@@ -151,6 +180,34 @@ final class LockScripts {
         args.add(Long.toString(leaseMillis));
         args.addAll(lockKeys);
         return connection.evalList(LuaScript.INDEX, List.of(index), args.toArray());
+    }
+
+    /**
+     * The keys of queue.lua ({@code withMark} false) or leave.lua (true): the lock, its waiters' mark (leave.lua
+     * only), its token key, its queue and the queue's entries, and the owner's index when given.
+     */
+    private List<Object> oneLockWithQueue(String key, boolean withMark, @Nullable String index) {
+        String lockKey = layout.lockKey(key);
+        List<Object> scriptKeys = new ArrayList<>(6);
+        scriptKeys.add(lockKey);
+        if (withMark) {
+            scriptKeys.add(KeyLayout.waitersKeyOf(lockKey));
+        }
+        scriptKeys.add(KeyLayout.fenceKeyOf(lockKey));
+        scriptKeys.add(KeyLayout.queueKeyOf(lockKey));
+        scriptKeys.add(KeyLayout.entriesKeyOf(lockKey));
+        if (index != null) {
+            scriptKeys.add(index);
+        }
+        return scriptKeys;
+    }
+
+    /** Appends the queue and the queue's entries of each lock key, in pairs. */
+    private static void addQueueKeys(List<Object> scriptKeys, List<Object> lockKeys) {
+        for (Object lockKey : lockKeys) {
+            scriptKeys.add(KeyLayout.queueKeyOf((String) lockKey));
+            scriptKeys.add(KeyLayout.entriesKeyOf((String) lockKey));
+        }
     }
 
     /** Appends the token key of each lock key in the list (which holds only lock keys) and returns it. */

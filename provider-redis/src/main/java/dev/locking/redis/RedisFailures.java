@@ -95,7 +95,11 @@ final class RedisFailures implements BackendCalls.Translator {
         if (position < 1 || position > keys.size() || parts.length < 2) {
             return error;
         }
-        String what = parts[1].equals("token") ? "a string that is not a fencing token" : "a " + parts[1];
+        String what = switch (parts[1]) {
+            case "token" -> "a string that is not a fencing token";
+            case "entry" -> "an entry that is not a queue entry of this provider";
+            default -> "a " + parts[1];
+        };
         return new LockingException(providerId + ": " + settings.layout.describe(keys.get(position - 1).toString())
                 + " holds " + what + ", which this provider never writes there; the call changed nothing (remove"
                 + " or rename that key, or choose another keyPrefix)", e);

@@ -34,13 +34,17 @@ import org.slf4j.LoggerFactory;
  * the earlier ones back ({@link SlotRollback}); and the owner index, which lives in its own slot, is kept by a
  * separate call. {@code releaseAll} is {@link ReleaseAll}'s.
  *
- * <p>Waiting: {@link #awaitRelease} registers in the provider's {@link KeyWaiters}, and the
- * {@link ReleaseChannel} wakes the first waiter of a lock when a release script announces it. Every wait for
- * a reply goes through {@link BackendCalls} ({@link RedisConnection#calls()}).
+ * <p>Waiting: a single-key {@code execute} waits in the lock's queue in Redis ({@link #acquireOrQueue},
+ * {@link #awaitGrant}, {@link #leaveQueue}): the release script hands the lock to the first live queued owner and
+ * publishes a grant, which the {@link ReleaseChannel} gives to the owner's slot in the {@link GrantInbox}. Other
+ * waits ({@link #awaitRelease}) register in the provider's {@link KeyWaiters}, and the {@link ReleaseChannel} wakes
+ * the first waiter of a lock when a release script announces it. Every wait for a reply goes through
+ * {@link BackendCalls} ({@link RedisConnection#calls()}).
  *
  * <p>Concurrency: the provider keeps no lock state in the JVM; everything is in Redis and every change is one
  * atomic script. Its fields are final; the shared JVM state is the client ({@link RedisConnection}), the
- * waiters ({@link KeyWaiters}) and the subscription ({@link ReleaseChannel}), each safe for concurrent use.
+ * waiters ({@link KeyWaiters}), the expected grants ({@link GrantInbox}) and the subscription
+ * ({@link ReleaseChannel}), each safe for concurrent use.
  */
 final class RedisLockingProvider implements LockingProvider {
     private static final Logger log = LoggerFactory.getLogger(RedisLockingProvider.class);
@@ -60,6 +64,7 @@ final class RedisLockingProvider implements LockingProvider {
     private final BackendCalls calls;
     private final LockScripts scripts;
     private final KeyWaiters waiters;
+    private final GrantInbox grants = new GrantInbox();
     private final ReleaseChannel channel;
     private final ReleaseAll releaseAll;
     private final LockingClock clock;
@@ -80,7 +85,7 @@ final class RedisLockingProvider implements LockingProvider {
         this.calls = connection.calls();
         this.scripts = new LockScripts(connection, layout, ReleaseChannel.Published.of(id, layout, borrowed));
         this.waiters = new KeyWaiters(maxWaitSlice);
-        this.channel = new ReleaseChannel(id, connection, layout, waiters);
+        this.channel = new ReleaseChannel(id, connection, layout, waiters, grants);
         this.releaseAll = new ReleaseAll(id, layout, cluster, connection, scripts);
         this.clock = LockingClock.SYSTEM;
     }
@@ -102,6 +107,17 @@ final class RedisLockingProvider implements LockingProvider {
     /** For tests: how many threads are blocked waiting for a notification now. */
     int sleepingWaiters() {
         return waiters.sleepingWaiters();
+    }
+
+    /** For tests: how many owners queued by this provider expect a grant now (a waiting single-key execute). */
+    int expectedGrants() {
+        return grants.expected();
+    }
+
+    /** For tests: whether a grant for this owner has arrived and waits to be taken by its {@code awaitGrant}. */
+    boolean hasGrantFor(String ownerId) {
+        GrantInbox.Slot slot = grants.slotOf(ownerId);
+        return slot != null && slot.grant != null;
     }
 
     @Override
@@ -311,12 +327,98 @@ final class RedisLockingProvider implements LockingProvider {
         }
     }
 
+    /** Yes: a release hands the lock to the first live owner of its queue in Redis (see queue.lua). */
+    @Override
+    public boolean handsOff() {
+        return true;
+    }
+
+    /**
+     * Runs queue.lua: takes the lock, or queues the owner (or keeps its place) for {@code stay} by the server's
+     * clock. A lock handed to the owner lasts {@code min(lease, stay)} from the release: a short first lease, so
+     * that a waiter that died blocks the lock for at most its stay (the core renews a granted lock early). An
+     * owner that holds the lock already gets its token and expiry as they are. Before the script runs, the provider listens on its channel and expects the owner's grant
+     * ({@link GrantInbox}), so that a grant sent right after the reply is not lost.
+     */
+    @Override
+    public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+        checkOpen();
+        channel.subscribe();
+        long leaseMillis = Leases.toMillis(lease);
+        long stayMillis = Leases.toMillis(stay);
+        long sent = System.nanoTime();
+        Instant sentAt = clock.wallTime();
+        GrantInbox.Slot slot = grants.expect(ownerId, key, layout.lockKey(key),
+                sent + nanosAtMost(stay) + MARK_SLACK.toNanos());
+        String index = layout.ownerIndexKey(ownerId);
+        List<Object> reply = calls.await(scripts.queue(key, ownerId, leaseMillis, stayMillis,
+                Math.min(leaseMillis, stayMillis), cluster ? null : index), "acquireOrQueue");
+        if (number(reply, 0) == 1) {
+            grants.forget(ownerId);
+            if (cluster && number(reply, 3) == 1) {
+                // Taken now: its owner index, in another slot, lists it too (a grant was listed when queued).
+                calls.await(scripts.indexAdd(index, leaseMillis, scripts.lockKeys(List.of(key))), "acquireOrQueue");
+            }
+            long pttl = number(reply, 2);
+            return new AcquireResult.Acquired(Map.of(key, number(reply, 1)), pttl >= 0 ? sentAt.plusMillis(pttl) : null);
+        }
+        long pttl = number(reply, 1);
+        slot.holderLapsesAt = pttl >= 0 ? sent + TimeUnit.MILLISECONDS.toNanos(pttl + 1) : 0;
+        if (cluster && number(reply, 2) == 1) {
+            calls.await(scripts.indexAdd(index, stayMillis + Math.min(leaseMillis, stayMillis),
+                    scripts.lockKeys(List.of(key))), "acquireOrQueue");
+        }
+        return new AcquireResult.Conflict(key);
+    }
+
+    /**
+     * Sleeps until the {@link ReleaseChannel} delivers the owner's grant, {@code maxWait} passed, or the lease of
+     * the lock's holder (as the owner's last {@link #acquireOrQueue} saw it) ran out: then the caller's next
+     * {@code acquireOrQueue} may take the lock, since nobody announces an expiry.
+     */
+    @Override
+    public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+            throws InterruptedException {
+        checkOpen();
+        long deadline = System.nanoTime() + nanosAtMost(maxWait);
+        GrantInbox.Slot slot = grants.slotOf(ownerId);
+        if (slot == null || !slot.key.equals(key)) {
+            slot = grants.expect(ownerId, key, layout.lockKey(key), deadline);
+        }
+        AcquireResult.Acquired grant = GrantInbox.await(slot, deadline, connection::isClosed);
+        if (grant != null) {
+            grants.forget(ownerId);
+            if (log.isDebugEnabled()) {
+                log.debug("{} was handed {} for {} (token {})", id, key, ownerLabel(ownerId),
+                        grant.fencingTokens().get(key));
+            }
+        }
+        return grant;
+    }
+
+    /** Runs leave.lua: out of the queue, and a lock handed to the owner meanwhile goes on to the next. */
+    @Override
+    public void leaveQueue(String key, String ownerId) {
+        checkOpen();
+        grants.forget(ownerId);
+        String index = layout.ownerIndexKey(ownerId);
+        long held = calls.await(scripts.leave(key, ownerId, cluster ? null : index), "leaveQueue");
+        if (cluster) {
+            calls.await(scripts.indexRemove(index, scripts.lockKeys(List.of(key))), "leaveQueue");
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("{}: {} left the queue of {}{}", id, ownerLabel(ownerId), key,
+                    held == 1 ? " and released it" : "");
+        }
+    }
+
     @Override
     public void close() {
         if (connection.isClosed()) {
             return;
         }
         waiters.wakeEveryone();
+        grants.wakeEveryone();
         channel.close();
         connection.close();
     }
@@ -325,6 +427,11 @@ final class RedisLockingProvider implements LockingProvider {
         if (connection.isClosed()) {
             throw new IllegalStateException(id + " is closed");
         }
+    }
+
+    /** The duration in nanoseconds, at most a quarter of the long range (so that adding it to a time cannot wrap). */
+    private static long nanosAtMost(Duration d) {
+        return d.compareTo(Duration.ofNanos(Long.MAX_VALUE / 4)) > 0 ? Long.MAX_VALUE / 4 : d.toNanos();
     }
 
     static String ownerLabel(@Nullable String ownerId) {

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The provider's subscription to its release channel, which turns each notification into wake-ups of the
- * local {@link KeyWaiters}.
+ * local {@link KeyWaiters}, and each grant (a lock handed to a queued owner) into a delivery to the
+ * {@link GrantInbox}.
  *
  * <p>Every release script publishes the names of the locks it freed that someone waits for, one per line
  * (after the key prefix; see {@link KeyLayout}). This class subscribes to that channel once per provider (on
@@ -31,10 +32,13 @@ import org.slf4j.LoggerFactory;
  */
 final class ReleaseChannel implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReleaseChannel.class);
+    /** How a grant message starts; a release notification starts with a lock name, which starts with a brace. */
+    private static final String GRANT = "!";
 
     private final RedisConnection connection;
     private final KeyLayout layout;
     private final KeyWaiters waiters;
+    private final GrantInbox grants;
     private final String providerId;
     /** The one listener of this provider, so that a failed attempt can be taken back. */
     private final MessageListener<String> listener = (channel, message) -> onMessage(message);
@@ -47,11 +51,13 @@ final class ReleaseChannel implements AutoCloseable {
     @GuardedBy("subscribeLock")
     private @Nullable Integer listenerId;
 
-    ReleaseChannel(String providerId, RedisConnection connection, KeyLayout layout, KeyWaiters waiters) {
+    ReleaseChannel(String providerId, RedisConnection connection, KeyLayout layout, KeyWaiters waiters,
+            GrantInbox grants) {
         this.providerId = providerId;
         this.connection = connection;
         this.layout = layout;
         this.waiters = waiters;
+        this.grants = grants;
     }
 
     /**
@@ -87,8 +93,15 @@ final class ReleaseChannel implements AutoCloseable {
         }
     }
 
-    /** Handles one release notification: the names of the released locks, one per line. */
+    /**
+     * Handles one message: a grant ({@code !<token> <lease ms> <lock name><owner>}, see handOff in shared.lua), or
+     * a release notification, the names of the released locks, one per line (a lock name starts with a brace).
+     */
     void onMessage(String message) {
+        if (message.startsWith(GRANT)) {
+            onGrant(message);
+            return;
+        }
         int start = 0;
         while (start <= message.length()) {
             int end = message.indexOf('\n', start);
@@ -99,6 +112,26 @@ final class ReleaseChannel implements AutoCloseable {
                 waiters.wakeFirst(layout.lockKeyFromNotification(message.substring(start, end)));
             }
             start = end + 1;
+        }
+    }
+
+    /** Hands a grant to the {@link GrantInbox}, which passes it to the owner's waiter if it is in this process. */
+    private void onGrant(String message) {
+        int afterToken = message.indexOf(' ', GRANT.length());
+        int afterLease = afterToken < 0 ? -1 : message.indexOf(' ', afterToken + 1);
+        // The lock's name is {e(K)}: e(K) holds no brace, so the name ends at the first closing brace.
+        int close = afterLease < 0 ? -1 : message.indexOf('}', afterLease + 1);
+        if (close < 0) {
+            log.debug("{}: ignored a grant message of unknown shape", providerId);
+            return;
+        }
+        try {
+            long token = Long.parseLong(message, GRANT.length(), afterToken, 10);
+            long lease = Long.parseLong(message, afterToken + 1, afterLease, 10);
+            grants.deliver(layout.lockKeyFromNotification(message.substring(afterLease + 1, close + 1)),
+                    message.substring(close + 1), token, lease);
+        } catch (NumberFormatException e) {
+            log.debug("{}: ignored a grant message of unknown shape", providerId);
         }
     }
 

@@ -1,8 +1,11 @@
 -- Takes every lock of one call, or none.
--- KEYS: n lock keys, then their n token keys, then (optionally) the owner's index set; so n is
---       #KEYS / 2, rounded down, and the index is there when #KEYS is odd.
+-- KEYS: n lock keys, then their n token keys, then per lock its queue and the queue's entries (2n keys, in pairs;
+--       see queue.lua), then (optionally) the owner's index set; so n is #KEYS / 4, rounded down, and the index is
+--       there when #KEYS is odd.
 -- ARGV: owner ('' = anonymous), lease in ms ('0' = none).
--- Returns {0, i} when lock i is held by someone else (nothing changed), or
+-- A free lock whose queue has a live entry is not free: the queued owners come first (no barging), so the call
+-- answers as if it were held.
+-- Returns {0, i} when lock i is held by someone else or queued for (nothing changed), or
 -- {1, min PTTL after the call (-1: none expires), n tokens, n prior PTTLs (-3: was free)}, or, when the call
 -- has one key and it was free, just its token (an integer, which is cheaper to send and read than an array;
 -- the caller knows the rest: the lock's PTTL is the lease, and it was free).
@@ -26,18 +29,18 @@ end
 local owner = ARGV[1]
 local lease = ARGV[2]
 local leaseMs = tonumber(lease)
-local n = math.floor(#KEYS / 2)
-local index = KEYS[2 * n + 1]
+local n = math.floor(#KEYS / 4)
+local index = KEYS[4 * n + 1]
 local grace = $LAST_TOKEN_AFTERLIFE_MS
 
-local indexErr = index and wrongType(2 * n + 1, 'set')
+local indexErr = index and wrongType(4 * n + 1, 'set')
 if indexErr then
   return indexErr
 end
 
--- One key that is free: its token checked, then SET NX both checks and takes the lock (a lock key of another
--- type is not free: the general path below reports it).
-if n == 1 then
+-- One key that is free and has no queue: its token checked, then SET NX both checks and takes the lock (a lock key
+-- of another type is not free: the general path below reports it; so does a queue).
+if n == 1 and redis.call('EXISTS', KEYS[3], KEYS[4]) == 0 then
   local last, err = lastToken(2)
   if err then
     return err
@@ -70,6 +73,7 @@ end
 
 -- Any number of keys, some of them held (by this owner, or the call fails). First every check, then the writes.
 local held = {}
+local now = serverMicros()
 for i = 1, n do
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' then
@@ -80,6 +84,19 @@ for i = 1, n do
       return {0, i}
     end
     held[i] = true
+  else
+    local q = 2 * n + 2 * i - 1
+    local err = wrongQueue(q)
+    if err then
+      return err
+    end
+    local skip, head = liveHead(q, math.floor(now / 1000))
+    if not skip then
+      return head
+    end
+    if head then
+      return {0, i}
+    end
   end
 end
 local last = {}
@@ -90,8 +107,6 @@ for i = 1, n do
   end
   last[i] = token
 end
-local now = redis.call('TIME')
-now = now[1] * 1000000 + now[2]
 local result = {1, -1}
 local minTtl = -1
 for i = 1, n do

@@ -42,7 +42,8 @@ class RedisAuthTest {
             admin.call("ACL", "SETUSER", ACL_USER, "on", ">" + ACL_PASSWORD, "resetkeys", "~acl:*",
                     "resetchannels", "&acl:*", "-@all", "+evalsha", "+script|load", "+subscribe", "+unsubscribe",
                     "+publish", "+scan", "+ping", "+get", "+set", "+del", "+pexpire", "+persist", "+pttl", "+sadd",
-                    "+srem", "+smembers", "+time", "+type", "+exists");
+                    "+srem", "+smembers", "+time", "+type", "+exists", "+lindex", "+lpop", "+rpush", "+lrem", "+hget",
+                    "+hset", "+hdel");
         }
     }
 

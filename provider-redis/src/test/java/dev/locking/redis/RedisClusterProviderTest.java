@@ -176,12 +176,40 @@ class RedisClusterProviderTest {
         }
     }
 
-    @Test
-    void aReleaseOnOneNode_wakesAWaiterOfAnotherClient() throws Exception {
-        LockingProvider waiterSide = new RedisLockingProvider("lp_redis", RedisSettings.parse(TestConfig.of(
+    /** Another client of the cluster whose waiters look again only after a minute: a message must wake them. */
+    private RedisLockingProvider secondClientWithALongSlice() {
+        RedisLockingProvider client = new RedisLockingProvider("lp_redis", RedisSettings.parse(TestConfig.of(
                 "lp_redis", "mode", "cluster", "nodes", CLUSTER.nodeList(), "keyPrefix", prefix)), null,
                 Duration.ofSeconds(60));
-        providers.add(waiterSide);
+        providers.add(client);
+        return client;
+    }
+
+    @Test
+    void aHandOffOnEveryNode_reachesTheQueuedOwnerOfAnotherClient() throws Exception {
+        RedisLockingProvider waiterSide = secondClientWithALongSlice();
+        Duration minute = Duration.ofSeconds(60);
+        for (String key : keysOnEveryNode()) {
+            long first = ((AcquireResult.Acquired) redis.acquireOrQueue(key, "exec:a", minute, minute))
+                    .fencingTokens().get(key);
+            assertThat(waiterSide.acquireOrQueue(key, "exec:b", minute, minute)).isInstanceOf(AcquireResult.Conflict.class);
+            assertThat(redis.tryAcquire(List.of(key), "other", null)).as("no barging").isInstanceOf(
+                    AcquireResult.Conflict.class);
+
+            assertThat(redis.release(List.of(key), "exec:a")).isTrue();
+
+            AcquireResult.Acquired grant = waiterSide.awaitGrant(key, "exec:b", Duration.ofSeconds(20));
+            assertThat(grant).as("grant of %s", key).isNotNull();
+            assertThat(grant.fencingTokens().get(key)).isGreaterThan(first);
+            assertThat(redis.inspect(key).orElseThrow().ownerId()).isEqualTo("exec:b");
+            redis.releaseAll("exec:b");
+            assertThat(redis.inspect(key)).as("releaseAll(owner) finds a handed key through its index").isEmpty();
+        }
+    }
+
+    @Test
+    void aReleaseOnOneNode_wakesAWaiterOfAnotherClient() throws Exception {
+        LockingProvider waiterSide = secondClientWithALongSlice();
         List<String> keys = keysOnEveryNode();
         redis.tryAcquire(keys, "holder", null);
         ExecutorService pool = Executors.newSingleThreadExecutor();

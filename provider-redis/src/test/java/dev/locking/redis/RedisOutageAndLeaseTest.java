@@ -162,8 +162,9 @@ class RedisOutageAndLeaseTest {
         locking.acquire("busy", AcquireOptions.builder().ownerId("holder").build());
         CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> locking.execute("busy",
                 lock -> "ran", ExecuteOptions.builder().timeout(Duration.ofMinutes(1)).build()));
+        // A single-key execute waits in the key's queue in Redis, for its grant.
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> ((RedisLockingProvider) provider).waitingKeys() == 1);
+                .until(() -> ((RedisLockingProvider) provider).expectedGrants() == 1);
         long stoppedAt = System.nanoTime();
 
         server.stop();

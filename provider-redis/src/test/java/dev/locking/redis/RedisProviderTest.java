@@ -620,6 +620,31 @@ class RedisProviderTest {
             }
         }
 
+        /** The same for a grant: the message names the lock as the mapper maps it, and still reaches its owner. */
+        @Test
+        void fromClient_withANameMapper_aHandOffReachesTheQueuedOwnerByItsMessage() throws Exception {
+            RedissonClient client = clientWithNamesAfter("tenant-7:");
+            try {
+                RedisLockingProvider mapped = new RedisLockingProvider("lp_app",
+                        RedisSettings.forConfig(new KeyLayout(prefix), client.getConfig(), "a mapped client"), client,
+                        Duration.ofMinutes(1));
+                providers.add(mapped);
+                assertThat(tokens(mapped.acquireOrQueue("k", "exec:a", Duration.ofMinutes(1), Duration.ofMinutes(1))))
+                        .containsKey("k");
+                assertThat(mapped.acquireOrQueue("k", "exec:b", Duration.ofMinutes(1), Duration.ofMinutes(1)))
+                        .isInstanceOf(AcquireResult.Conflict.class);
+
+                assertThat(mapped.release(List.of("k"), "exec:a")).isTrue();
+
+                // Without the message the wait would last its whole minute (nobody's lease runs out).
+                AcquireResult.Acquired grant = mapped.awaitGrant("k", "exec:b", Duration.ofSeconds(20));
+                assertThat(grant).isNotNull();
+                assertThat(grant.fencingTokens().get("k")).isEqualTo(mapped.inspect("k").orElseThrow().fencingToken());
+            } finally {
+                client.shutdown();
+            }
+        }
+
         @Test
         void fromClient_withAnotherClientImplementation_callsTheScriptsThroughRScript() {
             Config config = new Config(RedisSettings.parse(TestConfig.of("app", REDIS.options())).config);

@@ -16,12 +16,39 @@ class ReleaseChannelTest {
     private final RedisConnection connection = new RedisConnection("lp_redis",
             RedisSettings.parse(TestConfig.of("lp_redis", "keyPrefix", "p:")), null);
     private final KeyWaiters waiters = new KeyWaiters();
-    private final ReleaseChannel channel = new ReleaseChannel("lp_redis", connection, layout, waiters);
+    private final GrantInbox grants = new GrantInbox();
+    private final ReleaseChannel channel = new ReleaseChannel("lp_redis", connection, layout, waiters, grants);
     private final List<String> k = List.of(layout.lockKey("k"));
 
     @AfterEach
     void tearDown() {
         connection.close();
+    }
+
+    @Test
+    void aGrant_goesToItsOwnersSlot_whateverCharactersTheOwnerHolds_andWakesNoReleaseWaiter() {
+        KeyWaiters.Waiter waiter = waiters.register(k);
+        String owner = "exec:o \n{x} !1 2 }";
+        GrantInbox.Slot slot = grants.expect(owner, "k", layout.lockKey("k"), System.nanoTime() + 1_000_000_000L);
+        GrantInbox.Slot other = grants.expect("exec:other", "k", layout.lockKey("k"), System.nanoTime() + 1_000_000_000L);
+
+        channel.onMessage("!1700000000000001 4000 {k}" + owner);
+
+        assertThat(slot.grant).isNotNull();
+        assertThat(slot.grant.fencingTokens()).containsEntry("k", 1700000000000001L);
+        assertThat(other.grant).isNull();
+        assertThat(waiter.isWoken()).isFalse();
+    }
+
+    @Test
+    void aGrantForAnotherLock_orOfUnknownShape_isIgnored() {
+        GrantInbox.Slot slot = grants.expect("exec:o", "k", layout.lockKey("k"), System.nanoTime() + 1_000_000_000L);
+
+        channel.onMessage("!5 4000 {j}exec:o");
+        channel.onMessage("!x 4000 {k}exec:o");
+        channel.onMessage("!5 4000 exec:o");
+
+        assertThat(slot.grant).isNull();
     }
 
     @Test

@@ -82,6 +82,27 @@ public class ForwardingLockingProvider implements LockingProvider {
     }
 
     @Override
+    public boolean handsOff() {
+        return delegate.handsOff();
+    }
+
+    @Override
+    public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
+        return delegate.acquireOrQueue(key, ownerId, lease, stay);
+    }
+
+    @Override
+    public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
+            throws InterruptedException {
+        return delegate.awaitGrant(key, ownerId, maxWait);
+    }
+
+    @Override
+    public void leaveQueue(String key, String ownerId) {
+        delegate.leaveQueue(key, ownerId);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }
