@@ -197,8 +197,7 @@ final class Acquire {
                     versions.put(key, 0);
                 }
                 versions.put(a.created.get(0), 1); // the probe's setData
-                unread = new Unread(a.session, a.epoch, a.newExpiry, Map.copyOf(versions), a.instance,
-                        Unread.noQueues(a.created));
+                unread = new Unread(a.session, a.epoch, a.newExpiry, Map.copyOf(versions), a.instance);
             }
             return acquired(a.tokens, a.expiresAt, unread);
         }
@@ -304,7 +303,7 @@ final class Acquire {
                 LockNode node = nodes.get(i);
                 if (node != null && isOurs(node)) {
                     keep(i, node);
-                } else if (node != null && (isHeldByAnother(node) || hasLiveWaiter(i))) {
+                } else if (node != null && isHeldByAnother(node)) {
                     return i;
                 } else {
                     if (node != null) {
@@ -326,21 +325,6 @@ final class Acquire {
         private boolean isHeldByAnother(LockNode node) {
             boolean deadSessionOfOurs = call.ephemeral && node.data().ownedBy(call.ownerId);
             return !node.data().lapsedAt(now) && !deadSessionOfOurs;
-        }
-
-        /**
-         * Whether a lapsed key has a live waiter of another owner in its queue: then it is not free for a plain
-         * acquire, which would pass the queue; the waiter's next call takes it (see {@link QueueWaits}).
-         */
-        private boolean hasLiveWaiter(int i) throws Exception {
-            KeyQueues.KeyView view = KeyQueues.read(call.ns, List.of(call.keys.get(i))).get(0);
-            for (KeyQueues.Entry entry : KeyQueues.readEntries(call.ns, view.queuePath(), view.entries())) {
-                QueueEntry data = entry.data();
-                if (data != null && !data.lapsedAt(now) && !data.owner().equals(call.ownerId)) {
-                    return true;
-                }
-            }
-            return false;
         }
 
         /** A key this owner holds already (or this call created): renew it with a lease, else check it. */

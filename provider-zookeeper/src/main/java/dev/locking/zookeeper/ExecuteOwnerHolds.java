@@ -32,21 +32,10 @@ final class ExecuteOwnerHolds {
     /**
      * What a release of an {@code execute} owner's keys needs to know to skip reading them: the session
      * that created the nodes, the {@linkplain LocksEpoch epoch} read before they were created, the lease
-     * expiry written, each node's version (0, or 1 for the node the czxid probe set), the nodes' instance id and,
-     * per key, the data version of its queue node when the key was taken with an empty queue ({@code -1}: the
-     * queue had no node, or was not read): the release checks that nobody queued since (see {@link KeyQueues}).
+     * expiry written, each node's version (0, or 1 for the node the czxid probe set) and the nodes' instance id.
      */
     record Unread(long sessionId, int epoch, long expiresAtMillis, Map<String, Integer> versions,
-            String instance, Map<String, Integer> queueVersions) {
-        /** The queue guard of a take that did not read the queues: no key may have a queue node. */
-        static Map<String, Integer> noQueues(Iterable<String> keys) {
-            Map<String, Integer> none = new java.util.HashMap<>();
-            for (String key : keys) {
-                none.put(key, -1);
-            }
-            return Map.copyOf(none);
-        }
-    }
+            String instance) {}
 
     private final ConcurrentHashMap<String, Hold> holds = new ConcurrentHashMap<>();
 

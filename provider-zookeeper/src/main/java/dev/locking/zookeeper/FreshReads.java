@@ -63,7 +63,23 @@ final class FreshReads {
         for (String path : paths) {
             ops.add(Op.getData(ZKPaths.fixForNamespace(base, path)));
         }
-        List<OpResult> results = multiRead(ns, ops, sync);
+        CuratorZookeeperClient client = ns.getZookeeperClient();
+        List<OpResult> results;
+        try {
+            // Curator has no read multi: the raw handle, with Curator's retry loop as its own calls have.
+            results = RetryLoop.callWithRetry(client, () -> {
+                ZooKeeper zk = client.getZooKeeper();
+                if (sync) {
+                    sendSync(zk, base);
+                }
+                return zk.multi(ops);
+            });
+        } catch (KeeperException e) {
+            results = e.getResults();
+            if (results == null) {
+                throw e;
+            }
+        }
         for (int i = 0; i < paths.size(); i++) {
             OpResult result = results.get(i);
             if (result instanceof OpResult.GetDataResult data) {
@@ -78,31 +94,6 @@ final class FreshReads {
             }
         }
         return nodes;
-    }
-
-    /**
-     * Sends read operations (paths already fixed for the namespace) as one read-only {@code multi}, with
-     * Curator's retry loop; each result is the read's or an error result (such as NONODE) of its own.
-     */
-    static List<OpResult> multiRead(CuratorFramework ns, List<Op> ops, boolean sync) throws Exception {
-        String base = ns.getNamespace();
-        CuratorZookeeperClient client = ns.getZookeeperClient();
-        try {
-            // Curator has no read multi: the raw handle, with Curator's retry loop as its own calls have.
-            return RetryLoop.callWithRetry(client, () -> {
-                ZooKeeper zk = client.getZooKeeper();
-                if (sync) {
-                    sendSync(zk, base);
-                }
-                return zk.multi(ops);
-            });
-        } catch (KeeperException e) {
-            List<OpResult> results = e.getResults();
-            if (results == null) {
-                throw e;
-            }
-            return results;
-        }
     }
 
     /** One node, as {@link #readAll} reads several. */

@@ -4,7 +4,6 @@ import static dev.locking.zookeeper.LockPaths.HAS_CHILDREN;
 import static dev.locking.zookeeper.LockPaths.LOCKS;
 import static dev.locking.zookeeper.LockPaths.OWNERS;
 
-import dev.locking.spi.support.LockingClock;
 import dev.locking.zookeeper.TransactionPlan.Failure;
 import dev.locking.zookeeper.TransactionPlan.Kind;
 import java.util.ArrayList;
@@ -21,8 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code releaseAll}: of one named owner, by walking its index (the cost grows with that owner's locks, not
- * with all locks), handing each key with queued owners to the first live one ({@link HandOff}) in the same
- * transaction, or of every lock in the namespace (no hand-off: every queue entry goes too). Nodes that are not locks of this provider are left
+ * with all locks), or of every lock in the namespace. Nodes that are not locks of this provider are left
  * where they are and named in one WARN.
  *
  * <p>Concurrency: no state of its own; each call works on its own lists.
@@ -46,11 +44,9 @@ final class ReleaseAll {
     private final String namespace;
     private final ZookeeperFailures failures;
     private final LocksEpoch epoch;
-    private final LockingClock clock;
 
-    ReleaseAll(String id, String namespace, ZookeeperFailures failures, LocksEpoch epoch, LockingClock clock) {
+    ReleaseAll(String id, String namespace, ZookeeperFailures failures, LocksEpoch epoch) {
         this.id = id;
-        this.clock = clock;
         this.namespace = namespace;
         this.failures = failures;
         this.epoch = epoch;
@@ -95,13 +91,12 @@ final class ReleaseAll {
             for (String segment : segments) {
                 paths.add(ZKPaths.makePath(LOCKS, segment));
             }
-            List<KeyQueues.KeyView> views = KeyQueues.readSegments(ns, segments); // after the barrier: fresh
-            long now = clock.currentTimeMillis();
+            List<@Nullable LockNode> nodes = FreshReads.readAll(ns, paths, false); // after the barrier: fresh
             TransactionPlan plan = new TransactionPlan(ns);
             int owned = 0;
             List<String> foreign = new ArrayList<>(badIndex);
             for (int i = 0; i < segments.size(); i++) {
-                LockNode node = views.get(i).lock();
+                LockNode node = nodes.get(i);
                 if (node != null && node.problem() != null) {
                     // Not ours to delete: left as it is, with its index entry; the rest is released.
                     foreign.add(paths.get(i) + " " + node.problem());
@@ -109,8 +104,6 @@ final class ReleaseAll {
                 }
                 if (node != null && node.data().ownedBy(ownerId)) {
                     plan.deleteLock(null, paths.get(i), node);
-                    // Owners queued for the key get it in this transaction; a queue with foreign nodes is left.
-                    HandOff.plan(ns, plan, views.get(i), now, ownerId, failures, "release every lock of", false);
                     owned++;
                 }
                 plan.deleteIndex(null, ZKPaths.makePath(container, segments.get(i)));
@@ -167,13 +160,6 @@ final class ReleaseAll {
             String container = ZKPaths.makePath(OWNERS, owner);
             for (String segment : children(ns, container)) {
                 deleteQuietly(ns, ZKPaths.makePath(container, segment), foreign);
-            }
-        }
-        for (String queue : children(ns, KeyQueues.QUEUES)) {
-            // Waiting owners find their entry gone and queue again.
-            String queuePath = ZKPaths.makePath(KeyQueues.QUEUES, queue);
-            for (String entry : children(ns, queuePath)) {
-                deleteQuietly(ns, ZKPaths.makePath(queuePath, entry), foreign);
             }
         }
         warnLeftBehind("releasing every lock", foreign);

@@ -24,7 +24,7 @@ final class TransactionPlan {
     /** What an operation of the plan is for. */
     enum Kind {
         LOCK_CREATE, LOCK_DELETE, LOCK_SET, LOCK_CHECK, MARKER_CREATE, MARKER_DELETE, MARKER_CHECK,
-        INDEX_CREATE, INDEX_DELETE, CONTAINER_CREATE, PROBE, ENTRY_CREATE, ENTRY_SET, ENTRY_DELETE, QUEUE_CHECK, QUEUE_SET
+        INDEX_CREATE, INDEX_DELETE, CONTAINER_CREATE, PROBE
     }
 
     /**
@@ -97,17 +97,6 @@ final class TransactionPlan {
         checkMarker(key, path, node);
     }
 
-    /**
-     * Deletes the lock node instance named, whatever its version, with its marker; the marker is checked first,
-     * so a transaction that finds another instance (or none) fails on the {@code MARKER_CHECK}.
-     */
-    void deleteInstance(String key, String path, String instance) throws Exception {
-        String marker = InstanceMarkers.path(path, instance);
-        add(new Step(Kind.MARKER_CHECK, marker, key, path, 0), ns.transactionOp().check().forPath(marker));
-        add(new Step(Kind.LOCK_DELETE, path, key, path, 0), ns.transactionOp().delete().forPath(path));
-        add(new Step(Kind.MARKER_DELETE, marker, key, path, 0), ns.transactionOp().delete().forPath(marker));
-    }
-
     private void checkMarker(String key, String path, LockNode node) throws Exception {
         String marker = InstanceMarkers.path(path, node.data().instance());
         add(new Step(Kind.MARKER_CHECK, marker, key, path, node.stat().getCzxid()),
@@ -124,32 +113,6 @@ final class TransactionPlan {
 
     void deleteIndex(@Nullable String key, String path) throws Exception {
         add(new Step(Kind.INDEX_DELETE, path, key, null, 0), ns.transactionOp().delete().forPath(path));
-    }
-
-    /** Creates a queue entry: an ephemeral sequential node whose name starts with {@code prefix}. */
-    void createEntry(String prefix, byte[] data) throws Exception {
-        add(Kind.ENTRY_CREATE, prefix,
-                ns.transactionOp().create().withMode(CreateMode.EPHEMERAL_SEQUENTIAL).forPath(prefix, data));
-    }
-
-    /** Sets a queue entry's data; {@code -1} accepts any version. */
-    void setEntry(String path, byte[] data, int version) throws Exception {
-        add(Kind.ENTRY_SET, path, ns.transactionOp().setData().withVersion(version).forPath(path, data));
-    }
-
-    /** Checks that a key's queue has had no owner join since it was read (its data version, see {@link KeyQueues}). */
-    void checkQueue(String path, int version) throws Exception {
-        add(Kind.QUEUE_CHECK, path, ns.transactionOp().check().withVersion(version).forPath(path));
-    }
-
-    /** Marks that an owner joins a key's queue: changes the queue node's data version. */
-    void markJoin(String path) throws Exception {
-        add(Kind.QUEUE_SET, path, ns.transactionOp().setData().forPath(path, new byte[0]));
-    }
-
-    /** Deletes a queue entry; {@code -1} accepts any version. */
-    void deleteEntry(String path, int version) throws Exception {
-        add(Kind.ENTRY_DELETE, path, ns.transactionOp().delete().withVersion(version).forPath(path));
     }
 
     /** A setData (version 0) on a node created earlier in this transaction: its stat carries the czxid. */
@@ -187,28 +150,6 @@ final class TransactionPlan {
             }
             throw e;
         }
-    }
-
-    /** The path of the first node of this kind the committed transaction created (a sequential name). */
-    String createdPath(Kind kind) {
-        List<CuratorTransactionResult> r = Objects.requireNonNull(results);
-        for (int i = 0; i < steps.size(); i++) {
-            if (steps.get(i).kind == kind) {
-                return Objects.requireNonNull(r.get(i).getResultPath()); // without the namespace, as given
-            }
-        }
-        throw new IllegalStateException("the transaction created no node of kind " + kind);
-    }
-
-    /** The stat the committed transaction reported for the first setData of this kind. */
-    Stat resultStat(Kind kind) {
-        List<CuratorTransactionResult> r = Objects.requireNonNull(results);
-        for (int i = 0; i < steps.size(); i++) {
-            if (steps.get(i).kind == kind && r.get(i).getResultStat() != null) {
-                return r.get(i).getResultStat();
-            }
-        }
-        throw new IllegalStateException("the transaction reported no stat for " + kind);
     }
 
     /** The czxid reported by the {@link #probe}, which is the zxid of the committed transaction. */

@@ -17,9 +17,7 @@ import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
-import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.CreateMode;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,10 +32,7 @@ import org.slf4j.LoggerFactory;
  * so ZooKeeper has not deleted them; the lease has not lapsed by this client's clock (with a margin),
  * so no other client took them over (clients' clocks must agree, as everywhere in this provider); no
  * other client can release them, since their owner id exists only here; and {@code releaseAll()},
- * which deletes nodes without looking, bumps the epoch after its deletions, which fails the check. A key
- * with owners queued must be handed off, which needs a read: the transaction also checks that no owner
- * joined the key's queue since the key was taken (the queue node's data version, or, for a key taken without
- * reading its queue, that it has no queue node), and fails otherwise.
+ * which deletes nodes without looking, bumps the epoch after its deletions, which fails the check.
  * The transaction is sent on the raw handle without Curator's retry, so it can never be replayed in
  * a later session. Whenever anything is not as remembered, nothing is deleted and the caller reads.
  *
@@ -90,15 +85,6 @@ final class UnreadRelease {
             String lockPath = lockPath(key);
             ops.add(Op.delete(ZKPaths.fixForNamespace(base, lockPath), version));
             ops.add(Op.delete(ZKPaths.fixForNamespace(base, InstanceMarkers.path(lockPath, unread.instance())), -1));
-            // Nobody queued for the key since it was taken (else the release reads, and hands it off).
-            String queue = ZKPaths.fixForNamespace(base, KeyQueues.queuePath(key));
-            int queueVersion = unread.queueVersions().getOrDefault(key, -1);
-            if (queueVersion >= 0) {
-                ops.add(Op.check(queue, queueVersion));
-            } else { // no queue node: one created and deleted again in this transaction shows there was none
-                ops.add(Op.create(queue, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.CONTAINER));
-                ops.add(Op.delete(queue, -1));
-            }
         }
         try {
             ZooKeeper zk = client.getZooKeeper();

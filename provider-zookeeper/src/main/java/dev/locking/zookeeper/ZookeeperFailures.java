@@ -82,13 +82,6 @@ final class ZookeeperFailures {
         }
     }
 
-    /** Fails a call on a key whose queue holds a node this provider did not write, before anything is written. */
-    LockingException foreignEntry(String key, String entryPath, String action) {
-        return new LockingException(id + ": cannot " + action + " key \"" + key + "\": the node /" + namespace
-                + entryPath + " in its queue of waiters holds data that lp_zookeeper did not write. Nothing was"
-                + " changed; remove that node (or use another namespace) to use this key");
-    }
-
     /**
      * Fails a call on keys where a node is not a lock of this provider (foreign data, a node of the first
      * version, or a lock node with children), before anything is written: the call changes nothing.

@@ -99,8 +99,6 @@ final class ZookeeperLockingProvider implements LockingProvider {
     private final Acquire acquire;
     private final UnreadRelease unreadRelease;
     private final ReleaseAll releaseAll;
-    private final Release release;
-    private final QueueWaits queueWaits;
     /** Runs every call that changes locks so that an interrupt cannot cut it short, within {@link #callBound}. */
     private final BackendCalls calls;
 
@@ -117,9 +115,7 @@ final class ZookeeperLockingProvider implements LockingProvider {
                         failure instanceof Exception e ? e : new ExecutionException(failure)));
         this.acquire = new Acquire(id, clock, session, epoch, holds, failures);
         this.unreadRelease = new UnreadRelease(id, clock, holds, epoch, session::generation);
-        this.releaseAll = new ReleaseAll(id, namespace, failures, epoch, clock);
-        this.release = new Release(id, clock, holds, failures);
-        this.queueWaits = new QueueWaits(id, clock, session, holds, failures, release, epoch);
+        this.releaseAll = new ReleaseAll(id, namespace, failures, epoch);
     }
 
     /** A provider that builds, starts (on first use) and closes its own Curator client. */
@@ -228,8 +224,68 @@ final class ZookeeperLockingProvider implements LockingProvider {
 
     private boolean releaseNow(List<String> keys, @Nullable String ownerId) {
         CuratorFramework ns = session.ready();
+        Set<String> missingIndex = new HashSet<>();
         try {
-            return unreadRelease.released(ns, keys, ownerId) || release.release(ns, keys, ownerId);
+            if (unreadRelease.released(ns, keys, ownerId)) {
+                return true;
+            }
+            // A key found missing, or not this owner's, is read again after a transaction of this call before
+            // the answer says so: the read may come from a server that lags behind (see FreshReads).
+            boolean written = false;
+            for (int attempt = 1; ; attempt++) {
+                long now = clock.currentTimeMillis();
+                TransactionPlan plan = new TransactionPlan(ns);
+                boolean all = true;
+                List<String> releasing = new ArrayList<>();
+                List<String> paths = LockPaths.lockPaths(keys);
+                List<@Nullable LockNode> nodes = FreshReads.readAll(ns, paths, false);
+                failures.refuseForeign(keys, nodes, "release");
+                for (int i = 0; i < keys.size(); i++) {
+                    String key = keys.get(i);
+                    LockNode node = nodes.get(i);
+                    String holder = node == null ? null : node.data().owner();
+                    if (node == null || (holder != null && !holder.equals(ownerId))) {
+                        all = false; // not held, or not releasable by this owner
+                        continue;
+                    }
+                    if (node.data().lapsedAt(now)) {
+                        all = false; // not held any more; delete the leftover node all the same
+                    } else {
+                        releasing.add(key);
+                    }
+                    plan.deleteLock(key, paths.get(i), node);
+                    if (holder != null && hasIndex(holder)) {
+                        String index = indexPath(holder, key);
+                        if (!missingIndex.contains(index)) {
+                            plan.deleteIndex(key, index);
+                        }
+                    }
+                }
+                if (!all && !written) {
+                    FreshReads.barrier(ns);
+                    written = true;
+                    continue;
+                }
+                if (plan.isEmpty()) {
+                    holds.released(ownerId, keys);
+                    log.debug("{}: released nothing of {} for {}", id, keys, ownerId);
+                    return false;
+                }
+                Failure failure = plan.commit();
+                written = true;
+                if (failure == null) {
+                    holds.released(ownerId, keys);
+                    log.debug("{}: released {} of {} for {}", id, releasing, keys, ownerId);
+                    return all;
+                }
+                if (failure.is(Kind.INDEX_DELETE, KeeperException.Code.NONODE)) {
+                    missingIndex.add(failure.step().path());
+                }
+                failures.refuseLostMarker(ns, failure, "release");
+                failures.refuseForeignIndex(failure, "release");
+                failure.rethrowUnlessRetryable();
+                failures.checkAttempts(attempt, "releasing", keys, failure);
+            }
         } catch (Exception e) {
             throw failures.failure("releasing", keys, e);
         }
@@ -260,73 +316,6 @@ final class ZookeeperLockingProvider implements LockingProvider {
         } catch (Exception e) {
             throw failures.failure(ownerId == null ? "releasing every lock" : "releasing the locks of " + ownerId,
                     List.of(), e);
-        }
-    }
-
-    // ----------------------------------------------------------------------------------------- hand-off
-
-    @Override
-    public boolean handsOff() {
-        return true;
-    }
-
-    @Override
-    public AcquireResult acquireOrQueue(String key, String ownerId, Duration lease, Duration stay) {
-        checkPositive(lease, "lease");
-        checkPositive(stay, "stay");
-        if (!isExecuteOwner(ownerId)) {
-            return tryAcquire(List.of(key), ownerId, lease); // only execute owners queue (see QueueWaits)
-        }
-        CuratorFramework ns = session.ready();
-        // Safe to send again, like an acquire: a second run finds the entry (or the node) the first one made.
-        return calls.call(() -> {
-            try {
-                return queueWaits.acquireOrQueue(ns, key, ownerId, lease, stay);
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                throw failures.failure("queueing for", List.of(key), e);
-            }
-        }, "queueing for " + key, true);
-    }
-
-    @Override
-    public AcquireResult.@Nullable Acquired awaitGrant(String key, String ownerId, Duration maxWait)
-            throws InterruptedException {
-        if (!isExecuteOwner(ownerId)) {
-            awaitRelease(List.of(key), maxWait);
-            return null;
-        }
-        CuratorFramework ns = session.ready();
-        try {
-            return queueWaits.awaitGrant(ns, key, ownerId, Math.max(MIN_WAIT_NANOS, saturatedNanos(maxWait)));
-        } catch (InterruptedException e) {
-            throw e;
-        } catch (Exception e) {
-            throw failures.failure("waiting for", List.of(key), e);
-        }
-    }
-
-    @Override
-    public void leaveQueue(String key, String ownerId) {
-        if (!isExecuteOwner(ownerId)) {
-            return;
-        }
-        CuratorFramework ns = session.ready();
-        calls.run(() -> {
-            try {
-                queueWaits.leaveQueue(ns, key, ownerId);
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                throw failures.failure("leaving the queue of", List.of(key), e);
-            }
-        }, "leaving the queue of " + key, true);
-    }
-
-    private static void checkPositive(Duration d, String what) {
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(what + " must be positive: " + d);
         }
     }
 

@@ -103,7 +103,7 @@ record ZookeeperOptions(
      * the outer one would see them as locks, and the inner one's root could even be an outer lock node). No
      * such path is accepted, so two namespaces either are the same or never touch each other's nodes.
      */
-    static final Set<String> RESERVED_SEGMENTS = Set.of("locks", "owners", "instances", "queues");
+    static final Set<String> RESERVED_SEGMENTS = Set.of("locks", "owners", "instances");
 
     /**
      * Refuses a namespace that could lie inside another namespace's nodes (see {@link #RESERVED_SEGMENTS}).
@@ -119,8 +119,8 @@ record ZookeeperOptions(
             if (RESERVED_SEGMENTS.contains(segments[i])) {
                 throw new IllegalArgumentException("namespace must not have \"" + segments[i] + "\" as a segment"
                         + " after the first: " + full + " could lie inside the nodes of namespace "
-                        + String.join("/", java.util.Arrays.asList(segments).subList(0, i)) + " (locks, owners,"
-                        + " instances and queues are the nodes a namespace keeps its locks in); choose another name (provider "
+                        + String.join("/", java.util.Arrays.asList(segments).subList(0, i)) + " (locks, owners and"
+                        + " instances are the nodes a namespace keeps its locks in); choose another name (provider "
                         + id + ")");
             }
         }

@@ -238,7 +238,7 @@ final class ZookeeperSession {
 
     @GuardedBy("layoutLock")
     private void createLayout(CuratorFramework ns) throws Exception {
-        for (String path : List.of(LOCKS, OWNERS, InstanceMarkers.INSTANCES, KeyQueues.QUEUES)) {
+        for (String path : List.of(LOCKS, OWNERS, InstanceMarkers.INSTANCES)) {
             // Look first: a client without the credentials of an ACL-protected namespace may not even try.
             if (ns.checkExists().forPath(path) == null) {
                 try {
