@@ -1,8 +1,9 @@
 package dev.locking.api;
 
 /**
- * Thrown by {@code execute} when its keys did not all become free within the timeout. The job never
- * ran and none of the call's keys stays locked by it.
+ * Thrown by {@code execute} when its keys did not all become free within the timeout (the job never
+ * ran), and by an {@code acquire} given a {@linkplain AcquireOptions.Builder#wait(java.time.Duration) wait}
+ * when its keys did not all become free within it. None of the call's keys stays locked by it.
  *
  * @since 0.1.0
  */

@@ -23,7 +23,8 @@ import org.jspecify.annotations.Nullable;
  *       them. Its lease is renewed while the job runs. This is what most code wants.</li>
  *   <li>{@link #acquire(String, AcquireOptions) acquire} and {@link #release(String, ReleaseOptions) release}
  *       take and give back locks across calls, requests or processes, optionally under an owner id
- *       and with a lease. {@code acquire} never waits: a held key fails at once.</li>
+ *       and with a lease. {@code acquire} does not wait unless given a
+ *       {@linkplain AcquireOptions.Builder#wait(java.time.Duration) wait}: a held key fails at once.</li>
  * </ul>
  *
  * <h2>Share one LockingService</h2>
@@ -185,7 +186,9 @@ public interface LockingService extends AutoCloseable {
     }
 
     /**
-     * Takes locks on every key at once, without waiting: all or nothing.
+     * Takes locks on every key at once: all or nothing. Without a {@link AcquireOptions#maxWait() wait} it makes
+     * one attempt; with one it waits up to that long for the keys (the fair, release-woken wait of
+     * {@code execute}), and a call that gives up (timeout, interrupt) leaves nothing locked.
      *
      * <p>The same non-null owner may acquire keys it already holds: with {@code expire} the lease is reset
      * to now + expire, without it the old expiry stays; fencing tokens do not change. A key held by another
@@ -196,8 +199,13 @@ public interface LockingService extends AutoCloseable {
      * @return the lease, with a fencing token per key
      * @throws IllegalArgumentException     if a key is null, empty, too long or not well-formed UTF-16, the
      *                                      collection is empty, the owner id is empty, too long, not
-     *                                      well-formed UTF-16 or reserved, or {@code expire} is not positive
-     * @throws LockAcquisitionException     if a key is held by someone else (the first such key in sorted order)
+     *                                      well-formed UTF-16 or reserved, {@code expire} is not positive, or
+     *                                      {@code wait} is negative
+     * @throws LockAcquisitionException     without a wait: if a key is held by someone else (the first such key
+     *                                      in sorted order)
+     * @throws LockTimeoutException         with a wait: if the keys were not all free within it
+     * @throws LockingException             with a wait: if the thread was interrupted while waiting (its
+     *                                      interrupt flag stays set)
      * @throws ProviderNotFoundException    if {@code provider} names no configured provider
      * @throws ProviderUnavailableException if the backend cannot be reached
      */

@@ -32,6 +32,16 @@ class OptionsTest {
     }
 
     @Test
+    void acquireOptions_carryTheWait_throughTheBuilderAndToBuilder() {
+        AcquireOptions a = AcquireOptions.builder().ownerId("u").wait(Duration.ofSeconds(2)).build();
+        assertThat(a.maxWait()).hasSeconds(2);
+        assertThat(a.toBuilder().ownerId("v").build()).isEqualTo(new AcquireOptions("v", null, null, Duration.ofSeconds(2)));
+        assertThat(AcquireOptions.DEFAULTS.maxWait()).as("no wait unless given").isNull();
+        assertThat(new AcquireOptions("u", null, null).maxWait()).isNull();
+        assertThat(a.toBuilder().wait(null).build().maxWait()).isNull();
+    }
+
+    @Test
     void lease_copiesItsCollections() {
         List<String> keys = new ArrayList<>(List.of("a"));
         Map<String, Long> tokens = new HashMap<>(Map.of("a", 1L));

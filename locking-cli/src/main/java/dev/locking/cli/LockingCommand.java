@@ -25,7 +25,7 @@ public final class LockingCommand {
               demo                      ten buyers, five items: first without a lock, then with execute
               providers                 the configured providers and the default
               inspect <key>             who holds a key
-              acquire <key>             take a lock (never waits); prints the lease
+              acquire <key>             take a lock (waits only with --wait); prints the lease
               release <key>             release a lock
               bench [--full]            benchmarks against the peer libraries (run by ./locking, see docs/BENCHMARKS.md)
 
@@ -33,6 +33,7 @@ public final class LockingCommand {
               --provider <id>           the provider, e.g. lp_redis (default: the configured default)
               --owner <id>              owner id for acquire/release
               --expire <duration>       lease for acquire, e.g. 30s, 500ms, PT1M (default: never expires)
+              --wait <duration>         how long acquire waits for a held key, then fails (default: no wait)
 
             Providers are configured as in a Java application: locking.properties, LOCKING_* environment
             variables or -D system properties, e.g. LOCKING_PROVIDERS_REDIS_ADDRESS=redis://127.0.0.1:6379""";
@@ -139,7 +140,7 @@ public final class LockingCommand {
     private int acquire(LockingService locking, Options options) {
         String key = options.key("acquire");
         Lease lease = locking.acquire(key, AcquireOptions.builder().ownerId(options.owner).expire(options.expire)
-                .provider(options.provider).build());
+                .wait(options.wait).provider(options.provider).build());
         out.printf("acquired \"%s\" on %s, fencing token %d, %s%n", key, lease.providerId(),
                 lease.fencingTokens().get(key),
                 lease.expiresAt() == null ? "never expires" : "expires at " + lease.expiresAt());
@@ -159,6 +160,7 @@ public final class LockingCommand {
         @Nullable String provider;
         @Nullable String owner;
         @Nullable Duration expire;
+        @Nullable Duration wait;
         @Nullable String key;
 
         static Options parse(Deque<String> args) {
@@ -169,6 +171,7 @@ public final class LockingCommand {
                     case "--provider" -> o.provider = value(args, arg);
                     case "--owner" -> o.owner = value(args, arg);
                     case "--expire" -> o.expire = duration(value(args, arg));
+                    case "--wait" -> o.wait = OptionValues.duration("--wait", value(args, arg));
                     default -> {
                         if (arg.startsWith("--")) {
                             throw new IllegalArgumentException("unknown option " + arg);

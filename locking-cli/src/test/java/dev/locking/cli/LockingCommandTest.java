@@ -2,9 +2,14 @@ package dev.locking.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.locking.api.LockingService;
+import dev.locking.core.Locking;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 class LockingCommandTest {
@@ -37,6 +42,48 @@ class LockingCommandTest {
     void acquire_printsTheLease() {
         assertThat(command.run(new String[] {"acquire", "k1", "--owner", "ops", "--expire", "30s"})).isZero();
         assertThat(out()).contains("acquired \"k1\" on lp_memory");
+    }
+
+    @Test
+    void acquireWithWait_onAHeldKey_timesOut_withExit1() {
+        try (LockingService other = Locking.create()) { // lp_memory: one lock table for the whole JVM
+            other.acquire("cli-wait-1");
+            long start = System.nanoTime();
+            assertThat(command.run(new String[] {"acquire", "cli-wait-1", "--wait", "300ms"})).isEqualTo(1);
+            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(250));
+            assertThat(err.toString(StandardCharsets.UTF_8)).contains("Timed-out acquiring lock.");
+            assertThat(other.release("cli-wait-1")).isTrue();
+        }
+    }
+
+    @Test
+    void acquireWithWait_takesTheKeyWhenAnotherThreadReleasesIt() throws Exception {
+        try (LockingService other = Locking.create()) {
+            other.acquire("cli-wait-2");
+            Thread[] runner = new Thread[1];
+            CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> {
+                runner[0] = Thread.currentThread();
+                return command.run(new String[] {"acquire", "cli-wait-2", "--wait", "60s", "--owner", "ops"});
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!code.isDone() && System.nanoTime() < deadline
+                    && (runner[0] == null || runner[0].getState() != Thread.State.TIMED_WAITING)) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // until the command waits for the key
+            }
+            assertThat(code).as("waits while the key is held").isNotDone();
+            assertThat(other.release("cli-wait-2")).isTrue();
+            assertThat(code.get(30, TimeUnit.SECONDS)).as(err.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(out()).contains("acquired \"cli-wait-2\" on lp_memory");
+            assertThat(other.inspect("cli-wait-2").orElseThrow().ownerId()).isEqualTo("ops");
+            assertThat(other.release("cli-wait-2", dev.locking.api.ReleaseOptions.builder().ownerId("ops").build()))
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void acquireWithANegativeWait_isBadUsage() {
+        assertThat(command.run(new String[] {"acquire", "cli-wait-3", "--wait", "-1s"})).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("wait");
     }
 
     @Test

@@ -202,7 +202,14 @@ final class DefaultLockingService implements LockingService {
         List<String> sorted = Keys.canonical(keys);
         String owner = Keys.owner(o.ownerId());
         Duration lease = Keys.lease(o.expire(), sorted);
+        Duration wait = Keys.acquireWait(o.maxWait(), sorted);
         LockingProvider provider = provider(o.provider());
+        if (wait != null) {
+            // The wait of execute; a thread inside an execute asks the backend directly, as there.
+            AcquireResult.Acquired taken = waitLoop(provider).acquire(sorted, owner, lease, wait, running.get().isEmpty());
+            log.debug("acquired {} on {} after a wait (owner {}, lease {})", sorted, provider.id(), owner, lease);
+            return new Lease(provider.id(), sorted, owner, taken.expiresAt(), taken.fencingTokens());
+        }
         AcquireResult result = tryAcquire(provider, sorted, owner, lease);
         if (result instanceof AcquireResult.Conflict conflict) {
             if (log.isDebugEnabled()) {

@@ -125,6 +125,28 @@ final class Keys {
         return expire;
     }
 
+    /**
+     * The longest wait a call can ask for; a longer one is cut to it (nanosecond deadlines must not overflow,
+     * and a wait of decades is "until the keys are free" in practice).
+     */
+    static final Duration MAX_WAIT = Duration.ofNanos(Long.MAX_VALUE / 4);
+
+    /**
+     * Checks the wait of an {@code acquire}.
+     *
+     * @return the wait to use, or null for none (one attempt): not given or zero
+     * @throws IllegalArgumentException if it is negative, naming the first key
+     */
+    static @Nullable Duration acquireWait(@Nullable Duration wait, List<String> keys) {
+        if (wait == null || wait.isZero()) {
+            return null;
+        }
+        if (wait.isNegative()) {
+            throw new IllegalArgumentException("wait must not be negative: " + wait + " (key \"" + keys.get(0) + "\")");
+        }
+        return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
+    }
+
     /** Checks an owner id given by the caller; null means anonymous (or "none given"). */
     static @Nullable String owner(@Nullable String ownerId) {
         if (ownerId == null) {

@@ -8,14 +8,17 @@ import dev.locking.spi.LockingProvider;
 import dev.locking.spi.support.BackendCallException;
 import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How the {@code execute} calls of one service take their keys on one provider: each asks the backend
+ * How the {@code execute} calls (and the {@code acquire} calls given a wait, see {@link #acquire}) of one
+ * service take their keys on one provider: each asks the backend
  * when its turn comes and waits in between, until it holds the keys, its timeout ends or its thread is
  * interrupted. The whole life of a waiter is here; {@link DefaultLockingService} calls {@link #take} once
  * before the job and {@link #released} once after it.
@@ -90,6 +93,9 @@ final class WaitLoop {
         static final Woken BY_PROVIDER = new Woken(true);
     }
 
+    /** The first lease of a lock taken without one (an {@code acquire} without expire): it never expires. */
+    private static final Duration NO_LEASE = ChronoUnit.FOREVER.getDuration();
+
     private final LockingProvider provider;
     private final LocalQueue queue = new LocalQueue();
     private final LockingClock clock;
@@ -134,6 +140,77 @@ final class WaitLoop {
         if (keys.size() == 1 && !timeout.isZero() && provider.handsOff()) {
             return handOffs.take(keys, owner, lease, deadline, timeout);
         }
+        return waitFor(Caller.EXECUTE, keys, owner, lease, deadline, timeout, mayQueue);
+    }
+
+    /**
+     * Takes the keys for an {@code acquire} that may wait: the same wait as {@link #take}, with what differs
+     * for a lock that outlives the call and whose owner is the caller's (or none).
+     * <ul>
+     *   <li>The lock is not counted in the {@link LocalQueue}: its call ends now, and it is released later,
+     *       from anywhere (another thread, another process, its lease). The next waiter of this JVM asks the
+     *       backend, finds the key held and waits on the provider's notification, as behind any holder
+     *       elsewhere.</li>
+     *   <li>An attempt that failed without an answer is not released in the background: the owner is not
+     *       unique to the call (it may have held the keys before, and an anonymous release would free anyone's
+     *       anonymous lock), so what it may have taken is left to its lease, as for an {@code acquire} without
+     *       a wait.</li>
+     *   <li>The backend's queue ({@link BackendQueueWait}) is used for one key on a provider that hands off
+     *       only when the call has an owner and a lease, which a grant needs: a key handed over carries the
+     *       grant's short first lease, which nobody would renew, so the call re-enters at once for its full
+     *       lease. Otherwise the call waits on the provider's notification; the backend's queue goes first
+     *       then (no barging), so such a call may see its wait end while calls queued there take the key.
+     *       Concurrent waiting calls of one owner on one key share the owner's queue entry: one that gives up
+     *       leaves the queue for that owner, releasing the key if the owner was handed it meanwhile.</li>
+     * </ul>
+     *
+     * @param keys     the keys, canonical
+     * @param owner    the caller's owner, or null for an anonymous lock
+     * @param lease    the lease, or null for a lock that never expires
+     * @param wait     how long to wait at most, positive
+     * @param mayQueue as for {@link #take}
+     * @return what the call took, which it holds until released or its lease ends
+     * @throws LockTimeoutException if the keys were not free in time; nothing was taken
+     * @throws LockingException     if the thread was interrupted while waiting (its flag stays set), or the
+     *                              provider failed
+     */
+    AcquireResult.Acquired acquire(List<String> keys, @Nullable String owner, @Nullable Duration lease, Duration wait,
+            boolean mayQueue) {
+        long deadline = clock.nanoTime() + wait.toNanos();
+        if (owner != null && lease != null && keys.size() == 1 && provider.handsOff()) {
+            // One plain attempt first: it re-enters a key the owner holds with the semantics of acquire (the
+            // lease reset), which acquireOrQueue does not (it answers such a key as it is).
+            AcquireResult first = ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
+            if (first instanceof AcquireResult.Acquired acquired) {
+                return acquired;
+            }
+            Taken taken = handOffs.take(keys, owner, lease, deadline, wait);
+            if (taken.firstLease().compareTo(lease) >= 0) {
+                return taken.acquired();
+            }
+            AcquireResult full = ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
+            if (full instanceof AcquireResult.Acquired acquired) {
+                return acquired;
+            }
+            // The grant's first lease ran out before the re-entry reached the backend, and the key went on.
+            throw new LockTimeoutException();
+        }
+        Taken taken = waitFor(Caller.ACQUIRE, keys, owner, lease, deadline, wait, mayQueue);
+        released(taken);
+        return taken.acquired();
+    }
+
+    /** Who waits: what the wait may do with the call's owner. */
+    private enum Caller {
+        /** {@code execute}: a fresh owner unique to the call, always a lease. */
+        EXECUTE,
+        /** {@code acquire} with a wait: the caller's owner or none, maybe no lease. */
+        ACQUIRE
+    }
+
+    /** The steps of the class comment, for a call that does not wait in the backend's queue. */
+    private Taken waitFor(Caller caller, List<String> keys, @Nullable String owner, @Nullable Duration lease,
+            long deadline, Duration timeout, boolean mayQueue) {
         LocalQueue.Waiter waiter = null;
         long lastTry = 0;
         Woken woken = Woken.NOT_YET;
@@ -144,9 +221,12 @@ final class WaitLoop {
                 String conflict = null;
                 if (mayTry(keys, mayQueue, waiter, woken, now - lastTry)) {
                     lastTry = now;
-                    AcquireResult result = tryAcquireOrCleanUp(keys, owner, lease);
+                    AcquireResult result = caller == Caller.EXECUTE
+                            ? tryAcquireOrCleanUp(keys, Objects.requireNonNull(owner, "owner"),
+                                    Objects.requireNonNull(lease, "lease"))
+                            : ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
                     if (result instanceof AcquireResult.Acquired acquired) {
-                        taken = new Taken(acquired, now, lease);
+                        taken = new Taken(acquired, now, lease == null ? NO_LEASE : lease);
                     } else {
                         conflict = ((AcquireResult.Conflict) result).key();
                     }
@@ -156,7 +236,8 @@ final class WaitLoop {
                     taken = taken.counting(queue.took(waiter, keys));
                     waiter = null;
                     if (log.isDebugEnabled()) {
-                        log.debug("execute took {} on {} as {}", keys, provider.id(), owner);
+                        log.debug("{} took {} on {} as {}", caller.name().toLowerCase(Locale.ROOT), keys,
+                                provider.id(), owner);
                     }
                     return taken;
                 }
@@ -208,7 +289,7 @@ final class WaitLoop {
         long remaining = deadline - clock.nanoTime();
         if (remaining <= 0) {
             if (log.isDebugEnabled()) {
-                log.debug("execute timed out after {} waiting for {} on {} ({})", timeout, keys, provider.id(),
+                log.debug("call timed out after {} waiting for {} on {} ({})", timeout, keys, provider.id(),
                         conflict == null ? "waiting behind other calls of this JVM" : "held: \"" + conflict + "\"");
             }
             throw new LockTimeoutException();

@@ -6,17 +6,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.locking.api.AcquireOptions;
 import dev.locking.api.Lease;
 import dev.locking.api.LockInfo;
+import dev.locking.api.LockTimeoutException;
+import dev.locking.api.LockingException;
 import dev.locking.spi.AcquireResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
  * The kit's checks of {@code acquire}: free keys, re-entry by the same owner, keys held by someone else, lapsed
- * leases, locks without expire.
+ * leases, locks without expire, and an acquire given a wait.
  *
  * <p>Each group is an abstract class that {@link LockingProviderConformance} runs through a {@code @Nested}
  * class of the same name, which gives the group its display name and its {@link KitFixture}.
@@ -332,6 +335,119 @@ final class AcquireChecks {
                 assertThat(assertHeld(k).expiresAt()).as("expiresAt of %s", k).isNull();
             }
             assertAcquireFails(() -> locking.acquire(a, owner("owner-2")), a);
+        }
+    }
+
+    /**
+     * {@code acquire} with a wait: woken by a release in another thread (through the provider's notification, or
+     * its queue when it hands off and the call has an owner and a lease), a timeout that writes nothing, all or
+     * nothing on several keys, an interrupt that ends the wait.
+     */
+    abstract static class AcquireWithWait extends KitGroup {
+
+        AcquireWithWait(KitFixture kit) {
+            super(kit);
+        }
+
+        private AcquireOptions waitUpTo(@org.jspecify.annotations.Nullable String owner,
+                @org.jspecify.annotations.Nullable Duration expire, Duration wait) {
+            return AcquireOptions.builder().ownerId(owner).expire(expire).wait(wait).build();
+        }
+
+        @Test
+        void anAnonymousWaiter_isWokenByAReleaseInAnotherThread() throws Exception {
+            String a = key("a");
+            Lease held = locking.acquire(a);
+            Future<Lease> waiter = async(() -> locking.acquire(a, waitUpTo(null, null, patience())));
+            waiting().until(() -> counted.awaits() >= 1);
+            assertThat(waiter).as("waits while the key is held").isNotDone();
+
+            long released = System.nanoTime();
+            assertThat(locking.release(a)).isTrue();
+            Lease lease = result(waiter);
+            assertThat(since(released)).as("woken by the release").isLessThan(wakeUpWithin());
+            assertThat(token(lease, a)).isGreaterThan(token(held, a));
+            LockInfo info = assertHeld(a);
+            assertThat(info.ownerId()).isNull();
+            assertThat(info.expiresAt()).as("no expire: never expires").isNull();
+            assertThat(info.fencingToken()).isEqualTo(token(lease, a));
+        }
+
+        @Test
+        void anOwnerWithALease_isWokenByAReleaseInAnotherThread_andHoldsItsFullLease() throws Exception {
+            String a = key("a");
+            locking.acquire(a, owner("holder"));
+            Duration expire = Duration.ofMinutes(10);
+            Future<Lease> waiter = async(() -> locking.acquire(a, waitUpTo("owner-1", expire, patience())));
+            waiting().until(() -> counted.awaits() >= 1);
+
+            long released = System.nanoTime();
+            assertThat(locking.release(a, by("holder"))).isTrue();
+            Lease lease = result(waiter);
+            Instant after = Instant.now();
+            assertThat(since(released)).as("woken by the release").isLessThan(wakeUpWithin());
+            assertThat(lease.ownerId()).isEqualTo("owner-1");
+            assertThat(lease.expiresAt()).as("the lease asked for, even when the key was handed over")
+                    .isNotNull().isAfter(after.plus(expire).minus(wakeUpWithin()).minus(clockTolerance()));
+            LockInfo info = assertHeld(a);
+            assertThat(info.ownerId()).isEqualTo("owner-1");
+            assertCloseTo(info.expiresAt(), lease.expiresAt(), "inspect's expiresAt");
+        }
+
+        @Test
+        void aWaiterThatTimesOut_throwsLockTimeoutException_andWritesNothing() {
+            String a = key("a");
+            String b = key("b");
+            locking.acquire(b, owner("holder"));
+            Map<String, Optional<LockInfo>> before = snapshot(a, b);
+            Duration wait = Duration.ofMillis(500);
+            long start = System.nanoTime();
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> locking.acquire(List.of(a, b), waitUpTo("owner-1", Duration.ofMinutes(1), wait)))
+                    .isInstanceOf(LockTimeoutException.class).hasMessage(LockTimeoutException.MESSAGE);
+            assertThat(since(start)).isGreaterThanOrEqualTo(wait.minus(clockTolerance()));
+            assertUnchanged(before);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> locking.acquire(b, waitUpTo("owner-1", Duration.ofMinutes(1), wait)))
+                    .isInstanceOf(LockTimeoutException.class);
+            assertUnchanged(before);
+            assertThat(locking.release(b, by("holder"))).isTrue();
+            assertFree(a, b);
+        }
+
+        @Test
+        void aWaiterOnSeveralKeys_takesNoKeyUntilEveryKeyIsFree() throws Exception {
+            String a = key("a");
+            String b = key("b");
+            String c = key("c");
+            locking.acquire(b, owner("holder"));
+            Future<Lease> waiter = async(() -> locking.acquire(List.of(c, b, a), waitUpTo("owner-1", null, patience())));
+            waiting().until(() -> counted.awaits() >= 1);
+            assertFree(a, c);
+
+            assertThat(locking.release(b, by("holder"))).isTrue();
+            Lease lease = result(waiter);
+            assertThat(lease.keys()).containsExactly(a, b, c);
+            for (String k : List.of(a, b, c)) {
+                assertThat(assertHeld(k).ownerId()).isEqualTo("owner-1");
+            }
+        }
+
+        @Test
+        void anInterruptEndsTheWait_keepsTheFlag_andLocksNothing() throws Exception {
+            String a = key("a");
+            String b = key("b");
+            locking.acquire(b, owner("holder"));
+            Map<String, Optional<LockInfo>> before = snapshot(a, b);
+            Running waiter = start(() -> locking.acquire(List.of(a, b), waitUpTo("owner-1", null, patience())));
+            waiting().until(() -> counted.awaits() >= 1);
+
+            waiter.thread().interrupt();
+            Outcome o = result(waiter.outcome());
+            assertThat(o.failure()).isInstanceOf(LockingException.class).isNotInstanceOf(LockTimeoutException.class);
+            assertThat(o.interruptedAfter()).as("the interrupt flag stays set").isTrue();
+            assertUnchanged(before);
         }
     }
 }

@@ -77,7 +77,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * defined in one file per area (all in this package):
  * <ul>
  *   <li>{@code AcquireChecks}: free keys, re-entry by the same owner, keys held by someone else, lapsed
- *       leases, locks without expire;</li>
+ *       leases, locks without expire, an acquire given a wait;</li>
  *   <li>{@code ReleaseChecks} and {@code ReleaseAllChecks};</li>
  *   <li>{@code ExecuteChecks}: the timeout and the job, waking on release, the lease renewed while the job
  *       runs, nested calls;</li>
@@ -411,6 +411,13 @@ public abstract class LockingProviderConformance {
     @DisplayName("acquire without expire: the lock never expires")
     class WithoutExpire extends AcquireChecks.WithoutExpire {
         WithoutExpire() { super(fixture); }
+    }
+
+    /** acquire with a wait: woken on release, a timeout writes nothing, all or nothing, interrupts end it. */
+    @Nested
+    @DisplayName("acquire with wait: woken on release; LockTimeoutException writing nothing; all or nothing; interruptible")
+    class AcquireWithWait extends AcquireChecks.AcquireWithWait {
+        AcquireWithWait() { super(fixture); }
     }
 
     // release: ReleaseChecks.java
