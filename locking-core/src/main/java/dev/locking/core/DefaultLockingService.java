@@ -6,7 +6,11 @@ import dev.locking.api.Lease;
 import dev.locking.api.LockAcquisitionException;
 import dev.locking.api.LockInfo;
 import dev.locking.api.LockLostException;
+import dev.locking.api.LockTimeoutException;
 import dev.locking.api.LockedJob;
+import dev.locking.api.LockingEvent;
+import dev.locking.api.LockingEvent.Operation;
+import dev.locking.api.LockingEvent.Outcome;
 import dev.locking.api.LockingService;
 import dev.locking.api.ProviderNotFoundException;
 import dev.locking.api.ReleaseAllOptions;
@@ -50,6 +54,9 @@ final class DefaultLockingService implements LockingService {
     private final Set<String> providerIds;
     private final LockingProvider defaultProvider;
     private final LeaseRenewer renewer;
+    private final LockingClock clock;
+    /** Told of each operation; when none is registered, the calls below skip the clock and the events. */
+    private final Listeners listeners;
     private final String ownerPrefix = Keys.EXECUTE_OWNER_PREFIX + UUID.randomUUID() + ":";
     private final AtomicLong executions = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -57,8 +64,10 @@ final class DefaultLockingService implements LockingService {
     private final ThreadLocal<ArrayList<Execution>> running = ThreadLocal.withInitial(() -> new ArrayList<>(2));
 
     DefaultLockingService(Map<String, LockingProvider> providers, String defaultId, LockingClock clock,
-            Duration waitSlice) {
+            Duration waitSlice, Listeners listeners) {
         this.providers = Map.copyOf(providers);
+        this.clock = clock;
+        this.listeners = listeners;
         this.providerIds = Collections.unmodifiableSet(new TreeSet<>(providers.keySet()));
         LockingProvider d = this.providers.get(defaultId);
         if (d == null) {
@@ -86,6 +95,8 @@ final class DefaultLockingService implements LockingService {
         }
         Duration lease = Keys.positiveLease(o.effectiveExpire(), sorted);
         LockingProvider provider = provider(o.provider());
+        boolean observed = listeners.active();
+        long start = observed ? clock.nanoTime() : 0L;
 
         ArrayList<Execution> stack = running.get();
         Execution parent = null;
@@ -96,7 +107,7 @@ final class DefaultLockingService implements LockingService {
                 toTake = notHeld(stack, provider, sorted);
                 if (toTake.isEmpty()) {
                     // Every key is already held by an enclosing call of this thread: run at once.
-                    return runNested(job, parent, sorted);
+                    return observed ? runNestedObserved(job, parent, sorted) : runNested(job, parent, sorted);
                 }
             }
         }
@@ -105,7 +116,21 @@ final class DefaultLockingService implements LockingService {
         WaitLoop waitLoop = waitLoop(provider);
         // A thread that already holds keys of an execute (of any provider) must not queue politely behind
         // waiters that may be waiting for those keys: it asks the backend directly, as a nested call must.
-        WaitLoop.Taken taken = waitLoop.take(toTake, owner, lease, o.effectiveTimeout(), stack.isEmpty());
+        WaitLoop.Taken taken;
+        try {
+            taken = waitLoop.take(toTake, owner, lease, o.effectiveTimeout(), stack.isEmpty());
+        } catch (RuntimeException e) {
+            if (observed) {
+                report(provider, Operation.EXECUTE, outcomeOf(e), sorted, waitedSince(start), e);
+            }
+            throw e;
+        }
+        long tookAt = 0L;
+        if (observed) {
+            tookAt = clock.nanoTime();
+            listeners.jobStarted(new LockingEvent(provider.id(), Operation.EXECUTE, Outcome.TAKEN, sorted,
+                    Listeners.since(start, tookAt), Duration.ZERO, null));
+        }
         Execution execution = new Execution(provider, sorted, toTake, owner, lease,
                 taken.acquired().fencingTokens(), parent, taken.sentNanos(), taken.firstLease());
         renewer.register(execution);
@@ -126,11 +151,16 @@ final class DefaultLockingService implements LockingService {
         } finally {
             waitLoop.released(taken);
         }
-        if (!held) {
-            throw new LockLostException(execution.lostMessage(), failure);
+        LockLostException lost = !held ? new LockLostException(execution.lostMessage(), failure)
+                : failure == null && parent != null && parent.isLost() ? new LockLostException(parent.lostMessage())
+                : null;
+        if (observed) {
+            long now = clock.nanoTime();
+            listeners.operation(new LockingEvent(provider.id(), Operation.EXECUTE, lost == null ? Outcome.TAKEN
+                    : Outcome.LOST, sorted, Listeners.since(start, tookAt), Listeners.since(tookAt, now), lost));
         }
-        if (failure == null && parent != null && parent.isLost()) {
-            throw new LockLostException(parent.lostMessage());
+        if (lost != null) {
+            throw lost;
         }
         if (failure != null) {
             throw Job.<RuntimeException>rethrow(failure);
@@ -145,6 +175,25 @@ final class DefaultLockingService implements LockingService {
             throw new LockLostException(parent.lostMessage());
         }
         return result;
+    }
+
+    /** {@link #runNested}, reported to the listeners: it waited for nothing and took nothing. */
+    private <T extends @Nullable Object, E extends Exception> T runNestedObserved(
+            LockedJob<T, E> job, Execution parent, List<String> keys) throws E {
+        String providerId = parent.provider.id();
+        long start = clock.nanoTime();
+        Outcome outcome = Outcome.TAKEN;
+        LockLostException lost = null;
+        try {
+            return runNested(job, parent, keys);
+        } catch (LockLostException e) {
+            outcome = Outcome.LOST;
+            lost = e;
+            throw e;
+        } finally {
+            listeners.operation(new LockingEvent(providerId, Operation.EXECUTE, outcome, keys, Duration.ZERO,
+                    Listeners.since(start, clock.nanoTime()), lost));
+        }
     }
 
     private void releaseAfterJob(Execution execution, @Nullable Throwable failure) {
@@ -204,6 +253,23 @@ final class DefaultLockingService implements LockingService {
         Duration lease = Keys.lease(o.expire(), sorted);
         Duration wait = Keys.acquireWait(o.maxWait(), sorted);
         LockingProvider provider = provider(o.provider());
+        if (!listeners.active()) {
+            return acquire(provider, sorted, owner, lease, wait);
+        }
+        long start = clock.nanoTime();
+        Lease taken;
+        try {
+            taken = acquire(provider, sorted, owner, lease, wait);
+        } catch (RuntimeException e) {
+            report(provider, Operation.ACQUIRE, outcomeOf(e), sorted, waitedSince(start), e);
+            throw e;
+        }
+        report(provider, Operation.ACQUIRE, Outcome.TAKEN, sorted, waitedSince(start), null);
+        return taken;
+    }
+
+    private Lease acquire(LockingProvider provider, List<String> sorted, @Nullable String owner,
+            @Nullable Duration lease, @Nullable Duration wait) {
         if (wait != null) {
             // The wait of execute; a thread inside an execute asks the backend directly, as there.
             AcquireResult.Acquired taken = waitLoop(provider).acquire(sorted, owner, lease, wait, running.get().isEmpty());
@@ -230,9 +296,21 @@ final class DefaultLockingService implements LockingService {
         List<String> sorted = Keys.canonical(keys);
         String owner = Keys.owner(o.ownerId());
         LockingProvider provider = provider(o.provider());
-        boolean released = ProviderCalls.call(provider, "release", () -> provider.release(sorted, owner));
+        boolean released;
+        try {
+            released = ProviderCalls.call(provider, "release", () -> provider.release(sorted, owner));
+        } catch (RuntimeException e) {
+            if (listeners.active()) {
+                report(provider, Operation.RELEASE, Outcome.ERROR, sorted, Duration.ZERO, e);
+            }
+            throw e;
+        }
         if (log.isDebugEnabled()) {
             log.debug("release of {} on {} (owner {}): {}", sorted, provider.id(), owner, released);
+        }
+        if (listeners.active()) {
+            report(provider, Operation.RELEASE, released ? Outcome.RELEASED : Outcome.NOT_RELEASED, sorted, Duration.ZERO,
+                    null);
         }
         return released;
     }
@@ -242,11 +320,21 @@ final class DefaultLockingService implements LockingService {
         ReleaseAllOptions o = options == null ? ReleaseAllOptions.DEFAULTS : options;
         String owner = Keys.owner(o.ownerId());
         LockingProvider provider = provider(o.provider());
-        ProviderCalls.call(provider, "releaseAll", () -> {
-            provider.releaseAll(owner);
-            return null;
-        });
+        try {
+            ProviderCalls.call(provider, "releaseAll", () -> {
+                provider.releaseAll(owner);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            if (listeners.active()) {
+                report(provider, Operation.RELEASE_ALL, Outcome.ERROR, List.of(), Duration.ZERO, e);
+            }
+            throw e;
+        }
         log.debug("releaseAll on {} (owner {})", provider.id(), owner);
+        if (listeners.active()) {
+            report(provider, Operation.RELEASE_ALL, Outcome.RELEASED, List.of(), Duration.ZERO, null);
+        }
     }
 
     @Override
@@ -259,6 +347,31 @@ final class DefaultLockingService implements LockingService {
     private static AcquireResult tryAcquire(LockingProvider provider, List<String> keys, @Nullable String owner,
             @Nullable Duration lease) {
         return ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
+    }
+
+    // ---------------------------------------------------------------- listeners
+
+    /** Tells the listeners that an operation that held nothing after it returned ended. */
+    private void report(LockingProvider provider, Operation operation, Outcome outcome, List<String> keys,
+            Duration waited, @Nullable Throwable failure) {
+        listeners.operation(new LockingEvent(provider.id(), operation, outcome, keys, waited, Duration.ZERO, failure));
+    }
+
+    private Duration waitedSince(long start) {
+        return Listeners.since(start, clock.nanoTime());
+    }
+
+    private static Outcome outcomeOf(RuntimeException e) {
+        if (e instanceof LockTimeoutException) {
+            return Outcome.TIMEOUT;
+        }
+        if (e instanceof LockAcquisitionException) {
+            return Outcome.CONFLICT;
+        }
+        if (e instanceof LockLostException) {
+            return Outcome.LOST;
+        }
+        return Outcome.ERROR;
     }
 
     // ---------------------------------------------------------------- providers and lifecycle

@@ -1,10 +1,13 @@
 package dev.locking.core;
 
+import dev.locking.api.LockingListener;
 import dev.locking.api.LockingService;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.jspecify.annotations.Nullable;
@@ -81,6 +84,7 @@ public final class Locking {
         private final Settings overrides = new Settings();
         private final Map<String, LockingProvider> instances = new LinkedHashMap<>();
         private final Map<String, String> namedInBuilder = new LinkedHashMap<>();
+        private final List<LockingListener> listeners = new ArrayList<>();
         private @Nullable String defaultProvider;
         private @Nullable ClassLoader classLoader;
         private @Nullable Map<String, String> environment;
@@ -161,6 +165,24 @@ public final class Locking {
         }
 
         /**
+         * Registers a listener that hears every operation of the service, for metrics or tracing (see
+         * {@link LockingListener}). Listeners listed in {@code META-INF/services/dev.locking.api.LockingListener}
+         * are found as well, and called after those registered here. Without any, operations pay nothing for it.
+         *
+         * @param listener the listener
+         * @return this builder
+         * @throws IllegalArgumentException if the listener is null
+         * @since 0.2.0
+         */
+        public Builder listener(LockingListener listener) {
+            if (listener == null) {
+                throw new IllegalArgumentException("listener must not be null");
+            }
+            listeners.add(listener);
+            return this;
+        }
+
+        /**
          * Sets the class loader used to find provider jars and {@code locking.properties}; by default the
          * thread's context class loader, or this library's.
          *
@@ -229,7 +251,8 @@ public final class Locking {
                 settings.defaultProvider(chosenDefault);
             }
             ProviderSetup setup = ProviderSetup.create(loader, settings, instances);
-            return new DefaultLockingService(setup.providers, setup.defaultId, clock, waitSlice);
+            return new DefaultLockingService(setup.providers, setup.defaultId, clock, waitSlice,
+                    Listeners.of(listeners, loader));
         }
 
         private void claim(String id, String what) {
