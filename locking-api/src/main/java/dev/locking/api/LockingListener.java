@@ -44,10 +44,11 @@ public interface LockingListener {
 
     /**
      * An {@code execute} took its keys and its job is about to run; {@link LockingEvent#outcome()} is
-     * {@link LockingEvent.Outcome#TAKEN} and {@link LockingEvent#waited()} how long it waited. Not called for a
-     * nested {@code execute} whose keys were all held by an enclosing call (it takes nothing). Every call is
-     * followed by exactly one {@link #onOperation} of the same call, with its outcome and
-     * {@link LockingEvent#held()}.
+     * {@link LockingEvent.Outcome#TAKEN} and {@link LockingEvent#waited()} how long it waited (zero for a nested
+     * {@code execute} whose keys were all held by an enclosing call: it takes nothing and runs at once). Every
+     * call is followed, on the same thread, by exactly one {@link #onOperation} of the same call, with outcome
+     * {@link LockingEvent.Outcome#TAKEN} or {@link LockingEvent.Outcome#LOST} and {@link LockingEvent#held()};
+     * an {@code execute} whose job never started reports {@code onOperation} only.
      *
      * @param event what was taken
      */

@@ -177,11 +177,13 @@ final class DefaultLockingService implements LockingService {
         return result;
     }
 
-    /** {@link #runNested}, reported to the listeners: it waited for nothing and took nothing. */
+    /** {@link #runNested}, reported to the listeners: it waited for nothing (and took nothing). */
     private <T extends @Nullable Object, E extends Exception> T runNestedObserved(
             LockedJob<T, E> job, Execution parent, List<String> keys) throws E {
         String providerId = parent.provider.id();
         long start = clock.nanoTime();
+        listeners.jobStarted(new LockingEvent(providerId, Operation.EXECUTE, Outcome.TAKEN, keys, Duration.ZERO,
+                Duration.ZERO, null));
         Outcome outcome = Outcome.TAKEN;
         LockLostException lost = null;
         try {

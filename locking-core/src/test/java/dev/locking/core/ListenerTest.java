@@ -115,6 +115,16 @@ class ListenerTest {
     }
 
     @Test
+    void aNestedExecute_isReportedAsAJobStartAndAnOutcome_soStartsAndEndsPairUp() {
+        LockingService service = service(memory, recorder);
+        service.execute("k", outer -> service.execute("k", inner -> "inner"));
+
+        assertThat(recorder.calls).containsExactly("started EXECUTE", "started EXECUTE", "EXECUTE TAKEN",
+                "EXECUTE TAKEN");
+        assertThat(recorder.started.get(1).waited()).isZero();
+    }
+
+    @Test
     void anExecuteThatWaited_reportsTheTimeWaited_afterAReleaseInAnotherThread() throws Exception {
         TestProviders.CountingProvider counted = new TestProviders.CountingProvider(memory);
         LockingService service = service(counted, recorder);
