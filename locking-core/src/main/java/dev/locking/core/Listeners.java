@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,19 +66,18 @@ final class Listeners {
     }
 
     void jobStarted(LockingEvent event) {
-        for (int i = 0; i < listeners.length; i++) {
-            try {
-                listeners[i].onJobStarted(event);
-            } catch (RuntimeException | LinkageError | AssertionError e) {
-                failed(i, e);
-            }
-        }
+        tell(event, LockingListener::onJobStarted);
     }
 
     void operation(LockingEvent event) {
+        tell(event, LockingListener::onOperation);
+    }
+
+    /** Calls each listener in turn; one that throws is reported and the others still hear the event. */
+    private void tell(LockingEvent event, BiConsumer<LockingListener, LockingEvent> call) {
         for (int i = 0; i < listeners.length; i++) {
             try {
-                listeners[i].onOperation(event);
+                call.accept(listeners[i], event);
             } catch (RuntimeException | LinkageError | AssertionError e) {
                 failed(i, e);
             }

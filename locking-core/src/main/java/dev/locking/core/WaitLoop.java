@@ -180,7 +180,7 @@ final class WaitLoop {
         if (owner != null && lease != null && keys.size() == 1 && provider.handsOff()) {
             // One plain attempt first: it re-enters a key the owner holds with the semantics of acquire (the
             // lease reset), which acquireOrQueue does not (it answers such a key as it is).
-            AcquireResult first = ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
+            AcquireResult first = tryAcquire(keys, owner, lease);
             if (first instanceof AcquireResult.Acquired acquired) {
                 return acquired;
             }
@@ -188,7 +188,7 @@ final class WaitLoop {
             if (taken.firstLease().compareTo(lease) >= 0) {
                 return taken.acquired();
             }
-            AcquireResult full = ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
+            AcquireResult full = tryAcquire(keys, owner, lease);
             if (full instanceof AcquireResult.Acquired acquired) {
                 return acquired;
             }
@@ -224,7 +224,7 @@ final class WaitLoop {
                     AcquireResult result = caller == Caller.EXECUTE
                             ? tryAcquireOrCleanUp(keys, Objects.requireNonNull(owner, "owner"),
                                     Objects.requireNonNull(lease, "lease"))
-                            : ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
+                            : tryAcquire(keys, owner, lease);
                     if (result instanceof AcquireResult.Acquired acquired) {
                         taken = new Taken(acquired, now, lease == null ? NO_LEASE : lease);
                     } else {
@@ -337,6 +337,11 @@ final class WaitLoop {
                 throw e;
             }
         });
+    }
+
+    /** One attempt for an {@code acquire}: what it may have taken without an answer is left to its lease. */
+    private AcquireResult tryAcquire(List<String> keys, @Nullable String owner, @Nullable Duration lease) {
+        return ProviderCalls.call(provider, "tryAcquire", () -> provider.tryAcquire(keys, owner, lease));
     }
 
     private void releaseMaybeTaken(List<String> keys, String owner, long sentNanos, Duration lease,

@@ -46,14 +46,15 @@ class LockingMetricsTest {
     }
 
     private double operations(String operation, String outcome) {
-        var counter = registry.find(LockingMetrics.OPERATIONS)
-                .tags("provider", id, "operation", operation, "outcome", outcome).counter();
-        return counter == null ? 0 : counter.count();
+        return count(LockingMetrics.OPERATIONS, operation, outcome);
     }
 
     private double releases(String operation, String outcome) {
-        var counter = registry.find(LockingMetrics.RELEASES)
-                .tags("provider", id, "operation", operation, "outcome", outcome).counter();
+        return count(LockingMetrics.RELEASES, operation, outcome);
+    }
+
+    private double count(String name, String operation, String outcome) {
+        var counter = registry.find(name).tags("provider", id, "operation", operation, "outcome", outcome).counter();
         return counter == null ? 0 : counter.count();
     }
 
