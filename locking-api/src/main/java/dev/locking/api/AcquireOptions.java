@@ -7,13 +7,13 @@ import org.jspecify.annotations.Nullable;
  * Options of {@link LockingService#acquire(String, AcquireOptions) acquire}. Every field is optional;
  * {@code null} means "not given".
  *
- * {@snippet :
+ * <pre>{@code
  * AcquireOptions options = AcquireOptions.builder()
  *         .ownerId("user_123")            // only this owner may release or extend
  *         .expire(Duration.ofSeconds(60)) // the lease; without it the lock never expires
  *         .wait(Duration.ofSeconds(2))    // wait up to 2 s for the keys; without it, never wait
  *         .build();
- * }
+ * }</pre>
  *
  * <h2>Waiting</h2>
  * Without {@code wait} (or with zero) {@code acquire} makes one attempt and throws

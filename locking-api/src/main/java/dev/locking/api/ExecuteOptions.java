@@ -10,13 +10,13 @@ import org.jspecify.annotations.Nullable;
  * <p>Values are checked by the call that uses them, where the key is known and can be named in the
  * message: a non-positive {@code expire} is rejected there with an {@link IllegalArgumentException}.
  *
- * {@snippet :
+ * <pre>{@code
  * ExecuteOptions options = ExecuteOptions.builder()
  *         .timeout(Duration.ofSeconds(2))   // wait at most 2 s for the keys
  *         .expire(Duration.ofMinutes(1))    // lease, renewed while the job runs
  *         .provider("lp_redis")
  *         .build();
- * }
+ * }</pre>
  *
  * @param timeout  how long to wait for the keys; {@code null}, zero or negative means the default
  *                 of {@value #DEFAULT_TIMEOUT_SECONDS} seconds

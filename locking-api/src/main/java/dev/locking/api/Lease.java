@@ -26,7 +26,15 @@ public record Lease(
         @Nullable Instant expiresAt,
         Map<String, Long> fencingTokens) {
 
-    /** Copies the collections, so a lease never changes after it was made. */
+    /**
+     * Copies the collections, so a lease never changes after it was made.
+     *
+     * @param providerId    the provider that holds the locks
+     * @param keys          the locked keys, sorted and without duplicates
+     * @param ownerId       the owner, or {@code null} for an anonymous lock
+     * @param expiresAt     when the lease lapses, or {@code null} for never
+     * @param fencingTokens each key's fencing token
+     */
     public Lease {
         keys = List.copyOf(keys);
         fencingTokens = Map.copyOf(fencingTokens);

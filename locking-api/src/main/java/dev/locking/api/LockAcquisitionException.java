@@ -12,6 +12,7 @@ package dev.locking.api;
 public class LockAcquisitionException extends LockingException {
     private static final long serialVersionUID = 1L;
 
+    /** The key that was held by someone else. */
     private final String key;
 
     /**

@@ -25,7 +25,17 @@ import org.jspecify.annotations.Nullable;
 public record LockingEvent(String providerId, Operation operation, Outcome outcome, List<String> keys,
         Duration waited, Duration held, @Nullable Throwable failure) {
 
-    /** Copies the keys. */
+    /**
+     * Copies the keys.
+     *
+     * @param providerId the provider's id
+     * @param operation  what was called
+     * @param outcome    how it ended
+     * @param keys       the keys of the call
+     * @param waited     how long it waited for the keys
+     * @param held       how long a job held them
+     * @param failure    what went wrong, or {@code null}
+     */
     public LockingEvent {
         keys = List.copyOf(keys);
     }

@@ -9,7 +9,7 @@ package dev.locking.api;
  * and every service built finds it through {@link java.util.ServiceLoader}. A service with no listener pays
  * nothing for this interface: it neither reads the clock nor creates events.
  *
- * {@snippet :
+ * <pre>{@code
  * LockingListener timeouts = new LockingListener() {
  *     @Override
  *     public void onOperation(LockingEvent event) {
@@ -19,7 +19,7 @@ package dev.locking.api;
  *     }
  * };
  * LockingService locking = Locking.builder().listener(timeouts).build();
- * }
+ * }</pre>
  *
  * <h2>Calls</h2>
  * Methods are called on the thread that made the operation (the caller's thread, for {@code execute} also

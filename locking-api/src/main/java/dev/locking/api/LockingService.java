@@ -11,11 +11,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Get one from {@code dev.locking.core.Locking.create()} or {@code Locking.builder()}:
  *
- * {@snippet :
+ * <pre>{@code
  * try (LockingService locking = Locking.create()) {
  *     int left = locking.execute("stock:sku-17", lock -> reserveOne("sku-17"));
  * }
- * }
+ * }</pre>
  *
  * <h2>Two ways to lock</h2>
  * <ul>

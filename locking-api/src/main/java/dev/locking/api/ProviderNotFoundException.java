@@ -13,7 +13,9 @@ import java.util.TreeSet;
 public class ProviderNotFoundException extends LockingException {
     private static final long serialVersionUID = 1L;
 
+    /** The id that was asked for. */
     private final String providerId;
+    /** The ids that are configured. */
     private final List<String> available;
 
     /**

@@ -20,7 +20,12 @@ public sealed interface AcquireResult permits AcquireResult.Acquired, AcquireRes
      *                      without a lease, the expiry the lock already had
      */
     record Acquired(Map<String, Long> fencingTokens, @Nullable Instant expiresAt) implements AcquireResult {
-        /** Copies the token map. */
+        /**
+         * Copies the token map.
+         *
+         * @param fencingTokens each key's fencing token
+         * @param expiresAt     when the lease lapses, or {@code null} for never
+         */
         public Acquired {
             fencingTokens = Map.copyOf(fencingTokens);
         }

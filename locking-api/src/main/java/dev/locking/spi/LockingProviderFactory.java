@@ -42,12 +42,12 @@ public interface LockingProviderFactory {
      * declared value's format before {@link #create} is called (see {@link ProviderOption}). So the
      * factory need not warn about unknown options itself, and should not.
      *
-     * {@snippet :
+     * <pre>{@code
      * @Override
      * public Optional<List<ProviderOption>> options() {
      *     return Optional.of(List.of(ProviderOption.string("address"), ProviderOption.duration("timeout")));
      * }
-     * }
+     * }</pre>
      *
      * @return the declared options (an empty list declares that there are none); empty, the default, when
      *         the factory declares nothing, and then the core checks no option of it

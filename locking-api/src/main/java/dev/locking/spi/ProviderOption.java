@@ -14,7 +14,7 @@ import java.util.Locale;
  * combinations, files) and throws {@link IllegalArgumentException} naming the option, with the same
  * result.
  *
- * {@snippet :
+ * <pre>{@code
  * @Override
  * public Optional<List<ProviderOption>> options() {
  *     return Optional.of(List.of(
@@ -23,7 +23,7 @@ import java.util.Locale;
  *             ProviderOption.integer("poolSize"),
  *             ProviderOption.bool("createTable")));
  * }
- * }
+ * }</pre>
  *
  * @param name the option's name as documented, such as {@code connectTimeout}; matched ignoring case,
  *             {@code -}, {@code _} and {@code .} (see {@link OptionValues#canonicalName(String)})
@@ -47,6 +47,8 @@ public record ProviderOption(String name, Kind kind) {
     /**
      * Validates the declaration.
      *
+     * @param name the option's name
+     * @param kind what its value is
      * @throws IllegalArgumentException if the name is blank or {@code type}, or the kind is null
      */
     public ProviderOption {

@@ -16,11 +16,11 @@ import org.jspecify.annotations.Nullable;
  * Builds a {@link LockingService}: discovers the providers on the classpath, reads configuration and
  * picks the default provider.
  *
- * {@snippet :
+ * <pre>{@code
  * try (LockingService locking = Locking.create()) {
  *     locking.execute("order:17", lock -> ship(17));
  * }
- * }
+ * }</pre>
  *
  * <h2>Configuration</h2>
  * Read from, later sources winning: {@code locking.properties} on the classpath, environment variables,

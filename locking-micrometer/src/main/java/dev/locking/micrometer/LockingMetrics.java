@@ -18,10 +18,10 @@ import org.jspecify.annotations.Nullable;
  * Records what a {@code LockingService} does into a Micrometer {@link MeterRegistry}: register it as the
  * service's listener and bind it to the registry.
  *
- * {@snippet :
+ * <pre>{@code
  * LockingMetrics metrics = new LockingMetrics(registry);          // or new LockingMetrics(), then bindTo(registry)
  * LockingService locking = Locking.builder().listener(metrics).build();
- * }
+ * }</pre>
  *
  * <h2>Meters</h2>
  * <table>

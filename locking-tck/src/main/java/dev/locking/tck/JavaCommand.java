@@ -15,11 +15,11 @@ import java.util.Optional;
  * (under Surefire, {@code surefire.test.class.path}; otherwise {@code java.class.path}), as
  * {@link MultiJvmContention} and other tests that start child JVMs need it:
  *
- * {@snippet :
+ * <pre>{@code
  * List<String> command = JavaCommand.of(dir, "child-0", List.of("-Xmx256m"),
  *         Map.of("locking.default", "lp_redis"), ContentionWorker.class, List.of("contend"));
  * Process child = new ProcessBuilder(command).start();
- * }
+ * }</pre>
  *
  * <p>The classpath goes through an argument file in {@code dir}, because it can be longer than a command line
  * may be. Children log at WARN through {@code slf4j-simple} (when it is on the classpath) unless a property

@@ -24,18 +24,18 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * and several JVMs. A provider's test extends this class once per backend topology and says how to build
  * its provider. For an in-process provider that is all:
  *
- * {@snippet :
+ * <pre>{@code
  * class MemoryProviderConformanceTest extends LockingProviderConformance {
  *     @Override protected LockingProvider newProvider(String id) {
  *         return MemoryProviderFactory.newProvider(id);
  *     }
  * }
- * }
+ * }</pre>
  *
  * A distributed provider also hands out a second client of the same backend and tells child JVMs how to
  * reach it, which turns on the two-client and multi-JVM groups:
  *
- * {@snippet :
+ * <pre>{@code
  * class RedisSingleServerConformanceTest extends LockingProviderConformance {
  *     @RegisterExtension static final RedisServer REDIS = RedisServer.fromEnvOrStart();
  *
@@ -47,7 +47,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  *                 "locking.providers.tck.address", REDIS.address());
  *     }
  * }
- * }
+ * }</pre>
  *
  * <h2>Add it to a provider module</h2>
  * <pre>{@code

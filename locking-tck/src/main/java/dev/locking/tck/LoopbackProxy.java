@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
  * A TCP proxy on the loopback interface that forwards every connection to one target and can be told to
  * drop all traffic, as a network partition would, without root rights or firewall rules.
  *
- * {@snippet :
+ * <pre>{@code
  * try (LoopbackProxy proxy = new LoopbackProxy(new InetSocketAddress("127.0.0.1", redisPort))) {
  *     LockingProvider client = clientOf(proxy.address()); // connects to the proxy, not to the server
  *     client.tryAcquire(List.of("order-17"), "worker-1", Duration.ofSeconds(2));
@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  *     // ... the client's renewals time out; its lease lapses on the server
  *     proxy.restore(); // new connections go through again
  * }
- * }
+ * }</pre>
  *
  * <h2>What a cut looks like</h2>
  * {@link #cut()} makes the proxy read and discard whatever either side sends on every connection, open or

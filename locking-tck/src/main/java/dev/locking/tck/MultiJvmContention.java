@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * child builds its service with {@code Locking.create()}, so the provider is chosen and configured by the
  * system properties given here:
  *
- * {@snippet :
+ * <pre>{@code
  * MultiJvmContention contention = MultiJvmContention.builder()
  *         .systemProperty("locking.default", "lp_redis")
  *         .systemProperty("locking.providers.redis.address", "redis://127.0.0.1:" + port)
@@ -36,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  * MultiJvmContention.Result result = contention.run();
  * assertThat(result.overlaps()).isZero();
  * assertThat(result.counter()).isEqualTo(result.expectedCounter());
- * }
+ * }</pre>
  *
  * <p>The system properties appear on the children's command lines, where other local users can read them:
  * give test credentials only. Children log at WARN through {@code slf4j-simple} (when it is on the
@@ -256,7 +256,19 @@ public final class MultiJvmContention {
     public record Result(int jvms, int iterationsPerJvm, long counter, int overlaps, long executed,
             List<Integer> exitCodes, boolean timedOut, String stderrTail, Path directory) {
 
-        /** Copies the exit codes. */
+        /**
+         * Copies the exit codes.
+         *
+         * @param jvms             how many children ran
+         * @param iterationsPerJvm how many calls of execute each child was to make
+         * @param counter          the final value of the shared counter ({@code -1} if unreadable)
+         * @param overlaps         how many times a job found another job inside the critical section
+         * @param executed         how many calls of execute the children reported as done
+         * @param exitCodes        each child's exit code, by index (0: done)
+         * @param timedOut         whether the overall timeout passed and children were killed
+         * @param stderrTail       the end of the standard error of each child that did not exit with 0
+         * @param directory        the shared directory, with each child's output files
+         */
         public Result {
             exitCodes = List.copyOf(exitCodes);
         }

@@ -47,12 +47,12 @@ import org.redisson.api.RedissonClient;
  * </table>
  *
  * <h2>An application's own Redisson client</h2>
- * {@snippet :
+ * <pre>{@code
  * RedissonClient redisson = Redisson.create(config);
  * LockingService locking = Locking.builder()
  *         .provider(RedisProviderFactory.fromClient("lp_redis", redisson, "orders:locks:"))
  *         .build();
- * }
+ * }</pre>
  * The provider then uses that client and never shuts it down.
  *
  * <h2>What is kept in Redis</h2>

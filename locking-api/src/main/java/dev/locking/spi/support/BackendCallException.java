@@ -13,7 +13,9 @@ import org.jspecify.annotations.Nullable;
 public class BackendCallException extends ProviderUnavailableException {
     private static final long serialVersionUID = 1L;
 
+    /** The SPI operation that failed, such as {@code tryAcquire}. */
     private final String operation;
+    /** Whether the backend may have applied the call before it failed. */
     private final boolean mayHaveTakenEffect;
 
     /**

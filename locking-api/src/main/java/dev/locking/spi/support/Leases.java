@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * and throw {@link IllegalArgumentException} naming the value, so a provider used directly fails clearly.
  * A provider calls them once per operation, before it talks to the backend:
  *
- * {@snippet :
+ * <pre>{@code
  * @Override
  * public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
  *     // "0" tells the script there is no lease; Leases never returns 0 for a lease.
@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  *     long expiry = lease == null ? NEVER : Leases.expiryMillis(clock.currentTimeMillis(), lease);
  *     // ... one atomic call to the backend with leaseMillis or expiry
  * }
- * }
+ * }</pre>
  *
  * @since 0.2.0
  */

@@ -11,7 +11,7 @@ import java.time.Instant;
  * takes a {@code LockingClock} (package-private constructor or factory method), and its tests pass one
  * they move by hand:
  *
- * {@snippet :
+ * <pre>{@code
  * final class FakeClock implements LockingClock {
  *     private long nanos;
  *     private final Instant start = Instant.parse("2026-01-01T00:00:00Z");
@@ -30,7 +30,7 @@ import java.time.Instant;
  *         nanos += by.toNanos();
  *     }
  * }
- * }
+ * }</pre>
  *
  * <p>Implementations must be safe for concurrent use; they should not block.
  *

@@ -23,12 +23,12 @@ import org.springframework.integration.support.locks.RenewableLockRegistry;
  * {@code RedisLockRegistry} or {@code JdbcLockRegistry} that works on any backend the {@link LockingService}
  * has (Redis, Hazelcast, ZooKeeper, PostgreSQL, or in memory).
  *
- * {@snippet :
+ * <pre>{@code
  * @Bean
  * LockingLockRegistry lockRegistry(LockingService locking) {
  *     return LockingLockRegistry.builder(locking).provider("lp_redis").build();
  * }
- * }
+ * }</pre>
  *
  * <p>{@link #obtain(Object)} gives the same {@link LockingLock} for the same key while it is in use. Such a
  * lock behaves like a {@link java.util.concurrent.locks.ReentrantLock} in this JVM (the thread that locked it
