@@ -28,8 +28,8 @@ import org.springframework.core.annotation.AliasFor;
  *
  * <h2>Keys</h2>
  * Each element of {@link #keys} is a SpEL expression evaluated at every call, with the method's parameters as
- * variables by name ({@code #orderId}; the code must be compiled with {@code -parameters}, which Spring Boot's
- * build plugins do; {@code #p0}/{@code #a0} work without it), {@code #root.method}, {@code #root.args} and
+ * variables by name ({@code #orderId}; the code must be compiled with {@code -parameters}, which Spring Boot's parent POM
+ * and Gradle plugin do; {@code #p0}/{@code #a0} work without it), {@code #root.method}, {@code #root.args} and
  * {@code #root.target}, and beans as {@code @name}. A literal key is a quoted string: {@code "'report:hourly'"}.
  * An expression may give a collection or an array: each element is one key. The call fails with an
  * {@link IllegalArgumentException} naming the method and the expression, and nothing is locked or run, when an
