@@ -55,6 +55,11 @@ public class Jobs {
         return LockedContext.current().providerId();
     }
 
+    @Locked("#root.method.name + ':' + #p0 + ':' + @jobs.getClass().getSimpleName().length()")
+    public List<String> rootIndexAndBean(String name) {
+        return LockedContext.current().keys();
+    }
+
     @Locked("'order:' + #ordId")
     public void typo(long orderId) {
         bodies.incrementAndGet();

@@ -104,6 +104,13 @@ class LockedTest {
     }
 
     @Test
+    void expressionsSeeTheMethod_theParametersByIndex_andBeans() {
+        // The proxy's class is a CGLIB subclass: its simple name is longer than "Jobs", so compute it here too.
+        withJobs(jobs -> assertThat(jobs.rootIndexAndBean("x"))
+                .containsExactly("rootIndexAndBean:x:" + jobs.getClass().getSimpleName().length()));
+    }
+
+    @Test
     void placeholders_chooseTheProviderAndTheTimeout() {
         runner.withPropertyValues("locking.providers.second.type=memory", "jobs.provider=lp_second",
                 "jobs.timeout=1s").run(context -> withJobs(context,
