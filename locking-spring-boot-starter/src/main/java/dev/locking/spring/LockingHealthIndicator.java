@@ -22,6 +22,7 @@ public final class LockingHealthIndicator implements HealthIndicator {
 
     private final LockingService locking;
     private final String providerId;
+    private final boolean probed;
 
     /**
      * Checks one provider of a service.
@@ -30,14 +31,28 @@ public final class LockingHealthIndicator implements HealthIndicator {
      * @param providerId one of its {@link LockingService#providerIds()}
      */
     public LockingHealthIndicator(LockingService locking, String providerId) {
+        this(locking, providerId, true);
+    }
+
+    /**
+     * An indicator that checks the provider only if {@code probed}; otherwise it reports UNKNOWN without touching
+     * the provider (for a provider present only because its jar is, which nobody configured or uses by default:
+     * checking it would connect to a default address, or start an embedded Hazelcast member, for nothing).
+     */
+    LockingHealthIndicator(LockingService locking, String providerId, boolean probed) {
         this.locking = locking;
         this.providerId = providerId;
+        this.probed = probed;
     }
 
     @Override
     public Health health() {
         Health.Builder health = new Health.Builder().withDetail("provider", providerId)
                 .withDetail("default", providerId.equals(locking.defaultProviderId()));
+        if (!probed) {
+            return health.unknown().withDetail("reason", "not configured and not the default provider: not checked")
+                    .build();
+        }
         try {
             locking.inspect(PROBE_KEY, providerId);
             return health.up().build();

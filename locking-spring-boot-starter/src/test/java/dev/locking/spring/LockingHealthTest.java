@@ -39,6 +39,11 @@ class LockingHealthTest {
                     assertThat(redis.getDetails()).containsEntry("provider", "lp_redis").containsKey("error");
                     assertThat(String.valueOf(redis.getDetails().get("error"))).contains("ProviderUnavailableException");
                     assertThat(took).as("a down backend is reported within a bounded time").isLessThan(Duration.ofSeconds(30));
+
+                    // lp_zookeeper is there only because its jar is: not checked, so it cannot turn the status DOWN.
+                    Health zookeeper = ((HealthIndicator) locking.getContributor("lp_zookeeper")).health();
+                    assertThat(zookeeper.getStatus()).isEqualTo(Status.UNKNOWN);
+                    assertThat(zookeeper.getDetails()).containsKey("reason");
                 });
     }
 
