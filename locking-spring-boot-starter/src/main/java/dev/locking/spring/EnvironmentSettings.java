@@ -1,6 +1,7 @@
 package dev.locking.spring;
 
 import dev.locking.core.Locking;
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
@@ -30,8 +31,8 @@ record EnvironmentSettings(@Nullable String defaultProvider, Map<String, Map<Str
 
     EnvironmentSettings {
         Map<String, Map<String, String>> copy = new TreeMap<>();
-        providers.forEach((name, options) -> copy.put(name, Map.copyOf(options)));
-        providers = Map.copyOf(copy);
+        providers.forEach((name, options) -> copy.put(name, Collections.unmodifiableMap(new TreeMap<>(options))));
+        providers = Collections.unmodifiableMap(copy); // sorted, so the builder sees the options in one order
     }
 
     /** Binds {@code locking.default} and {@code locking.providers.<name>.<option>}. */
