@@ -26,6 +26,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.redisson.Redisson;
@@ -70,9 +71,19 @@ class ApplicationClientsTest {
     @Test
     void lpRedis_usesTheApplicationsRedissonClient(@TempDir Path dir) throws Exception {
         int port = freePort();
-        Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString())
-                .redirectErrorStream(true).redirectOutput(Files.createFile(dir.resolve("redis.log")).toFile()).start();
+        Process redis;
+        try {
+            redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", dir.toString())
+                    .redirectErrorStream(true).redirectOutput(Files.createFile(dir.resolve("redis.log")).toFile()).start();
+        } catch (IOException e) {
+            // As the Redis provider's own tests: skipped where redis-server is missing, a failure in CI.
+            if ("true".equals(System.getenv("CI"))) {
+                throw e;
+            }
+            Assumptions.abort("redis-server is not on the PATH: " + e.getMessage());
+            return;
+        }
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> accepts(port));
             org.redisson.config.Config config = new org.redisson.config.Config();
