@@ -309,7 +309,10 @@ public interface LockingService extends AutoCloseable {
 
     /**
      * Closes every provider and stops lease renewal. Idempotent. Later calls throw
-     * {@link IllegalStateException}.
+     * {@link IllegalStateException}. The keys of {@code execute} calls still running are released first: their
+     * handles turn lost, their jobs' threads are interrupted and those calls throw {@link LockLostException}.
+     * Locks taken with {@code acquire} are left as they are (they outlive calls by design) until released or
+     * their {@code expire} ends.
      */
     @Override
     void close();

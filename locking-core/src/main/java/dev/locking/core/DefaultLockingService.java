@@ -208,6 +208,11 @@ final class DefaultLockingService implements LockingService {
                 log.debug("execute released {} on {} ({})", keys, provider.id(), released ? "released" : "already gone");
             }
         } catch (RuntimeException e) {
+            if (closed.get()) {
+                // close() released the keys of running calls already; the provider is closed now.
+                log.debug("execute did not release {} on {} after the job: the service was closed", keys, provider.id());
+                return;
+            }
             log.warn("Could not release {} on {} after the job; retrying in the background until the backend"
                     + " answers or the lease ends: {}", keys, provider.id(), e.toString());
             renewer.releaseInBackground(provider, keys, execution.ownerId, execution.deadlineNanos(), false,
@@ -424,12 +429,31 @@ final class DefaultLockingService implements LockingService {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        releaseRunning();
         renewer.close();
         for (LockingProvider provider : providers.values()) {
             try {
                 provider.close();
             } catch (RuntimeException e) {
                 log.warn("Closing locking provider {} failed: {}", provider.id(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * The keys of {@code execute} calls still running would otherwise stay held until their lease ends (a closed
+     * service no longer renews, and a job's own release would reach a closed provider): release them now, each
+     * handle turning lost first, which interrupts its job, so its {@code execute} throws {@code LockLostException}.
+     */
+    private void releaseRunning() {
+        for (Execution execution : renewer.running()) {
+            execution.markLost();
+            LockingProvider provider = execution.provider;
+            try {
+                ProviderCalls.call(provider, "release", () -> provider.release(execution.takenKeys, execution.ownerId));
+            } catch (RuntimeException e) {
+                log.warn("Closing: could not release {} on {}; the lock stays until its lease ends: {}",
+                        execution.takenKeys, provider.id(), e.toString());
             }
         }
     }

@@ -91,6 +91,11 @@ final class LeaseRenewer implements AutoCloseable {
         active.remove(execution);
     }
 
+    /** The {@code execute} calls whose job runs now, for {@code close()}. */
+    List<Execution> running() {
+        return List.copyOf(active);
+    }
+
     /**
      * Releases {@code keys} held by {@code ownerId} in the background, retrying with backoff until the
      * backend answers or until {@code giveUpNanos}, when the lease has lapsed anyway. Runs on the provider's
