@@ -20,18 +20,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code tryAcquire}: the keys taken one by one, in the (sorted) order the core gives, each by one
- * {@link Acquire} step; on the first conflict (or failure) the keys already taken are rolled back, last
- * first: a freshly taken key is freed ({@link Undo}, its token spent), a re-entered key gets its old expiry
- * back ({@link Restore}).
+ * {@code tryAcquire}: one {@link Acquire} step on every key, all sent in one call ({@link KeySteps#all}), so
+ * every partition runs its keys' steps at once; one key is one plain step. When any key answers a conflict
+ * (or foreign data), the keys the call did take are rolled back: a freshly taken key is freed ({@link Undo},
+ * its token spent), a re-entered key gets its old expiry back ({@link Restore}). The rollback of each key
+ * depends on that key's own answer only, so its order does not matter. The conflict reported is the first
+ * refused key in canonical order.
  *
- * <p>Because every caller takes keys in the same order, two callers never hold parts of each other's sets
- * for long, and there is no deadlock. Hazelcast transactions were not used: they cannot run entry
- * processors, cost more round trips, and leave key locks behind a client that dies mid-transaction.
- * Observers may see a multi-key acquire half done while it runs, never after it returned a conflict.
+ * <p>No call waits while it holds keys (a step never waits for a lock), so there is no deadlock. Two calls
+ * can, though, each take a key the other wants and both roll back; the keys of one call used to be taken in
+ * order, where the first to reach the smallest common key always won. In one JVM the core's local queue lets
+ * a call ask only when no other call there holds or waits for its keys, so its calls rarely meet on the
+ * backend. Across JVMs nothing but timing bounds the rounds in which two calls refuse each other: both lose
+ * a round only when their steps reach two partitions in opposite orders, within the time one step runs,
+ * after which each waits for the key it was refused and asks again; every {@code execute} still ends at its
+ * timeout.
  *
- * <p>Every step of one call carries the call's nonce, so a step that an interrupt cut short and
- * {@link KeySteps} sent again finds the lock its first run took and reports it taken.
+ * <p>Hazelcast transactions were not used: they cannot run entry processors, cost more round trips, and
+ * leave key locks behind a client that dies mid-transaction. Observers may see a multi-key acquire half done
+ * while it runs, never after it returned a conflict. A call that fails without answers (the cluster went
+ * away, the deadline passed) may have taken any of its keys; the core releases an owned call's keys in the
+ * background, as for one key.
+ *
+ * <p>Every step of one call carries the call's nonce, so a call that an interrupt cut short and
+ * {@link KeySteps} sent again finds the locks its first run took and reports them taken.
  *
  * <p>Concurrency: immutable, safe for concurrent use; the state of one call lives in its local variables.
  */
@@ -57,29 +69,33 @@ final class MultiKeyAcquire {
 
     AcquireResult take(Backend b, List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         long leaseMillis = lease == null ? 0 : Leases.toMillis(lease);
+        Acquire step = new Acquire(ownerId, leaseMillis, nonce());
+        List<Outcome> outcomes = keys.size() == 1 ? List.of(steps.one(b, keys.get(0), step, "acquire"))
+                : steps.all(b, keys, step, "acquire", true);
         List<Taken> taken = new ArrayList<>(keys.size());
-        long nonce = nonce();
-        try {
-            for (String key : keys) {
-                Outcome outcome = steps.one(b, key, new Acquire(ownerId, leaseMillis, nonce), "acquire");
-                if (outcome.status() == Status.FOREIGN) {
-                    throw failures.foreign(key, outcome, "acquire");
-                }
-                if (outcome.status() == Status.CONFLICT) {
-                    rollback(b, taken);
-                    if (log.isDebugEnabled()) {
-                        LockEntry holder = outcome.entry();
-                        log.debug("{}: {} not acquired for {}: \"{}\" is held by {}", id, keys,
-                                HazelcastLockingProvider.describe(ownerId), key,
-                                holder == null ? "someone" : HazelcastLockingProvider.describe(holder.owner()));
-                    }
-                    return new AcquireResult.Conflict(key);
-                }
-                taken.add(new Taken(key, outcome));
+        int refused = -1;
+        for (int i = 0; i < keys.size(); i++) {
+            Status status = outcomes.get(i).status();
+            if (status == Status.FOREIGN || status == Status.CONFLICT) {
+                refused = refused < 0 ? i : refused; // the first in canonical order is the one reported
+            } else {
+                taken.add(new Taken(keys.get(i), outcomes.get(i)));
             }
-        } catch (RuntimeException e) {
+        }
+        if (refused >= 0) {
             rollback(b, taken);
-            throw e;
+            String key = keys.get(refused);
+            Outcome outcome = outcomes.get(refused);
+            if (outcome.status() == Status.FOREIGN) {
+                throw failures.foreign(key, outcome, "acquire");
+            }
+            if (log.isDebugEnabled()) {
+                LockEntry holder = outcome.entry();
+                log.debug("{}: {} not acquired for {}: \"{}\" is held by {}", id, keys,
+                        HazelcastLockingProvider.describe(ownerId), key,
+                        holder == null ? "someone" : HazelcastLockingProvider.describe(holder.owner()));
+            }
+            return new AcquireResult.Conflict(key);
         }
         AcquireResult.Acquired acquired = acquired(taken);
         if (log.isDebugEnabled()) {
