@@ -364,6 +364,11 @@ final class HazelcastLockingProvider implements LockingProvider {
         return "HazelcastLockingProvider[" + id + ", map " + mapName + ", " + source + "]";
     }
 
+    /** Whether this owner's next multi-key acquire takes the keys one by one (see {@link MultiKeyAcquire}); for tests. */
+    boolean takesKeysInOrder(String ownerId) {
+        return acquire.takesInOrder(ownerId);
+    }
+
     /** Whether anyone waits in {@link #awaitRelease}; for tests. */
     boolean hasWaiters() {
         return waiters.waitingKeys() > 0;

@@ -30,9 +30,10 @@ import org.jspecify.annotations.Nullable;
  * A member calls keys that other members own asynchronously. A step on several keys (a multi-key
  * {@code tryAcquire}, {@code release}, {@code extend}, {@code releaseAll(owner)}, a waiter's mark) is one
  * {@code executeOnKeys} call ({@link #all}), which reaches every partition at once: one round trip where the
- * keys one after another took one per key, and no thread start per key where each key was sent on its own
- * (the start of each of those threads fell on the client's single response thread). It is synchronous from
- * a client when it may be sent again, else awaited until the deadline
+ * keys one after another took one per key. Hazelcast completes even its synchronous {@code executeOnKeys}
+ * through one such future, so a call on several keys costs one thread start on a small machine, where each
+ * key sent on its own cost one per key (each started by the client's single response thread). It is
+ * synchronous from a client when it may be sent again, else awaited until the deadline
  * ({@link BackendCalls#await(CompletionStage, String)}).
  *
  * <h2>Sent again after an interrupt</h2>
@@ -110,9 +111,8 @@ final class KeySteps {
      *
      * <p>A repeatable step from a client is a synchronous call (an interrupt sends it again, see the class
      * comment). A member's call, whose keys may live on other members, and a release, which must not be sent
-     * twice, are asynchronous and awaited without answering interrupts until the deadline: one future for the
-     * whole call, so at most one thread start on a small machine, where sending each key on its own started
-     * one per key.
+     * twice, are asynchronous and awaited without answering interrupts until the deadline. Either way one
+     * future completes the whole call (see the class comment).
      *
      * @param repeatable whether the step may run twice on a key (see the class comment)
      * @return the answers, in the order of {@code keys}
