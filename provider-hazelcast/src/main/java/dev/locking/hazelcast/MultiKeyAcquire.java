@@ -33,12 +33,12 @@ import org.slf4j.LoggerFactory;
  * sent at once can, though, each take a key the other wants and both roll back. So an owner refused here is
  * remembered, and its next calls take the keys one by one in canonical order, up to the first refused key,
  * until one succeeds (the core retries an {@code execute} under the same owner). Of two calls taking keys
- * in order, the first to reach the smallest key they share is never refused by the other; so two calls
- * refuse each other at most once (in their attempts sent at once), and cannot keep rolling each other back,
- * in one JVM or across JVMs. In one JVM the core's local queue also
+ * in order, the first to reach the smallest key they share is never refused by the other; so two calls can
+ * refuse each other only while one of them makes its one attempt sent at once (at most two rounds), and
+ * cannot keep rolling each other back, in one JVM or across JVMs. In one JVM the core's local queue also
  * lets a call ask only when no other call there holds or waits for its keys. The memory is per provider
- * instance and bounded ({@value #MAX_REFUSED_OWNERS} owners, then emptied): an owner forgotten early only
- * tries all keys at once again.
+ * instance and bounded ({@value #MAX_REFUSED_OWNERS} owners, then emptied): an owner forgotten early makes
+ * one more attempt sent at once.
  *
  * <p>Hazelcast transactions were not used: they cannot run entry processors, cost more round trips, and
  * leave key locks behind a client that dies mid-transaction. Observers may see a multi-key acquire half done
