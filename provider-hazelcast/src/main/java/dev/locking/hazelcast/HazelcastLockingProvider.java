@@ -139,7 +139,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         Backend b = backend();
         long leaseMillis = Leases.toMillis(lease);
-        boolean all = steps.each(b, keys, () -> new Extend(ownerId, leaseMillis), "extend", false) == keys.size();
+        boolean all = steps.each(b, keys, new Extend(ownerId, leaseMillis), "extend", false) == keys.size();
         if (log.isDebugEnabled()) {
             log.debug("{}: {} lease on {} for {} to {}", id, all ? "extended" : "could not extend", keys,
                     describe(ownerId), lease);
@@ -150,7 +150,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     @Override
     public boolean release(List<String> keys, @Nullable String ownerId) {
         Backend b = backend();
-        boolean all = steps.each(b, keys, () -> new Release(ownerId, true), "release", true) == keys.size();
+        boolean all = steps.each(b, keys, new Release(ownerId, true), "release", true) == keys.size();
         wakeLocalWaiters(keys);
         if (log.isDebugEnabled()) {
             log.debug("{}: released {} for {}: {}", id, keys, describe(ownerId), all ? "all" : "not all");
@@ -188,7 +188,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         Set<String> found = steps.blocking(() -> b.locks.keySet(owned),
                 "releaseAll the keys of " + describe(ownerId), true);
         List<String> keys = List.copyOf(found);
-        int released = steps.each(b, keys, () -> new Release(ownerId, false), "releaseAll", false);
+        int released = steps.each(b, keys, new Release(ownerId, false), "releaseAll", false);
         wakeLocalWaiters(keys);
         log.debug("{}: released {} lock(s) of {}", id, released, describe(ownerId));
     }
@@ -362,6 +362,11 @@ final class HazelcastLockingProvider implements LockingProvider {
     @Override
     public String toString() {
         return "HazelcastLockingProvider[" + id + ", map " + mapName + ", " + source + "]";
+    }
+
+    /** Whether this owner's next multi-key acquire takes the keys one by one (see {@link MultiKeyAcquire}); for tests. */
+    boolean takesKeysInOrder(String ownerId) {
+        return acquire.takesInOrder(ownerId);
     }
 
     /** Whether anyone waits in {@link #awaitRelease}; for tests. */
