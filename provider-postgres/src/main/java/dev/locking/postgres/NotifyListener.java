@@ -1,0 +1,187 @@
+package dev.locking.postgres;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The provider's one {@code LISTEN} connection, outside the pool, on a daemon thread of its own: it hands every
+ * payload on the table's channel to the provider, and when the connection drops (a restart, a
+ * {@code pg_terminate_backend}, a network failure) it connects again, backing off up to two seconds, and tells the
+ * provider, whose waiters then look at the table again (a notification sent meanwhile is lost). A silent
+ * connection is checked with a query every {@link #PING_NANOS}.
+ *
+ * <p>Concurrency: {@link #start} and {@link #close} may be called by any thread; state changes happen under
+ * {@code lock}, and {@link #isListening()} reads a volatile flag.
+ */
+final class NotifyListener implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NotifyListener.class);
+    private static final long PING_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final int POLL_MILLIS = 500;
+
+    /** Where the listener's connection comes from. */
+    @FunctionalInterface
+    interface ConnectionSource {
+        Connection get() throws SQLException;
+    }
+
+    private final String providerId;
+    private final String channel;
+    private final ConnectionSource source;
+    private final Consumer<String> onPayload;
+    private final Runnable onReconnect;
+    private final long startWaitNanos;
+    private final Object lock = new Object();
+
+    @GuardedBy("lock")
+    private @Nullable Thread thread;
+
+    @GuardedBy("lock")
+    private boolean closed;
+
+    private volatile boolean listening;
+
+    NotifyListener(String providerId, String channel, ConnectionSource source, Consumer<String> onPayload,
+            Runnable onReconnect, long startWaitNanos) {
+        this.providerId = providerId;
+        this.channel = channel;
+        this.source = source;
+        this.onPayload = onPayload;
+        this.onReconnect = onReconnect;
+        this.startWaitNanos = startWaitNanos;
+    }
+
+    /**
+     * Starts listening if not yet, and waits (at most the connect timeout, once) until the first {@code LISTEN} is
+     * in place, so that a notification sent right after the caller's next statement reaches it.
+     */
+    void start() {
+        if (listening) {
+            return;
+        }
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            if (thread == null) {
+                Thread t = new Thread(this::run, "locking-listen-" + providerId);
+                t.setDaemon(true);
+                thread = t;
+                t.start();
+                long deadline = System.nanoTime() + startWaitNanos;
+                boolean interrupted = false;
+                while (!listening && !closed) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(lock, left);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /** Whether the {@code LISTEN} connection is up now (else waiters should look again soon). */
+    boolean isListening() {
+        return listening;
+    }
+
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (lock) {
+            closed = true;
+            t = thread;
+            lock.notifyAll();
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private boolean isClosed() {
+        synchronized (lock) {
+            return closed;
+        }
+    }
+
+    private void run() {
+        long backoffMillis = 100;
+        boolean reconnect = false;
+        while (!isClosed()) {
+            try (Connection c = source.get()) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("LISTEN " + channel);
+                }
+                synchronized (lock) {
+                    listening = true;
+                    lock.notifyAll();
+                }
+                if (reconnect) {
+                    log.info("{}: listening for releases again", providerId);
+                    onReconnect.run();
+                }
+                backoffMillis = 100;
+                listen(c);
+            } catch (SQLException | RuntimeException e) {
+                if (listening || !reconnect) {
+                    log.warn("{}: the LISTEN connection failed ({}); waiters look at the table every slice until"
+                            + " it is back", providerId, e.getClass().getSimpleName());
+                }
+            } finally {
+                listening = false;
+            }
+            reconnect = true;
+            onReconnect.run(); // a release sent while nobody listened is lost: waiters look again
+            try {
+                Thread.sleep(backoffMillis);
+            } catch (InterruptedException e) {
+                // closing
+            }
+            backoffMillis = Math.min(2000, backoffMillis * 2);
+        }
+    }
+
+    private void listen(Connection c) throws SQLException {
+        PGConnection pg = c.unwrap(PGConnection.class);
+        long lastPing = System.nanoTime();
+        while (!isClosed()) {
+            PGNotification[] notifications = pg.getNotifications(POLL_MILLIS);
+            if (notifications != null) {
+                for (PGNotification n : notifications) {
+                    try {
+                        onPayload.accept(n.getParameter());
+                    } catch (RuntimeException e) {
+                        log.warn("{}: ignored a notification it could not read ({})", providerId, e.toString());
+                    }
+                }
+            }
+            if (System.nanoTime() - lastPing > PING_NANOS) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("SELECT 1");
+                }
+                lastPing = System.nanoTime();
+            }
+        }
+    }
+}
