@@ -175,7 +175,28 @@ public final class GrantInbox {
         if (slot == null || !slot.tag.equals(tag)) {
             return false;
         }
-        slot.grant = new AcquireResult.Acquired(Map.of(slot.key, token), Instant.now().plusMillis(leaseMillis));
+        return deliver(slot, new AcquireResult.Acquired(Map.of(slot.key, token), Instant.now().plusMillis(leaseMillis)));
+    }
+
+    /**
+     * Hands a grant the backend described in full to the owner's slot and wakes its sleeper; ignored when the
+     * owner has no slot for that key.
+     *
+     * @param tag   the key as the grant message names it
+     * @param owner the owner the key was handed to
+     * @param grant its tokens and expiry
+     * @return whether a slot took the grant
+     */
+    public boolean deliver(String tag, String owner, AcquireResult.Acquired grant) {
+        Slot slot = byOwner.get(owner);
+        if (slot == null || !slot.tag.equals(tag)) {
+            return false;
+        }
+        return deliver(slot, grant);
+    }
+
+    private static boolean deliver(Slot slot, AcquireResult.Acquired grant) {
+        slot.grant = grant;
         Thread sleeper = slot.sleeper;
         if (sleeper != null) {
             LockSupport.unpark(sleeper);
