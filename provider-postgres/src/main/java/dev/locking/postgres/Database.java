@@ -14,6 +14,8 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
@@ -51,6 +53,9 @@ final class Database implements AutoCloseable {
             this.position = position;
         }
     }
+
+    /** How the acquire function's LK409 names the conflicting key's position. */
+    private static final Pattern CONFLICT_AT = Pattern.compile("conflict at (\\d{1,9})");
 
     private final String providerId;
     private final PostgresSettings settings;
@@ -201,9 +206,10 @@ final class Database implements AutoCloseable {
         }
         String state = sql == null ? null : sql.getSQLState();
         if (sql != null && "LK409".equals(state)) {
-            String message = String.valueOf(sql.getMessage());
-            int at = message.lastIndexOf(' ');
-            return new RaceLost(Integer.parseInt(message.substring(at + 1).replaceAll("[^0-9]", "")));
+            Matcher m = CONFLICT_AT.matcher(String.valueOf(sql.getMessage()));
+            if (m.find()) {
+                return new RaceLost(Integer.parseInt(m.group(1)));
+            }
         }
         if (sql == null || brokenConnection(sql)) {
             return new ProviderUnavailableException(providerId + ": " + settings.description + " did not complete "

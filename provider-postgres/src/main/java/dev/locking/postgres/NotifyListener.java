@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * payload on the table's channel to the provider, and when the connection drops (a restart, a
  * {@code pg_terminate_backend}, a network failure) it connects again, backing off up to two seconds, and tells the
  * provider, whose waiters then look at the table again (a notification sent meanwhile is lost). A silent
- * connection is checked with a query every {@link #PING_NANOS}.
+ * connection is checked with a query every {@link #PING_NANOS}. Once a minute the thread also runs the provider's
+ * sweep of lapsed rows (through the pool).
  *
  * <p>Concurrency: {@link #start} and {@link #close} may be called by any thread; state changes happen under
  * {@code lock}, and {@link #isListening()} reads a volatile flag.
@@ -26,6 +27,8 @@ final class NotifyListener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NotifyListener.class);
     private static final long PING_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final int POLL_MILLIS = 500;
+    /** How often the listener thread runs the provider's sweep of lapsed rows. */
+    private static final long SWEEP_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     /** Where the listener's connection comes from. */
     @FunctionalInterface
@@ -38,6 +41,7 @@ final class NotifyListener implements AutoCloseable {
     private final ConnectionSource source;
     private final Consumer<String> onPayload;
     private final Runnable onReconnect;
+    private final Runnable sweep;
     private final long startWaitNanos;
     private final Object lock = new Object();
 
@@ -50,12 +54,13 @@ final class NotifyListener implements AutoCloseable {
     private volatile boolean listening;
 
     NotifyListener(String providerId, String channel, ConnectionSource source, Consumer<String> onPayload,
-            Runnable onReconnect, long startWaitNanos) {
+            Runnable onReconnect, Runnable sweep, long startWaitNanos) {
         this.providerId = providerId;
         this.channel = channel;
         this.source = source;
         this.onPayload = onPayload;
         this.onReconnect = onReconnect;
+        this.sweep = sweep;
         this.startWaitNanos = startWaitNanos;
     }
 
@@ -131,6 +136,7 @@ final class NotifyListener implements AutoCloseable {
         while (!isClosed()) {
             try (Connection c = source.get()) {
                 try (Statement st = c.createStatement()) {
+                    st.execute("SET application_name = 'locking " + providerId.replace("'", "''") + " listen'");
                     st.execute("LISTEN " + channel);
                 }
                 synchronized (lock) {
@@ -165,6 +171,7 @@ final class NotifyListener implements AutoCloseable {
     private void listen(Connection c) throws SQLException {
         PGConnection pg = c.unwrap(PGConnection.class);
         long lastPing = System.nanoTime();
+        long lastSweep = lastPing;
         while (!isClosed()) {
             PGNotification[] notifications = pg.getNotifications(POLL_MILLIS);
             if (notifications != null) {
@@ -181,6 +188,10 @@ final class NotifyListener implements AutoCloseable {
                     st.execute("SELECT 1");
                 }
                 lastPing = System.nanoTime();
+            }
+            if (System.nanoTime() - lastSweep > SWEEP_NANOS) {
+                sweep.run();
+                lastSweep = System.nanoTime();
             }
         }
     }

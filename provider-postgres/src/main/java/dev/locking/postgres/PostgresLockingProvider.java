@@ -52,6 +52,8 @@ final class PostgresLockingProvider implements LockingProvider {
     private static final long UNHEARD_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** How often tryAcquire is sent again after it lost a race it could only see after writing. */
     private static final int RACE_ATTEMPTS = 5;
+    /** How long after its lease lapsed a row nobody queues for is swept away. */
+    static final long SWEEP_AFTER_MILLIS = 60_000;
 
     private final String id;
     private final Schema schema;
@@ -66,7 +68,7 @@ final class PostgresLockingProvider implements LockingProvider {
         this.schema = new Schema(settings.schema, settings.table);
         this.db = new Database(id, settings, schema, borrowed);
         this.listener = new NotifyListener(id, schema.channel, db::dedicatedConnection, this::onNotification,
-                this::onListenerReconnect, Leases.toNanos(settings.connectTimeout));
+                this::onListenerReconnect, this::sweep, Leases.toNanos(settings.connectTimeout));
     }
 
     @Override
@@ -334,6 +336,24 @@ final class PostgresLockingProvider implements LockingProvider {
             String[] parts = payload.split(" ", -1);
             String owner = Codec.owner(Codec.unhex(parts[4]), "(grant)", id);
             grants.deliver(parts[3], owner, Long.parseLong(parts[1]), Long.parseLong(parts[2]));
+        }
+    }
+
+    /**
+     * Deletes rows whose lease lapsed a minute ago or more (nobody queued for them) and queue entries as old, so
+     * that abandoned keys leave nothing behind for long; a lapsed row is free either way.
+     */
+    void sweep() {
+        try {
+            int swept = db.call("sweep", true, c -> {
+                try (PreparedStatement ps = db.prepare(c, schema.sweep)) {
+                    ps.setLong(1, SWEEP_AFTER_MILLIS);
+                    return singleInt(ps);
+                }
+            });
+            log.debug("{}: swept {} lapsed locks", id, swept);
+        } catch (RuntimeException e) {
+            log.debug("{}: the sweep of lapsed locks failed; the next one tries again", id, e);
         }
     }
 

@@ -32,9 +32,9 @@ final class Schema {
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(T|Q|CHANNEL|fn:\\w+|idx:\\w+)}");
     /** The columns {@link #ensure} expects, table by table, with their types as format_type() spells them. */
-    private static final Map<String, String> LOCK_COLUMNS = Map.of("lock_key", "bytea", "owner_id", "bytea",
+    private static final List<String> LOCK_COLUMNS = List.of("lock_key", "bytea", "owner_id", "bytea",
             "token", "bigint", "expires_at", "timestamp with time zone", "waited_until", "timestamp with time zone");
-    private static final Map<String, String> QUEUE_COLUMNS = Map.of("lock_key", "bytea", "owner_id", "bytea",
+    private static final List<String> QUEUE_COLUMNS = List.of("lock_key", "bytea", "owner_id", "bytea",
             "arrival", "bigint", "grant_ms", "bigint", "lapses_at", "timestamp with time zone");
 
     final String schema;
@@ -55,6 +55,7 @@ final class Schema {
     final String await;
     final String enqueue;
     final String leave;
+    final String sweep;
 
     Schema(String schema, String table) {
         this.schema = schema;
@@ -74,6 +75,7 @@ final class Schema {
         this.await = "SELECT * FROM " + fn("wait") + "(?, ?)";
         this.enqueue = "SELECT * FROM " + fn("queue") + "(?, ?, ?, ?)";
         this.leave = "SELECT " + fn("leave") + "(?, ?)";
+        this.sweep = "SELECT " + fn("sweep") + "(?)";
     }
 
     /** A function of this table, quoted and qualified: {@code "schema"."table_name"}. */
@@ -98,9 +100,11 @@ final class Schema {
         if (problem == null) {
             return;
         }
-        if (!create) {
-            throw new LockingException(providerId + ": " + problem + ", and createTable is false. Create the objects"
-                    + " with this DDL (or set createTable=true):\n" + ddlScript());
+        if (!create || problem.contains(" has ")) {
+            // A table of that name with other columns is somebody's data: never altered, whatever createTable says.
+            throw new LockingException(providerId + ": " + problem + (create ? " (createTable leaves a table of"
+                    + " another shape untouched: drop or rename it, or choose another table)" : ", and createTable is"
+                    + " false") + ". The objects this provider needs, to create with this DDL:\n" + ddlScript());
         }
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
@@ -115,17 +119,20 @@ final class Schema {
                 }
             }
             c.commit();
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException e) {
             c.rollback();
+            String state = String.valueOf(e.getSQLState());
+            if (state.startsWith("42")) { // refused (permission denied, a clash with another object)
+                throw new LockingException(providerId + ": could not create the objects of table " + locks + " (SQLSTATE "
+                        + state + ": " + e.getMessage() + "). Run this DDL as a role that may:\n" + ddlScript(), e);
+            }
             throw e;
         } finally {
             c.setAutoCommit(autoCommit);
         }
         String left = problem(c);
         if (left != null) {
-            throw new LockingException(providerId + ": " + left + " (createTable could not fix it: a table of that"
-                    + " name with other columns stays untouched; drop or rename it, or choose another table). The DDL"
-                    + " this provider needs:\n" + ddlScript());
+            throw new LockingException(providerId + ": " + left + " after creating it; the DDL:\n" + ddlScript());
         }
     }
 
@@ -158,7 +165,7 @@ final class Schema {
         }
     }
 
-    private static @Nullable String columns(Connection c, String relation, Map<String, String> expected)
+    private static @Nullable String columns(Connection c, String relation, List<String> expected)
             throws SQLException {
         Map<String, String> found = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT attname, format_type(atttypid, atttypmod)"
@@ -173,11 +180,12 @@ final class Schema {
         if (found.isEmpty()) {
             return "table " + relation + " is missing";
         }
-        for (Map.Entry<String, String> column : expected.entrySet()) {
-            String type = found.get(column.getKey());
-            if (!column.getValue().equals(type)) {
-                return "table " + relation + " has " + (type == null ? "no column " + column.getKey()
-                        : "column " + column.getKey() + " of type " + type + ", not " + column.getValue());
+        for (int i = 0; i < expected.size(); i += 2) {
+            String column = expected.get(i);
+            String type = found.get(column);
+            if (!expected.get(i + 1).equals(type)) {
+                return "table " + relation + " has " + (type == null ? "no column " + column
+                        : "column " + column + " of type " + type + ", not " + expected.get(i + 1));
             }
         }
         return null;
@@ -190,6 +198,7 @@ final class Schema {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        text = text.substring(text.indexOf("CREATE ")); // the file's header speaks of placeholders
         Matcher m = PLACEHOLDER.matcher(text);
         StringBuilder out = new StringBuilder();
         while (m.find()) {

@@ -279,3 +279,21 @@ BEGIN
     left_ms := {fn:ms}(first_expiry, now);
 END
 $$
+--//
+-- Garbage: rows whose lease lapsed more than older_ms ago with nobody queued, and queue entries that lapsed
+-- as long ago (their owners died). Locked rows are skipped, so this never waits and never deadlocks.
+CREATE OR REPLACE FUNCTION {fn:sweep}(older_ms bigint) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    cut timestamptz := clock_timestamp() - older_ms * interval '1 millisecond';
+    n int;
+BEGIN
+    DELETE FROM {Q} WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM {Q} WHERE lapses_at < cut LIMIT 1000 FOR UPDATE SKIP LOCKED));
+    DELETE FROM {T} WHERE lock_key = ANY (ARRAY(
+        SELECT l.lock_key FROM {T} l
+        WHERE l.expires_at < cut AND NOT EXISTS (SELECT 1 FROM {Q} q WHERE q.lock_key = l.lock_key)
+        LIMIT 1000 FOR UPDATE SKIP LOCKED));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$
