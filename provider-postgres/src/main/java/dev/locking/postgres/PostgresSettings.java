@@ -66,8 +66,8 @@ final class PostgresSettings {
     static PostgresSettings parse(ProviderConfig config) {
         String url = config.option("url").orElse(DEFAULT_URL).trim();
         if (!url.startsWith("jdbc:postgresql:")) {
-            throw new IllegalArgumentException("option url must start with jdbc:postgresql: (got a value starting with \""
-                    + url.substring(0, Math.min(url.length(), 16)) + "\")");
+            // The value is not shown: a URL may carry a password.
+            throw new IllegalArgumentException("option url must be a pgjdbc URL starting with jdbc:postgresql:");
         }
         int poolSize = config.option("poolSize").map(v -> parsePoolSize(v)).orElse(DEFAULT_POOL_SIZE);
         Duration connectTimeout = config.durationOption("connectTimeout").orElse(DEFAULT_CONNECT_TIMEOUT);
