@@ -287,18 +287,9 @@ final class HazelcastLockingProvider implements LockingProvider {
         String owner = requireOwner(ownerId);
         long waitNanos = maxWait.isNegative() || maxWait.isZero() ? 1 : Leases.toNanos(maxWait);
         backend(); // closed: fails
-        GrantInbox.Slot slot = grants.slotOf(owner);
-        if (slot == null || !slot.key().equals(key)) {
-            slot = grants.expect(owner, key, key, System.nanoTime() + SLOT_IDLE_NANOS);
-        }
-        long deadline = System.nanoTime() + waitNanos;
         // Returns early when the holder's lease ends, as acquireOrQueue saw it. A provider that closes sets
         // backend to null; a spurious null answer is allowed.
-        AcquireResult.Acquired grant = GrantInbox.await(slot, deadline, () -> backend == null);
-        if (grant != null) {
-            grants.forget(owner);
-        }
-        return grant;
+        return grants.awaitGrant(owner, key, key, System.nanoTime() + waitNanos, () -> backend == null);
     }
 
     /** One {@link LeaveQueue} step; a key it frees that nobody queues for wakes this provider's waiters. */

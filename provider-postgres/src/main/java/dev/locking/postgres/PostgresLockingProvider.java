@@ -278,13 +278,8 @@ final class PostgresLockingProvider implements LockingProvider {
         checkOpen();
         long now = System.nanoTime();
         long deadline = now + Math.min(Leases.toNanos(maxWait), listener.isListening() ? Long.MAX_VALUE / 4 : UNHEARD_NANOS);
-        GrantInbox.Slot slot = grants.slotOf(ownerId);
-        if (slot == null || !slot.key().equals(key)) {
-            slot = grants.expect(ownerId, key, Codec.md5(key), deadline);
-        }
-        AcquireResult.Acquired grant = GrantInbox.await(slot, deadline, db::isClosed);
+        AcquireResult.Acquired grant = grants.awaitGrant(ownerId, key, Codec.md5(key), deadline, db::isClosed);
         if (grant != null) {
-            grants.forget(ownerId);
             log.debug("{}: {} was handed {} (token {})", id, ownerLabel(ownerId), key, grant.fencingTokens().get(key));
         }
         return grant;

@@ -382,17 +382,10 @@ final class RedisLockingProvider implements LockingProvider {
             throws InterruptedException {
         checkOpen();
         long deadline = System.nanoTime() + nanosAtMost(maxWait);
-        GrantInbox.Slot slot = grants.slotOf(ownerId);
-        if (slot == null || !slot.key().equals(key)) {
-            slot = grants.expect(ownerId, key, layout.lockKey(key), deadline);
-        }
-        AcquireResult.Acquired grant = GrantInbox.await(slot, deadline, connection::isClosed);
-        if (grant != null) {
-            grants.forget(ownerId);
-            if (log.isDebugEnabled()) {
-                log.debug("{} was handed {} for {} (token {})", id, key, ownerLabel(ownerId),
-                        grant.fencingTokens().get(key));
-            }
+        AcquireResult.Acquired grant = grants.awaitGrant(ownerId, key, layout.lockKey(key), deadline,
+                connection::isClosed);
+        if (grant != null && log.isDebugEnabled()) {
+            log.debug("{} was handed {} for {} (token {})", id, key, ownerLabel(ownerId), grant.fencingTokens().get(key));
         }
         return grant;
     }

@@ -32,11 +32,7 @@ import org.jspecify.annotations.Nullable;
  * }
  *
  * public AcquireResult.Acquired awaitGrant(String key, String owner, Duration maxWait) throws InterruptedException {
- *     GrantInbox.Slot slot = grants.slotOf(owner);
- *     if (slot == null || !slot.key().equals(key)) slot = grants.expect(owner, key, tagOf(key), deadline);
- *     AcquireResult.Acquired grant = GrantInbox.await(slot, System.nanoTime() + maxWait.toNanos(), this::isClosed);
- *     if (grant != null) grants.forget(owner);
- *     return grant;
+ *     return grants.awaitGrant(owner, key, tagOf(key), System.nanoTime() + maxWait.toNanos(), this::isClosed);
  * }
  *
  * // the backend's grant message: (tag of the key, owner, token, lease)
@@ -105,6 +101,11 @@ public final class GrantInbox {
          */
         public void holderLapsesAt(long nanoTime) {
             holderLapsesAt = nanoTime;
+        }
+
+        /** Whether a thread sleeps on this slot now; for tests. */
+        boolean hasSleeper() {
+            return sleeper != null;
         }
     }
 
@@ -240,6 +241,32 @@ public final class GrantInbox {
         } finally {
             slot.sleeper = null;
         }
+    }
+
+    /**
+     * The whole of a provider's {@code awaitGrant}: sleeps on the owner's slot for the key (made now if the owner
+     * has none, say after a spurious return), until the grant, {@code deadline}, the holder's lapse or
+     * {@code closed}; a grant taken here is forgotten, so the owner's slot is gone.
+     *
+     * @param owner    the queued owner
+     * @param key      the key, as the SPI names it
+     * @param tag      the key as the backend's grant messages name it
+     * @param deadline a {@link System#nanoTime()} value
+     * @param closed   whether the provider closed
+     * @return the grant, or {@code null}
+     * @throws InterruptedException if the thread is interrupted
+     */
+    public AcquireResult.@Nullable Acquired awaitGrant(String owner, String key, String tag, long deadline,
+            BooleanSupplier closed) throws InterruptedException {
+        Slot slot = byOwner.get(owner);
+        if (slot == null || !slot.key.equals(key)) {
+            slot = expect(owner, key, tag, deadline);
+        }
+        AcquireResult.Acquired grant = await(slot, deadline, closed);
+        if (grant != null) {
+            forget(owner);
+        }
+        return grant;
     }
 
     /** Wakes every sleeper without a grant (the provider closes, or its grant messages may have been lost). */
