@@ -7,12 +7,15 @@ import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.support.BackendCallException;
 import dev.locking.spi.support.BackendCalls;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,6 +44,18 @@ final class Database implements AutoCloseable {
     @FunctionalInterface
     interface Work<T> {
         T run(Connection c) throws SQLException;
+    }
+
+    /** Sets a statement's parameters. */
+    @FunctionalInterface
+    interface Bind {
+        void bind(Connection c, PreparedStatement ps) throws SQLException;
+    }
+
+    /** Reads a statement's result (calling {@link ResultSet#next()} itself). */
+    @FunctionalInterface
+    interface Read<T> {
+        T read(ResultSet rs) throws SQLException;
     }
 
     /** A conflict the acquire function met after it had written (it rolled back): the caller tries again. */
@@ -106,6 +121,23 @@ final class Database implements AutoCloseable {
                 throw e;
             }
         }, operation, true);
+    }
+
+    /** One query through {@link #call}: prepare, bind, execute, read. */
+    <T> T query(String operation, boolean changes, String sql, Bind bind, Read<T> read) {
+        return call(operation, changes, c -> {
+            try (PreparedStatement ps = prepare(c, sql)) {
+                bind.bind(c, ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return read.read(rs);
+                }
+            }
+        });
+    }
+
+    /** Keys as a {@code bytea[]} parameter. */
+    static Array keys(Connection c, List<String> keys) throws SQLException {
+        return c.createArrayOf("bytea", Codec.utf8(keys));
     }
 
     /** A statement bounded by the timeout even on an application's DataSource (the pool sets statement_timeout). */

@@ -83,29 +83,22 @@ final class PostgresLockingProvider implements LockingProvider {
     @Override
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         checkOpen();
-        byte[][] encoded = Codec.utf8(keys);
-        byte[] owner = ownerId == null ? null : Codec.utf8(ownerId);
         long leaseMillis = lease == null ? 0 : Leases.toMillis(lease);
         for (int attempt = 1; ; attempt++) {
             Instant sentAt = clock.wallTime();
             try {
-                AcquireResult result = db.call("tryAcquire", true, c -> {
-                    try (PreparedStatement ps = db.prepare(c, schema.acquire)) {
-                        ps.setArray(1, c.createArrayOf("bytea", encoded));
-                        setOwner(ps, 2, owner);
-                        ps.setLong(3, leaseMillis);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            rs.next();
-                            int at = rs.getInt(1);
-                            if (!rs.wasNull()) {
-                                return new AcquireResult.Conflict(keys.get(at - 1));
-                            }
-                            Long[] tokens = (Long[]) rs.getArray(2).getArray();
-                            long left = rs.getLong(3);
-                            Instant expiresAt = rs.wasNull() ? null : sentAt.plusMillis(left);
-                            return acquired(keys, tokens, expiresAt);
-                        }
+                AcquireResult result = db.query("tryAcquire", true, schema.acquire, (c, ps) -> {
+                    ps.setArray(1, Database.keys(c, keys));
+                    setOwner(ps, 2, ownerId);
+                    ps.setLong(3, leaseMillis);
+                }, rs -> {
+                    rs.next();
+                    int at = rs.getInt(1);
+                    if (!rs.wasNull()) {
+                        return new AcquireResult.Conflict(keys.get(at - 1));
                     }
+                    Long[] tokens = (Long[]) rs.getArray(2).getArray();
+                    return acquired(keys, tokens, expiry(sentAt, rs, 3));
                 });
                 log.debug("{}: tryAcquire {} for {}: {}", id, keys, ownerLabel(ownerId), result);
                 return result;
@@ -123,7 +116,7 @@ final class PostgresLockingProvider implements LockingProvider {
         int extended = db.call("extend", true, c -> {
             try (PreparedStatement ps = db.prepare(c, schema.extend)) {
                 ps.setLong(1, Leases.toMillis(lease));
-                ps.setArray(2, c.createArrayOf("bytea", Codec.utf8(keys)));
+                ps.setArray(2, Database.keys(c, keys));
                 ps.setBytes(3, Codec.utf8(ownerId));
                 return ps.executeUpdate();
             }
@@ -135,13 +128,10 @@ final class PostgresLockingProvider implements LockingProvider {
     @Override
     public boolean release(List<String> keys, @Nullable String ownerId) {
         checkOpen();
-        int released = db.call("release", true, c -> {
-            try (PreparedStatement ps = db.prepare(c, schema.release)) {
-                ps.setArray(1, c.createArrayOf("bytea", Codec.utf8(keys)));
-                setOwner(ps, 2, ownerId == null ? null : Codec.utf8(ownerId));
-                return singleInt(ps);
-            }
-        });
+        int released = db.query("release", true, schema.release, (c, ps) -> {
+            ps.setArray(1, Database.keys(c, keys));
+            setOwner(ps, 2, ownerId);
+        }, PostgresLockingProvider::firstInt);
         log.debug("{}: released {} of {} for {}", id, released, keys, ownerLabel(ownerId));
         return released == keys.size();
     }
@@ -149,12 +139,8 @@ final class PostgresLockingProvider implements LockingProvider {
     @Override
     public void releaseAll(@Nullable String ownerId) {
         checkOpen();
-        int released = db.call("releaseAll", true, c -> {
-            try (PreparedStatement ps = db.prepare(c, schema.releaseAll)) {
-                setOwner(ps, 1, ownerId == null ? null : Codec.utf8(ownerId));
-                return singleInt(ps);
-            }
-        });
+        int released = db.query("releaseAll", true, schema.releaseAll, (c, ps) -> setOwner(ps, 1, ownerId),
+                PostgresLockingProvider::firstInt);
         log.debug("{}: releaseAll for {} released {}", id, ownerId == null ? "everyone" : ownerLabel(ownerId), released);
     }
 
@@ -162,21 +148,13 @@ final class PostgresLockingProvider implements LockingProvider {
     public Optional<LockInfo> inspect(String key) {
         checkOpen();
         Instant sentAt = clock.wallTime();
-        return db.call("inspect", false, c -> {
-            try (PreparedStatement ps = db.prepare(c, schema.inspect)) {
-                ps.setBytes(1, Codec.utf8(key));
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
-                    }
-                    byte[] owner = rs.getBytes(1);
-                    long token = rs.getLong(2);
-                    long left = rs.getLong(3);
-                    Instant expiresAt = rs.wasNull() ? null : sentAt.plusMillis(left);
-                    return Optional.of(new LockInfo(key, owner == null ? null : Codec.owner(owner, key, id),
-                            expiresAt, token));
-                }
+        return db.query("inspect", false, schema.inspect, (c, ps) -> ps.setBytes(1, Codec.utf8(key)), rs -> {
+            if (!rs.next()) {
+                return Optional.empty();
             }
+            byte[] owner = rs.getBytes(1);
+            return Optional.of(new LockInfo(key, owner == null ? null : Codec.owner(owner, key, id),
+                    expiry(sentAt, rs, 3), rs.getLong(2)));
         });
     }
 
@@ -194,17 +172,14 @@ final class PostgresLockingProvider implements LockingProvider {
         try (KeyWaiters.Waiter waiter = waiters.register(tags)) {
             long slice = Math.min(Leases.toNanos(maxWait), Leases.toNanos(MAX_WAIT_SLICE));
             long markMillis = TimeUnit.NANOSECONDS.toMillis(slice) + MARK_SLACK_MILLIS;
-            long[] look = db.call("awaitRelease", true, c -> {
-                try (PreparedStatement ps = db.prepare(c, schema.await)) {
-                    ps.setArray(1, c.createArrayOf("bytea", Codec.utf8(keys)));
-                    ps.setLong(2, markMillis);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        long busy = rs.getLong(1);
-                        long left = rs.getLong(2);
-                        return new long[] {busy, rs.wasNull() ? -1 : left};
-                    }
-                }
+            long[] look = db.query("awaitRelease", true, schema.await, (c, ps) -> {
+                ps.setArray(1, Database.keys(c, keys));
+                ps.setLong(2, markMillis);
+            }, rs -> {
+                rs.next();
+                long busy = rs.getLong(1);
+                long left = rs.getLong(2);
+                return new long[] {busy, rs.wasNull() ? -1 : left};
             });
             if (look[0] > 0) {
                 if (look[1] >= 0) {
@@ -245,20 +220,17 @@ final class PostgresLockingProvider implements LockingProvider {
         Instant sentAt = clock.wallTime();
         GrantInbox.Slot slot = grants.expect(ownerId, key, Codec.md5(key),
                 sent + Leases.toNanos(stay) + TimeUnit.MILLISECONDS.toNanos(MARK_SLACK_MILLIS));
-        long[] reply = db.call("acquireOrQueue", true, c -> {
-            try (PreparedStatement ps = db.prepare(c, schema.enqueue)) {
-                ps.setBytes(1, Codec.utf8(key));
-                ps.setBytes(2, Codec.utf8(ownerId));
-                ps.setLong(3, leaseMillis);
-                ps.setLong(4, stayMillis);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    long state = rs.getLong(1);
-                    long token = rs.getLong(2);
-                    long left = rs.getLong(3);
-                    return new long[] {state, token, rs.wasNull() ? -1 : left};
-                }
-            }
+        long[] reply = db.query("acquireOrQueue", true, schema.enqueue, (c, ps) -> {
+            ps.setBytes(1, Codec.utf8(key));
+            ps.setBytes(2, Codec.utf8(ownerId));
+            ps.setLong(3, leaseMillis);
+            ps.setLong(4, stayMillis);
+        }, rs -> {
+            rs.next();
+            long state = rs.getLong(1);
+            long token = rs.getLong(2);
+            long left = rs.getLong(3);
+            return new long[] {state, token, rs.wasNull() ? -1 : left};
         });
         if (reply[0] == 1) {
             grants.forget(ownerId);
@@ -290,15 +262,10 @@ final class PostgresLockingProvider implements LockingProvider {
     public void leaveQueue(String key, String ownerId) {
         checkOpen();
         grants.forget(ownerId);
-        boolean held = db.call("leaveQueue", true, c -> {
-            try (PreparedStatement ps = db.prepare(c, schema.leave)) {
-                ps.setBytes(1, Codec.utf8(key));
-                ps.setBytes(2, Codec.utf8(ownerId));
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() && rs.getBoolean(1);
-                }
-            }
-        });
+        boolean held = db.query("leaveQueue", true, schema.leave, (c, ps) -> {
+            ps.setBytes(1, Codec.utf8(key));
+            ps.setBytes(2, Codec.utf8(ownerId));
+        }, rs -> rs.next() && rs.getBoolean(1));
         log.debug("{}: {} left the queue of {}{}", id, ownerLabel(ownerId), key, held ? " and released it" : "");
     }
 
@@ -340,12 +307,8 @@ final class PostgresLockingProvider implements LockingProvider {
      */
     void sweep() {
         try {
-            int swept = db.call("sweep", true, c -> {
-                try (PreparedStatement ps = db.prepare(c, schema.sweep)) {
-                    ps.setLong(1, SWEEP_AFTER_MILLIS);
-                    return singleInt(ps);
-                }
-            });
+            int swept = db.query("sweep", true, schema.sweep, (c, ps) -> ps.setLong(1, SWEEP_AFTER_MILLIS),
+                    PostgresLockingProvider::firstInt);
             log.debug("{}: swept {} lapsed locks", id, swept);
         } catch (RuntimeException e) {
             log.debug("{}: the sweep of lapsed locks failed; the next one tries again", id, e);
@@ -375,19 +338,23 @@ final class PostgresLockingProvider implements LockingProvider {
         return new AcquireResult.Acquired(byKey, expiresAt);
     }
 
-    private static void setOwner(PreparedStatement ps, int index, byte @Nullable [] owner) throws SQLException {
+    private static void setOwner(PreparedStatement ps, int index, @Nullable String owner) throws SQLException {
         if (owner == null) {
             ps.setNull(index, Types.BINARY);
         } else {
-            ps.setBytes(index, owner);
+            ps.setBytes(index, Codec.utf8(owner));
         }
     }
 
-    private static int singleInt(PreparedStatement ps) throws SQLException {
-        try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getInt(1);
-        }
+    private static int firstInt(ResultSet rs) throws SQLException {
+        rs.next();
+        return rs.getInt(1);
+    }
+
+    /** An expiry from the milliseconds left that column {@code column} reports (NULL: never), on this JVM's clock. */
+    private static @Nullable Instant expiry(Instant sentAt, ResultSet rs, int column) throws SQLException {
+        long left = rs.getLong(column);
+        return rs.wasNull() ? null : sentAt.plusMillis(left);
     }
 
     static String ownerLabel(@Nullable String ownerId) {
