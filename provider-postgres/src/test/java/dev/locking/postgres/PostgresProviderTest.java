@@ -221,6 +221,28 @@ class PostgresProviderTest {
         return out;
     }
 
+    /** The longest key and owner (1024 characters of 3 UTF-8 bytes each) fit in a grant's NOTIFY payload. */
+    @Test
+    void aGrantToTheLongestOwnerForTheLongestKey_arrivesByNotification() throws Exception {
+        LockingProvider p = provider();
+        String key = "\uFFFD".repeat(1024);
+        String owner = "\u20AC".repeat(1024);
+        AcquireResult held = p.tryAcquire(List.of(key), "holder", Duration.ofSeconds(30));
+        assertThat(held).isInstanceOf(AcquireResult.Acquired.class);
+        assertThat(p.acquireOrQueue(key, owner, Duration.ofSeconds(30), Duration.ofSeconds(30)))
+                .isInstanceOf(AcquireResult.Conflict.class);
+        assertThat(p.release(List.of(key), "holder")).isTrue();
+        long start = System.nanoTime();
+        AcquireResult.Acquired grant = p.awaitGrant(key, owner, Duration.ofSeconds(20));
+        assertThat(grant).as("the grant, by notification").isNotNull();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5000);
+        assertThat(grant.fencingTokens().get(key))
+                .isGreaterThan(((AcquireResult.Acquired) held).fencingTokens().get(key));
+        assertThat(p.inspect(key).map(i -> i.ownerId())).contains(owner);
+        p.leaveQueue(key, owner);
+        assertThat(p.inspect(key)).isEmpty();
+    }
+
     /** Multi-key acquires in every order, releases and releaseAll(owner) at once: never a deadlock error. */
     @Test
     void multiKeyCallsInAnyOrder_neverDeadlock() throws Exception {
