@@ -92,7 +92,7 @@ final class Database implements AutoCloseable {
         this.settings = settings;
         this.schema = schema;
         this.borrowed = borrowed;
-        Duration bound = settings.timeout.plus(borrowed == null ? settings.connectTimeout : settings.timeout)
+        Duration bound = settings.timeout().plus(borrowed == null ? settings.connectTimeout() : settings.timeout())
                 .plusSeconds(2);
         this.calls = new BackendCalls(providerId, "PostgreSQL", bound, this::translate);
     }
@@ -114,7 +114,7 @@ final class Database implements AutoCloseable {
                 return work.run(c);
             } catch (SQLException e) {
                 if (sent[0] && changes && brokenConnection(e)) {
-                    throw new BackendCallException(providerId + ": the connection to " + settings.description
+                    throw new BackendCallException(providerId + ": the connection to " + settings.description()
                             + " broke during " + operation + " (" + reason(e) + "); it may have taken effect",
                             operation, true, safeCause(e));
                 }
@@ -144,7 +144,7 @@ final class Database implements AutoCloseable {
     PreparedStatement prepare(Connection c, String sql) throws SQLException {
         PreparedStatement ps = c.prepareStatement(sql);
         if (borrowed != null) {
-            ps.setQueryTimeout((int) Math.max(1, (settings.timeout.toMillis() + 999) / 1000));
+            ps.setQueryTimeout((int) seconds(settings.timeout()));
         }
         return ps;
     }
@@ -154,7 +154,7 @@ final class Database implements AutoCloseable {
         if (borrowed != null) {
             return borrowed.getConnection();
         }
-        return DriverManager.getConnection(settings.url, driverProperties());
+        return DriverManager.getConnection(settings.url(), driverProperties());
     }
 
     boolean isClosed() {
@@ -188,15 +188,15 @@ final class Database implements AutoCloseable {
             if (pool == null) {
                 HikariConfig config = new HikariConfig();
                 config.setPoolName("locking-" + providerId);
-                config.setJdbcUrl(settings.url);
+                config.setJdbcUrl(settings.url());
                 config.setDataSourceProperties(driverProperties());
-                config.setMaximumPoolSize(settings.poolSize);
-                config.setMinimumIdle(Math.min(2, settings.poolSize));
-                config.setConnectionTimeout(Math.max(250, settings.connectTimeout.toMillis()));
-                config.setValidationTimeout(Math.max(250, Math.min(settings.connectTimeout.toMillis(), 5000)));
+                config.setMaximumPoolSize(settings.poolSize());
+                config.setMinimumIdle(Math.min(2, settings.poolSize()));
+                config.setConnectionTimeout(Math.max(250, settings.connectTimeout().toMillis()));
+                config.setValidationTimeout(Math.max(250, Math.min(settings.connectTimeout().toMillis(), 5000)));
                 config.setInitializationFailTimeout(-1); // connect on first use, never when the pool is made
                 config.setAutoCommit(true);
-                config.setConnectionInitSql("SET statement_timeout = " + settings.timeout.toMillis());
+                config.setConnectionInitSql("SET statement_timeout = " + settings.timeout().toMillis());
                 pool = new HikariDataSource(config);
             }
             return pool;
@@ -205,24 +205,29 @@ final class Database implements AutoCloseable {
 
     private Properties driverProperties() {
         Properties p = new Properties();
-        if (settings.user != null) {
-            p.setProperty("user", settings.user);
+        if (settings.user() != null) {
+            p.setProperty("user", settings.user());
         }
-        if (settings.password != null) {
-            p.setProperty("password", settings.password);
+        if (settings.password() != null) {
+            p.setProperty("password", settings.password());
         }
-        p.setProperty("connectTimeout", Long.toString(Math.max(1, (settings.connectTimeout.toMillis() + 999) / 1000)));
-        p.setProperty("loginTimeout", Long.toString(Math.max(1, (settings.connectTimeout.toMillis() + 999) / 1000)));
-        p.setProperty("socketTimeout", Long.toString((settings.timeout.toMillis() + 999) / 1000 + 2));
+        p.setProperty("connectTimeout", Long.toString(seconds(settings.connectTimeout())));
+        p.setProperty("loginTimeout", Long.toString(seconds(settings.connectTimeout())));
+        p.setProperty("socketTimeout", Long.toString(seconds(settings.timeout()) + 2));
         p.setProperty("tcpKeepAlive", "true");
         p.setProperty("ApplicationName", "locking " + providerId);
         return p;
     }
 
+    /** Whole seconds, rounded up, at least one: the driver's timeouts take seconds. */
+    private static long seconds(Duration d) {
+        return Math.max(1, (d.toMillis() + 999) / 1000);
+    }
+
     private void readySchema(Connection c) throws SQLException {
         synchronized (lock) {
             if (!schemaReady) {
-                schema.ensure(c, settings.createTable, providerId);
+                schema.ensure(c, settings.createTable(), providerId);
                 schemaReady = true;
             }
         }
@@ -244,18 +249,18 @@ final class Database implements AutoCloseable {
             }
         }
         if (sql == null || brokenConnection(sql)) {
-            return new ProviderUnavailableException(providerId + ": " + settings.description + " did not complete "
+            return new ProviderUnavailableException(providerId + ": " + settings.description() + " did not complete "
                     + operation + " (" + reason(failure) + ")", safeCause(failure));
         }
         if (state != null && state.startsWith("28")) {
-            return new ProviderUnavailableException(providerId + ": " + settings.description + " refused the login ("
+            return new ProviderUnavailableException(providerId + ": " + settings.description() + " refused the login ("
                     + reason(sql) + "; check user and password)", safeCause(sql));
         }
         if ("42501".equals(state)) {
             return new LockingException(providerId + ": permission denied for " + operation + " on " + schema.locks
                     + " (" + reason(sql) + "; the README lists the privileges this provider needs)", safeCause(sql));
         }
-        return new LockingException(providerId + ": " + settings.description + " refused " + operation + " ("
+        return new LockingException(providerId + ": " + settings.description() + " refused " + operation + " ("
                 + reason(sql) + ")", safeCause(sql));
     }
 
@@ -275,7 +280,7 @@ final class Database implements AutoCloseable {
 
     /** The failure as a cause, unless some message in it shows the password; then none. */
     private @Nullable Throwable safeCause(Throwable failure) {
-        String password = settings.password;
+        String password = settings.password();
         if (password == null || password.isEmpty()) {
             return failure;
         }
@@ -289,7 +294,7 @@ final class Database implements AutoCloseable {
     }
 
     private String scrub(String s) {
-        String password = settings.password;
+        String password = settings.password();
         return password == null || password.isEmpty() ? s : s.replace(password, "****");
     }
 }

@@ -65,10 +65,10 @@ final class PostgresLockingProvider implements LockingProvider {
 
     PostgresLockingProvider(String id, PostgresSettings settings, @Nullable DataSource borrowed) {
         this.id = id;
-        this.schema = new Schema(settings.schema, settings.table);
+        this.schema = new Schema(settings.schema(), settings.table());
         this.db = new Database(id, settings, schema, borrowed);
         this.listener = new NotifyListener(id, schema.channel, db::dedicatedConnection, this::onNotification,
-                this::onListenerReconnect, this::sweep, Leases.toNanos(settings.connectTimeout));
+                this::onListenerReconnect, this::sweep, Leases.toNanos(settings.connectTimeout()));
     }
 
     @Override

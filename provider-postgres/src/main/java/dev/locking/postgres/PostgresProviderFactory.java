@@ -82,7 +82,7 @@ public final class PostgresProviderFactory implements LockingProviderFactory {
      */
     @Override
     public LockingProvider create(ProviderConfig config) {
-        return new PostgresLockingProvider(config.id(), PostgresSettings.parse(config), null);
+        return new PostgresLockingProvider(config.id(), PostgresSettings.parse(config::option, false), null);
     }
 
     /**
@@ -117,6 +117,6 @@ public final class PostgresProviderFactory implements LockingProviderFactory {
             throw new IllegalArgumentException("id must not be blank");
         }
         Objects.requireNonNull(dataSource, "dataSource");
-        return new PostgresLockingProvider(id, PostgresSettings.forDataSource(options), dataSource);
+        return new PostgresLockingProvider(id, PostgresSettings.parse(name -> Optional.ofNullable(options.get(name)), true), dataSource);
     }
 }

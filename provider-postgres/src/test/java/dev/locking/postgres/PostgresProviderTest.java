@@ -221,6 +221,33 @@ class PostgresProviderTest {
         return out;
     }
 
+    @Test
+    void aProviderOnTheApplicationsDataSource_locksAndHandsOff() throws Exception {
+        org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+        ds.setUrl(PG.url());
+        PG.options().forEach((k, v) -> {
+            if (k.equals("user")) {
+                ds.setUser(v);
+            } else if (k.equals("password")) {
+                ds.setPassword(v);
+            }
+        });
+        LockingProvider p = PostgresProviderFactory.fromDataSource("lp_app", ds, java.util.Map.of("table", table));
+        providers.add(p);
+        LockingProvider other = provider();
+        AcquireResult held = p.tryAcquire(List.of("k"), "holder", Duration.ofSeconds(30));
+        assertThat(held).isInstanceOf(AcquireResult.Acquired.class);
+        assertThat(other.inspect("k").map(i -> i.ownerId())).contains("holder");
+        assertThat(p.acquireOrQueue("k", "exec:w", Duration.ofSeconds(30), Duration.ofSeconds(30)))
+                .isInstanceOf(AcquireResult.Conflict.class);
+        assertThat(other.release(List.of("k"), "holder")).isTrue();
+        AcquireResult.Acquired grant = p.awaitGrant("k", "exec:w", Duration.ofSeconds(20));
+        assertThat(grant).isNotNull();
+        assertThat(grant.fencingTokens().get("k")).isGreaterThan(((AcquireResult.Acquired) held).fencingTokens().get("k"));
+        p.leaveQueue("k", "exec:w");
+        assertThat(other.inspect("k")).isEmpty();
+    }
+
     /** The longest key and owner (1024 characters of 3 UTF-8 bytes each) fit in a grant's NOTIFY payload. */
     @Test
     void aGrantToTheLongestOwnerForTheLongestKey_arrivesByNotification() throws Exception {
