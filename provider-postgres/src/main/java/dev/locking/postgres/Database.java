@@ -107,6 +107,9 @@ final class Database implements AutoCloseable {
             DataSource source = source();
             boolean[] sent = new boolean[1];
             try (Connection c = source.getConnection()) {
+                if (borrowed != null && !c.getAutoCommit()) {
+                    c.setAutoCommit(true); // each statement is its own transaction; the pool resets this on return
+                }
                 if (!schemaReady) {
                     readySchema(c);
                 }

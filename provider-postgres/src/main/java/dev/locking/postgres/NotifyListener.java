@@ -135,6 +135,7 @@ final class NotifyListener implements AutoCloseable {
         boolean reconnect = false;
         while (!isClosed()) {
             try (Connection c = source.get()) {
+                c.setAutoCommit(true); // LISTEN inside an open transaction would wait for its commit
                 try (Statement st = c.createStatement()) {
                     st.execute("SET application_name = 'locking " + providerId.replace("'", "''") + " listen'");
                     st.execute("LISTEN " + channel);

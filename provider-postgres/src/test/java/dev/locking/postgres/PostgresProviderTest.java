@@ -221,17 +221,29 @@ class PostgresProviderTest {
         return out;
     }
 
+    /**
+     * Through an application's DataSource whose connections come out of autocommit (as some pools are set up):
+     * each statement still commits at once, and LISTEN still hears the grant.
+     */
     @Test
     void aProviderOnTheApplicationsDataSource_locksAndHandsOff() throws Exception {
-        org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
-        ds.setUrl(PG.url());
+        org.postgresql.ds.PGSimpleDataSource plain = new org.postgresql.ds.PGSimpleDataSource();
+        plain.setUrl(PG.url());
         PG.options().forEach((k, v) -> {
             if (k.equals("user")) {
-                ds.setUser(v);
+                plain.setUser(v);
             } else if (k.equals("password")) {
-                ds.setPassword(v);
+                plain.setPassword(v);
             }
         });
+        javax.sql.DataSource ds = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+                    Object result = method.invoke(plain, args);
+                    if (result instanceof Connection c) {
+                        c.setAutoCommit(false);
+                    }
+                    return result;
+                });
         LockingProvider p = PostgresProviderFactory.fromDataSource("lp_app", ds, java.util.Map.of("table", table));
         providers.add(p);
         LockingProvider other = provider();
