@@ -76,10 +76,6 @@ final class PostgresLockingProvider implements LockingProvider {
         return id;
     }
 
-    Schema schema() {
-        return schema;
-    }
-
     @Override
     public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
         checkOpen();

@@ -80,7 +80,7 @@ record PostgresSettings(String url, @Nullable String user, @Nullable String pass
     }
 
     /** Host, port and database of a JDBC URL, without user info or parameters (which may carry a password). */
-    static String describe(String url) {
+    private static String describe(String url) {
         String rest = url.substring("jdbc:postgresql:".length());
         int query = rest.indexOf('?');
         rest = query >= 0 ? rest.substring(0, query) : rest;
