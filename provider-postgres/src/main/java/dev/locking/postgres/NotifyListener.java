@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * {@code pg_terminate_backend}, a network failure) it connects again, backing off up to two seconds, and tells the
  * provider, whose waiters then look at the table again (a notification sent meanwhile is lost). A silent
  * connection is checked with a query every {@link #PING_NANOS}. Once a minute the thread also runs the provider's
- * sweep of lapsed rows (through the pool).
+ * sweep of lapsed rows on that connection (not the pool's, which may be busy).
  *
  * <p>Concurrency: {@link #start} and {@link #close} may be called by any thread; state changes happen under
  * {@code lock}, and {@link #isListening()} reads a volatile flag.
@@ -36,12 +36,18 @@ final class NotifyListener implements AutoCloseable {
         Connection get() throws SQLException;
     }
 
+    /** Work the listener thread does now and then on its connection; it handles its own failures. */
+    @FunctionalInterface
+    interface Chore {
+        void run(Connection c);
+    }
+
     private final String providerId;
     private final String channel;
     private final ConnectionSource source;
     private final Consumer<String> onPayload;
     private final Runnable onReconnect;
-    private final Runnable sweep;
+    private final Chore sweep;
     private final long startWaitNanos;
     private final Object lock = new Object();
 
@@ -54,7 +60,7 @@ final class NotifyListener implements AutoCloseable {
     private volatile boolean listening;
 
     NotifyListener(String providerId, String channel, ConnectionSource source, Consumer<String> onPayload,
-            Runnable onReconnect, Runnable sweep, long startWaitNanos) {
+            Runnable onReconnect, Chore sweep, long startWaitNanos) {
         this.providerId = providerId;
         this.channel = channel;
         this.source = source;
@@ -191,7 +197,7 @@ final class NotifyListener implements AutoCloseable {
                 lastPing = System.nanoTime();
             }
             if (System.nanoTime() - lastSweep > SWEEP_NANOS) {
-                sweep.run();
+                sweep.run(c);
                 lastSweep = System.nanoTime();
             }
         }

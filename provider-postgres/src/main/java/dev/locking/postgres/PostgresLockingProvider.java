@@ -7,6 +7,7 @@ import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
 import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -54,6 +55,8 @@ final class PostgresLockingProvider implements LockingProvider {
     private static final int RACE_ATTEMPTS = 5;
     /** How long after its lease lapsed a row nobody queues for is swept away. */
     static final long SWEEP_AFTER_MILLIS = 60_000;
+    /** The sweep's bound on the server: it runs on the LISTEN thread, which must get back to listening. */
+    private static final int SWEEP_SECONDS = 5;
 
     private final String id;
     private final Schema schema;
@@ -301,12 +304,14 @@ final class PostgresLockingProvider implements LockingProvider {
      * Deletes rows whose lease lapsed a minute ago or more (nobody queued for them) and queue entries as old, so
      * that abandoned keys leave nothing behind for long; a lapsed row is free either way.
      */
-    void sweep() {
-        try {
-            int swept = db.query("sweep", true, schema.sweep, (c, ps) -> ps.setLong(1, SWEEP_AFTER_MILLIS),
-                    PostgresLockingProvider::firstInt);
-            log.debug("{}: swept {} lapsed locks", id, swept);
-        } catch (RuntimeException e) {
+    void sweep(Connection c) {
+        try (PreparedStatement ps = c.prepareStatement(schema.sweep)) {
+            ps.setQueryTimeout(SWEEP_SECONDS);
+            ps.setLong(1, SWEEP_AFTER_MILLIS);
+            try (ResultSet rs = ps.executeQuery()) {
+                log.debug("{}: swept {} lapsed locks", id, firstInt(rs));
+            }
+        } catch (SQLException | RuntimeException e) {
             log.debug("{}: the sweep of lapsed locks failed; the next one tries again", id, e);
         }
     }

@@ -260,6 +260,38 @@ class PostgresProviderTest {
         assertThat(other.inspect("k")).isEmpty();
     }
 
+    @Test
+    void theSweep_deletesRowsLapsedAMinuteAgo_butNotOnesSomebodyQueuesFor_norLiveOnes() throws Exception {
+        PostgresLockingProvider p = (PostgresLockingProvider) provider();
+        for (String k : List.of("old", "old-queued", "live")) {
+            assertThat(p.tryAcquire(List.of(k), "o", Duration.ofSeconds(30))).isInstanceOf(AcquireResult.Acquired.class);
+        }
+        assertThat(p.acquireOrQueue("old-queued", "exec:w", Duration.ofSeconds(30), Duration.ofMinutes(5)))
+                .isInstanceOf(AcquireResult.Conflict.class);
+        assertThat(p.acquireOrQueue("live", "exec:dead", Duration.ofSeconds(30), Duration.ofSeconds(30)))
+                .isInstanceOf(AcquireResult.Conflict.class);
+        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
+            st.execute("UPDATE " + table + " SET expires_at = now() - interval '2 minutes'"
+                    + " WHERE lock_key IN ('old'::bytea, 'old-queued'::bytea)");
+            st.execute("UPDATE " + table + "_queue SET lapses_at = now() - interval '2 minutes'"
+                    + " WHERE owner_id = 'exec:dead'::bytea");
+            p.sweep(c);
+            try (ResultSet rs = st.executeQuery("SELECT convert_from(lock_key, 'UTF8') FROM " + table
+                    + " ORDER BY 1")) {
+                List<String> left = new ArrayList<>();
+                while (rs.next()) {
+                    left.add(rs.getString(1));
+                }
+                assertThat(left).containsExactly("live", "old-queued");
+            }
+            try (ResultSet rs = st.executeQuery("SELECT convert_from(owner_id, 'UTF8') FROM " + table + "_queue")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("exec:w");
+                assertThat(rs.next()).isFalse();
+            }
+        }
+    }
+
     /** The longest key and owner (1024 characters of 3 UTF-8 bytes each) fit in a grant's NOTIFY payload. */
     @Test
     void aGrantToTheLongestOwnerForTheLongestKey_arrivesByNotification() throws Exception {
