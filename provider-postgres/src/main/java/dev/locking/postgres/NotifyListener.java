@@ -4,6 +4,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -20,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * connection is checked with a query every {@link #PING_NANOS}. Once a minute the thread also runs the provider's
  * sweep of lapsed rows on that connection (not the pool's, which may be busy).
  *
- * <p>Concurrency: {@link #start} and {@link #close} may be called by any thread; state changes happen under
- * {@code lock}, and {@link #isListening()} reads a volatile flag.
+ * <p>Concurrency: {@link #start} and {@link #close} may be called by any thread. The thread is made once under
+ * {@code lock}, which also guards {@code closed}; callers wait for the first {@code LISTEN} on a latch; the
+ * listening flag and the start deadline are volatile.
  */
 final class NotifyListener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NotifyListener.class);
@@ -58,6 +60,8 @@ final class NotifyListener implements AutoCloseable {
     private boolean closed;
 
     private volatile boolean listening;
+    private volatile long startDeadline = System.nanoTime();
+    private final CountDownLatch firstListen = new CountDownLatch(1);
 
     NotifyListener(String providerId, String channel, ConnectionSource source, Consumer<String> onPayload,
             Runnable onReconnect, Chore sweep, long startWaitNanos) {
@@ -71,39 +75,33 @@ final class NotifyListener implements AutoCloseable {
     }
 
     /**
-     * Starts listening if not yet, and waits (at most the connect timeout, once) until the first {@code LISTEN} is
-     * in place, so that a notification sent right after the caller's next statement reaches it.
+     * Starts listening if not yet. Every caller waits until the first {@code LISTEN} is in place (at most the
+     * connect timeout after the thread started), so that a notification sent right after its next statement
+     * reaches it; once that time has passed, nobody waits here again.
      */
     void start() {
         if (listening) {
             return;
         }
         synchronized (lock) {
-            if (closed) {
-                return;
-            }
-            if (thread == null) {
+            if (thread == null && !closed) {
                 Thread t = new Thread(this::run, "locking-listen-" + providerId);
                 t.setDaemon(true);
                 thread = t;
+                startDeadline = System.nanoTime() + startWaitNanos;
                 t.start();
-                long deadline = System.nanoTime() + startWaitNanos;
-                boolean interrupted = false;
-                while (!listening && !closed) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        break;
-                    }
-                    try {
-                        TimeUnit.NANOSECONDS.timedWait(lock, left);
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
             }
+        }
+        boolean interrupted = false;
+        for (long left; (left = startDeadline - System.nanoTime()) > 0 && firstListen.getCount() > 0; ) {
+            try {
+                firstListen.await(left, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true; // the caller's interrupt is kept for its own wait
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -118,8 +116,8 @@ final class NotifyListener implements AutoCloseable {
         synchronized (lock) {
             closed = true;
             t = thread;
-            lock.notifyAll();
         }
+        firstListen.countDown(); // nobody waits for a LISTEN that will not come
         if (t != null) {
             t.interrupt();
             try {
@@ -146,10 +144,8 @@ final class NotifyListener implements AutoCloseable {
                     st.execute("SET application_name = 'locking " + providerId.replace("'", "''") + " listen'");
                     st.execute("LISTEN " + channel);
                 }
-                synchronized (lock) {
-                    listening = true;
-                    lock.notifyAll();
-                }
+                listening = true;
+                firstListen.countDown();
                 if (reconnect) {
                     log.info("{}: listening for releases again", providerId);
                     onReconnect.run();
