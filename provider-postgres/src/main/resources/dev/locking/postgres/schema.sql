@@ -35,32 +35,40 @@ CREATE OR REPLACE FUNCTION {fn:ms}(t timestamptz, now timestamptz) RETURNS bigin
 $$
 --//
 -- Whether a live queue entry of another owner stands before this owner's (or anywhere, if it has none).
+-- PL/pgSQL, not SQL: its plan is cached per session (a SQL function's is made again on every call, ten times
+-- slower here).
 CREATE OR REPLACE FUNCTION {fn:queued_before}(k bytea, o bytea, now timestamptz) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM {Q} e
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM {Q} e
                    WHERE e.lock_key = k AND e.lapses_at > now AND e.owner_id IS DISTINCT FROM o
                      AND e.arrival < coalesce((SELECT m.arrival FROM {Q} m WHERE m.lock_key = k AND m.owner_id = o),
-                                              9223372036854775807))
+                                              9223372036854775807));
+END
 $$
 --//
 -- Frees a key whose row the caller has locked: hands it to the first live queued owner (new token, lease
 -- grant_ms, NOTIFY 'g' to that owner), or deletes it (NOTIFY 'r' if someone waits in awaitRelease).
 CREATE OR REPLACE FUNCTION {fn:free}(k bytea, now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    e record;
+    next_owner bytea;
+    next_ms bigint;
     t bigint;
     w timestamptz;
 BEGIN
-    DELETE FROM {Q} WHERE lock_key = k AND lapses_at <= now;
-    DELETE FROM {Q} WHERE lock_key = k
-        AND arrival = (SELECT min(arrival) FROM {Q} WHERE lock_key = k)
-        RETURNING owner_id, grant_ms INTO e;
-    IF FOUND THEN
-        UPDATE {T} SET owner_id = e.owner_id, token = {fn:token}(token),
-                       expires_at = now + e.grant_ms * interval '1 millisecond'
+    PERFORM 1 FROM {Q} WHERE lock_key = k LIMIT 1;
+    IF FOUND THEN  -- somebody queues (or queued): the first live entry gets the key
+        DELETE FROM {Q} WHERE lock_key = k AND lapses_at <= now;
+        DELETE FROM {Q} WHERE lock_key = k
+            AND arrival = (SELECT min(arrival) FROM {Q} WHERE lock_key = k)
+            RETURNING owner_id, grant_ms INTO next_owner, next_ms;
+    END IF;
+    IF next_owner IS NOT NULL THEN
+        UPDATE {T} SET owner_id = next_owner, token = {fn:token}(token),
+                       expires_at = now + next_ms * interval '1 millisecond'
             WHERE lock_key = k RETURNING token INTO t;
-        PERFORM pg_notify({CHANNEL}, 'g ' || t || ' ' || e.grant_ms || ' ' || md5(k) || ' '
-                                     || encode(e.owner_id, 'hex'));
+        PERFORM pg_notify({CHANNEL}, 'g ' || t || ' ' || next_ms || ' ' || md5(k) || ' '
+                                     || encode(next_owner, 'hex'));
     ELSE
         DELETE FROM {T} WHERE lock_key = k RETURNING waited_until INTO w;
         IF w > now THEN
