@@ -7,7 +7,6 @@ import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -24,9 +23,7 @@ class PostgresConformanceTest extends LockingProviderConformance {
 
     @AfterAll
     void dropThisClassesTable() throws SQLException {
-        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
-            st.execute("DROP TABLE IF EXISTS " + table + ", " + table + "_queue CASCADE");
-        }
+        PG.drop(table);
     }
 
     @Override

@@ -41,8 +41,11 @@ class PostgresProviderTest {
     @AfterEach
     void closeAndDrop() throws SQLException {
         providers.forEach(LockingProvider::close);
-        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
-            st.execute("DROP TABLE IF EXISTS " + table + ", " + table + "_queue CASCADE");
+        PG.drop(table);
+        try (Connection c = PG.admin(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT count(*) FROM pg_proc WHERE proname LIKE '" + table + "\\_%'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("functions left behind").isZero();
         }
     }
 

@@ -90,6 +90,16 @@ final class PostgresServer implements BeforeAllCallback {
         return DriverManager.getConnection(s.url, p);
     }
 
+    /** Drops a provider's table, its queue and its functions from the public schema (a shared server keeps nothing). */
+    void drop(String table) throws SQLException {
+        try (Connection c = admin(); java.sql.Statement st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS " + table + ", " + table + "_queue CASCADE");
+            st.execute("DO $$ DECLARE f regprocedure; BEGIN FOR f IN SELECT p.oid::regprocedure FROM pg_proc p"
+                    + " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'"
+                    + " AND p.proname LIKE '" + table + "\\_%' LOOP EXECUTE 'DROP FUNCTION ' || f; END LOOP; END $$");
+        }
+    }
+
     /** What the test run shares; closed (the server stopped) when the run ends. */
     static final class Shared implements AutoCloseable {
         final String url;
