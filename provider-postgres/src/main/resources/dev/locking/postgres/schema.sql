@@ -47,34 +47,43 @@ BEGIN
 END
 $$
 --//
--- Frees a key whose row the caller has locked: hands it to the first live queued owner (new token, lease
--- grant_ms, NOTIFY 'g' to that owner), or deletes it (NOTIFY 'r' if someone waits in awaitRelease).
-CREATE OR REPLACE FUNCTION {fn:free}(k bytea, now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+-- Hands on a key whose row this transaction has just deleted (last: its token; w: its waited_until): to the first
+-- live queued owner (a new row, new token, lease grant_ms, NOTIFY 'g' to that owner), or else, if someone waits
+-- in awaitRelease, NOTIFY 'r'. A queue row is only ever changed by a transaction that holds its key's row lock.
+CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz) RETURNS void
+LANGUAGE plpgsql AS $$
 DECLARE
     next_owner bytea;
     next_ms bigint;
     t bigint;
-    w timestamptz;
 BEGIN
     PERFORM 1 FROM {Q} WHERE lock_key = k LIMIT 1;
-    IF FOUND THEN  -- somebody queues (or queued): the first live entry gets the key
+    IF FOUND THEN
         DELETE FROM {Q} WHERE lock_key = k AND lapses_at <= now;
         DELETE FROM {Q} WHERE lock_key = k
             AND arrival = (SELECT min(arrival) FROM {Q} WHERE lock_key = k)
             RETURNING owner_id, grant_ms INTO next_owner, next_ms;
     END IF;
     IF next_owner IS NOT NULL THEN
-        UPDATE {T} SET owner_id = next_owner, token = {fn:token}(token),
-                       expires_at = now + next_ms * interval '1 millisecond'
-            WHERE lock_key = k RETURNING token INTO t;
+        INSERT INTO {T} (lock_key, owner_id, token, expires_at, waited_until)
+            VALUES (k, next_owner, {fn:token}(last), now + next_ms * interval '1 millisecond', w)
+            RETURNING token INTO t;
         PERFORM pg_notify({CHANNEL}, 'g ' || t || ' ' || next_ms || ' ' || md5(k) || ' '
                                      || encode(next_owner, 'hex'));
-    ELSE
-        DELETE FROM {T} WHERE lock_key = k RETURNING waited_until INTO w;
-        IF w > now THEN
-            PERFORM pg_notify({CHANNEL}, 'r ' || encode(k, 'hex'));
-        END IF;
+    ELSIF w > now THEN
+        PERFORM pg_notify({CHANNEL}, 'r ' || encode(k, 'hex'));
     END IF;
+END
+$$
+--//
+-- Frees a key whose row the caller has locked, and hands it on.
+CREATE OR REPLACE FUNCTION {fn:free}(k bytea, now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    last bigint;
+    w timestamptz;
+BEGIN
+    DELETE FROM {T} WHERE lock_key = k RETURNING token, waited_until INTO last, w;
+    PERFORM {fn:hand_on}(k, last, w, now);
 END
 $$
 --//
@@ -97,7 +106,16 @@ DECLARE
     have boolean;
 BEGIN
     tokens := array_fill(0::bigint, ARRAY[cardinality(keys)]);
-    IF cardinality(keys) > 1 THEN
+    IF cardinality(keys) = 1 AND NOT {fn:queued_before}(keys[1], o, now) THEN
+        -- The common case, a free key nobody queues for: one insert, no look first.
+        INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (keys[1], o, {fn:token}(NULL), until)
+            ON CONFLICT DO NOTHING RETURNING token INTO t;
+        IF FOUND THEN
+            tokens[1] := t;
+            left_ms := {fn:ms}(until, now);
+            RETURN;
+        END IF;
+    ELSIF cardinality(keys) > 1 THEN
         -- A look without locks first, so that the common conflict writes nothing and raises nothing.
         SELECT min(x.i) INTO at FROM unnest(keys) WITH ORDINALITY x(k, i)
             LEFT JOIN {T} l ON l.lock_key = x.k AND (l.expires_at IS NULL OR l.expires_at > now)
@@ -158,14 +176,20 @@ $$
 CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     now timestamptz := clock_timestamp();
-    k bytea;
+    r record;
     n int := 0;
 BEGIN
-    FOR k IN SELECT lock_key FROM {T}
-             WHERE lock_key = ANY (keys) AND (expires_at IS NULL OR expires_at > now)
-               AND (owner_id IS NULL OR owner_id = o)
-             ORDER BY lock_key FOR UPDATE LOOP
-        PERFORM {fn:free}(k, now);
+    -- The rows are deleted (so locked) first, in byte order of their keys when there are several, then each is
+    -- handed on: one index lookup per key when nobody queues.
+    FOR r IN DELETE FROM {T}
+             WHERE lock_key = ANY (CASE WHEN cardinality(keys) = 1 THEN keys ELSE ARRAY(
+                       SELECT lock_key FROM {T}
+                       WHERE lock_key = ANY (keys) AND (expires_at IS NULL OR expires_at > now)
+                         AND (owner_id IS NULL OR owner_id = o)
+                       ORDER BY lock_key FOR UPDATE) END)
+               AND (expires_at IS NULL OR expires_at > now) AND (owner_id IS NULL OR owner_id = o)
+             RETURNING lock_key, token, waited_until LOOP
+        PERFORM {fn:hand_on}(r.lock_key, r.token, r.waited_until, now);
         n := n + 1;
     END LOOP;
     RETURN n;
