@@ -180,21 +180,13 @@ final class PostgresLockingProvider implements LockingProvider {
                 long left = rs.getLong(2);
                 return new long[] {busy, rs.wasNull() ? -1 : left};
             });
-            if (look[0] > 0) {
-                if (look[1] >= 0) {
-                    slice = Math.min(slice, TimeUnit.MILLISECONDS.toNanos(look[1] + 1));
-                }
-                if (!listener.isListening()) {
-                    slice = Math.min(slice, UNHEARD_NANOS);
-                }
-                long remaining = Math.min(slice, Leases.toNanos(maxWait) - (System.nanoTime() - start));
-                if (remaining > 0 && !db.isClosed()) {
-                    waiter.await(remaining);
-                }
+            if (look[1] >= 0) {
+                slice = Math.min(slice, TimeUnit.MILLISECONDS.toNanos(look[1] + 1));
             }
-            if (!db.isClosed()) {
-                waiter.used(); // the caller tries the keys next: a wake-up it got is not passed on
+            if (!listener.isListening()) {
+                slice = Math.min(slice, UNHEARD_NANOS);
             }
+            waiter.sleepAfterLook(look[0] > 0, slice, start, maxWait, db::isClosed);
         }
     }
 

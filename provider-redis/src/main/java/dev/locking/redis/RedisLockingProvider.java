@@ -316,15 +316,7 @@ final class RedisLockingProvider implements LockingProvider {
                     }
                 }
             }
-            if (held) {
-                long remaining = Math.min(slice, maxWait.toNanos() - (System.nanoTime() - start));
-                if (remaining > 0 && !connection.isClosed()) {
-                    waiter.await(remaining);
-                }
-            }
-            if (!connection.isClosed()) {
-                waiter.used(); // the caller tries the keys next: a wake-up it got is not passed on
-            }
+            waiter.sleepAfterLook(held, slice, start, maxWait, connection::isClosed);
         }
     }
 
