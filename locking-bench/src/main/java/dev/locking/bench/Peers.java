@@ -150,6 +150,11 @@ final class Peers {
         ThreadLocal<String> owners = ThreadLocal.withInitial(() -> "floor-" + Thread.currentThread().getName());
         return new Peer("SET NX PX + delete script") {
             @Override
+            public boolean waits() {
+                return false;
+            }
+
+            @Override
             public void cycle(String key) {
                 String owner = owners.get();
                 RBucket<String> bucket = client.getBucket(prefix + key, StringCodec.INSTANCE);
