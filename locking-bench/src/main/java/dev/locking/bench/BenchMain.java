@@ -38,6 +38,7 @@ import org.redisson.api.RedissonClient;
  * <pre>{@code
  * ./locking bench                              # the quick pass, about a minute
  * java -cp <classpath> dev.locking.bench.BenchMain --full --out docs/bench   # what BENCHMARKS.md quotes
+ * ./locking bench --backends postgres          # PostgreSQL: POSTGRES_URL's server, or a throwaway one
  * }</pre>
  * See {@code --help} for every option. The exit status is 0 when every measurement completed, 1 when a
  * lock let two holders in at once (an overlap) or a backend could not be started, 2 for a bad argument.
