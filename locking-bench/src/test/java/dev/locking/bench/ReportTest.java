@@ -30,6 +30,19 @@ class ReportTest {
     }
 
     @Test
+    void aMultiLineFirstError_staysOnOneCsvLine() {
+        // PostgreSQL's errors come with Detail and Hint lines; results.csv is read back line by line (--report).
+        Runner.Measurement m = new Runner.Measurement(1, 1, new Histogram(3), 1,
+                "PSQLException: ERROR: deadlock detected\n  Detail: Process 1 waits\nProcess 2 waits\n  Hint: see", 0, 0,
+                0, List.of(1L));
+        Result r = Result.of(1, "W4", "lp_postgres", "advisory lock floor", false, "caller order", 4, m, 0, "");
+        assertThat(r.csv()).doesNotContain("\n").doesNotContain("\r");
+        assertThat(r.note()).isEqualTo("first error: PSQLException: ERROR: deadlock detected Detail: Process 1 waits"
+                + " Process 2 waits Hint: see");
+        assertThat(Result.parseCsv(r.csv()).note()).isEqualTo(r.note());
+    }
+
+    @Test
     void merge_addsUpTheSlices_rateOverTheirWindows_percentilesOverAllLatencies() {
         Histogram fast = new Histogram(3);
         for (int i = 0; i < 99; i++) {
