@@ -439,7 +439,8 @@ public final class BenchMain {
                 v.put("Hazelcast", Backends.jarVersion("com.hazelcast", "hazelcast"));
             }
             if (o.backend("postgres")) {
-                v.put("PostgreSQL", PostgresServer.version());
+                String settings = System.getProperty(PostgresServer.OPTIONS_PROPERTY, "").trim();
+                v.put("PostgreSQL", PostgresServer.version() + (settings.isEmpty() ? "" : " (" + settings + ")"));
                 v.put("pgjdbc", Backends.manifestVersion(org.postgresql.Driver.class));
                 v.put("HikariCP", Backends.manifestVersion(com.zaxxer.hikari.HikariDataSource.class));
                 v.put("Spring Integration", Backends.manifestVersion(

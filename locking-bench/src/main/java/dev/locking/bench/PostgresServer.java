@@ -23,7 +23,8 @@ import org.jspecify.annotations.Nullable;
  * {@code initdb}/{@code pg_ctl} of Debian's {@code postgresql} package on a free port, with a data directory in a
  * temporary directory, stopped and deleted on {@link #close()}. {@code initdb} refuses to run as root, so as root
  * the binaries run as the {@code postgres} user ({@code runuser}), which owns that directory. The throwaway
- * server keeps PostgreSQL's default settings (durable commits included) except for more connections.
+ * server keeps PostgreSQL's default settings (durable commits included) except for more connections, plus what
+ * {@value #OPTIONS_PROPERTY} adds.
  *
  * <p>Used by one thread, the bench's (a shutdown hook only stops the server).
  */
@@ -37,6 +38,12 @@ final class PostgresServer implements AutoCloseable {
     static final String PROVIDER_TYPE = "postgres";
     /** The workers of W7/W8 and this JVM each have pools; the default of 100 could run short. */
     private static final int MAX_CONNECTIONS = 300;
+    /**
+     * Extra server settings for a throwaway server, for experiments:
+     * {@code -Dbench.postgresOptions="-c synchronous_commit=off"} (what commits cost, and what they cost each
+     * contender, is then visible by comparison).
+     */
+    static final String OPTIONS_PROPERTY = "bench.postgresOptions";
 
     /** Where and as whom to connect; the password is never printed. */
     record Login(String url, @Nullable String user, @Nullable String password) {
@@ -207,7 +214,8 @@ final class PostgresServer implements AutoCloseable {
                     "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"), true);
             run(dir, List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l",
                     dir.resolve("postgres.log").toString(), "-w", "-t", "60", "-o", "-p " + port + " -k " + dir
-                            + " -c listen_addresses=127.0.0.1 -c max_connections=" + MAX_CONNECTIONS, "start"), true);
+                            + " -c listen_addresses=127.0.0.1 -c max_connections=" + MAX_CONNECTIONS + " "
+                            + System.getProperty(OPTIONS_PROPERTY, "").trim(), "start"), true);
             return server;
         } catch (RuntimeException e) {
             server.close();
