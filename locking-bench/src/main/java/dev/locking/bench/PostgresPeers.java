@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.Lock;
 import javax.sql.DataSource;
 import org.springframework.integration.jdbc.lock.DefaultLockRepository;
 import org.springframework.integration.jdbc.lock.JdbcLockRegistry;
@@ -109,22 +108,10 @@ final class PostgresPeers {
 
             @Override
             public void locked(List<String> keys, Runnable section, long giveUpNanos) throws Exception {
-                Lock[] held = new Lock[keys.size()];
-                int taken = 0;
-                try {
-                    for (String key : keys) {
-                        DistributedLock lock = registry.obtain(key);
-                        if (!lock.tryLock(Duration.ofMillis(Peers.remainingMillis(giveUpNanos)), LEASE)) {
-                            throw new TimeoutException("gave up waiting for " + key);
-                        }
-                        held[taken++] = lock;
-                    }
-                    section.run();
-                } finally {
-                    for (int i = taken - 1; i >= 0; i--) {
-                        held[i].unlock();
-                    }
-                }
+                Peers.perKey(keys, (key, wait) -> {
+                    DistributedLock lock = registry.obtain(key);
+                    return lock.tryLock(Duration.ofMillis(wait), LEASE) ? lock::unlock : null;
+                }, section, giveUpNanos);
             }
         };
     }
