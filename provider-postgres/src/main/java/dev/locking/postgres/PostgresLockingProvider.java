@@ -7,6 +7,7 @@ import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
 import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -127,12 +128,27 @@ final class PostgresLockingProvider implements LockingProvider {
     @Override
     public boolean release(List<String> keys, @Nullable String ownerId) {
         checkOpen();
-        int released = db.query("release", true, schema.release, (c, ps) -> {
+        Released released = db.query("release", true, schema.release, (c, ps) -> {
             ps.setArray(1, Database.keys(c, keys));
             setOwner(ps, 2, ownerId);
-        }, PostgresLockingProvider::firstInt);
-        log.debug("{}: released {} of {} for {}", id, released, keys, ownerLabel(ownerId));
-        return released == keys.size();
+        }, Released::read);
+        // The grants the release made: a waiter of this JVM is woken now, not after the NOTIFY's detour through
+        // the listening connection (whose copy then finds no slot and is ignored).
+        for (String grant : released.grants()) {
+            onNotification(grant);
+        }
+        log.debug("{}: released {} of {} for {}", id, released.freed(), keys, ownerLabel(ownerId));
+        return released.freed() == keys.size();
+    }
+
+    /** The release function's reply: how many keys it freed, and the payloads of the grants it made. */
+    private record Released(int freed, List<String> grants) {
+        static Released read(ResultSet rs) throws SQLException {
+            rs.next();
+            int freed = rs.getInt(1);
+            Array made = rs.getArray(2);
+            return new Released(freed, made == null ? List.of() : List.of((String[]) made.getArray()));
+        }
     }
 
     @Override

@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class Schema {
     /** Bumped whenever schema.sql changes what a function does; {@link #ensure} replaces older functions. */
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(T|Q|CHANNEL|fn:\\w+|idx:\\w+)}");
     /** The columns {@link #ensure} expects, table by table, with their types as format_type() spells them. */
@@ -68,7 +68,7 @@ final class Schema {
         this.extend = "UPDATE " + locks + " SET expires_at = clock_timestamp() + ? * interval '1 millisecond'"
                 + " WHERE lock_key = ANY (?) AND owner_id = ?"
                 + " AND (expires_at IS NULL OR expires_at > clock_timestamp())";
-        this.release = "SELECT " + fn("release") + "(?, ?)";
+        this.release = "SELECT * FROM " + fn("release") + "(?, ?)";
         this.releaseAll = "SELECT " + fn("release_all") + "(?)";
         this.inspect = "SELECT owner_id, token, " + fn("ms") + "(expires_at, clock_timestamp()) FROM " + locks
                 + " WHERE lock_key = ? AND (expires_at IS NULL OR expires_at > clock_timestamp())";

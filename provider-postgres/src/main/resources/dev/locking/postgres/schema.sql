@@ -47,15 +47,23 @@ BEGIN
 END
 $$
 --//
+-- Version 1 returned nothing from hand_on and a count from release: a return type cannot be replaced, only dropped.
+DROP FUNCTION IF EXISTS {fn:release}(bytea[], bytea)
+--//
+DROP FUNCTION IF EXISTS {fn:hand_on}(bytea, bigint, timestamptz, timestamptz)
+--//
 -- Hands on a key whose row this transaction has just deleted (last: its token; w: its waited_until): to the first
 -- live queued owner (a new row, new token, lease grant_ms, NOTIFY 'g' to that owner), or else, if someone waits
 -- in awaitRelease, NOTIFY 'r'. A queue row is only ever changed by a transaction that holds its key's row lock.
-CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz) RETURNS void
+-- Returns the grant's payload (NULL if none), so that a release can also hand it to a waiter of its own JVM at
+-- once, without the NOTIFY's detour through the listening connection.
+CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     next_owner bytea;
     next_ms bigint;
     t bigint;
+    g text;
 BEGIN
     PERFORM 1 FROM {Q} WHERE lock_key = k LIMIT 1;
     IF FOUND THEN
@@ -68,11 +76,12 @@ BEGIN
         INSERT INTO {T} (lock_key, owner_id, token, expires_at, waited_until)
             VALUES (k, next_owner, {fn:token}(last), now + next_ms * interval '1 millisecond', w)
             RETURNING token INTO t;
-        PERFORM pg_notify({CHANNEL}, 'g ' || t || ' ' || next_ms || ' ' || md5(k) || ' '
-                                     || encode(next_owner, 'hex'));
+        g := 'g ' || t || ' ' || next_ms || ' ' || md5(k) || ' ' || encode(next_owner, 'hex');
+        PERFORM pg_notify({CHANNEL}, g);
     ELSIF w > now THEN
         PERFORM pg_notify({CHANNEL}, 'r ' || encode(k, 'hex'));
     END IF;
+    RETURN g;
 END
 $$
 --//
@@ -172,13 +181,15 @@ BEGIN
 END
 $$
 --//
--- release: frees the keys held anonymously or by o (handing each on); returns how many it freed.
-CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea) RETURNS int LANGUAGE plpgsql AS $$
+-- release: frees the keys held anonymously or by o (handing each on); returns how many it freed, and the payloads
+-- of the grants it made (NULL if none).
+CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea, OUT n int, OUT grants text[]) LANGUAGE plpgsql AS $$
 DECLARE
     now timestamptz := clock_timestamp();
     r record;
-    n int := 0;
+    g text;
 BEGIN
+    n := 0;
     -- The rows are deleted (so locked) first, in byte order of their keys when there are several, then each is
     -- handed on: one index lookup per key when nobody queues.
     FOR r IN DELETE FROM {T}
@@ -189,10 +200,12 @@ BEGIN
                        ORDER BY lock_key FOR UPDATE) END)
                AND (expires_at IS NULL OR expires_at > now) AND (owner_id IS NULL OR owner_id = o)
              RETURNING lock_key, token, waited_until LOOP
-        PERFORM {fn:hand_on}(r.lock_key, r.token, r.waited_until, now);
+        g := {fn:hand_on}(r.lock_key, r.token, r.waited_until, now);
+        IF g IS NOT NULL THEN
+            grants := grants || g;
+        END IF;
         n := n + 1;
     END LOOP;
-    RETURN n;
 END
 $$
 --//
@@ -260,6 +273,11 @@ BEGIN
     INSERT INTO {Q} (lock_key, owner_id, grant_ms, lapses_at)
         VALUES (k, o, least(lease_ms, stay_ms), now + stay_ms * interval '1 millisecond')
         ON CONFLICT (lock_key, owner_id) DO UPDATE SET grant_ms = EXCLUDED.grant_ms, lapses_at = EXCLUDED.lapses_at;
+    -- A queue entry alone does not wait for its commit to be flushed: the key's row lock is held until the commit
+    -- ends, and the release that hands on the key waits for it. A crash may lose the entry (never a lock): the
+    -- owner's next call, within a slice, queues it again at the tail. A grant made from the entry is flushed with
+    -- the release's own commit, which comes later in the log.
+    PERFORM set_config('synchronous_commit', 'off', true);
     state := 0;
 END
 $$

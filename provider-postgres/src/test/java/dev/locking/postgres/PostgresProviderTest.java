@@ -295,6 +295,66 @@ class PostgresProviderTest {
         }
     }
 
+    /**
+     * A release that hands the key to an owner waiting in this JVM wakes it from its own reply, before it returns:
+     * the next holder does not wait for the NOTIFY's detour (commit, the listening backend, the listener thread),
+     * which took about as long again as the release itself.
+     */
+    @Test
+    void aReleaseHandsTheKeyToAWaiterOfThisJvm_beforeItReturns() throws Exception {
+        LockingProvider p = provider();
+        Duration lease = Duration.ofSeconds(30);
+        for (int i = 0; i < 20; i++) {
+            String key = "direct-" + i;
+            AcquireResult held = p.acquireOrQueue(key, "a" + i, lease, lease);
+            assertThat(held).isInstanceOf(AcquireResult.Acquired.class);
+            assertThat(p.acquireOrQueue(key, "b" + i, lease, lease)).isInstanceOf(AcquireResult.Conflict.class);
+            assertThat(p.release(List.of(key), "a" + i)).isTrue();
+            AcquireResult.Acquired grant = p.awaitGrant(key, "b" + i, Duration.ofNanos(1));
+            assertThat(grant).as("hand-off %d: the grant, as soon as the release returned", i).isNotNull();
+            assertThat(grant.fencingTokens().get(key))
+                    .isGreaterThan(((AcquireResult.Acquired) held).fencingTokens().get(key));
+            assertThat(p.inspect(key).map(info -> info.ownerId())).contains("b" + i);
+            assertThat(p.release(List.of(key), "b" + i)).isTrue();
+        }
+    }
+
+    /**
+     * Queuing (or refreshing a queue entry) does not wait for its commit to be flushed, while the key's row lock
+     * holds every release of that key back; taking a key does.
+     */
+    @Test
+    void aQueueEntryCommitsWithoutWaitingForTheFlush_aTakenKeyWaits() throws Exception {
+        LockingProvider p = provider();
+        assertThat(p.tryAcquire(List.of("busy"), "holder", Duration.ofSeconds(30)))
+                .isInstanceOf(AcquireResult.Acquired.class);
+        assertThat(queueCallCommitMode("busy", "waiter")).as("queued").isEqualTo("0 off");
+        assertThat(queueCallCommitMode("free", "taker")).as("taken").isEqualTo("1 on");
+    }
+
+    /** Runs the queue function in a durable transaction of its own: its state, and the commit mode it leaves. */
+    private String queueCallCommitMode(String key, String owner) throws SQLException {
+        try (Connection c = PG.admin()) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL synchronous_commit = on"); // the test server's own default is off
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT state FROM \"" + table
+                    + "_queue\"(?, ?, 30000, 30000)")) {
+                ps.setBytes(1, key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                ps.setBytes(2, owner.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                try (ResultSet rs = ps.executeQuery(); Statement st = c.createStatement();
+                        ResultSet mode = st.executeQuery("SELECT current_setting('synchronous_commit')")) {
+                    rs.next();
+                    mode.next();
+                    String answer = rs.getInt(1) + " " + mode.getString(1);
+                    c.commit();
+                    return answer;
+                }
+            }
+        }
+    }
+
     /** The longest key and owner (1024 characters of 3 UTF-8 bytes each) fit in a grant's NOTIFY payload. */
     @Test
     void aGrantToTheLongestOwnerForTheLongestKey_arrivesByNotification() throws Exception {
