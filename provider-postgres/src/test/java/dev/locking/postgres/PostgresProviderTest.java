@@ -355,17 +355,22 @@ class PostgresProviderTest {
         }
     }
 
-    /** The longest key and owner (1024 characters of 3 UTF-8 bytes each) fit in a grant's NOTIFY payload. */
+    /**
+     * The longest key and owner (1024 characters of 3 UTF-8 bytes each) fit in a grant's NOTIFY payload. The
+     * release runs on another provider (another client, as another JVM would be), so the grant can reach the
+     * waiter only by the notification, not from the release's reply.
+     */
     @Test
     void aGrantToTheLongestOwnerForTheLongestKey_arrivesByNotification() throws Exception {
         LockingProvider p = provider();
+        LockingProvider releaser = provider();
         String key = "\uFFFD".repeat(1024);
         String owner = "\u20AC".repeat(1024);
-        AcquireResult held = p.tryAcquire(List.of(key), "holder", Duration.ofSeconds(30));
+        AcquireResult held = releaser.tryAcquire(List.of(key), "holder", Duration.ofSeconds(30));
         assertThat(held).isInstanceOf(AcquireResult.Acquired.class);
         assertThat(p.acquireOrQueue(key, owner, Duration.ofSeconds(30), Duration.ofSeconds(30)))
                 .isInstanceOf(AcquireResult.Conflict.class);
-        assertThat(p.release(List.of(key), "holder")).isTrue();
+        assertThat(releaser.release(List.of(key), "holder")).isTrue();
         long start = System.nanoTime();
         AcquireResult.Acquired grant = p.awaitGrant(key, owner, Duration.ofSeconds(20));
         assertThat(grant).as("the grant, by notification").isNotNull();
