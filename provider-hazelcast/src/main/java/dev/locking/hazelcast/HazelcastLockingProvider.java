@@ -88,8 +88,6 @@ final class HazelcastLockingProvider implements LockingProvider {
 
     /** The longest a waiter sleeps before asking the backend again. */
     static final long RECHECK_MILLIS = 1000;
-    /** How long an owner's grant slot stays without a call (an SPI caller that walked away) before it may go. */
-    private static final long SLOT_IDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
 
     private static final Logger log = LoggerFactory.getLogger(HazelcastLockingProvider.class);
 
@@ -257,7 +255,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         long stayMillis = Leases.toMillis(stay);
         Backend b = backend();
         b.listenForGrants(owner, grants, steps);
-        GrantInbox.Slot slot = grants.expect(owner, key, key, System.nanoTime() + SLOT_IDLE_NANOS);
+        GrantInbox.Slot slot = grants.expect(owner, key, key, stay);
         Outcome outcome = steps.one(b, key, new AcquireOrQueue(owner, leaseMillis, stayMillis), "acquire");
         LockEntry entry = outcome.entry();
         if (outcome.status() == Status.TAKEN && entry != null) {

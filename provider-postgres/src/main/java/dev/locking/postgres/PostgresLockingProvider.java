@@ -225,8 +225,7 @@ final class PostgresLockingProvider implements LockingProvider {
         long stayMillis = Leases.toMillis(stay);
         long sent = System.nanoTime();
         Instant sentAt = clock.wallTime();
-        GrantInbox.Slot slot = grants.expect(ownerId, key, Codec.md5(key),
-                sent + Leases.toNanos(stay) + TimeUnit.MILLISECONDS.toNanos(MARK_SLACK_MILLIS));
+        GrantInbox.Slot slot = grants.expect(ownerId, key, Codec.md5(key), stay);
         long[] reply = db.query("acquireOrQueue", true, schema.enqueue, (c, ps) -> {
             ps.setBytes(1, Codec.utf8(key));
             ps.setBytes(2, Codec.utf8(ownerId));

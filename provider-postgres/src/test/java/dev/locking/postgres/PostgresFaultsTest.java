@@ -10,6 +10,7 @@ import dev.locking.api.ProviderUnavailableException;
 import dev.locking.core.Locking;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -7,6 +7,7 @@ import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

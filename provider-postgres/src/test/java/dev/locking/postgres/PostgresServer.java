@@ -1,6 +1,7 @@
 package dev.locking.postgres;
 
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

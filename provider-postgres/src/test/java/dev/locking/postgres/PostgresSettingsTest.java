@@ -3,6 +3,7 @@ package dev.locking.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.locking.tck.TestConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;

@@ -341,8 +341,7 @@ final class RedisLockingProvider implements LockingProvider {
         long stayMillis = Leases.toMillis(stay);
         long sent = System.nanoTime();
         Instant sentAt = clock.wallTime();
-        GrantInbox.Slot slot = grants.expect(ownerId, key, layout.lockKey(key),
-                sent + nanosAtMost(stay) + MARK_SLACK.toNanos());
+        GrantInbox.Slot slot = grants.expect(ownerId, key, layout.lockKey(key), stay);
         String index = layout.ownerIndexKey(ownerId);
         List<Object> reply = calls.await(scripts.queue(key, ownerId, leaseMillis, stayMillis,
                 Math.min(leaseMillis, stayMillis), cluster ? null : index), "acquireOrQueue");

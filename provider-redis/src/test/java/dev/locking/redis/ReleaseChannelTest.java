@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
+import dev.locking.tck.TestConfig;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package dev.locking.spi.support;
 
 import dev.locking.spi.AcquireResult;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -25,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * private final GrantInbox grants = new GrantInbox();
  *
  * public AcquireResult acquireOrQueue(String key, String owner, Duration lease, Duration stay) {
- *     GrantInbox.Slot slot = grants.expect(owner, key, tagOf(key), System.nanoTime() + stay.toNanos());
+ *     GrantInbox.Slot slot = grants.expect(owner, key, tagOf(key), stay);
  *     Reply r = backend.queue(key, owner, lease, stay);           // takes the key or queues the owner
  *     if (r.taken()) { grants.forget(owner); return r.acquired(); }
  *     return new AcquireResult.Conflict(key);
@@ -109,6 +110,13 @@ public final class GrantInbox {
         }
     }
 
+    /**
+     * How long past the owner's stay its slot is kept by {@link #expect(String, String, String, Duration)}: the
+     * owner's next call (or the reply that queued it) may come a little after its entry's stay by this JVM's
+     * clock.
+     */
+    public static final Duration STAY_SLACK = Duration.ofSeconds(1);
+
     /** Registrations between two sweeps of lapsed slots. */
     private static final int SWEEP_EVERY = 64;
 
@@ -141,6 +149,22 @@ public final class GrantInbox {
         }
         slot.lapsesAt = lapsesAt;
         return slot;
+    }
+
+    /**
+     * The owner's slot for the key, made if it has none (or one for another key), kept for the owner's
+     * {@code stay} in the backend's queue plus {@link #STAY_SLACK}: an owner that stops calling is not waited
+     * for longer than its queue entry lasts. Call it before the backend step that may queue the owner, with the
+     * {@code stay} that step is given.
+     *
+     * @param owner the queued owner
+     * @param key   the key, as the SPI names it
+     * @param tag   the key as the backend's grant messages name it (the key itself will do)
+     * @param stay  the owner's stay in the queue, as {@code acquireOrQueue} got it (capped at {@link Leases#MAX})
+     * @return the slot
+     */
+    public Slot expect(String owner, String key, String tag, Duration stay) {
+        return expect(owner, key, tag, System.nanoTime() + Leases.toNanos(stay) + STAY_SLACK.toNanos());
     }
 
     /**

@@ -76,4 +76,21 @@ class GrantInboxTest {
         assertThat(GrantInbox.await(slot, in(Duration.ofMinutes(1)), () -> true)).isNull();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
     }
+
+    @Test
+    void aSlotExpectedForAStay_isKeptThroughIt_andSweptAfterItAndTheSlack() {
+        GrantInbox inbox = new GrantInbox();
+        inbox.expect("long", "k", "k", Duration.ofMinutes(5));
+        inbox.expect("short", "k", "k", Duration.ofMillis(1));
+        int[] others = {0};
+        // Every 64th new slot sweeps the lapsed ones: keep registering until the short stay's slot went.
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            for (int i = 0; i < 64; i++) {
+                inbox.expect("other-" + others[0]++, "k", "k", Duration.ofMinutes(5));
+            }
+            return inbox.slotOf("short") == null;
+        });
+        assertThat(inbox.slotOf("long")).isNotNull();
+        assertThat(inbox.slotOf("other-0")).isNotNull();
+    }
 }
