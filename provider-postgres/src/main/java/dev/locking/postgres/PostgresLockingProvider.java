@@ -7,15 +7,16 @@ import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
 import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
+import dev.locking.spi.support.jdbc.DedicatedConnection;
+import dev.locking.spi.support.jdbc.SqlCalls;
+import dev.locking.spi.support.jdbc.SqlValues;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * that wakes the first local waiter in {@link KeyWaiters}; a release nobody waits for sends nothing.
  *
  * <p>Concurrency: the provider keeps no lock state in the JVM; its fields are final, and the shared JVM state (the
- * {@link Database}, the waiters, the expected grants and the listener) is each safe for concurrent use.
+ * toolkit's {@link SqlCalls} and {@link DedicatedConnection}, the waiters, the expected grants) is each safe for
+ * concurrent use.
  */
 final class PostgresLockingProvider implements LockingProvider {
     private static final Logger log = LoggerFactory.getLogger(PostgresLockingProvider.class);
@@ -56,23 +58,27 @@ final class PostgresLockingProvider implements LockingProvider {
     private static final int RACE_ATTEMPTS = 5;
     /** How long after its lease lapsed a row nobody queues for is swept away. */
     static final long SWEEP_AFTER_MILLIS = 60_000;
+    /** How often the LISTEN connection's thread runs the sweep. */
+    private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
     /** The sweep's bound on the server: it runs on the LISTEN thread, which must get back to listening. */
     private static final int SWEEP_SECONDS = 5;
 
     private final String id;
     private final Schema schema;
-    private final Database db;
+    private final SqlCalls db;
     private final KeyWaiters waiters = new KeyWaiters(MAX_WAIT_SLICE);
     private final GrantInbox grants = new GrantInbox();
-    private final NotifyListener listener;
+    private final DedicatedConnection listener;
     private final LockingClock clock = LockingClock.SYSTEM;
 
     PostgresLockingProvider(String id, PostgresSettings settings, @Nullable DataSource borrowed) {
         this.id = id;
         this.schema = new Schema(settings.schema(), settings.table());
-        this.db = new Database(id, settings, schema, borrowed);
-        this.listener = new NotifyListener(id, schema.channel, db::dedicatedConnection, this::onNotification,
-                this::onListenerReconnect, this::sweep, Leases.toNanos(settings.connectTimeout()));
+        this.db = Database.open(id, settings, schema, borrowed);
+        this.listener = DedicatedConnection.builder(id, () -> Database.dedicated(id, settings, borrowed),
+                        new NotifyListener(id, List.of(schema.channel), this::onNotification))
+                .events(new ListenerEvents()).chore(SWEEP_EVERY, this::sweep)
+                .startWait(settings.connectTimeout()).build();
     }
 
     @Override
@@ -89,7 +95,7 @@ final class PostgresLockingProvider implements LockingProvider {
             try {
                 AcquireResult result = db.query("tryAcquire", true, schema.acquire, (c, ps) -> {
                     ps.setArray(1, Database.keys(c, keys));
-                    setOwner(ps, 2, ownerId);
+                    SqlValues.setOwner(ps, 2, ownerId);
                     ps.setLong(3, leaseMillis);
                 }, rs -> {
                     rs.next();
@@ -98,7 +104,7 @@ final class PostgresLockingProvider implements LockingProvider {
                         return new AcquireResult.Conflict(keys.get(at - 1));
                     }
                     Long[] tokens = (Long[]) rs.getArray(2).getArray();
-                    return acquired(keys, tokens, expiry(sentAt, rs, 3));
+                    return SqlValues.acquired(keys, tokens, SqlValues.expiry(sentAt, rs, 3));
                 });
                 log.debug("{}: tryAcquire {} for {}: {}", id, keys, ownerLabel(ownerId), result);
                 return result;
@@ -113,13 +119,10 @@ final class PostgresLockingProvider implements LockingProvider {
     @Override
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         checkOpen();
-        int extended = db.call("extend", true, c -> {
-            try (PreparedStatement ps = db.prepare(c, schema.extend)) {
-                ps.setLong(1, Leases.toMillis(lease));
-                ps.setArray(2, Database.keys(c, keys));
-                ps.setBytes(3, Codec.utf8(ownerId));
-                return ps.executeUpdate();
-            }
+        int extended = db.update("extend", schema.extend, (c, ps) -> {
+            ps.setLong(1, Leases.toMillis(lease));
+            ps.setArray(2, Database.keys(c, keys));
+            ps.setBytes(3, SqlValues.bytes(ownerId));
         });
         log.debug("{}: extended {} of {} for {} by {}", id, extended, keys, ownerLabel(ownerId), lease);
         return extended == keys.size();
@@ -130,7 +133,7 @@ final class PostgresLockingProvider implements LockingProvider {
         checkOpen();
         Released released = db.query("release", true, schema.release, (c, ps) -> {
             ps.setArray(1, Database.keys(c, keys));
-            setOwner(ps, 2, ownerId);
+            SqlValues.setOwner(ps, 2, ownerId);
         }, Released::read);
         // The grants the release made: a waiter of this JVM is woken now, not after the NOTIFY's detour through
         // the listening connection (whose copy then finds no slot and is ignored).
@@ -154,8 +157,8 @@ final class PostgresLockingProvider implements LockingProvider {
     @Override
     public void releaseAll(@Nullable String ownerId) {
         checkOpen();
-        int released = db.query("releaseAll", true, schema.releaseAll, (c, ps) -> setOwner(ps, 1, ownerId),
-                PostgresLockingProvider::firstInt);
+        int released = db.query("releaseAll", true, schema.releaseAll, (c, ps) -> SqlValues.setOwner(ps, 1, ownerId),
+                SqlValues::firstInt);
         log.debug("{}: releaseAll for {} released {}", id, ownerId == null ? "everyone" : ownerLabel(ownerId), released);
     }
 
@@ -163,13 +166,13 @@ final class PostgresLockingProvider implements LockingProvider {
     public Optional<LockInfo> inspect(String key) {
         checkOpen();
         Instant sentAt = clock.wallTime();
-        return db.query("inspect", false, schema.inspect, (c, ps) -> ps.setBytes(1, Codec.utf8(key)), rs -> {
+        return db.query("inspect", false, schema.inspect, (c, ps) -> ps.setBytes(1, SqlValues.bytes(key)), rs -> {
             if (!rs.next()) {
                 return Optional.empty();
             }
             byte[] owner = rs.getBytes(1);
-            return Optional.of(new LockInfo(key, owner == null ? null : Codec.owner(owner, key, id),
-                    expiry(sentAt, rs, 3), rs.getLong(2)));
+            return Optional.of(new LockInfo(key, owner == null ? null : SqlValues.owner(owner, key, id),
+                    SqlValues.expiry(sentAt, rs, 3), rs.getLong(2)));
         });
     }
 
@@ -183,23 +186,18 @@ final class PostgresLockingProvider implements LockingProvider {
         checkOpen();
         long start = System.nanoTime();
         listener.start();
-        List<String> tags = keys.stream().map(k -> Codec.hex(Codec.utf8(k))).toList();
+        List<String> tags = keys.stream().map(k -> Codec.hex(SqlValues.bytes(k))).toList();
         try (KeyWaiters.Waiter waiter = waiters.register(tags)) {
             long slice = Math.min(Leases.toNanos(maxWait), Leases.toNanos(MAX_WAIT_SLICE));
             long markMillis = TimeUnit.NANOSECONDS.toMillis(slice) + MARK_SLACK_MILLIS;
             long[] look = db.query("awaitRelease", true, schema.await, (c, ps) -> {
                 ps.setArray(1, Database.keys(c, keys));
                 ps.setLong(2, markMillis);
-            }, rs -> {
-                rs.next();
-                long busy = rs.getLong(1);
-                long left = rs.getLong(2);
-                return new long[] {busy, rs.wasNull() ? -1 : left};
-            });
+            }, rs -> rs.next() ? new long[] {rs.getLong(1), SqlValues.longOr(rs, 2, -1)} : new long[] {0, -1});
             if (look[1] >= 0) {
                 slice = Math.min(slice, TimeUnit.MILLISECONDS.toNanos(look[1] + 1));
             }
-            if (!listener.isListening()) {
+            if (!listener.isUp()) {
                 slice = Math.min(slice, UNHEARD_NANOS);
             }
             waiter.sleepAfterLook(look[0] > 0, slice, start, maxWait, db::isClosed);
@@ -227,16 +225,13 @@ final class PostgresLockingProvider implements LockingProvider {
         Instant sentAt = clock.wallTime();
         GrantInbox.Slot slot = grants.expect(ownerId, key, Codec.md5(key), stay);
         long[] reply = db.query("acquireOrQueue", true, schema.enqueue, (c, ps) -> {
-            ps.setBytes(1, Codec.utf8(key));
-            ps.setBytes(2, Codec.utf8(ownerId));
+            ps.setBytes(1, SqlValues.bytes(key));
+            ps.setBytes(2, SqlValues.bytes(ownerId));
             ps.setLong(3, leaseMillis);
             ps.setLong(4, stayMillis);
         }, rs -> {
             rs.next();
-            long state = rs.getLong(1);
-            long token = rs.getLong(2);
-            long left = rs.getLong(3);
-            return new long[] {state, token, rs.wasNull() ? -1 : left};
+            return new long[] {rs.getLong(1), rs.getLong(2), SqlValues.longOr(rs, 3, -1)};
         });
         if (reply[0] == 1) {
             grants.forget(ownerId);
@@ -255,7 +250,7 @@ final class PostgresLockingProvider implements LockingProvider {
             throws InterruptedException {
         checkOpen();
         long now = System.nanoTime();
-        long deadline = now + Math.min(Leases.toNanos(maxWait), listener.isListening() ? Long.MAX_VALUE / 4 : UNHEARD_NANOS);
+        long deadline = now + Math.min(Leases.toNanos(maxWait), listener.isUp() ? Long.MAX_VALUE / 4 : UNHEARD_NANOS);
         AcquireResult.Acquired grant = grants.awaitGrant(ownerId, key, Codec.md5(key), deadline, db::isClosed);
         if (grant != null) {
             log.debug("{}: {} was handed {} (token {})", id, ownerLabel(ownerId), key, grant.fencingTokens().get(key));
@@ -269,8 +264,8 @@ final class PostgresLockingProvider implements LockingProvider {
         checkOpen();
         grants.forget(ownerId);
         boolean held = db.query("leaveQueue", true, schema.leave, (c, ps) -> {
-            ps.setBytes(1, Codec.utf8(key));
-            ps.setBytes(2, Codec.utf8(ownerId));
+            ps.setBytes(1, SqlValues.bytes(key));
+            ps.setBytes(2, SqlValues.bytes(ownerId));
         }, rs -> rs.next() && rs.getBoolean(1));
         log.debug("{}: {} left the queue of {}{}", id, ownerLabel(ownerId), key, held ? " and released it" : "");
     }
@@ -293,7 +288,7 @@ final class PostgresLockingProvider implements LockingProvider {
 
     /** For tests: whether the LISTEN connection is up. */
     boolean isListening() {
-        return listener.isListening();
+        return listener.isUp();
     }
 
     /** A payload on the table's channel: {@code r <hex key>} (released) or {@code g <token> <ms> <md5 key> <hex owner>}. */
@@ -302,7 +297,7 @@ final class PostgresLockingProvider implements LockingProvider {
             waiters.wakeFirst(payload.substring(2));
         } else if (payload.startsWith("g ")) {
             String[] parts = payload.split(" ", -1);
-            String owner = Codec.owner(Codec.unhex(parts[4]), "(grant)", id);
+            String owner = SqlValues.owner(Codec.unhex(parts[4]), "(grant)", id);
             grants.deliver(parts[3], owner, Long.parseLong(parts[1]), Long.parseLong(parts[2]));
         }
     }
@@ -316,53 +311,42 @@ final class PostgresLockingProvider implements LockingProvider {
             ps.setQueryTimeout(SWEEP_SECONDS);
             ps.setLong(1, SWEEP_AFTER_MILLIS);
             try (ResultSet rs = ps.executeQuery()) {
-                log.debug("{}: swept {} lapsed locks", id, firstInt(rs));
+                log.debug("{}: swept {} lapsed locks", id, SqlValues.firstInt(rs));
             }
         } catch (SQLException | RuntimeException e) {
             log.debug("{}: the sweep of lapsed locks failed; the next one tries again", id, e);
         }
     }
 
-    /** Notifications sent while the listener was away are lost: every waiter looks at the table again. */
-    private void onListenerReconnect() {
-        waiters.wakeEveryone();
-        grants.wakeEveryone();
+    /** Notifications sent while the LISTEN connection was down are lost: every waiter looks at the table again. */
+    private final class ListenerEvents implements DedicatedConnection.Events {
+        @Override
+        public void up(boolean again) {
+            if (again) {
+                log.info("{}: listening for releases again", id);
+                wakeEveryone();
+            }
+        }
+
+        @Override
+        public void down(Exception failure, boolean first) {
+            if (first) {
+                log.warn("{}: the LISTEN connection failed ({}); waiters look at the table every slice until it is"
+                        + " back", id, failure.getClass().getSimpleName());
+            }
+            wakeEveryone();
+        }
+
+        private void wakeEveryone() {
+            waiters.wakeEveryone();
+            grants.wakeEveryone();
+        }
     }
 
     private void checkOpen() {
         if (db.isClosed()) {
             throw new IllegalStateException(id + " is closed");
         }
-    }
-
-    private static AcquireResult.Acquired acquired(List<String> keys, Long[] tokens, @Nullable Instant expiresAt) {
-        if (keys.size() == 1) {
-            return new AcquireResult.Acquired(Map.of(keys.get(0), tokens[0]), expiresAt);
-        }
-        Map<String, Long> byKey = new LinkedHashMap<>();
-        for (int i = 0; i < keys.size(); i++) {
-            byKey.put(keys.get(i), tokens[i]);
-        }
-        return new AcquireResult.Acquired(byKey, expiresAt);
-    }
-
-    private static void setOwner(PreparedStatement ps, int index, @Nullable String owner) throws SQLException {
-        if (owner == null) {
-            ps.setNull(index, Types.BINARY);
-        } else {
-            ps.setBytes(index, Codec.utf8(owner));
-        }
-    }
-
-    private static int firstInt(ResultSet rs) throws SQLException {
-        rs.next();
-        return rs.getInt(1);
-    }
-
-    /** An expiry from the milliseconds left that column {@code column} reports (NULL: never), on this JVM's clock. */
-    private static @Nullable Instant expiry(Instant sentAt, ResultSet rs, int column) throws SQLException {
-        long left = rs.getLong(column);
-        return rs.wasNull() ? null : sentAt.plusMillis(left);
     }
 
     static String ownerLabel(@Nullable String ownerId) {

@@ -2,12 +2,12 @@ package dev.locking.postgres;
 
 import dev.locking.spi.OptionValues;
 import dev.locking.spi.ProviderOption;
+import dev.locking.spi.support.jdbc.SqlNames;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,9 +30,6 @@ record PostgresSettings(String url, @Nullable String user, @Nullable String pass
     /** The options that make no sense with an application's own DataSource. */
     private static final List<String> CONNECTION_OPTIONS = List.of("url", "user", "password", "poolSize",
             "connectTimeout");
-    /** Plain identifiers only, so that names never need escaping and the derived names stay under 63 bytes. */
-    private static final Pattern SCHEMA_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
-    private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,39}");
 
     /**
      * Reads options through {@code option} (a {@link dev.locking.spi.ProviderConfig}'s lookup, or an
@@ -59,38 +56,16 @@ record PostgresSettings(String url, @Nullable String user, @Nullable String pass
             throw new IllegalArgumentException("option poolSize must be from 1 to 1000, got " + poolSize);
         }
         return new PostgresSettings(url, option.apply("user").orElse(null), option.apply("password").orElse(null),
-                name("schema", option.apply("schema").orElse("public"), SCHEMA_NAME),
-                name("table", option.apply("table").orElse("locking_locks"), TABLE_NAME), poolSize,
+                // Plain identifiers, so that names never need escaping and the derived names stay under 63 bytes.
+                SqlNames.plainIdentifier("schema", option.apply("schema").orElse("public"), 63),
+                SqlNames.plainIdentifier("table", option.apply("table").orElse("locking_locks"), 40), poolSize,
                 duration(option, "connectTimeout"), duration(option, "timeout"),
                 !option.apply("createTable").orElse("true").trim().toLowerCase(Locale.ROOT).equals("false"),
-                dataSource ? "PostgreSQL through the application's DataSource" : describe(url));
+                dataSource ? "PostgreSQL through the application's DataSource" : "PostgreSQL at " + SqlNames.describeUrl(url));
     }
 
     private static Duration duration(Function<String, Optional<String>> option, String name) {
         return option.apply(name).map(v -> OptionValues.duration(name, v)).orElse(Duration.ofSeconds(5));
-    }
-
-    private static String name(String option, String value, Pattern allowed) {
-        if (!allowed.matcher(value).matches()) {
-            throw new IllegalArgumentException("option " + option + " must be a plain identifier (letters, digits and"
-                    + " _, not starting with a digit, at most " + (allowed == TABLE_NAME ? 40 : 63)
-                    + " characters), got \"" + value + "\"");
-        }
-        return value;
-    }
-
-    /** Host, port and database of a JDBC URL, without user info or parameters (which may carry a password). */
-    private static String describe(String url) {
-        String rest = url.substring("jdbc:postgresql:".length());
-        int query = rest.indexOf('?');
-        rest = query >= 0 ? rest.substring(0, query) : rest;
-        if (rest.startsWith("//")) {
-            rest = rest.substring(2);
-            int slash = rest.indexOf('/');
-            int at = rest.lastIndexOf('@', slash < 0 ? rest.length() : slash);
-            rest = at >= 0 ? rest.substring(at + 1) : rest;
-        }
-        return "PostgreSQL at " + rest;
     }
 
     /** Without the password and the URL's parameters. */

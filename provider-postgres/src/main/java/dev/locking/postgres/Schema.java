@@ -1,10 +1,7 @@
 package dev.locking.postgres;
 
 import dev.locking.api.LockingException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import dev.locking.spi.support.jdbc.SqlScript;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,8 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -192,34 +187,15 @@ final class Schema {
     }
 
     private static List<String> render(String schema, String table, String locks, String queue, String channel) {
-        String text;
-        try (InputStream in = Objects.requireNonNull(Schema.class.getResourceAsStream("schema.sql"), "schema.sql")) {
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        String text = SqlScript.resource(Schema.class, "schema.sql");
         text = text.substring(text.indexOf("CREATE ")); // the file's header speaks of placeholders
-        Matcher m = PLACEHOLDER.matcher(text);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            String p = m.group(1);
-            String value = switch (p) {
-                case "T" -> locks;
-                case "Q" -> queue;
-                case "CHANNEL" -> literal(channel);
-                default -> p.startsWith("fn:") ? quote(schema) + "." + quote(table + "_" + p.substring(3))
-                        : quote(table + "_" + p.substring(4));
-            };
-            m.appendReplacement(out, Matcher.quoteReplacement(value));
-        }
-        m.appendTail(out);
-        List<String> statements = new ArrayList<>();
-        for (String part : out.toString().split("\n--//\n", -1)) {
-            String statement = part.strip();
-            if (!statement.isEmpty()) {
-                statements.add(statement);
-            }
-        }
+        List<String> statements = new ArrayList<>(SqlScript.statements(text, PLACEHOLDER, p -> switch (p) {
+            case "T" -> locks;
+            case "Q" -> queue;
+            case "CHANNEL" -> literal(channel);
+            default -> p.startsWith("fn:") ? quote(schema) + "." + quote(table + "_" + p.substring(3))
+                    : quote(table + "_" + p.substring(4));
+        }, "--//"));
         statements.add("CREATE OR REPLACE FUNCTION " + quote(schema) + "." + quote(table + "_version")
                 + "() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT " + VERSION + "'");
         return List.copyOf(statements);

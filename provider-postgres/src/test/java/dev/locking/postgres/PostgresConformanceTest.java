@@ -1,6 +1,7 @@
 package dev.locking.postgres;
 
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.jdbc.SqlValues;
 import dev.locking.tck.LockingProviderConformance;
 import dev.locking.tck.TestConfig;
 import java.net.InetSocketAddress;
@@ -62,7 +63,7 @@ class PostgresConformanceTest extends LockingProviderConformance {
         provider().inspect("warm-up"); // the provider creates its table on first use
         try (Connection c = PG.admin(); PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
                 + " (lock_key, owner_id, token, expires_at) VALUES (?, '\\xfffe'::bytea, 1, NULL)")) {
-            ps.setBytes(1, Codec.utf8(key));
+            ps.setBytes(1, SqlValues.bytes(key));
             ps.executeUpdate();
         } catch (SQLException e) {
             throw new IllegalStateException(e);

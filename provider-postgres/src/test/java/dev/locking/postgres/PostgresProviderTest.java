@@ -7,6 +7,7 @@ import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.jdbc.SqlValues;
 import dev.locking.tck.TestConfig;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -210,7 +211,7 @@ class PostgresProviderTest {
             waiter.join(5000);
             assertThat(waiter.isAlive()).isFalse();
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - released)).as("ms to wake").isLessThan(900);
-            assertThat(notifications(pg, 300)).containsExactly("r " + Codec.hex(Codec.utf8("a")));
+            assertThat(notifications(pg, 300)).containsExactly("r " + Codec.hex(SqlValues.bytes("a")));
         }
     }
 
