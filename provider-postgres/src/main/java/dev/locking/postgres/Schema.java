@@ -1,16 +1,16 @@
 package dev.locking.postgres;
 
 import dev.locking.api.LockingException;
+import dev.locking.spi.support.jdbc.SchemaSetup;
 import dev.locking.spi.support.jdbc.SqlScript;
+import dev.locking.spi.support.jdbc.SqlValues;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -26,11 +26,11 @@ final class Schema {
     static final int VERSION = 2;
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(T|Q|CHANNEL|fn:\\w+|idx:\\w+)}");
-    /** The columns {@link #ensure} expects, table by table, with their types as format_type() spells them. */
-    private static final List<String> LOCK_COLUMNS = List.of("lock_key", "bytea", "owner_id", "bytea",
-            "token", "bigint", "expires_at", "timestamp with time zone", "waited_until", "timestamp with time zone");
-    private static final List<String> QUEUE_COLUMNS = List.of("lock_key", "bytea", "owner_id", "bytea",
-            "arrival", "bigint", "grant_ms", "bigint", "lapses_at", "timestamp with time zone");
+    /** The columns {@link #ensure} expects, table by table, with their types as pgjdbc's metadata spells them. */
+    private static final String[] LOCK_COLUMNS = {"lock_key", "bytea", "owner_id", "bytea", "token", "int8",
+        "expires_at", "timestamptz", "waited_until", "timestamptz"};
+    private static final String[] QUEUE_COLUMNS = {"lock_key", "bytea", "owner_id", "bytea", "arrival", "int8",
+        "grant_ms", "int8", "lapses_at", "timestamptz"};
 
     final String schema;
     final String table;
@@ -84,70 +84,40 @@ final class Schema {
     }
 
     /**
-     * Makes sure the table, the queue and the functions are there and of this version. With {@code create},
-     * creates or replaces what is missing or older, under a transaction-scoped advisory lock so that several JVMs
-     * starting at once do not trip over each other's DDL; without it, fails with the DDL to run.
+     * Makes sure the table, the queue and the functions are there and of this version (the toolkit's
+     * {@link SchemaSetup}). With {@code create}, creates or replaces what is missing or older, under a
+     * transaction-scoped advisory lock so that several JVMs starting at once do not trip over each other's DDL;
+     * without it, fails with the DDL to run.
      *
      * @throws LockingException if something is missing or of the wrong shape and cannot or may not be created
      */
     void ensure(Connection c, boolean create, String providerId) throws SQLException {
-        String problem = problem(c);
-        if (problem == null) {
-            return;
-        }
-        if (!create || problem.contains(" has ")) {
-            // A table of that name with other columns is somebody's data: never altered, whatever createTable says.
-            throw new LockingException(providerId + ": " + problem + (create ? " (createTable leaves a table of"
-                    + " another shape untouched: drop or rename it, or choose another table)" : ", and createTable is"
-                    + " false") + ". The objects this provider needs, to create with this DDL:\n" + ddlScript());
-        }
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
-            st.execute("SELECT pg_advisory_xact_lock(hashtext('dev.locking.postgres:' || " + literal(locks) + "))");
-            if (problem(c) != null) {
-                if (!exists(c, "SELECT to_regnamespace(?) IS NOT NULL", quote(schema))) {
-                    st.execute("CREATE SCHEMA IF NOT EXISTS " + quote(schema));
-                }
-                for (String statement : ddl) {
-                    st.execute(statement);
-                }
+        new SchemaSetup(providerId, "table " + locks, ddlScript(), this::problem, (conn, st) -> {
+            if (!exists(conn, "SELECT to_regnamespace(?) IS NOT NULL", quote(schema))) {
+                st.execute("CREATE SCHEMA IF NOT EXISTS " + quote(schema)); // needs CREATE on the database
             }
-            c.commit();
-        } catch (SQLException e) {
-            c.rollback();
-            String state = String.valueOf(e.getSQLState());
-            if (state.startsWith("42")) { // refused (permission denied, a clash with another object)
-                throw new LockingException(providerId + ": could not create the objects of table " + locks + " (SQLSTATE "
-                        + state + ": " + e.getMessage() + "). Run this DDL as a role that may:\n" + ddlScript(), e);
+            for (String statement : ddl) {
+                st.execute(statement);
             }
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
-        }
-        String left = problem(c);
-        if (left != null) {
-            throw new LockingException(providerId + ": " + left + " after creating it; the DDL:\n" + ddlScript());
-        }
+        }, "SELECT pg_advisory_xact_lock(hashtext('dev.locking.postgres:' || " + literal(locks) + "))").ensure(c, create);
     }
 
     /** What is missing or wrong, or null when everything is in place. */
-    private @Nullable String problem(Connection c) throws SQLException {
-        String wrong = columns(c, locks, LOCK_COLUMNS);
+    private SchemaSetup.@Nullable Problem problem(Connection c) throws SQLException {
+        SchemaSetup.Problem wrong = SchemaSetup.columns(c, null, schema, table, locks, LOCK_COLUMNS);
         if (wrong == null) {
-            wrong = columns(c, queue, QUEUE_COLUMNS);
+            wrong = SchemaSetup.columns(c, null, schema, table + "_queue", queue, QUEUE_COLUMNS);
         }
         if (wrong != null) {
             return wrong;
         }
         if (!exists(c, "SELECT to_regprocedure(?) IS NOT NULL", fn("version") + "()")) {
-            return "the functions of table " + locks + " are missing";
+            return new SchemaSetup.Problem("the functions of table " + locks + " are missing", false);
         }
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + fn("version") + "()")) {
-            rs.next();
-            int found = rs.getInt(1);
-            return found == VERSION ? null
-                    : "the functions of table " + locks + " are of version " + found + ", this provider needs " + VERSION;
+            int found = SqlValues.firstInt(rs);
+            return found == VERSION ? null : new SchemaSetup.Problem("the functions of table " + locks
+                    + " are of version " + found + ", this provider needs " + VERSION, false);
         }
     }
 
@@ -158,32 +128,6 @@ final class Schema {
                 return rs.next() && rs.getBoolean(1);
             }
         }
-    }
-
-    private static @Nullable String columns(Connection c, String relation, List<String> expected)
-            throws SQLException {
-        Map<String, String> found = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT attname, format_type(atttypid, atttypmod)"
-                + " FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped")) {
-            ps.setString(1, relation);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    found.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
-        if (found.isEmpty()) {
-            return "table " + relation + " is missing";
-        }
-        for (int i = 0; i < expected.size(); i += 2) {
-            String column = expected.get(i);
-            String type = found.get(column);
-            if (!expected.get(i + 1).equals(type)) {
-                return "table " + relation + " has " + (type == null ? "no column " + column
-                        : "column " + column + " of type " + type + ", not " + expected.get(i + 1));
-            }
-        }
-        return null;
     }
 
     private static List<String> render(String schema, String table, String locks, String queue, String channel) {
