@@ -46,8 +46,8 @@ import org.jspecify.annotations.Nullable;
  *         .firstUse(c -> schema.ensure(c))
  *         .build();
  * int freed = sql.update("release", "DELETE FROM locks WHERE lock_key = ? AND owner_id = ?", (c, ps) -> {
- *     ps.setBytes(1, StoredStrings.bytes(key));
- *     ps.setBytes(2, StoredStrings.bytes(owner));
+ *     ps.setBytes(1, SqlValues.bytes(key));
+ *     ps.setBytes(2, SqlValues.bytes(owner));
  * });
  * }</pre>
  *
