@@ -237,7 +237,7 @@ final class PostgresLockingProvider implements LockingProvider {
             grants.forget(ownerId);
             return new AcquireResult.Acquired(Map.of(key, reply[1]), reply[2] >= 0 ? sentAt.plusMillis(reply[2]) : null);
         }
-        slot.holderLapsesAt(reply[2] >= 0 ? sent + TimeUnit.MILLISECONDS.toNanos(reply[2] + 1) : 0);
+        slot.holderLapsesAfter(sent, reply[2]);
         return new AcquireResult.Conflict(key);
     }
 

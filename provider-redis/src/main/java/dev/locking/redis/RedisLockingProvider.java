@@ -355,7 +355,7 @@ final class RedisLockingProvider implements LockingProvider {
             return new AcquireResult.Acquired(Map.of(key, number(reply, 1)), pttl >= 0 ? sentAt.plusMillis(pttl) : null);
         }
         long pttl = number(reply, 1);
-        slot.holderLapsesAt(pttl >= 0 ? sent + TimeUnit.MILLISECONDS.toNanos(pttl + 1) : 0);
+        slot.holderLapsesAfter(sent, pttl);
         if (cluster && number(reply, 2) == 1) {
             calls.await(scripts.indexAdd(index, stayMillis + Math.min(leaseMillis, stayMillis),
                     scripts.lockKeys(List.of(key))), "acquireOrQueue");

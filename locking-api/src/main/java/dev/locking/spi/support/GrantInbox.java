@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -102,6 +103,19 @@ public final class GrantInbox {
          */
         public void holderLapsesAt(long nanoTime) {
             holderLapsesAt = nanoTime;
+        }
+
+        /**
+         * Like {@link #holderLapsesAt}, from the backend's reply: the holder's lease had {@code remainingMillis}
+         * left when the backend answered the owner's step sent at {@code sentNanos}. Counted from the send and
+         * rounded up by a millisecond, so the sleeper looks again early rather than late.
+         *
+         * @param sentNanos       the {@link System#nanoTime()} at which the step was sent
+         * @param remainingMillis the holder's lease left, as the backend answered; negative for unknown or never
+         */
+        public void holderLapsesAfter(long sentNanos, long remainingMillis) {
+            holderLapsesAt = remainingMillis < 0 ? 0
+                    : sentNanos + TimeUnit.MILLISECONDS.toNanos(Math.min(remainingMillis, Leases.MAX.toMillis()) + 1);
         }
 
         /** Whether a thread sleeps on this slot now; for tests. */

@@ -69,6 +69,24 @@ class GrantInboxTest {
     }
 
     @Test
+    void theHoldersLapse_fromAReply_isCountedFromTheSend_andUnknownMeansTheDeadline() throws Exception {
+        GrantInbox inbox = new GrantInbox();
+        GrantInbox.Slot slot = inbox.expect("o", "k", "k", Duration.ofMinutes(1));
+        slot.holderLapsesAfter(System.nanoTime(), 100);
+        long start = System.nanoTime();
+        assertThat(GrantInbox.await(slot, in(Duration.ofMinutes(1)), () -> false)).isNull();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        slot.holderLapsesAfter(System.nanoTime(), -1);
+        start = System.nanoTime();
+        assertThat(GrantInbox.await(slot, in(Duration.ofMillis(300)), () -> false)).isNull();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+        slot.holderLapsesAfter(System.nanoTime(), Long.MAX_VALUE); // capped: no overflow into the past
+        start = System.nanoTime();
+        assertThat(GrantInbox.await(slot, in(Duration.ofMillis(300)), () -> false)).isNull();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+    }
+
+    @Test
     void closingEndsTheSleep() throws Exception {
         GrantInbox inbox = new GrantInbox();
         GrantInbox.Slot slot = inbox.expect("o", "k", "k", in(Duration.ofMinutes(1)));

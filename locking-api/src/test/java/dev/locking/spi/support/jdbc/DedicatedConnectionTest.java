@@ -142,4 +142,37 @@ class DedicatedConnectionTest {
             assertThat(setUps).hasValue(1);
         }
     }
+
+    @Test
+    void aSilentConnectionThatDied_isFoundByThePing_andReplaced() throws Exception {
+        AtomicReference<Integer> sessionId = new AtomicReference<>();
+        DedicatedConnection.Session silent = new DedicatedConnection.Session() {
+            @Override
+            public void setUp(Connection c) throws SQLException {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT SESSION_ID()")) {
+                    sessionId.set(SqlValues.firstInt(rs));
+                }
+                setUps.incrementAndGet();
+            }
+
+            @Override
+            public void poll(Connection c, int millis) {
+                try {
+                    Thread.sleep(Math.min(millis, 20)); // sends nothing: only the ping can notice the end
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (DedicatedConnection kept = DedicatedConnection.builder("lp_x", () -> DriverManager.getConnection(url), silent)
+                .events(recorder).pingAfter(Duration.ofMillis(50)).backoff(Duration.ofMillis(10), Duration.ofMillis(50))
+                .build(); Connection admin = DriverManager.getConnection(url); Statement st = admin.createStatement()) {
+            kept.start();
+            int first = sessionId.get();
+            st.execute("CALL ABORT_SESSION(" + first + ")");
+            await().atMost(Duration.ofSeconds(30)).until(() -> setUps.get() == 2 && kept.isUp());
+            assertThat(sessionId.get()).isNotEqualTo(first);
+            assertThat(events).containsExactly("up", "down", "up again");
+        }
+    }
 }
