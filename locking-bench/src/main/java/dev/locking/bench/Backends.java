@@ -3,12 +3,14 @@ package dev.locking.bench;
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.core.HazelcastInstance;
+import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +30,9 @@ import org.redisson.config.Config;
  * The backends of one bench invocation, each in a process of its own, and one client of each in this JVM
  * (shared by our provider and the peers, so both go through the same connection code): a
  * {@code redis-server} on a free port with a Redisson client, a ZooKeeper server in a child JVM with a
- * Curator client, a Hazelcast member in a child JVM with a Hazelcast client. Closing stops clients, then
- * processes.
+ * Curator client, a Hazelcast member in a child JVM with a Hazelcast client, a PostgreSQL server
+ * ({@link PostgresServer}: {@code POSTGRES_URL}'s or a throwaway one) with one HikariCP pool for the peers
+ * ({@code lp_postgres} gets the server's login and keeps its own pool). Closing stops clients, then processes.
  */
 final class Backends implements AutoCloseable {
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -53,6 +56,13 @@ final class Backends implements AutoCloseable {
     @Nullable CuratorFramework curator;
     @Nullable ChildProcess hazelcastMember;
     @Nullable HazelcastInstance hazelcast;
+    @Nullable PostgresServer postgresServer;
+    /** The PostgreSQL server's login, set when postgres was started or connected to. */
+    PostgresServer.@Nullable Login postgresLogin;
+    /** The pool the PostgreSQL peers share. */
+    @Nullable HikariDataSource postgres;
+    /** The pool size of the peers, and of {@code lp_postgres}: enough for W2/W3's 8 threads, W7's 2 per JVM. */
+    int postgresPoolSize = 10;
     final String hazelcastCluster = "locking-bench-" + UUID.randomUUID().toString().substring(0, 8);
 
     private Backends(Path dir) {
@@ -64,7 +74,7 @@ final class Backends implements AutoCloseable {
      *
      * @throws IllegalStateException if one does not start; the ones started are stopped again
      */
-    static Backends start(boolean redis, boolean zookeeper, boolean hazelcast) {
+    static Backends start(boolean redis, boolean zookeeper, boolean hazelcast, boolean postgres) {
         Path dir;
         try {
             dir = Files.createTempDirectory("locking-bench-");
@@ -86,9 +96,25 @@ final class Backends implements AutoCloseable {
                                     b.hazelcastCluster),
                             dir.resolve("hazelcast.log"), START_TIMEOUT, null, null))
                     : CompletableFuture.completedFuture(null);
-            b.redisServer = b.keep(r.join());
-            b.zookeeperServer = b.keep(z.join());
-            b.hazelcastMember = b.keep(h.join());
+            CompletableFuture<@Nullable PostgresServer> p = postgres
+                    ? CompletableFuture.supplyAsync(PostgresServer::start) : CompletableFuture.completedFuture(null);
+            // Every start is waited for before a failure is thrown, so what did start is stopped again.
+            CompletableFuture.allOf(r, z, h, p).exceptionally(e -> null).join();
+            b.postgresServer = p.isCompletedExceptionally() ? null : p.join();
+            if (b.postgresServer != null) {
+                b.toClose.add(b.postgresServer);
+            }
+            b.redisServer = r.isCompletedExceptionally() ? null : b.keep(r.join());
+            b.zookeeperServer = z.isCompletedExceptionally() ? null : b.keep(z.join());
+            b.hazelcastMember = h.isCompletedExceptionally() ? null : b.keep(h.join());
+            for (CompletableFuture<?> f : List.of(r, z, h, p)) {
+                try {
+                    f.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    // the server's own message ("set POSTGRES_URL or install ..."), not the future's wrapper
+                    throw e.getCause() instanceof RuntimeException cause ? cause : e;
+                }
+            }
             b.connect();
             return b;
         } catch (RuntimeException e) {
@@ -151,11 +177,21 @@ final class Backends implements AutoCloseable {
         if (h != null) {
             connectHazelcast(h.address(), hazelcastCluster);
         }
+        PostgresServer p = postgresServer;
+        if (p != null) {
+            connectPostgres(p.login());
+            try {
+                PostgresPeers.createTables(java.util.Objects.requireNonNull(postgres));
+            } catch (SQLException e) {
+                throw new IllegalStateException("could not create the PostgreSQL peers' tables at " + p.login(), e);
+            }
+        }
     }
 
     /**
      * Clients only, to servers another JVM started (the workers of a cross-process workload): one client of
-     * {@code backend} ({@code redis}, {@code zookeeper} or {@code hazelcast}) at {@code address}, built
+     * {@code backend} ({@code redis}, {@code zookeeper}, {@code hazelcast} or {@code postgres}, whose address is
+     * its JDBC URL) at {@code address}, built
      * exactly as the bench JVM builds its own. Closing stops the client.
      */
     static Backends clients(String backend, String address, String hazelcastCluster) {
@@ -165,6 +201,11 @@ final class Backends implements AutoCloseable {
                 case "redis" -> b.connectRedis(address);
                 case "zookeeper" -> b.connectZookeeper(address);
                 case "hazelcast" -> b.connectHazelcast(address, hazelcastCluster);
+                case "postgres" -> {
+                    // A worker of W7/W8: 2 threads at most, so a small pool (the server has 5 such JVMs' pools).
+                    b.postgresPoolSize = 4;
+                    b.connectPostgres(PostgresServer.loginFor(address));
+                }
                 default -> throw new IllegalArgumentException("no client for backend " + backend);
             }
             return b;
@@ -176,6 +217,13 @@ final class Backends implements AutoCloseable {
 
     /** The address a client of {@code backend} connects to. */
     String address(String backend) {
+        if (backend.equals("postgres")) {
+            PostgresServer s = postgresServer;
+            if (s == null) {
+                throw new IllegalStateException("postgres was not started");
+            }
+            return s.login().url();
+        }
         ChildProcess p = switch (backend) {
             case "redis" -> redisServer;
             case "zookeeper" -> zookeeperServer;
@@ -230,6 +278,13 @@ final class Backends implements AutoCloseable {
         toClose.add(0, client::shutdown);
     }
 
+    private void connectPostgres(PostgresServer.Login login) {
+        HikariDataSource pool = PostgresServer.pool(login, postgresPoolSize, "bench-postgres-peers");
+        postgresLogin = login;
+        postgres = pool;
+        toClose.add(0, pool);
+    }
+
     /** The directory with the servers' logs and data. */
     Path dir() {
         return dir;
@@ -259,6 +314,31 @@ final class Backends implements AutoCloseable {
             return "?";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return "?";
+        }
+    }
+
+    /**
+     * The version of the jar {@code type} comes from, by its manifest ({@code Implementation-Version}, else
+     * {@code Bundle-Version}), or "?": for jars without Maven metadata (Spring's) or with a wrong one (HikariCP
+     * 7.1.0's says 7.0.2).
+     */
+    static String manifestVersion(Class<?> type) {
+        try {
+            var source = type.getProtectionDomain().getCodeSource();
+            if (source == null) {
+                return "?";
+            }
+            try (var jar = new java.util.jar.JarFile(Path.of(source.getLocation().toURI()).toFile())) {
+                var manifest = jar.getManifest();
+                if (manifest == null) {
+                    return "?";
+                }
+                var attributes = manifest.getMainAttributes();
+                String v = attributes.getValue("Implementation-Version");
+                return v != null ? v : java.util.Objects.requireNonNullElse(attributes.getValue("Bundle-Version"), "?");
+            }
+        } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
             return "?";
         }
     }

@@ -38,6 +38,7 @@ import org.redisson.api.RedissonClient;
  * <pre>{@code
  * ./locking bench                              # the quick pass, about a minute
  * java -cp <classpath> dev.locking.bench.BenchMain --full --out docs/bench   # what BENCHMARKS.md quotes
+ * ./locking bench --backends postgres          # PostgreSQL: POSTGRES_URL's server, or a throwaway one
  * }</pre>
  * See {@code --help} for every option. The exit status is 0 when every measurement completed, 1 when a
  * lock let two holders in at once (an overlap) or a backend could not be started, 2 for a bad argument.
@@ -46,6 +47,9 @@ public final class BenchMain {
     static final String REDIS_PEER_PREFIX = "bench:";
     static final String ZOOKEEPER_PEER_ROOT = "/bench-peer";
     static final String HAZELCAST_PEER_MAP = "bench-peer";
+    static final String POSTGRES_ID = "lp_postgres";
+    /** lp_postgres's table in the bench, out of the way of an application's {@code locking_locks}. */
+    static final String POSTGRES_TABLE = "locking_bench_locks";
 
     private BenchMain() {}
 
@@ -120,17 +124,22 @@ public final class BenchMain {
                 human(o.timing().measure()), o.slices() > 1 ? " in " + o.slices()
                         + " slices taken in turn with the workload's other contenders (W1-W4)" : "",
                 env.loadBefore());
-        boolean distributed = o.backend("redis") || o.backend("zookeeper") || o.backend("hazelcast");
+        boolean distributed = o.backend("redis") || o.backend("zookeeper") || o.backend("hazelcast")
+                || o.backend("postgres");
         if ((o.workload("W7") || o.workload("W8")) && distributed) {
             out.printf(Locale.ROOT, "W7/W8: %d worker JVMs per backend, a fixed warm-up of %s, one window per"
                     + " contender%n", o.jvms(), human(o.timing().warmup()));
         }
         List<Result> results = new ArrayList<>();
         try (Backends backends = distributed ? Backends.start(o.backend("redis"), o.backend("zookeeper"),
-                o.backend("hazelcast")) : null) {
+                o.backend("hazelcast"), o.backend("postgres")) : null) {
             if (backends != null) {
                 out.printf(Locale.ROOT, "backends started in %.1f s (logs in %s)%n",
                         (System.nanoTime() - started) / 1e9, backends.dir());
+                if (backends.postgresLogin != null) {
+                    out.println("PostgreSQL: " + backends.postgresLogin + (PostgresServer.providerOnClasspath() ? ""
+                            : "; lp_postgres is not on the classpath, so only its peers are measured"));
+                }
             }
             try (LockingService locking = service(backends)) {
                 Map<String, List<Contender>> byBackend = contenders(locking, backends, o);
@@ -204,6 +213,19 @@ public final class BenchMain {
             if (hazelcast != null) {
                 builder.provider(HazelcastProviderFactory.fromInstance("lp_hazelcast", hazelcast));
             }
+            PostgresServer.Login postgres = backends.postgresLogin;
+            if (postgres != null && PostgresServer.providerOnClasspath()) {
+                // Found by its type, as an application would configure it: the same server, a pool of its own.
+                builder.option(POSTGRES_ID, "url", postgres.url())
+                        .option(POSTGRES_ID, "table", POSTGRES_TABLE)
+                        .option(POSTGRES_ID, "poolSize", Integer.toString(backends.postgresPoolSize));
+                if (postgres.user() != null) {
+                    builder.option(POSTGRES_ID, "user", postgres.user());
+                }
+                if (postgres.password() != null) {
+                    builder.option(POSTGRES_ID, "password", postgres.password());
+                }
+            }
         }
         return builder.build();
     }
@@ -229,7 +251,27 @@ public final class BenchMain {
             map.put("lp_hazelcast", List.of(new OursContender(locking, "lp_hazelcast"),
                     Peers.hazelcast(b.hazelcast, HAZELCAST_PEER_MAP)));
         }
+        if (b != null && b.postgres != null) {
+            map.put(POSTGRES_ID, postgresContenders(locking, b.postgres, false));
+        }
         return map;
+    }
+
+    /**
+     * lp_postgres (when its jar is on the classpath) and its peers on one pool; {@code waitingOnly} leaves out the
+     * table floor, which cannot wait (the workers of W7/W8).
+     */
+    static List<Contender> postgresContenders(LockingService locking, javax.sql.DataSource pool, boolean waitingOnly) {
+        List<Contender> list = new ArrayList<>();
+        if (locking.providerIds().contains(POSTGRES_ID) && PostgresServer.providerOnClasspath()) {
+            list.add(new OursContender(locking, POSTGRES_ID));
+        }
+        list.add(PostgresPeers.jdbcLockRegistry(pool));
+        list.add(PostgresPeers.advisoryFloor(pool));
+        if (!waitingOnly) {
+            list.add(PostgresPeers.tableFloor(pool));
+        }
+        return list;
     }
 
     private static void runOnce(PrintStream out, BenchOptions o, int run, LockingService locking,
@@ -261,6 +303,9 @@ public final class BenchMain {
         }
         if (o.workload("W5")) {
             for (String backend : byBackend.keySet()) {
+                if (byBackend.get(backend).stream().noneMatch(Contender::ours)) {
+                    continue; // lp_postgres without its jar: W5 measures ours only
+                }
                 add(out, results, Workloads.releaseAll(run, locking, backend, o.w5Others(), o.w5WarmupReps(),
                         o.w5Reps()));
             }
@@ -326,9 +371,9 @@ public final class BenchMain {
         return contenders.stream().filter(c -> !c.name().equals(Peers.FAIR_REENTRANT)).toList();
     }
 
-    /** The contenders that can wait for a lock (the Redis floor cannot). */
+    /** The contenders that can wait for a lock (the Redis floor and the table floor cannot). */
     private static List<Contender> waiting(List<Contender> contenders) {
-        return contenders.stream().filter(c -> !c.name().startsWith("SET NX")).toList();
+        return contenders.stream().filter(Contender::waits).toList();
     }
 
     /** How long each slice runs before its window: the threads start and take their first locks. */
@@ -392,6 +437,14 @@ public final class BenchMain {
             }
             if (o.backend("hazelcast")) {
                 v.put("Hazelcast", Backends.jarVersion("com.hazelcast", "hazelcast"));
+            }
+            if (o.backend("postgres")) {
+                String settings = System.getProperty(PostgresServer.OPTIONS_PROPERTY, "").trim();
+                v.put("PostgreSQL", PostgresServer.version() + (settings.isEmpty() ? "" : " (" + settings + ")"));
+                v.put("pgjdbc", Backends.manifestVersion(org.postgresql.Driver.class));
+                v.put("HikariCP", Backends.manifestVersion(com.zaxxer.hikari.HikariDataSource.class));
+                v.put("Spring Integration", Backends.manifestVersion(
+                        org.springframework.integration.jdbc.lock.JdbcLockRegistry.class));
             }
             v.put("HdrHistogram", Backends.jarVersion("org.hdrhistogram", "HdrHistogram"));
             v.put("XChart", Backends.jarVersion("org.knowm.xchart", "xchart"));

@@ -18,7 +18,7 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
         Set<String> workloads, int w5Others, int w5WarmupReps, int w5Reps, int w6Locks, Path out, boolean report,
         List<String> args, int jvms) {
 
-    static final Set<String> ALL_BACKENDS = Set.of("memory", "redis", "zookeeper", "hazelcast");
+    static final Set<String> ALL_BACKENDS = Set.of("memory", "redis", "zookeeper", "hazelcast", "postgres");
     static final Set<String> ALL_WORKLOADS = Set.of("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8");
     /** W7 and W8 start worker JVMs per backend and run: the quick pass leaves them out unless asked for. */
     static final List<String> QUICK_WORKLOADS = List.of("W1", "W2", "W3", "W4", "W5", "W6");
@@ -41,9 +41,14 @@ record BenchOptions(boolean full, int runs, boolean prewarm, Runner.Timing timin
               --slices N           measure W1-W4 in N slices per contender, the contenders of a workload
                                    taking turns slice by slice, so a machine that changes speed for a while
                                    slows all of them alike (default: 5 with --full, 1 with --quick)
-              --backends LIST      comma-separated, of memory,redis,zookeeper,hazelcast (default: all)
+              --backends LIST      comma-separated, of memory,redis,zookeeper,hazelcast,postgres
+                                   (default: memory,redis,zookeeper,hazelcast); postgres uses the server
+                                   POSTGRES_URL names (a jdbc:postgresql:// URL; POSTGRES_USER and
+                                   POSTGRES_PASSWORD for the login), else starts a throwaway one with
+                                   Debian's initdb/pg_ctl (package postgresql) on a free port
               --workloads LIST     comma-separated, of W1..W8 (default: W1..W6 with --quick, all with --full);
-                                   W7 and W8 run in worker JVMs, on redis, zookeeper and hazelcast only
+                                   W7 and W8 run in worker JVMs, on redis, zookeeper, hazelcast and
+                                   postgres only
               --jvms N             worker JVMs of W7 and W8 (default 4)
               --w5-others N        locks of other owners held during W5
               --w5-reps N          measured releaseAll calls per run in W5

@@ -22,8 +22,10 @@ import org.knowm.xchart.style.Styler;
  * next to the peers.
  */
 final class Charts {
+    /** Ours blue, then one colour per peer: PostgreSQL has four peers' bars in W1 and W4. */
     private static final Color[] COLORS = {new Color(0x1f, 0x6f, 0xb4), new Color(0xe0, 0x7b, 0x22),
-        new Color(0x8c, 0x8c, 0x8c), new Color(0xc0, 0x39, 0x2b)};
+        new Color(0x8c, 0x8c, 0x8c), new Color(0xc0, 0x39, 0x2b), new Color(0x2c, 0xa0, 0x2c),
+        new Color(0x94, 0x67, 0xbd)};
     private static final int PANEL_WIDTH = 560;
     private static final int PANEL_HEIGHT = 380;
 

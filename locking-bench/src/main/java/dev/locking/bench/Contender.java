@@ -20,6 +20,11 @@ interface Contender {
     /** Whether this is one of ours (as opposed to a peer or the floor). */
     boolean ours();
 
+    /** Whether {@link #locked} can wait for locks (a floor that only tries cannot): W3, W4, W7 and W8. */
+    default boolean waits() {
+        return true;
+    }
+
     /**
      * Takes a lock on a key nobody else uses and releases it (W1, W2).
      *

@@ -181,7 +181,7 @@ final class CrossProcess implements AutoCloseable {
      * runs and last on even ones.
      */
     static void measureAll(int run, Backends backends, BenchOptions o, Consumer<Result> add) {
-        for (String backend : List.of("redis", "zookeeper", "hazelcast")) {
+        for (String backend : List.of("redis", "zookeeper", "hazelcast", "postgres")) {
             if (!o.backend(backend)) {
                 continue;
             }

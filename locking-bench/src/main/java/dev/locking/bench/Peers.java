@@ -12,6 +12,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.locks.InterProcessLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMultiLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.jspecify.annotations.Nullable;
 import org.redisson.api.RBucket;
 import org.redisson.api.RLock;
 import org.redisson.api.RScript;
@@ -39,6 +40,42 @@ final class Peers {
     /** What is left until {@code giveUpNanos}, at least 1 ms. */
     static long remainingMillis(long giveUpNanos) {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(giveUpNanos - System.nanoTime()));
+    }
+
+    /** One lock of a peer taken with a timed wait. */
+    @FunctionalInterface
+    interface TimedLock {
+        /**
+         * Waits up to {@code waitMillis} for the lock of {@code key}.
+         *
+         * @return how to release it, or null if it was not taken in time
+         */
+        @Nullable Runnable tryLock(String key, long waitMillis) throws Exception;
+    }
+
+    /**
+     * Takes one lock per key, one after another in the order given, each waiting until {@code giveUpNanos};
+     * runs the section; releases them in reverse order (also when a wait or the section failed).
+     *
+     * @throws TimeoutException if a lock was not taken in time
+     */
+    static void perKey(List<String> keys, TimedLock lock, Runnable section, long giveUpNanos) throws Exception {
+        Runnable[] unlocks = new Runnable[keys.size()];
+        int taken = 0;
+        try {
+            for (String key : keys) {
+                Runnable unlock = lock.tryLock(key, remainingMillis(giveUpNanos));
+                if (unlock == null) {
+                    throw new TimeoutException("gave up waiting for " + key);
+                }
+                unlocks[taken++] = unlock;
+            }
+            section.run();
+        } finally {
+            for (int i = taken - 1; i >= 0; i--) {
+                unlocks[i].run();
+            }
+        }
     }
 
     /** A contender that is not ours: a name, and the two ways to lock. */
@@ -150,6 +187,11 @@ final class Peers {
         ThreadLocal<String> owners = ThreadLocal.withInitial(() -> "floor-" + Thread.currentThread().getName());
         return new Peer("SET NX PX + delete script") {
             @Override
+            public boolean waits() {
+                return false;
+            }
+
+            @Override
             public void cycle(String key) {
                 String owner = owners.get();
                 RBucket<String> bucket = client.getBucket(prefix + key, StringCodec.INSTANCE);
@@ -238,20 +280,8 @@ final class Peers {
 
             @Override
             public void locked(List<String> keys, Runnable section, long giveUpNanos) throws Exception {
-                int taken = 0;
-                try {
-                    for (String key : keys) {
-                        if (!map.tryLock(key, remainingMillis(giveUpNanos), TimeUnit.MILLISECONDS)) {
-                            throw new TimeoutException("gave up waiting for " + key);
-                        }
-                        taken++;
-                    }
-                    section.run();
-                } finally {
-                    for (int i = taken - 1; i >= 0; i--) {
-                        map.unlock(keys.get(i));
-                    }
-                }
+                perKey(keys, (key, wait) -> map.tryLock(key, wait, TimeUnit.MILLISECONDS) ? () -> map.unlock(key)
+                        : null, section, giveUpNanos);
             }
         };
     }

@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * met or missed with its figure.
  */
 final class Report {
-    static final List<String> BACKENDS = List.of("lp_memory", "lp_redis", "lp_zookeeper", "lp_hazelcast");
+    static final List<String> BACKENDS = List.of("lp_memory", "lp_redis", "lp_zookeeper", "lp_hazelcast",
+            "lp_postgres");
 
     private final List<Result> results;
 
@@ -179,6 +180,7 @@ final class Report {
         t.add(atLeast("lp_redis W7 >= 2x Redisson RLock", ratio("W7", "lp_redis", "", "Redisson RLock", "", ops), 2));
         t.add(atMost("lp_redis W7 p99 wait <= 1/3 of Redisson RLock's", ratio("W7", "lp_redis", "",
                 "Redisson RLock", "", p99), 1.0 / 3));
+        postgresTargets(t);
         OptionalDouble leastFair = rows().stream().filter(r -> r.workload().equals("W7"))
                 .mapToDouble(Row::value).filter(v -> !Double.isNaN(v)).min();
         t.add(new Target("W7 Jain's index >= 0.9 (every contender)", leastFair.isPresent()
@@ -219,6 +221,21 @@ final class Report {
         t.add(new Target("W7/W8 zero overlaps across processes (every contender)", across + " overlaps",
                 anyW7 ? across == 0 : null));
         return t;
+    }
+
+    /** Issue 13's targets for lp_postgres (its W5 target is among every provider's below). */
+    private void postgresTargets(List<Target> t) {
+        String jdbc = PostgresPeers.JDBC_LOCK_REGISTRY;
+        t.add(atLeast("lp_postgres W1 >= 0.85x the table floor (" + PostgresPeers.TABLE_FLOOR + ")",
+                ratio("W1", "lp_postgres", "", PostgresPeers.TABLE_FLOOR, "", Result::opsPerSec), 0.85));
+        t.add(atLeast("lp_postgres W1 >= 2x " + jdbc, ratio("W1", "lp_postgres", "", jdbc, "", Result::opsPerSec), 2));
+        t.add(atMost("lp_postgres W3 p99 wait <= 1/5 of " + jdbc + "'s",
+                ratio("W3", "lp_postgres", "", jdbc, "", Result::p99), 1.0 / 5));
+        t.add(atLeast("lp_postgres W4 (caller order) >= 2x " + jdbc + " per key (sorted)",
+                ratio("W4", "lp_postgres", "caller order", jdbc + " per key", "sorted", Result::opsPerSec), 2));
+        t.add(atLeast("lp_postgres W7 >= 2x " + jdbc, ratio("W7", "lp_postgres", "", jdbc, "", Result::opsPerSec), 2));
+        t.add(atMost("lp_postgres W7 p99 wait <= 1/5 of " + jdbc + "'s",
+                ratio("W7", "lp_postgres", "", jdbc, "", Result::p99), 1.0 / 5));
     }
 
     private static int parseCount(String variant) {

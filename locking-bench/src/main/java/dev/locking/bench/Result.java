@@ -53,7 +53,9 @@ record Result(int run, String workload, String backend, String contender, boolea
         Histogram h = m.histogram();
         String fullNote = note;
         if (m.firstError() != null) {
-            fullNote = (fullNote.isEmpty() ? "" : fullNote + "; ") + "first error: " + m.firstError();
+            // One line: results.csv is read back line by line, and the note is one cell of a table.
+            fullNote = (fullNote.isEmpty() ? "" : fullNote + "; ") + "first error: "
+                    + m.firstError().replaceAll("\\s*\\R\\s*", " ");
         }
         return new Result(run, workload, backend, contender, ours, variant, threads, m.ops(),
                 m.opsPerSecond(), micros(h, 50), micros(h, 99), micros(h, 99.9), h.getMaxValue() / 1e3, overlaps,

@@ -191,7 +191,11 @@ public final class WorkerMain {
             list.add(fileLock(Path.of(address)));
         } else if (b != null && service != null) {
             String provider = "lp_" + backend;
-            list.add(new OursContender(service, provider));
+            if (b.postgres != null) {
+                list.addAll(BenchMain.postgresContenders(service, b.postgres, true));
+            } else {
+                list.add(new OursContender(service, provider));
+            }
             if (b.redisson != null) {
                 list.add(Peers.redisson(b.redisson, BenchMain.REDIS_PEER_PREFIX));
                 list.add(Peers.redissonFair(b.redisson, BenchMain.REDIS_PEER_PREFIX));

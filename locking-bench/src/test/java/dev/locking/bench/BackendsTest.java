@@ -36,7 +36,7 @@ class BackendsTest {
         }
         ProcessHandle redis;
         ProcessHandle zookeeper;
-        try (Backends backends = Backends.start(true, true, false)) {
+        try (Backends backends = Backends.start(true, true, false, false)) {
             RedissonClient redisson = backends.redisson;
             assertThat(redisson).isNotNull();
             redisson.getBucket("backends-test").set("x");

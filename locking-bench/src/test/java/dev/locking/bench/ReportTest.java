@@ -30,6 +30,19 @@ class ReportTest {
     }
 
     @Test
+    void aMultiLineFirstError_staysOnOneCsvLine() {
+        // PostgreSQL's errors come with Detail and Hint lines; results.csv is read back line by line (--report).
+        Runner.Measurement m = new Runner.Measurement(1, 1, new Histogram(3), 1,
+                "PSQLException: ERROR: deadlock detected\n  Detail: Process 1 waits\nProcess 2 waits\n  Hint: see", 0, 0,
+                0, List.of(1L));
+        Result r = Result.of(1, "W4", "lp_postgres", "advisory lock floor", false, "caller order", 4, m, 0, "");
+        assertThat(r.csv()).doesNotContain("\n").doesNotContain("\r");
+        assertThat(r.note()).isEqualTo("first error: PSQLException: ERROR: deadlock detected Detail: Process 1 waits"
+                + " Process 2 waits Hint: see");
+        assertThat(Result.parseCsv(r.csv()).note()).isEqualTo(r.note());
+    }
+
+    @Test
     void merge_addsUpTheSlices_rateOverTheirWindows_percentilesOverAllLatencies() {
         Histogram fast = new Histogram(3);
         for (int i = 0; i < 99; i++) {
@@ -109,6 +122,33 @@ class ReportTest {
         assertThat(report.targets()).filteredOn(t -> t.name().startsWith("lp_zookeeper W1"))
                 .singleElement().satisfies(t -> assertThat(t.verdict()).isEqualTo("not measured"));
         assertThat(report.figuresTable()).contains("150 B per lock");
+    }
+
+    @Test
+    void postgresTargets_compareWithTheTableFloorAndJdbcLockRegistry() {
+        String jdbc = PostgresPeers.JDBC_LOCK_REGISTRY;
+        List<Result> results = new ArrayList<>();
+        results.add(rate(1, "W1", "lp_postgres", "lp_postgres", true, "", 800, 10));
+        results.add(rate(1, "W1", "lp_postgres", PostgresPeers.TABLE_FLOOR, false, "", 1000, 10));
+        results.add(rate(1, "W1", "lp_postgres", jdbc, false, "", 500, 10));
+        results.add(rate(1, "W3", "lp_postgres", "lp_postgres", true, "", 900, 1000));
+        results.add(rate(1, "W3", "lp_postgres", jdbc, false, "", 100, 100_000));
+        results.add(rate(1, "W4", "lp_postgres", "lp_postgres", true, "caller order", 900, 10));
+        results.add(rate(1, "W4", "lp_postgres", jdbc + " per key", false, "sorted", 300, 10));
+        results.add(rate(1, "W7", "lp_postgres", "lp_postgres", true, "", 1000, 30_000));
+        results.add(rate(1, "W7", "lp_postgres", jdbc, false, "", 400, 100_000));
+        Report report = new Report(results);
+        assertThat(report.targets()).filteredOn(t -> t.name().startsWith("lp_postgres"))
+                .extracting(t -> t.name() + ": " + t.figure() + " " + t.verdict())
+                .containsExactly(
+                        "lp_postgres W1 >= 0.85x the table floor (INSERT ON CONFLICT + DELETE): 0.80x missed",
+                        "lp_postgres W1 >= 2x JdbcLockRegistry: 1.60x missed",
+                        "lp_postgres W3 p99 wait <= 1/5 of JdbcLockRegistry's: 0.01x met",
+                        "lp_postgres W4 (caller order) >= 2x JdbcLockRegistry per key (sorted): 3.00x met",
+                        "lp_postgres W7 >= 2x JdbcLockRegistry: 2.50x met",
+                        "lp_postgres W7 p99 wait <= 1/5 of JdbcLockRegistry's: 0.30x missed");
+        assertThat(report.targets()).filteredOn(t -> t.name().startsWith("W5 releaseAll(owner) <= 10 ms on lp_postgres"))
+                .singleElement().satisfies(t -> assertThat(t.verdict()).isEqualTo("not measured"));
     }
 
     @Test

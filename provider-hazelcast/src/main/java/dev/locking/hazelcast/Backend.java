@@ -9,6 +9,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicates;
 import com.hazelcast.query.QueryException;
 import dev.locking.api.ProviderUnavailableException;
+import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
 import java.util.Set;
 import java.util.UUID;
@@ -143,7 +144,7 @@ final class Backend {
      * and dropped over one provider), one more registration with the empty prefix hears every grant, and no
      * other is added.
      */
-    void listenForGrants(String owner, GrantSlots slots, KeySteps steps) {
+    void listenForGrants(String owner, GrantInbox slots, KeySteps steps) {
         String prefix = GrantListener.prefixOf(owner);
         if (grantListeners.containsKey(prefix) || grantListeners.containsKey("")) {
             return;

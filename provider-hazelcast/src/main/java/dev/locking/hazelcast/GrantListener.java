@@ -7,6 +7,7 @@ import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
 import com.hazelcast.query.Predicate;
 import dev.locking.spi.AcquireResult;
+import dev.locking.spi.support.GrantInbox;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
@@ -15,7 +16,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The entry listener that brings a grant to the JVM of the owner it was handed to: a key that a step handed to
- * a queued owner ({@link LockEntry#granted()}) is given to that owner's slot in {@link GrantSlots}, which wakes
+ * a queued owner ({@link LockEntry#granted()}) is given to that owner's slot in {@link GrantInbox}, which wakes
  * its thread in {@code awaitGrant}. Runs on Hazelcast's event threads and never blocks. Registered from this
  * JVM (one registration per prefix of the owners queued here, see {@link Backend#listenForGrants}), never
  * sent to members.
@@ -30,9 +31,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class GrantListener implements EntryUpdatedListener<String, LockEntry> {
 
-    private final GrantSlots slots;
+    private final GrantInbox slots;
 
-    GrantListener(GrantSlots slots) {
+    GrantListener(GrantInbox slots) {
         this.slots = slots;
     }
 

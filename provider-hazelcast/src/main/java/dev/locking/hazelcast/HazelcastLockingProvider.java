@@ -16,10 +16,10 @@ import dev.locking.hazelcast.QueueProcessors.AcquireOrQueue;
 import dev.locking.hazelcast.QueueProcessors.LeaveQueue;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.BackendCalls;
 import dev.locking.spi.support.KeyWaiters;
 import dev.locking.spi.support.Leases;
-import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  *       ({@link QueueProcessors.AcquireOrQueue}); every step that frees a key hands it to the first live
  *       queued owner in the same run ({@link LockProcessors#end}); the grant reaches only the owner's JVM
  *       through a {@link GrantListener} whose predicate members evaluate, and waits in the owner's slot
- *       ({@link GrantSlots}), registered before the step, until its thread takes it in {@link #awaitGrant}.</li>
+ *       ({@link GrantInbox}), registered before the step, until its thread takes it in {@link #awaitGrant}.</li>
  *   <li>{@code releaseAll(owner)} finds the owner's keys through an indexed predicate on {@code owner}
  *       (free entries have none; the index is added by the first {@code releaseAll(owner)}) and releases
  *       each as {@code release} would; {@code releaseAll()} turns every held entry free, keeping the
@@ -95,7 +95,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     private final InstanceSource source;
     private final String mapName;
     private final KeyWaiters waiters;
-    private final GrantSlots grants = new GrantSlots(LockingClock.SYSTEM);
+    private final GrantInbox grants = new GrantInbox();
     private final Failures failures;
     private final BackendCalls calls;
     private final KeySteps steps;
@@ -139,7 +139,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     public boolean extend(List<String> keys, String ownerId, Duration lease) {
         Backend b = backend();
         long leaseMillis = Leases.toMillis(lease);
-        boolean all = steps.each(b, keys, () -> new Extend(ownerId, leaseMillis), "extend", false) == keys.size();
+        boolean all = steps.each(b, keys, new Extend(ownerId, leaseMillis), "extend", false) == keys.size();
         if (log.isDebugEnabled()) {
             log.debug("{}: {} lease on {} for {} to {}", id, all ? "extended" : "could not extend", keys,
                     describe(ownerId), lease);
@@ -150,7 +150,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     @Override
     public boolean release(List<String> keys, @Nullable String ownerId) {
         Backend b = backend();
-        boolean all = steps.each(b, keys, () -> new Release(ownerId, true), "release", true) == keys.size();
+        boolean all = steps.each(b, keys, new Release(ownerId, true), "release", true) == keys.size();
         wakeLocalWaiters(keys);
         if (log.isDebugEnabled()) {
             log.debug("{}: released {} for {}: {}", id, keys, describe(ownerId), all ? "all" : "not all");
@@ -188,7 +188,7 @@ final class HazelcastLockingProvider implements LockingProvider {
         Set<String> found = steps.blocking(() -> b.locks.keySet(owned),
                 "releaseAll the keys of " + describe(ownerId), true);
         List<String> keys = List.copyOf(found);
-        int released = steps.each(b, keys, () -> new Release(ownerId, false), "releaseAll", false);
+        int released = steps.each(b, keys, new Release(ownerId, false), "releaseAll", false);
         wakeLocalWaiters(keys);
         log.debug("{}: released {} lock(s) of {}", id, released, describe(ownerId));
     }
@@ -255,20 +255,20 @@ final class HazelcastLockingProvider implements LockingProvider {
         long stayMillis = Leases.toMillis(stay);
         Backend b = backend();
         b.listenForGrants(owner, grants, steps);
-        GrantSlots.Slot slot = grants.register(key, owner);
+        GrantInbox.Slot slot = grants.expect(owner, key, key, stay);
         Outcome outcome = steps.one(b, key, new AcquireOrQueue(owner, leaseMillis, stayMillis), "acquire");
         LockEntry entry = outcome.entry();
         if (outcome.status() == Status.TAKEN && entry != null) {
-            grants.remove(owner);
+            grants.forget(owner);
             return GrantListener.acquired(key, entry);
         }
         if (outcome.status() == Status.FOREIGN) {
-            grants.remove(owner);
+            grants.forget(owner);
             throw failures.foreign(key, outcome, "acquire");
         }
         // Queued: look again when the holder's lease ends, as a lapse sends no grant.
         long remaining = outcome.remainingMillis();
-        slot.holderEnds = remaining > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(remaining) : 0;
+        slot.holderLapsesAt(remaining > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(remaining) : 0);
         return new AcquireResult.Conflict(key);
     }
 
@@ -285,19 +285,9 @@ final class HazelcastLockingProvider implements LockingProvider {
         String owner = requireOwner(ownerId);
         long waitNanos = maxWait.isNegative() || maxWait.isZero() ? 1 : Leases.toNanos(maxWait);
         backend(); // closed: fails
-        GrantSlots.Slot slot = grants.register(key, owner);
-        long now = System.nanoTime();
-        long deadline = now + waitNanos;
-        long holderEnds = slot.holderEnds;
-        if (holderEnds != 0 && holderEnds - now > 0 && holderEnds - deadline < 0) {
-            deadline = holderEnds;
-        }
-        // A provider that closes sets backend to null; a spurious null answer is allowed.
-        AcquireResult.Acquired grant = grants.await(slot, deadline, () -> backend == null);
-        if (grant != null) {
-            grants.remove(owner);
-        }
-        return grant;
+        // Returns early when the holder's lease ends, as acquireOrQueue saw it. A provider that closes sets
+        // backend to null; a spurious null answer is allowed.
+        return grants.awaitGrant(owner, key, key, System.nanoTime() + waitNanos, () -> backend == null);
     }
 
     /** One {@link LeaveQueue} step; a key it frees that nobody queues for wakes this provider's waiters. */
@@ -305,7 +295,7 @@ final class HazelcastLockingProvider implements LockingProvider {
     public void leaveQueue(String key, String ownerId) {
         String owner = requireOwner(ownerId);
         Backend b = backend();
-        grants.remove(owner);
+        grants.forget(owner);
         Outcome outcome = steps.one(b, key, new LeaveQueue(owner), "leave the queue of");
         if (outcome.status() == Status.FOREIGN) {
             throw failures.foreign(key, outcome, "leave the queue of");
@@ -364,6 +354,11 @@ final class HazelcastLockingProvider implements LockingProvider {
         return "HazelcastLockingProvider[" + id + ", map " + mapName + ", " + source + "]";
     }
 
+    /** Whether this owner's next multi-key acquire takes the keys one by one (see {@link MultiKeyAcquire}); for tests. */
+    boolean takesKeysInOrder(String ownerId) {
+        return acquire.takesInOrder(ownerId);
+    }
+
     /** Whether anyone waits in {@link #awaitRelease}; for tests. */
     boolean hasWaiters() {
         return waiters.waitingKeys() > 0;
@@ -376,7 +371,7 @@ final class HazelcastLockingProvider implements LockingProvider {
 
     /** How many owners have a grant slot here (queued, or granted and not yet seen); for tests. */
     int grantSlots() {
-        return grants.size();
+        return grants.expected();
     }
 
     /** How many grant listeners this provider registered; for tests. */
@@ -386,7 +381,8 @@ final class HazelcastLockingProvider implements LockingProvider {
 
     /** Whether a grant for the owner came and waits in its slot; for tests. */
     boolean grantArrived(String ownerId) {
-        return grants.arrived(ownerId);
+        GrantInbox.Slot slot = grants.slotOf(ownerId);
+        return slot != null && slot.grant() != null;
     }
 
     /** The owner of a queue call: never anonymous. */

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -26,9 +27,14 @@ import org.jspecify.annotations.Nullable;
  * {@link Backend#direct} allows it: the answer arrives on the calling thread with no future in between.
  * Hazelcast completes the future of an asynchronous call through its default async executor, which on a
  * machine with at most two cores starts a thread per call (elsewhere it is a hand-over to the common pool).
- * A member calls keys that other members own asynchronously, and so does everybody for the per-key steps of
- * a {@code release}, {@code extend} or {@code releaseAll(owner)} on several keys, which are sent together
- * and awaited until one shared deadline ({@link BackendCalls#await(CompletionStage, long, String)}).
+ * A member calls keys that other members own asynchronously. A step on several keys (a multi-key
+ * {@code tryAcquire}, {@code release}, {@code extend}, {@code releaseAll(owner)}, a waiter's mark) is one
+ * {@code executeOnKeys} call ({@link #all}), which reaches every partition at once: one round trip where the
+ * keys one after another took one per key. Hazelcast completes even its synchronous {@code executeOnKeys}
+ * through one such future, so a call on several keys costs one thread start on a small machine, where each
+ * key sent on its own cost one per key (each started by the client's single response thread). It is
+ * synchronous from a client when it may be sent again, else awaited until the deadline
+ * ({@link BackendCalls#await(CompletionStage, String)}).
  *
  * <h2>Sent again after an interrupt</h2>
  * Every step but a release may run twice: an acquire recognises the lock its own call took by the call's
@@ -63,30 +69,18 @@ final class KeySteps {
 
     /**
      * Runs one step on each key and counts the keys where it took effect ({@link Status#DONE}). One key is
-     * {@link #one}; several keys are sent together, each as its own step (a multi-key call would give all of
-     * them one backup processor), and their answers are awaited until one shared deadline.
+     * {@link #one}; several keys are one call ({@link #all}).
      *
      * @param failOnForeign whether a key holding foreign data fails the call (after every answer came)
      */
-    int each(Backend b, List<String> keys, Supplier<EntryProcessor<String, LockEntry, Outcome>> step, String what,
+    int each(Backend b, List<String> keys, EntryProcessor<String, LockEntry, Outcome> step, String what,
             boolean failOnForeign) {
-        if (keys.size() == 1) {
-            Outcome outcome = one(b, keys.get(0), step.get(), what);
-            if (failOnForeign && outcome.status() == Status.FOREIGN) {
-                throw failures.foreign(keys.get(0), outcome, what);
-            }
-            return outcome.status() == Status.DONE ? 1 : 0;
-        }
-        long deadline = calls.deadline();
-        List<CompletableFuture<Outcome>> answers = new ArrayList<>(keys.size());
-        for (String key : keys) {
-            EntryProcessor<String, LockEntry, Outcome> processor = step.get();
-            answers.add(submit(() -> b.locks.submitToKey(key, processor), operation(what, key)));
-        }
+        List<Outcome> outcomes = keys.size() == 1 ? List.of(one(b, keys.get(0), step, what))
+                : all(b, keys, step, what, !(step instanceof Release));
         int done = 0;
         LockingException foreign = null;
         for (int i = 0; i < keys.size(); i++) {
-            Outcome outcome = calls.await(answers.get(i), deadline, operation(what, keys.get(i)));
+            Outcome outcome = outcomes.get(i);
             done += outcome.status() == Status.DONE ? 1 : 0;
             if (failOnForeign && foreign == null && outcome.status() == Status.FOREIGN) {
                 foreign = failures.foreign(keys.get(i), outcome, what);
@@ -99,20 +93,52 @@ final class KeySteps {
     }
 
     /**
-     * Marks the keys as waited for (see {@link Watch}) and reads their state, in one call: synchronous from a
-     * client, asynchronous from a member, whose keys may live on other members.
+     * Marks the keys as waited for (see {@link Watch}) and reads their state, in one call (see {@link #all}).
      */
     Map<String, Outcome> watch(Backend b, List<String> keys) {
         if (keys.size() == 1) {
             String key = keys.get(0);
             return Map.of(key, one(b, key, new Watch(), "inspect"));
         }
-        String operation = "inspect " + keys;
-        if (b.member) {
-            return calls.await(submit(() -> b.locks.submitToKeys(new LinkedHashSet<>(keys), new Watch()), operation),
-                    operation);
+        return sendAll(b, keys, new Watch(), "inspect " + keys, true);
+    }
+
+    /**
+     * Runs one step on several keys in one Hazelcast call ({@code executeOnKeys}), which reaches all their
+     * partitions at once. The step must keep per key what its backups apply (as {@link LockProcessors.Mutating}
+     * does): Hazelcast asks it for one backup processor per partition. Every key has an answer, or the call
+     * fails as a whole.
+     *
+     * <p>A repeatable step from a client is a synchronous call (an interrupt sends it again, see the class
+     * comment). A member's call, whose keys may live on other members, and a release, which must not be sent
+     * twice, are asynchronous and awaited without answering interrupts until the deadline. Either way one
+     * future completes the whole call (see the class comment).
+     *
+     * @param repeatable whether the step may run twice on a key (see the class comment)
+     * @return the answers, in the order of {@code keys}
+     */
+    List<Outcome> all(Backend b, List<String> keys, EntryProcessor<String, LockEntry, Outcome> step, String what,
+            boolean repeatable) {
+        String operation = what + " " + keys;
+        Map<String, Outcome> answers = sendAll(b, keys, step, operation, repeatable);
+        List<Outcome> outcomes = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            Outcome outcome = answers.get(key);
+            if (outcome == null) {
+                throw new LockingException("Hazelcast gave no answer for \"" + key + "\" to " + operation);
+            }
+            outcomes.add(outcome);
         }
-        return blocking(() -> b.locks.executeOnKeys(new LinkedHashSet<>(keys), new Watch()), operation, true);
+        return outcomes;
+    }
+
+    private Map<String, Outcome> sendAll(Backend b, List<String> keys, EntryProcessor<String, LockEntry, Outcome> step,
+            String operation, boolean repeatable) {
+        Set<String> keySet = new LinkedHashSet<>(keys);
+        if (b.member || !repeatable) {
+            return calls.await(submit(() -> b.locks.submitToKeys(keySet, step), operation), operation);
+        }
+        return blocking(() -> b.locks.executeOnKeys(keySet, step), operation, true);
     }
 
     /**

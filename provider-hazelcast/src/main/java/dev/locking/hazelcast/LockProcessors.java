@@ -10,8 +10,10 @@ import com.hazelcast.nio.serialization.HazelcastSerializationException;
 import dev.locking.hazelcast.Outcome.Status;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -155,23 +157,30 @@ final class LockProcessors {
     }
 
     /**
-     * Base of the processors that may change the entry: it records the change so that the backups
-     * apply exactly that. Processors are {@link DataSerializable}: their fields travel after the class
-     * name, and members create them with the no-argument constructor (fields are therefore not final).
+     * Base of the processors that may change the entry: it records each change, by key, so that the backups
+     * apply exactly that. One processor may run on several keys ({@code executeOnKeys}), where Hazelcast asks
+     * it for one backup processor per partition after all of that partition's keys, and may hand the same
+     * instance to the partition threads of several partitions at once: hence a concurrent map of changes, and
+     * an {@link Apply} that applies to each key only the value stored at that key. Processors are
+     * {@link DataSerializable}: their fields travel after the class name, and members create them with the
+     * no-argument constructor (fields are therefore not final).
+     *
+     * <p>Concurrency: {@link #changes} is a concurrent map; every other field is written before the processor
+     * runs.
      */
     abstract static class Mutating extends Step {
         private static final long serialVersionUID = 1L;
 
-        private transient @Nullable Apply backup;
+        private final transient Map<String, Apply.Change> changes = new ConcurrentHashMap<>();
 
         final void put(Map.Entry<String, LockEntry> entry, @Nullable LockEntry value) {
             store(entry, value);
-            backup = new Apply(value);
+            changes.put(entry.getKey(), new Apply.Change(value));
         }
 
         @Override
         public final @Nullable EntryProcessor<String, LockEntry, Outcome> getBackupProcessor() {
-            return backup;
+            return changes.isEmpty() ? null : new Apply(Map.copyOf(changes));
         }
     }
 
@@ -505,22 +514,31 @@ final class LockProcessors {
         public void readData(ObjectDataInput in) {}
     }
 
-    /** Applies on a backup replica exactly what the primary stored, or removed ({@code null}). */
+    /**
+     * Applies on a backup replica exactly what the primary stored, or removed, at each key it changed; a key
+     * the primary left alone (a conflict among the keys of one call) is left alone here too.
+     */
     static final class Apply implements EntryProcessor<String, LockEntry, Outcome>, DataSerializable {
-        private static final long serialVersionUID = 2L;
+        private static final long serialVersionUID = 3L;
 
-        private @Nullable LockEntry value;
+        /** What the primary stored at one key: a lock entry, or {@code null} for a removed entry. */
+        record Change(@Nullable LockEntry value) {}
+
+        private Map<String, Change> changes = Map.of();
 
         /** For Hazelcast. */
         Apply() {}
 
-        Apply(@Nullable LockEntry value) {
-            this.value = value;
+        Apply(Map<String, Change> changes) {
+            this.changes = changes;
         }
 
         @Override
         public @Nullable Outcome process(Map.Entry<String, LockEntry> entry) {
-            store(entry, value);
+            Change change = changes.get(entry.getKey());
+            if (change != null) {
+                store(entry, change.value());
+            }
             return null;
         }
 
@@ -531,12 +549,21 @@ final class LockProcessors {
 
         @Override
         public void writeData(ObjectDataOutput out) throws IOException {
-            LockEntry.writeNullable(out, value);
+            out.writeInt(changes.size());
+            for (Map.Entry<String, Change> change : changes.entrySet()) {
+                out.writeString(change.getKey());
+                LockEntry.writeNullable(out, change.getValue().value());
+            }
         }
 
         @Override
         public void readData(ObjectDataInput in) throws IOException {
-            value = LockEntry.readNullable(in);
+            int size = in.readInt();
+            Map<String, Change> read = new HashMap<>(Math.max(4, size * 2));
+            for (int i = 0; i < size; i++) {
+                read.put(Objects.requireNonNull(in.readString(), "key"), new Change(LockEntry.readNullable(in)));
+            }
+            changes = read;
         }
     }
 }

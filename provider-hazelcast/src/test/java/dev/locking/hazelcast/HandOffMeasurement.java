@@ -46,7 +46,7 @@ final class HandOffMeasurement {
         }
         for (int i = 0; i < Integer.getInteger("locking.measure.extraListeners", 0); i++) {
             instances.get(0).<String, LockEntry>getMap("measure").addEntryListener(new GrantListener(
-                    new GrantSlots(dev.locking.spi.support.LockingClock.SYSTEM)), new GrantListener.GrantedTo("nobody:"),
+                    new dev.locking.spi.support.GrantInbox()), new GrantListener.GrantedTo("nobody:"),
                     true);
         }
         ExecuteOptions execute = ExecuteOptions.builder().provider("lp_hazelcast").expire(Duration.ofSeconds(30))

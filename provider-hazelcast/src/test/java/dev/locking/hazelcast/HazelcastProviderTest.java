@@ -518,6 +518,29 @@ class HazelcastProviderTest {
                 assertThat(next).isGreaterThan(other + 3);
             }
         }
+
+        /**
+         * Keys sent at once can refuse each other both ways; an owner refused once takes them one by one in
+         * canonical order until it gets them, so two such calls cannot keep rolling each other back.
+         */
+        @Test
+        void anOwnerRefusedOnce_takesTheKeysInOrder_untilItGetsThem() {
+            String mapName = map();
+            try (LockingProvider provider = HazelcastProviderFactory.fromInstance("lp_hazelcast", client(), mapName)) {
+                HazelcastLockingProvider hz = (HazelcastLockingProvider) provider;
+                assertThat(provider.tryAcquire(List.of("k2"), "other", null)).isInstanceOf(Acquired.class);
+                List<String> keys = List.of("k1", "k2", "k3");
+                assertThat(hz.takesKeysInOrder("me")).isFalse();
+                assertThat(provider.tryAcquire(keys, "me", null)).isEqualTo(new Conflict("k2"));
+                assertThat(hz.takesKeysInOrder("me")).isTrue();
+                assertThat(provider.tryAcquire(keys, "me", null)).isEqualTo(new Conflict("k2"));
+                assertThat(new HashMap<>(member().<String, LockEntry>getMap(mapName))).containsOnlyKeys("k2");
+                assertThat(provider.release(List.of("k2"), "other")).isTrue();
+                assertThat(provider.tryAcquire(keys, "me", null)).isInstanceOf(Acquired.class);
+                assertThat(hz.takesKeysInOrder("me")).isFalse();
+                assertThat(provider.inspect("k3").orElseThrow().ownerId()).isEqualTo("me");
+            }
+        }
     }
 
     /** Holds the partition thread of the key it runs on until {@link #RELEASE} opens; for the tests below. */

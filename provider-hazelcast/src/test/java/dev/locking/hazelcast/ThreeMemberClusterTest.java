@@ -233,6 +233,54 @@ class ThreeMemberClusterTest {
         }
     }
 
+    /**
+     * A multi-key acquire reaches all its keys in one call, and Hazelcast gives the keys of one partition one
+     * backup processor: each key's backup must still get that key's own lock, and a key the call did not
+     * take (a conflict) must keep its holder's.
+     */
+    @Test
+    void multiKeyCalls_onKeysOfOnePartition_leaveEachKeysOwnLockOnTheBackups() {
+        String mapName = "multi";
+        LockingProvider client = client(mapName);
+        LockingProvider onMember = onMember(0, mapName);
+        List<String> keys = keysInOnePartitionAwayFromMember0("multi-", 4);
+        String a = keys.get(0);
+        String b = keys.get(1);
+        String c = keys.get(2);
+        String d = keys.get(3);
+        Duration lease = Duration.ofMinutes(5);
+        assertThat(client.tryAcquire(List.of(b), "other", lease)).isInstanceOf(Acquired.class);
+        assertThat(client.tryAcquire(List.of(a, b, c), "caller", lease)).isEqualTo(new Conflict(b));
+        assertThat(onMember.tryAcquire(List.of(a, c, d), "caller2", lease)).isInstanceOf(Acquired.class);
+        assertThat(client.tryAcquire(List.of(a, d), "caller2", Duration.ofMinutes(6))).isInstanceOf(Acquired.class);
+        Map<String, LockInfo> before = new HashMap<>();
+        for (String key : keys) {
+            before.put(key, client.inspect(key).orElseThrow());
+        }
+        assertThat(before.values().stream().map(LockInfo::fencingToken).distinct()).hasSize(4);
+
+        terminateAMemberOwning(keys);
+
+        for (String key : keys) {
+            assertThat(client.inspect(key)).as(key).contains(before.get(key));
+        }
+    }
+
+    /** Keys named {@code prefix + i}, sorted, all in one partition that a member other than member 0 owns. */
+    private List<String> keysInOnePartitionAwayFromMember0(String prefix, int count) {
+        String first = keysWithOneAwayFromMember0(prefix, 1).get(0);
+        int partition = members.get(0).getPartitionService().getPartition(first).getPartitionId();
+        List<String> keys = new ArrayList<>(List.of(first));
+        for (int i = 0; keys.size() < count; i++) {
+            String key = prefix + "same-" + i;
+            if (members.get(0).getPartitionService().getPartition(key).getPartitionId() == partition) {
+                keys.add(key);
+            }
+        }
+        keys.sort(null);
+        return keys;
+    }
+
     @Test
     void whileAMemberDies_noKeyEverHasTwoHolders() throws Exception {
         String mapName = "contended";

@@ -7,6 +7,7 @@ import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.support.BackendCalls;
+import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
 import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
@@ -117,7 +118,7 @@ final class RedisLockingProvider implements LockingProvider {
     /** For tests: whether a grant for this owner has arrived and waits to be taken by its {@code awaitGrant}. */
     boolean hasGrantFor(String ownerId) {
         GrantInbox.Slot slot = grants.slotOf(ownerId);
-        return slot != null && slot.grant != null;
+        return slot != null && slot.grant() != null;
     }
 
     @Override
@@ -315,15 +316,7 @@ final class RedisLockingProvider implements LockingProvider {
                     }
                 }
             }
-            if (held) {
-                long remaining = Math.min(slice, maxWait.toNanos() - (System.nanoTime() - start));
-                if (remaining > 0 && !connection.isClosed()) {
-                    waiter.await(remaining);
-                }
-            }
-            if (!connection.isClosed()) {
-                waiter.used(); // the caller tries the keys next: a wake-up it got is not passed on
-            }
+            waiter.sleepAfterLook(held, slice, start, maxWait, connection::isClosed);
         }
     }
 
@@ -348,8 +341,7 @@ final class RedisLockingProvider implements LockingProvider {
         long stayMillis = Leases.toMillis(stay);
         long sent = System.nanoTime();
         Instant sentAt = clock.wallTime();
-        GrantInbox.Slot slot = grants.expect(ownerId, key, layout.lockKey(key),
-                sent + nanosAtMost(stay) + MARK_SLACK.toNanos());
+        GrantInbox.Slot slot = grants.expect(ownerId, key, layout.lockKey(key), stay);
         String index = layout.ownerIndexKey(ownerId);
         List<Object> reply = calls.await(scripts.queue(key, ownerId, leaseMillis, stayMillis,
                 Math.min(leaseMillis, stayMillis), cluster ? null : index), "acquireOrQueue");
@@ -363,7 +355,7 @@ final class RedisLockingProvider implements LockingProvider {
             return new AcquireResult.Acquired(Map.of(key, number(reply, 1)), pttl >= 0 ? sentAt.plusMillis(pttl) : null);
         }
         long pttl = number(reply, 1);
-        slot.holderLapsesAt = pttl >= 0 ? sent + TimeUnit.MILLISECONDS.toNanos(pttl + 1) : 0;
+        slot.holderLapsesAfter(sent, pttl);
         if (cluster && number(reply, 2) == 1) {
             calls.await(scripts.indexAdd(index, stayMillis + Math.min(leaseMillis, stayMillis),
                     scripts.lockKeys(List.of(key))), "acquireOrQueue");
@@ -381,17 +373,10 @@ final class RedisLockingProvider implements LockingProvider {
             throws InterruptedException {
         checkOpen();
         long deadline = System.nanoTime() + nanosAtMost(maxWait);
-        GrantInbox.Slot slot = grants.slotOf(ownerId);
-        if (slot == null || !slot.key.equals(key)) {
-            slot = grants.expect(ownerId, key, layout.lockKey(key), deadline);
-        }
-        AcquireResult.Acquired grant = GrantInbox.await(slot, deadline, connection::isClosed);
-        if (grant != null) {
-            grants.forget(ownerId);
-            if (log.isDebugEnabled()) {
-                log.debug("{} was handed {} for {} (token {})", id, key, ownerLabel(ownerId),
-                        grant.fencingTokens().get(key));
-            }
+        AcquireResult.Acquired grant = grants.awaitGrant(ownerId, key, layout.lockKey(key), deadline,
+                connection::isClosed);
+        if (grant != null && log.isDebugEnabled()) {
+            log.debug("{} was handed {} for {} (token {})", id, key, ownerLabel(ownerId), grant.fencingTokens().get(key));
         }
         return grant;
     }

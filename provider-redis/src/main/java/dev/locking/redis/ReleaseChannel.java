@@ -1,6 +1,7 @@
 package dev.locking.redis;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;

@@ -9,6 +9,7 @@ import dev.locking.api.LockingException;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

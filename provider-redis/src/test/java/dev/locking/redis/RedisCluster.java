@@ -3,6 +3,7 @@ package dev.locking.redis;
 import static org.awaitility.Awaitility.await;
 
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,6 +2,7 @@ package dev.locking.redis;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.tck.LockingProviderConformance;
+import dev.locking.tck.TestConfig;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -2,6 +2,7 @@ package dev.locking.redis;
 
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

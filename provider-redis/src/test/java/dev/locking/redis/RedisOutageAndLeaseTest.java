@@ -15,6 +15,7 @@ import dev.locking.api.ReleaseOptions;
 import dev.locking.core.Locking;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

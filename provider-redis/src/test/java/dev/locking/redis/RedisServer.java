@@ -1,6 +1,7 @@
 package dev.locking.redis;
 
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;

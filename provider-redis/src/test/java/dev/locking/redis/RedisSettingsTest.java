@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
+import dev.locking.tck.TestConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

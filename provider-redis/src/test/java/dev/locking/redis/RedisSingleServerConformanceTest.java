@@ -2,6 +2,7 @@ package dev.locking.redis;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.tck.LockingProviderConformance;
+import dev.locking.tck.TestConfig;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.LinkedHashMap;

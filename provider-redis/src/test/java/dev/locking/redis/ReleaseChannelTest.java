@@ -2,7 +2,9 @@ package dev.locking.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
+import dev.locking.tck.TestConfig;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,9 +36,9 @@ class ReleaseChannelTest {
 
         channel.onMessage("!1700000000000001 4000 {k}" + owner);
 
-        assertThat(slot.grant).isNotNull();
-        assertThat(slot.grant.fencingTokens()).containsEntry("k", 1700000000000001L);
-        assertThat(other.grant).isNull();
+        assertThat(slot.grant()).isNotNull();
+        assertThat(slot.grant().fencingTokens()).containsEntry("k", 1700000000000001L);
+        assertThat(other.grant()).isNull();
         assertThat(waiter.isWoken()).isFalse();
     }
 
@@ -48,7 +50,7 @@ class ReleaseChannelTest {
         channel.onMessage("!x 4000 {k}exec:o");
         channel.onMessage("!5 4000 exec:o");
 
-        assertThat(slot.grant).isNull();
+        assertThat(slot.grant()).isNull();
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,8 +43,8 @@ class ZookeeperClusterTest {
         cluster.start();
         Map<String, String> options = Map.of("connectString", cluster.getConnectString(), "namespace", "cluster-test",
                 "sessionTimeout", "10s", "connectionTimeout", "10s");
-        a = new ZookeeperProviderFactory().create(new MapConfig("lp_zookeeper", options));
-        b = new ZookeeperProviderFactory().create(new MapConfig("lp_zookeeper", options));
+        a = new ZookeeperProviderFactory().create(new TestConfig("lp_zookeeper", options));
+        b = new ZookeeperProviderFactory().create(new TestConfig("lp_zookeeper", options));
     }
 
     @AfterEach

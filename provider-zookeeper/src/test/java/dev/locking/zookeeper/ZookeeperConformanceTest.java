@@ -2,6 +2,7 @@ package dev.locking.zookeeper;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.tck.LockingProviderConformance;
+import dev.locking.tck.TestConfig;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -37,7 +38,7 @@ class ZookeeperConformanceTest extends LockingProviderConformance {
 
     @Override
     protected LockingProvider newUnreachableProvider(String id) {
-        return new ZookeeperProviderFactory().create(new MapConfig(id,
+        return new ZookeeperProviderFactory().create(new TestConfig(id,
                 Map.of("connectString", "127.0.0.1:" + closedPort(), "connectionTimeout", "1s")));
     }
 

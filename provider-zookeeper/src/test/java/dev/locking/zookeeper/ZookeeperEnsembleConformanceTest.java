@@ -2,6 +2,7 @@ package dev.locking.zookeeper;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.tck.LockingProviderConformance;
+import dev.locking.tck.TestConfig;
 import java.util.Map;
 import org.apache.curator.test.TestingCluster;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -17,7 +18,7 @@ class ZookeeperEnsembleConformanceTest extends LockingProviderConformance {
 
     @Override
     protected LockingProvider newProvider(String id) {
-        return new ZookeeperProviderFactory().create(new MapConfig(id, Map.of(
+        return new ZookeeperProviderFactory().create(new TestConfig(id, Map.of(
                 "connectString", ENSEMBLE.cluster().getConnectString(),
                 "namespace", "tck-ensemble", "sessionTimeout", "10s", "connectionTimeout", "10s")));
     }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -47,7 +48,7 @@ class ZookeeperFollowerReadTest {
     }
 
     private static LockingProvider provider(InstanceSpec server) {
-        return new ZookeeperProviderFactory().create(new MapConfig("lp_zookeeper", Map.of(
+        return new ZookeeperProviderFactory().create(new TestConfig("lp_zookeeper", Map.of(
                 "connectString", "127.0.0.1:" + server.getPort(), "namespace", "follower-read",
                 "sessionTimeout", "10s", "connectionTimeout", "10s")));
     }

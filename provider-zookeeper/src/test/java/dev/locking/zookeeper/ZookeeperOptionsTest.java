@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.LockingProviderFactory;
+import dev.locking.tck.TestConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -17,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ZookeeperOptionsTest {
 
     private static ZookeeperOptions parse(Map<String, String> options) {
-        return ZookeeperOptions.from(new MapConfig("lp_zookeeper", options));
+        return ZookeeperOptions.from(new TestConfig("lp_zookeeper", options));
     }
 
     @Test
@@ -42,7 +43,7 @@ class ZookeeperOptionsTest {
     @Test
     void creatingAProvider_connectsToNothing() {
         // Nothing listens on port 1: creating (and closing) the provider must not notice.
-        LockingProvider p = new ZookeeperProviderFactory().create(new MapConfig("lp_zookeeper",
+        LockingProvider p = new ZookeeperProviderFactory().create(new TestConfig("lp_zookeeper",
                 Map.of("connectString", "127.0.0.1:1")));
         assertThat(p.id()).isEqualTo("lp_zookeeper");
         p.close();

@@ -8,6 +8,7 @@ import dev.locking.api.LockInfo;
 import dev.locking.api.ProviderUnavailableException;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -591,7 +592,7 @@ class ZookeeperProviderTest {
             try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
                 port = s.getLocalPort();
             }
-            LockingProvider dead = new ZookeeperProviderFactory().create(new MapConfig("lp_dead",
+            LockingProvider dead = new ZookeeperProviderFactory().create(new TestConfig("lp_dead",
                     Map.of("connectString", "127.0.0.1:" + port, "connectionTimeout", "1s")));
             try {
                 long t0 = System.nanoTime();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.locking.api.LockInfo;
 import dev.locking.spi.AcquireResult;
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +32,7 @@ class ZookeeperRestartTest {
         int port = InstanceSpec.getRandomPort();
         try (TestingServer server = new TestingServer(
                 new InstanceSpec(dir.toFile(), port, -1, -1, true, -1, ZookeeperServer.TICK_MILLIS, -1), true)) {
-            LockingProvider p = new ZookeeperProviderFactory().create(new MapConfig("lp_zookeeper", Map.of(
+            LockingProvider p = new ZookeeperProviderFactory().create(new TestConfig("lp_zookeeper", Map.of(
                     "connectString", server.getConnectString(), "namespace", "restart",
                     "sessionTimeout", "10s", "connectionTimeout", "2s")));
             try {

@@ -1,6 +1,7 @@
 package dev.locking.zookeeper;
 
 import dev.locking.spi.LockingProvider;
+import dev.locking.tck.TestConfig;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -69,7 +70,7 @@ final class ZookeeperServer implements BeforeAllCallback {
         all.putIfAbsent("connectString", connectString());
         all.putIfAbsent("namespace", namespace);
         all.putIfAbsent("sessionTimeout", "10s");
-        return new ZookeeperProviderFactory().create(new MapConfig(id, all));
+        return new ZookeeperProviderFactory().create(new TestConfig(id, all));
     }
 
     /** A plain Curator client, started and connected, for looking at nodes behind the provider's back. */

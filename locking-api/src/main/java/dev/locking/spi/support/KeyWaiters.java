@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -264,6 +265,31 @@ public final class KeyWaiters {
                 return true;
             } finally {
                 sleeping.decrementAndGet();
+            }
+        }
+
+        /**
+         * The end of a provider's {@code awaitRelease}, after its look at the backend: if a key is held, sleeps until
+         * woken, or {@code sliceNanos}, or what is left of {@code maxWait} since {@code startNanos}, whichever is
+         * first; then, unless the provider closed, marks the wait {@link #used} (the core tries the keys next).
+         *
+         * @param held       whether the look found a key held (else the caller tries at once)
+         * @param sliceNanos the longest sleep the provider allows (its slice, or a key's remaining lease)
+         * @param startNanos when {@code awaitRelease} started, a {@link System#nanoTime()} value
+         * @param maxWait    the caller's longest wait
+         * @param closed     whether the provider closed (then it neither sleeps nor marks the wait used)
+         * @throws InterruptedException if the thread is interrupted
+         */
+        public void sleepAfterLook(boolean held, long sliceNanos, long startNanos, Duration maxWait,
+                BooleanSupplier closed) throws InterruptedException {
+            if (held) {
+                long remaining = Math.min(sliceNanos, Leases.toNanos(maxWait) - (System.nanoTime() - startNanos));
+                if (remaining > 0 && !closed.getAsBoolean()) {
+                    await(remaining);
+                }
+            }
+            if (!closed.getAsBoolean()) {
+                used();
             }
         }
 

@@ -13,7 +13,15 @@
  *   <li>{@link dev.locking.spi.support.BackendCalls}: every backend call bounded by a deadline, and an
  *       interrupt never cuts short a call that changes locks; a call without an answer throws
  *       {@link dev.locking.spi.support.BackendCallException}, which says whether it may have taken effect.</li>
+ *   <li>{@link dev.locking.spi.support.GrantInbox}: for a provider that hands keys off in its backend, each
+ *       queued owner's slot for its grant, registered before the queue step (given the owner's stay, it computes
+ *       how long to keep the slot), filled by the backend's grant message, slept on in {@code awaitGrant}.</li>
+ *   <li>{@link dev.locking.spi.support.ForwardingLockingProvider}: a provider that wraps another.</li>
  * </ul>
+ *
+ * <p>A provider on a SQL database finds the rest in {@link dev.locking.spi.support.jdbc}: statements on a pool
+ * or an application's DataSource, what SQLSTATEs mean, the schema checked and created, and one kept connection
+ * for the database's notifications.
  *
  * <p>Option declaration lives in the SPI itself: {@link dev.locking.spi.LockingProviderFactory#options()}
  * declares a factory's options with {@link dev.locking.spi.ProviderOption}, and the core checks them.

@@ -27,6 +27,22 @@ class KeyWaitersTest {
     }
 
     @Test
+    void sleepAfterLook_sleepsOnlyWhenHeld_atMostTheSlice_andNotOnceClosed() throws Exception {
+        KeyWaiters waiters = new KeyWaiters(LONG);
+        try (KeyWaiters.Waiter waiter = waiters.register(List.of("a"))) {
+            long start = System.nanoTime();
+            waiter.sleepAfterLook(false, LONG.toNanos(), start, LONG, () -> false);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            start = System.nanoTime();
+            waiter.sleepAfterLook(true, Duration.ofMillis(100).toNanos(), start, LONG, () -> false);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(90), Duration.ofSeconds(10));
+            start = System.nanoTime();
+            waiter.sleepAfterLook(true, LONG.toNanos(), start, LONG, () -> true);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
     void aWakeUpBeforeTheSleepIsKept() throws Exception {
         KeyWaiters waiters = new KeyWaiters(LONG);
         try (KeyWaiters.Waiter waiter = waiters.register(List.of("a"))) {

@@ -1,0 +1,2 @@
+-- a test script
+SELECT $1;
