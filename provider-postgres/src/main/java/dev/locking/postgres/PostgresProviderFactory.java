@@ -41,11 +41,11 @@ import javax.sql.DataSource;
  * </table>
  *
  * <h2>An application's own DataSource</h2>
- * {@snippet :
+ * <pre>{@code
  * LockingService locking = Locking.builder()
  *         .provider(PostgresProviderFactory.fromDataSource("lp_postgres", dataSource, Map.of("table", "app_locks")))
  *         .build();
- * }
+ * }</pre>
  * The provider then borrows its connections from that DataSource (keeping one for LISTEN) and never closes it.
  *
  * @since 0.2.0
