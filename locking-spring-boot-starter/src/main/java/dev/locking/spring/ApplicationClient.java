@@ -3,8 +3,11 @@ package dev.locking.spring;
 import dev.locking.core.Locking;
 import dev.locking.spi.LockingProvider;
 import dev.locking.spi.OptionValues;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,12 +17,13 @@ import org.springframework.core.env.Environment;
 
 /**
  * Registers a provider built on a client bean of the application ({@code RedissonClient}, {@code CuratorFramework},
- * {@code HazelcastInstance}) in place of the provider's own connection, so locks share the application's
- * connections.
+ * {@code HazelcastInstance}, a PostgreSQL {@code DataSource}) in place of the provider's own connection, so locks
+ * share the application's connections.
  *
  * <p>Only when the application has exactly one such bean (or one primary) and the provider's instance
- * ({@code locking.providers.<type>.*}) sets no option other than its namespace: an address, a config file or a
- * timeout means the application wants the provider's own connection. The provider never closes the client,
+ * ({@code locking.providers.<type>.*}) sets no option but those that do not concern the connection (its namespace,
+ * say): an address, a config file or a connection timeout means the application wants the provider's own
+ * connection. The provider never closes the client,
  * and the service is closed before the client (it is registered as depending on the client's bean).
  *
  * @param <C> the client type
@@ -31,20 +35,21 @@ final class ApplicationClient<C> {
 
     private final String type;
     private final Class<C> clientType;
-    private final String namespaceOption;
-    private final BiFunction<C, @Nullable String, LockingProvider> create;
+    private final Set<String> allowedOptions;
+    private final BiFunction<C, Map<String, String>, LockingProvider> create;
 
     /**
      * @param type            the provider type, such as {@code redis}; the provider id is {@code lp_<type>}
      * @param clientType      the client's class
-     * @param namespaceOption the one option that may be set, passed to {@code create}, such as {@code keyPrefix}
-     * @param create          builds the provider from the client and the namespace option's value (or null)
+     * @param allowedOptions  the options that may be set, passed to {@code create}, such as {@code keyPrefix}
+     * @param create          builds the provider from the client and the allowed options that are set (by the
+     *                        names given here)
      */
-    ApplicationClient(String type, Class<C> clientType, String namespaceOption,
-            BiFunction<C, @Nullable String, LockingProvider> create) {
+    ApplicationClient(String type, Class<C> clientType, Set<String> allowedOptions,
+            BiFunction<C, Map<String, String>, LockingProvider> create) {
         this.type = type;
         this.clientType = clientType;
-        this.namespaceOption = namespaceOption;
+        this.allowedOptions = allowedOptions;
         this.create = create;
     }
 
@@ -60,16 +65,19 @@ final class ApplicationClient<C> {
             return;
         }
         String id = "lp_" + type;
-        String namespace = null;
+        Map<String, String> byCanonicalName = allowedOptions.stream()
+                .collect(Collectors.toMap(OptionValues::canonicalName, name -> name));
+        Map<String, String> given = new LinkedHashMap<>();
         for (Map.Entry<String, String> option : settings.options(type).entrySet()) {
-            if (!OptionValues.canonicalName(option.getKey()).equals(OptionValues.canonicalName(namespaceOption))) {
+            String name = byCanonicalName.get(OptionValues.canonicalName(option.getKey()));
+            if (name == null) {
                 log.info("Locking provider {} has its own options (locking.providers.{}.{}): the application's {} is"
                         + " not used", id, type, option.getKey(), clientType.getSimpleName());
                 return;
             }
-            namespace = option.getValue().trim();
+            given.put(name, option.getValue().trim());
         }
-        builder.provider(create.apply(client, namespace));
+        builder.provider(create.apply(client, given));
         for (String name : beans.getBeanNamesForType(clientType)) {
             beans.registerDependentBean(name, SERVICE_BEAN);
         }

@@ -22,16 +22,24 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
  * (Testcontainers); else one started from the {@code initdb}/{@code pg_ctl} binaries on a free port for the whole
  * run ({@link PostgresProcess}). With {@code CI=true}, finding none fails the run; otherwise the tests are skipped.
  *
- * {@snippet :
+ * <pre>{@code
  * @RegisterExtension static final PostgresServer PG = PostgresServer.shared();
- * }
+ * }</pre>
+ *
+ * <p>Public, and in this module's test jar, so that other modules' tests (the Spring Boot starter's) use the same
+ * server.
  */
-final class PostgresServer implements BeforeAllCallback {
+public final class PostgresServer implements BeforeAllCallback {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(PostgresServer.class);
 
     private volatile @Nullable Shared shared;
 
-    static PostgresServer shared() {
+    /**
+     * The extension; every test class of a run shares one server.
+     *
+     * @return a new extension instance
+     */
+    public static PostgresServer shared() {
         return new PostgresServer();
     }
 
@@ -53,12 +61,22 @@ final class PostgresServer implements BeforeAllCallback {
         return get().process;
     }
 
-    String url() {
+    /**
+     * The server's pgjdbc URL.
+     *
+     * @return the URL
+     */
+    public String url() {
         return get().url;
     }
 
-    /** The options that reach this server, plus the given ones (later ones win). */
-    Map<String, String> options(String... more) {
+    /**
+     * The options that reach this server, plus the given ones (later ones win).
+     *
+     * @param more more options, as name, value, name, value...
+     * @return the options of a provider on this server
+     */
+    public Map<String, String> options(String... more) {
         Shared s = get();
         Map<String, String> options = new LinkedHashMap<>();
         options.put("url", s.url);
