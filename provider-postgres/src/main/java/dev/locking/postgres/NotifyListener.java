@@ -4,6 +4,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The provider's one {@code LISTEN} connection, outside the pool, on a daemon thread of its own: it hands every
- * payload on the table's channel to the provider, and when the connection drops (a restart, a
+ * payload on its channels (the table's, and the provider's own for grants) to the provider, and when the connection drops (a restart, a
  * {@code pg_terminate_backend}, a network failure) it connects again, backing off up to two seconds, and tells the
  * provider, whose waiters then look at the table again (a notification sent meanwhile is lost). A silent
  * connection is checked with a query every {@link #PING_NANOS}. Once a minute the thread also runs the provider's
@@ -45,7 +46,7 @@ final class NotifyListener implements AutoCloseable {
     }
 
     private final String providerId;
-    private final String channel;
+    private final List<String> channels;
     private final ConnectionSource source;
     private final Consumer<String> onPayload;
     private final Runnable onReconnect;
@@ -63,10 +64,10 @@ final class NotifyListener implements AutoCloseable {
     private volatile long startDeadline = System.nanoTime();
     private final CountDownLatch firstListen = new CountDownLatch(1);
 
-    NotifyListener(String providerId, String channel, ConnectionSource source, Consumer<String> onPayload,
+    NotifyListener(String providerId, List<String> channels, ConnectionSource source, Consumer<String> onPayload,
             Runnable onReconnect, Chore sweep, long startWaitNanos) {
         this.providerId = providerId;
-        this.channel = channel;
+        this.channels = List.copyOf(channels);
         this.source = source;
         this.onPayload = onPayload;
         this.onReconnect = onReconnect;
@@ -142,7 +143,9 @@ final class NotifyListener implements AutoCloseable {
                 c.setAutoCommit(true); // LISTEN inside an open transaction would wait for its commit
                 try (Statement st = c.createStatement()) {
                     st.execute("SET application_name = 'locking " + providerId.replace("'", "''") + " listen'");
-                    st.execute("LISTEN " + channel);
+                    for (String channel : channels) {
+                        st.execute("LISTEN " + channel);
+                    }
                 }
                 listening = true;
                 firstListen.countDown();

@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.security.SecureRandom;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -35,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * deadlock), and READ COMMITTED with row locks never fails a statement for serialization.
  *
  * <p>Waiting: a single-key {@code execute} waits in the key's queue table; the release that frees the key hands it
- * to the first live queued owner in the same transaction and sends {@code NOTIFY} naming that owner, which the
- * {@link NotifyListener} passes to the owner's slot in the {@link GrantInbox}. Other waits
+ * to the first live queued owner in the same transaction and sends {@code NOTIFY} naming that owner on the channel
+ * of the provider that queued it (its own, so no other JVM wakes for it), which the {@link NotifyListener} passes to the owner's slot in the {@link GrantInbox}. Other waits
  * ({@link #awaitRelease}) mark the rows they wait for, and a release of a marked row sends a release notification
  * that wakes the first local waiter in {@link KeyWaiters}; a release nobody waits for sends nothing.
  *
@@ -65,14 +67,20 @@ final class PostgresLockingProvider implements LockingProvider {
     private final KeyWaiters waiters = new KeyWaiters(MAX_WAIT_SLICE);
     private final GrantInbox grants = new GrantInbox();
     private final NotifyListener listener;
+    /** This provider's own channel, for grants to the owners it queued: no other JVM wakes for them. */
+    private final String grantChannel;
     private final LockingClock clock = LockingClock.SYSTEM;
+    /** For tests: the payloads the listener heard, and of those the grants. */
+    private final AtomicLong payloadsHeard = new AtomicLong();
+    private final AtomicLong grantPayloadsHeard = new AtomicLong();
 
     PostgresLockingProvider(String id, PostgresSettings settings, @Nullable DataSource borrowed) {
         this.id = id;
         this.schema = new Schema(settings.schema(), settings.table());
         this.db = new Database(id, settings, schema, borrowed);
-        this.listener = new NotifyListener(id, schema.channel, db::dedicatedConnection, this::onNotification,
-                this::onListenerReconnect, this::sweep, Leases.toNanos(settings.connectTimeout()));
+        this.grantChannel = schema.channel + "_" + Codec.hex(randomBytes(8));
+        this.listener = new NotifyListener(id, List.of(schema.channel, grantChannel), db::dedicatedConnection,
+                this::onHeard, this::onListenerReconnect, this::sweep, Leases.toNanos(settings.connectTimeout()));
     }
 
     @Override
@@ -232,6 +240,7 @@ final class PostgresLockingProvider implements LockingProvider {
             ps.setBytes(2, Codec.utf8(ownerId));
             ps.setLong(3, leaseMillis);
             ps.setLong(4, stayMillis);
+            ps.setString(5, grantChannel);
         }, rs -> {
             rs.next();
             long state = rs.getLong(1);
@@ -297,6 +306,24 @@ final class PostgresLockingProvider implements LockingProvider {
         return listener.isListening();
     }
 
+    /** For tests: how many payloads the listener heard. */
+    long payloadsHeard() {
+        return payloadsHeard.get();
+    }
+
+    /** For tests: how many grant payloads the listener heard. */
+    long grantPayloadsHeard() {
+        return grantPayloadsHeard.get();
+    }
+
+    private void onHeard(String payload) {
+        payloadsHeard.incrementAndGet();
+        if (payload.startsWith("g ")) {
+            grantPayloadsHeard.incrementAndGet();
+        }
+        onNotification(payload);
+    }
+
     /** A payload on the table's channel: {@code r <hex key>} (released) or {@code g <token> <ms> <md5 key> <hex owner>}. */
     private void onNotification(String payload) {
         if (payload.startsWith("r ")) {
@@ -345,6 +372,12 @@ final class PostgresLockingProvider implements LockingProvider {
             byKey.put(keys.get(i), tokens[i]);
         }
         return new AcquireResult.Acquired(byKey, expiresAt);
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        new SecureRandom().nextBytes(bytes);
+        return bytes;
     }
 
     private static void setOwner(PreparedStatement ps, int index, @Nullable String owner) throws SQLException {

@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class Schema {
     /** Bumped whenever schema.sql changes what a function does; {@link #ensure} replaces older functions. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(T|Q|CHANNEL|fn:\\w+|idx:\\w+)}");
     /** The columns {@link #ensure} expects, table by table, with their types as format_type() spells them. */
@@ -36,6 +36,8 @@ final class Schema {
             "token", "bigint", "expires_at", "timestamp with time zone", "waited_until", "timestamp with time zone");
     private static final List<String> QUEUE_COLUMNS = List.of("lock_key", "bytea", "owner_id", "bytea",
             "arrival", "bigint", "grant_ms", "bigint", "lapses_at", "timestamp with time zone");
+    /** Columns later versions added: a table without them is upgraded in place (schema.sql adds them). */
+    private static final List<String> ADDED_QUEUE_COLUMNS = List.of("grant_channel", "text");
 
     final String schema;
     final String table;
@@ -43,7 +45,7 @@ final class Schema {
     final String locks;
     /** The queue table, quoted and qualified. */
     final String queue;
-    /** The LISTEN/NOTIFY channel: one per table, a plain identifier. */
+    /** The table's LISTEN/NOTIFY channel (releases, and grants to entries without a channel): a plain identifier. */
     final String channel;
     private final List<String> ddl;
 
@@ -73,7 +75,7 @@ final class Schema {
         this.inspect = "SELECT owner_id, token, " + fn("ms") + "(expires_at, clock_timestamp()) FROM " + locks
                 + " WHERE lock_key = ? AND (expires_at IS NULL OR expires_at > clock_timestamp())";
         this.await = "SELECT * FROM " + fn("wait") + "(?, ?)";
-        this.enqueue = "SELECT * FROM " + fn("queue") + "(?, ?, ?, ?)";
+        this.enqueue = "SELECT * FROM " + fn("queue") + "(?, ?, ?, ?, ?)";
         this.leave = "SELECT " + fn("leave") + "(?, ?)";
         this.sweep = "SELECT " + fn("sweep") + "(?)";
     }
@@ -138,9 +140,9 @@ final class Schema {
 
     /** What is missing or wrong, or null when everything is in place. */
     private @Nullable String problem(Connection c) throws SQLException {
-        String wrong = columns(c, locks, LOCK_COLUMNS);
+        String wrong = columns(c, locks, LOCK_COLUMNS, List.of());
         if (wrong == null) {
-            wrong = columns(c, queue, QUEUE_COLUMNS);
+            wrong = columns(c, queue, QUEUE_COLUMNS, ADDED_QUEUE_COLUMNS);
         }
         if (wrong != null) {
             return wrong;
@@ -165,7 +167,11 @@ final class Schema {
         }
     }
 
-    private static @Nullable String columns(Connection c, String relation, List<String> expected)
+    /**
+     * What is wrong with a table's columns: missing ({@code "is missing"}), of another shape ({@code " has "}: never
+     * altered), or of an older version without the {@code added} columns (upgraded in place); null when all is well.
+     */
+    private static @Nullable String columns(Connection c, String relation, List<String> expected, List<String> added)
             throws SQLException {
         Map<String, String> found = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT attname, format_type(atttypid, atttypmod)"
@@ -186,6 +192,16 @@ final class Schema {
             if (!expected.get(i + 1).equals(type)) {
                 return "table " + relation + " has " + (type == null ? "no column " + column
                         : "column " + column + " of type " + type + ", not " + expected.get(i + 1));
+            }
+        }
+        for (int i = 0; i < added.size(); i += 2) {
+            String type = found.get(added.get(i));
+            if (type == null) {
+                return "table " + relation + " is of an older version (no column " + added.get(i) + ")";
+            }
+            if (!added.get(i + 1).equals(type)) {
+                return "table " + relation + " has column " + added.get(i) + " of type " + type + ", not "
+                        + added.get(i + 1);
             }
         }
         return null;

@@ -18,8 +18,12 @@ CREATE TABLE IF NOT EXISTS {Q} (
     arrival   bigint      GENERATED ALWAYS AS IDENTITY,
     grant_ms  bigint      NOT NULL CHECK (grant_ms > 0),           -- a grant's first lease: min(lease, stay)
     lapses_at timestamptz NOT NULL,
+    grant_channel text CHECK (grant_channel ~ '^[a-z0-9_]{1,63}$'),  -- where its grant is announced
     PRIMARY KEY (lock_key, owner_id)
 )
+--//
+-- Version 2 had no grant_channel: added in place (a no-op when it is there; the DDL runs under an advisory lock).
+ALTER TABLE {Q} ADD COLUMN IF NOT EXISTS grant_channel text CHECK (grant_channel ~ '^[a-z0-9_]{1,63}$')
 --//
 CREATE INDEX IF NOT EXISTS {idx:arrival} ON {Q} (lock_key, arrival)
 --//
@@ -53,8 +57,9 @@ DROP FUNCTION IF EXISTS {fn:release}(bytea[], bytea)
 DROP FUNCTION IF EXISTS {fn:hand_on}(bytea, bigint, timestamptz, timestamptz)
 --//
 -- Hands on a key whose row this transaction has just deleted (last: its token; w: its waited_until): to the first
--- live queued owner (a new row, new token, lease grant_ms, NOTIFY 'g' to that owner), or else, if someone waits
--- in awaitRelease, NOTIFY 'r'. A queue row is only ever changed by a transaction that holds its key's row lock.
+-- live queued owner (a new row, new token, lease grant_ms, NOTIFY 'g' on the channel of the provider that queued
+-- that owner, so that no other JVM wakes; the table's channel for an entry without one), or else, if someone waits
+-- in awaitRelease, NOTIFY 'r' on the table's channel. A queue row is only ever changed by a transaction that holds its key's row lock.
 -- Returns the grant's payload (NULL if none), so that a release can also hand it to a waiter of its own JVM at
 -- once, without the NOTIFY's detour through the listening connection.
 CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz) RETURNS text
@@ -62,6 +67,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     next_owner bytea;
     next_ms bigint;
+    next_channel text;
     t bigint;
     g text;
 BEGIN
@@ -70,14 +76,14 @@ BEGIN
         DELETE FROM {Q} WHERE lock_key = k AND lapses_at <= now;
         DELETE FROM {Q} WHERE lock_key = k
             AND arrival = (SELECT min(arrival) FROM {Q} WHERE lock_key = k)
-            RETURNING owner_id, grant_ms INTO next_owner, next_ms;
+            RETURNING owner_id, grant_ms, grant_channel INTO next_owner, next_ms, next_channel;
     END IF;
     IF next_owner IS NOT NULL THEN
         INSERT INTO {T} (lock_key, owner_id, token, expires_at, waited_until)
             VALUES (k, next_owner, {fn:token}(last), now + next_ms * interval '1 millisecond', w)
             RETURNING token INTO t;
         g := 'g ' || t || ' ' || next_ms || ' ' || md5(k) || ' ' || encode(next_owner, 'hex');
-        PERFORM pg_notify({CHANNEL}, g);
+        PERFORM pg_notify(coalesce(next_channel, {CHANNEL}), g);
     ELSIF w > now THEN
         PERFORM pg_notify({CHANNEL}, 'r ' || encode(k, 'hex'));
     END IF;
@@ -233,8 +239,9 @@ END
 $$
 --//
 -- acquireOrQueue: state 1 = the owner holds the key (taken now or handed to it), with token and ms left;
--- state 0 = queued (or its entry renewed in place), with the holder's ms left (NULL: never or unknown).
-CREATE OR REPLACE FUNCTION {fn:queue}(k bytea, o bytea, lease_ms bigint, stay_ms bigint,
+-- state 0 = queued (or its entry renewed in place), with the holder's ms left (NULL: never or unknown). ch: the
+-- caller's grant channel (NULL: the table's).
+CREATE OR REPLACE FUNCTION {fn:queue}(k bytea, o bytea, lease_ms bigint, stay_ms bigint, ch text,
         OUT state int, OUT token bigint, OUT left_ms bigint) LANGUAGE plpgsql AS $$
 DECLARE
     now timestamptz := clock_timestamp();
@@ -270,9 +277,10 @@ BEGIN
         left_ms := lease_ms;
         RETURN;
     END LOOP;
-    INSERT INTO {Q} (lock_key, owner_id, grant_ms, lapses_at)
-        VALUES (k, o, least(lease_ms, stay_ms), now + stay_ms * interval '1 millisecond')
-        ON CONFLICT (lock_key, owner_id) DO UPDATE SET grant_ms = EXCLUDED.grant_ms, lapses_at = EXCLUDED.lapses_at;
+    INSERT INTO {Q} (lock_key, owner_id, grant_ms, lapses_at, grant_channel)
+        VALUES (k, o, least(lease_ms, stay_ms), now + stay_ms * interval '1 millisecond', ch)
+        ON CONFLICT (lock_key, owner_id) DO UPDATE SET grant_ms = EXCLUDED.grant_ms, lapses_at = EXCLUDED.lapses_at,
+            grant_channel = EXCLUDED.grant_channel;
     -- A queue entry alone does not wait for its commit to be flushed: the key's row lock is held until the commit
     -- ends, and the release that hands on the key waits for it. A crash may lose the entry (never a lock): the
     -- owner's next call, within a slice, queues it again at the tail. A grant made from the entry is flushed with
@@ -280,6 +288,13 @@ BEGIN
     PERFORM set_config('synchronous_commit', 'off', true);
     state := 0;
 END
+$$
+--//
+-- Version 2's acquireOrQueue, for a provider of that version still running while the table is upgraded: its owners'
+-- grants go to the table's channel, which it listens to.
+CREATE OR REPLACE FUNCTION {fn:queue}(k bytea, o bytea, lease_ms bigint, stay_ms bigint,
+        OUT state int, OUT token bigint, OUT left_ms bigint) LANGUAGE sql AS $$
+    SELECT * FROM {fn:queue}(k, o, lease_ms, stay_ms, NULL)
 $$
 --//
 -- leaveQueue: out of the queue; a key the owner holds is freed (and handed on). Returns whether it held it.

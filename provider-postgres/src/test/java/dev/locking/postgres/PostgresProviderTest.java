@@ -127,6 +127,65 @@ class PostgresProviderTest {
         }
     }
 
+    /**
+     * A table of version 2 (its queue without grant_channel) is upgraded in place by the first providers of this
+     * version, several at once, keeping its rows and queue entries; with createTable=false the message says so and
+     * holds the DDL. An entry queued without a channel still gets its grant, on the table's channel.
+     */
+    @Test
+    void aVersion2Table_isUpgradedInPlace_bySeveralProvidersAtOnce() throws Exception {
+        PostgresLockingProvider old = (PostgresLockingProvider) provider();
+        Duration lease = Duration.ofSeconds(30);
+        assertThat(old.tryAcquire(List.of("held"), "holder", lease)).isInstanceOf(AcquireResult.Acquired.class);
+        assertThat(old.acquireOrQueue("held", "exec:old", lease, lease)).isInstanceOf(AcquireResult.Conflict.class);
+        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE " + table + "_queue DROP COLUMN grant_channel"); // as version 2 made it
+            st.execute("CREATE OR REPLACE FUNCTION " + table + "_version() RETURNS int LANGUAGE sql IMMUTABLE AS"
+                    + " 'SELECT 2'");
+        }
+        LockingProvider strict = provider("createTable", "false");
+        assertThat(catchThrowable(() -> strict.inspect("held"))).isInstanceOf(LockingException.class)
+                .hasMessageContaining("is of an older version (no column grant_channel)")
+                .hasMessageContaining("ADD COLUMN IF NOT EXISTS grant_channel");
+
+        int n = 6;
+        List<LockingProvider> upgraders = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            upgraders.add(provider());
+        }
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<Optional<dev.locking.api.LockInfo>>> seen = new ArrayList<>();
+            for (LockingProvider p : upgraders) {
+                seen.add(pool.submit(() -> {
+                    start.await();
+                    return p.inspect("held");
+                }));
+            }
+            start.countDown();
+            for (Future<Optional<dev.locking.api.LockInfo>> f : seen) {
+                assertThat(f.get(60, TimeUnit.SECONDS).map(i -> i.ownerId())).contains("holder");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        try (Connection c = PG.admin(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT " + table + "_version(), (SELECT count(*) FROM " + table + "_queue WHERE grant_channel IS NULL),"
+                        + " (SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '" + table
+                        + "_queue'::regclass AND attname = 'grant_channel')")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("version").isEqualTo(Schema.VERSION);
+            assertThat(rs.getInt(2)).as("the entry queued before, without a channel").isEqualTo(1);
+            assertThat(rs.getString(3)).isEqualTo("text");
+        }
+        assertThat(upgraders.get(0).release(List.of("held"), "holder")).isTrue();
+        AcquireResult.Acquired grant = old.awaitGrant("held", "exec:old", Duration.ofSeconds(20));
+        assertThat(grant).as("the grant to the entry without a channel, on the table's channel").isNotNull();
+        assertThat(old.grantPayloadsHeard()).isEqualTo(1);
+        old.leaveQueue("held", "exec:old");
+    }
+
     @Test
     void theSchemaIsCreatedWhereTheOptionSays() throws SQLException {
         String schema = "s_" + table;
@@ -380,6 +439,35 @@ class PostgresProviderTest {
         assertThat(p.inspect(key).map(i -> i.ownerId())).contains(owner);
         p.leaveQueue(key, owner);
         assertThat(p.inspect(key)).isEmpty();
+    }
+
+    /**
+     * A grant goes to the channel of the provider that queued its owner: another provider on the same table (another
+     * JVM, as far as the database can tell) is not woken by it. A marker sent on the table's channel after the grant
+     * proves that the other provider's listener has read everything sent before it.
+     */
+    @Test
+    void aGrantWakesOnlyTheProviderThatQueuedItsOwner() throws Exception {
+        PostgresLockingProvider waiting = (PostgresLockingProvider) provider();
+        PostgresLockingProvider other = (PostgresLockingProvider) provider();
+        LockingProvider releaser = provider();
+        Duration lease = Duration.ofSeconds(30);
+        assertThat(other.acquireOrQueue("other-key", "exec:other", lease, lease)) // starts its listener
+                .isInstanceOf(AcquireResult.Acquired.class);
+        other.leaveQueue("other-key", "exec:other");
+        assertThat(releaser.tryAcquire(List.of("k"), "holder", lease)).isInstanceOf(AcquireResult.Acquired.class);
+        assertThat(waiting.acquireOrQueue("k", "exec:w", lease, lease)).isInstanceOf(AcquireResult.Conflict.class);
+        assertThat(releaser.release(List.of("k"), "holder")).isTrue();
+        assertThat(waiting.awaitGrant("k", "exec:w", Duration.ofSeconds(20))).as("the grant, by notification")
+                .isNotNull();
+        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
+            st.execute("NOTIFY " + new Schema("public", table).channel + ", 'marker'");
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> other.payloadsHeard() - other.grantPayloadsHeard() >= 1);
+        assertThat(waiting.grantPayloadsHeard()).as("grant payloads the waiting provider heard").isEqualTo(1);
+        assertThat(other.grantPayloadsHeard()).as("grant payloads the other provider heard").isZero();
+        waiting.leaveQueue("k", "exec:w");
     }
 
     /** Multi-key acquires in every order, releases and releaseAll(owner) at once: never a deadlock error. */
