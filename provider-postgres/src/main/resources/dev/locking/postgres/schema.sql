@@ -40,7 +40,8 @@ $$
 --//
 -- Whether a live queue entry of another owner stands before this owner's (or anywhere, if it has none).
 -- PL/pgSQL, not SQL: its plan is cached per session (a SQL function's is made again on every call, ten times
--- slower here).
+-- slower here). The hot paths (acquire's single key and its look, queue) run the same query inline: the nested
+-- call cost more than the query (measured with track_functions).
 CREATE OR REPLACE FUNCTION {fn:queued_before}(k bytea, o bytea, now timestamptz) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -71,13 +72,11 @@ DECLARE
     t bigint;
     g text;
 BEGIN
-    PERFORM 1 FROM {Q} WHERE lock_key = k LIMIT 1;
-    IF FOUND THEN
-        DELETE FROM {Q} WHERE lock_key = k AND lapses_at <= now;
-        DELETE FROM {Q} WHERE lock_key = k
-            AND arrival = (SELECT min(arrival) FROM {Q} WHERE lock_key = k)
-            RETURNING owner_id, grant_ms, grant_channel INTO next_owner, next_ms, next_channel;
-    END IF;
+    -- One statement: the lapsed entries go, and the first live one is taken out.
+    WITH lapsed AS (DELETE FROM {Q} WHERE lock_key = k AND lapses_at <= now)
+    DELETE FROM {Q} WHERE lock_key = k
+        AND arrival = (SELECT min(arrival) FROM {Q} WHERE lock_key = k AND lapses_at > now)
+        RETURNING owner_id, grant_ms, grant_channel INTO next_owner, next_ms, next_channel;
     IF next_owner IS NOT NULL THEN
         INSERT INTO {T} (lock_key, owner_id, token, expires_at, waited_until)
             VALUES (k, next_owner, {fn:token}(last), now + next_ms * interval '1 millisecond', w)
@@ -119,27 +118,40 @@ DECLARE
     never boolean := true;
     wrote boolean := false;
     have boolean;
+    looked_free boolean := false;  -- the look found nobody queued before o for any key
 BEGIN
-    tokens := array_fill(0::bigint, ARRAY[cardinality(keys)]);
-    IF cardinality(keys) = 1 AND NOT {fn:queued_before}(keys[1], o, now) THEN
-        -- The common case, a free key nobody queues for: one insert, no look first.
-        INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (keys[1], o, {fn:token}(NULL), until)
-            ON CONFLICT DO NOTHING RETURNING token INTO t;
-        IF FOUND THEN
-            tokens[1] := t;
-            left_ms := {fn:ms}(until, now);
-            RETURN;
+    IF cardinality(keys) = 1 THEN
+        -- The common case, a free key nobody queues for: one insert, no look first (queued_before inline).
+        k := keys[1];
+        IF NOT EXISTS (SELECT 1 FROM {Q} qe
+                       WHERE qe.lock_key = k AND qe.lapses_at > now AND qe.owner_id IS DISTINCT FROM o
+                         AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm WHERE qm.lock_key = k AND qm.owner_id = o),
+                                                  9223372036854775807)) THEN
+            looked_free := true;
+            INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
+                ON CONFLICT DO NOTHING RETURNING token INTO t;
+            IF FOUND THEN
+                tokens := ARRAY[t];
+                left_ms := {fn:ms}(until, now);
+                RETURN;
+            END IF;
         END IF;
-    ELSIF cardinality(keys) > 1 THEN
+    ELSE
         -- A look without locks first, so that the common conflict writes nothing and raises nothing.
         SELECT min(x.i) INTO at FROM unnest(keys) WITH ORDINALITY x(k, i)
             LEFT JOIN {T} l ON l.lock_key = x.k AND (l.expires_at IS NULL OR l.expires_at > now)
             WHERE CASE WHEN l.lock_key IS NOT NULL THEN o IS NULL OR l.owner_id IS DISTINCT FROM o
-                       ELSE {fn:queued_before}(x.k, o, now) END;
+                       ELSE EXISTS (SELECT 1 FROM {Q} qe
+                                    WHERE qe.lock_key = x.k AND qe.lapses_at > now AND qe.owner_id IS DISTINCT FROM o
+                                      AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm
+                                                                WHERE qm.lock_key = x.k AND qm.owner_id = o),
+                                                               9223372036854775807)) END;
         IF at IS NOT NULL THEN
             RETURN;
         END IF;
+        looked_free := true;
     END IF;
+    tokens := array_fill(0::bigint, ARRAY[cardinality(keys)]);
     -- Rows are locked in byte order, as every function here locks them: two calls never deadlock.
     FOR k, i IN SELECT x.k, x.i FROM unnest(keys) WITH ORDINALITY x(k, i) ORDER BY x.k LOOP
         LOOP
@@ -156,7 +168,9 @@ BEGIN
                 e := coalesce(until, r.expires_at);
                 EXIT;
             END IF;
-            IF {fn:queued_before}(k, o, now) THEN
+            -- A queue entry for a key without a row is made without a row lock, so for an absent row a look again
+            -- under locks would know no more than the look above; an existing row's lock holds its queue still.
+            IF (have OR NOT looked_free) AND {fn:queued_before}(k, o, now) THEN
                 at := i;
                 EXIT;
             END IF;
@@ -192,25 +206,47 @@ $$
 CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea, OUT n int, OUT grants text[]) LANGUAGE plpgsql AS $$
 DECLARE
     now timestamptz := clock_timestamp();
+    k bytea;
+    last bigint;
+    w timestamptz;
     r record;
     g text;
 BEGIN
     n := 0;
-    -- The rows are deleted (so locked) first, in byte order of their keys when there are several, then each is
-    -- handed on: one index lookup per key when nobody queues.
+    IF cardinality(keys) = 1 THEN
+        -- One key: a statement of its own (one statement for both cases made PostgreSQL plan it anew on every call),
+        -- and hand_on only when someone queues or waits.
+        k := keys[1];
+        DELETE FROM {T} WHERE lock_key = k
+            AND (expires_at IS NULL OR expires_at > now) AND (owner_id IS NULL OR owner_id = o)
+            RETURNING token, waited_until INTO last, w;
+        IF FOUND THEN
+            n := 1;
+            IF w > now OR EXISTS (SELECT 1 FROM {Q} WHERE lock_key = k) THEN
+                g := {fn:hand_on}(k, last, w, now);
+                IF g IS NOT NULL THEN
+                    grants := ARRAY[g];
+                END IF;
+            END IF;
+        END IF;
+        RETURN;
+    END IF;
+    -- Several keys: the rows are deleted (so locked) first, in byte order of their keys, then each is handed on.
     FOR r IN DELETE FROM {T}
-             WHERE lock_key = ANY (CASE WHEN cardinality(keys) = 1 THEN keys ELSE ARRAY(
+             WHERE lock_key = ANY (ARRAY(
                        SELECT lock_key FROM {T}
                        WHERE lock_key = ANY (keys) AND (expires_at IS NULL OR expires_at > now)
                          AND (owner_id IS NULL OR owner_id = o)
-                       ORDER BY lock_key FOR UPDATE) END)
+                       ORDER BY lock_key FOR UPDATE))
                AND (expires_at IS NULL OR expires_at > now) AND (owner_id IS NULL OR owner_id = o)
              RETURNING lock_key, token, waited_until LOOP
-        g := {fn:hand_on}(r.lock_key, r.token, r.waited_until, now);
-        IF g IS NOT NULL THEN
-            grants := grants || g;
-        END IF;
         n := n + 1;
+        IF r.waited_until > now OR EXISTS (SELECT 1 FROM {Q} WHERE lock_key = r.lock_key) THEN
+            g := {fn:hand_on}(r.lock_key, r.token, r.waited_until, now);
+            IF g IS NOT NULL THEN
+                grants := grants || g;
+            END IF;
+        END IF;
     END LOOP;
 END
 $$
@@ -263,7 +299,10 @@ BEGIN
             left_ms := {fn:ms}(r.expires_at, now);
             EXIT;
         END IF;
-        EXIT WHEN {fn:queued_before}(k, o, now);
+        EXIT WHEN EXISTS (SELECT 1 FROM {Q} qe  -- queued_before, inline
+                          WHERE qe.lock_key = k AND qe.lapses_at > now AND qe.owner_id IS DISTINCT FROM o
+                            AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm WHERE qm.lock_key = k AND qm.owner_id = o),
+                                                     9223372036854775807));
         IF have THEN
             UPDATE {T} SET owner_id = o, token = {fn:token}({T}.token), expires_at = until
                 WHERE lock_key = k RETURNING {T}.token INTO token;
