@@ -381,6 +381,9 @@ BEGIN
         END IF;
     END LOOP;
     left_ms := {fn:ms}(first_expiry, now);
+    -- A mark is a hint: one lost in a crash costs its waiter a slice, never a lock. Its commit does not wait for the
+    -- flush, as the row locks it holds until then would hold the holder's release back.
+    PERFORM set_config('synchronous_commit', 'off', true);
 END
 $$
 --//

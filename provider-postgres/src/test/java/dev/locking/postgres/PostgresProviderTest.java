@@ -171,7 +171,8 @@ class PostgresProviderTest {
             pool.shutdownNow();
         }
         try (Connection c = PG.admin(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT " + table + "_version(), (SELECT count(*) FROM " + table + "_queue WHERE grant_channel IS NULL),"
+                "SELECT " + table + "_version(),"
+                        + " (SELECT count(*) FROM " + table + "_queue WHERE grant_channel IS NULL),"
                         + " (SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '" + table
                         + "_queue'::regclass AND attname = 'grant_channel')")) {
             rs.next();
@@ -389,6 +390,33 @@ class PostgresProviderTest {
                 .isInstanceOf(AcquireResult.Acquired.class);
         assertThat(queueCallCommitMode("busy", "waiter")).as("queued").isEqualTo("0 off");
         assertThat(queueCallCommitMode("free", "taker")).as("taken").isEqualTo("1 on");
+    }
+
+    /**
+     * An awaitRelease's mark on a row is a hint (a lost one costs its waiter one slice), so it commits without waiting
+     * for its flush: the row lock it takes would otherwise hold the holder's release back for that flush.
+     */
+    @Test
+    void aWaitersMarkCommitsWithoutWaitingForTheFlush() throws Exception {
+        LockingProvider p = provider();
+        assertThat(p.tryAcquire(List.of("busy"), "holder", Duration.ofSeconds(30)))
+                .isInstanceOf(AcquireResult.Acquired.class);
+        try (Connection c = PG.admin()) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL synchronous_commit = on"); // the test server's own default is off
+                try (ResultSet rs = st.executeQuery("SELECT busy FROM \"" + table
+                        + "_wait\"(ARRAY['busy'::bytea], 2000)")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).as("busy keys").isEqualTo(1);
+                }
+                try (ResultSet mode = st.executeQuery("SELECT current_setting('synchronous_commit')")) {
+                    mode.next();
+                    assertThat(mode.getString(1)).as("the mark's commit mode").isEqualTo("off");
+                }
+            }
+            c.commit();
+        }
     }
 
     /** Runs the queue function in a durable transaction of its own: its state, and the commit mode it leaves. */
