@@ -135,6 +135,7 @@ BEGIN
                 left_ms := {fn:ms}(until, now);
                 RETURN;
             END IF;
+            looked_free := false;  -- the row is there: the loop below looks at it first
         END IF;
     ELSE
         -- A look without locks first, so that the common conflict writes nothing and raises nothing.
@@ -155,6 +156,15 @@ BEGIN
     -- Rows are locked in byte order, as every function here locks them: two calls never deadlock.
     FOR k, i IN SELECT x.k, x.i FROM unnest(keys) WITH ORDINALITY x(k, i) ORDER BY x.k LOOP
         LOOP
+            IF looked_free THEN
+                -- Free as the look saw it: insert first (a released row is deleted, so this is the common case).
+                INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
+                    ON CONFLICT DO NOTHING RETURNING token INTO t;
+                IF FOUND THEN
+                    e := until;
+                    EXIT;
+                END IF;
+            END IF;
             SELECT * INTO r FROM {T} WHERE lock_key = k FOR UPDATE;
             have := FOUND;
             IF have AND (r.expires_at IS NULL OR r.expires_at > now) THEN
@@ -180,9 +190,12 @@ BEGIN
                     WHERE lock_key = k RETURNING token INTO t;
                 EXIT;
             END IF;
-            INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
-                ON CONFLICT DO NOTHING RETURNING token INTO t;
-            EXIT WHEN FOUND;  -- else another call inserted it meanwhile: look again
+            IF NOT looked_free THEN
+                INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
+                    ON CONFLICT DO NOTHING RETURNING token INTO t;
+                EXIT WHEN FOUND;
+            END IF;
+            -- else another call inserted or deleted it meanwhile: again
         END LOOP;
         IF at IS NOT NULL THEN
             IF wrote THEN
