@@ -139,9 +139,10 @@ final class PostgresLockingProvider implements LockingProvider {
         Released released = db.query("release", true, schema.release, (c, ps) -> {
             ps.setArray(1, Database.keys(c, keys));
             setOwner(ps, 2, ownerId);
+            ps.setString(3, grantChannel);
         }, Released::read);
-        // The grants the release made: a waiter of this JVM is woken now, not after the NOTIFY's detour through
-        // the listening connection (whose copy then finds no slot and is ignored).
+        // The grants the release made: a waiter this provider queued is woken now, from the reply (the release sent
+        // no NOTIFY for it); a waiter of another provider is woken by its NOTIFY, and finds no slot here.
         for (String grant : released.grants()) {
             onNotification(grant);
         }

@@ -70,7 +70,7 @@ final class Schema {
         this.extend = "UPDATE " + locks + " SET expires_at = clock_timestamp() + ? * interval '1 millisecond'"
                 + " WHERE lock_key = ANY (?) AND owner_id = ?"
                 + " AND (expires_at IS NULL OR expires_at > clock_timestamp())";
-        this.release = "SELECT * FROM " + fn("release") + "(?, ?)";
+        this.release = "SELECT * FROM " + fn("release") + "(?, ?, ?)";
         this.releaseAll = "SELECT " + fn("release_all") + "(?)";
         this.inspect = "SELECT owner_id, token, " + fn("ms") + "(expires_at, clock_timestamp()) FROM " + locks
                 + " WHERE lock_key = ? AND (expires_at IS NULL OR expires_at > clock_timestamp())";

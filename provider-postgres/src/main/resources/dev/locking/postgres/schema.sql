@@ -53,6 +53,7 @@ END
 $$
 --//
 -- Version 1 returned nothing from hand_on and a count from release: a return type cannot be replaced, only dropped.
+-- Version 3 gave hand_on a fifth argument, and release a third (version 2's release stays as a wrapper, below).
 DROP FUNCTION IF EXISTS {fn:release}(bytea[], bytea)
 --//
 DROP FUNCTION IF EXISTS {fn:hand_on}(bytea, bigint, timestamptz, timestamptz)
@@ -60,10 +61,11 @@ DROP FUNCTION IF EXISTS {fn:hand_on}(bytea, bigint, timestamptz, timestamptz)
 -- Hands on a key whose row this transaction has just deleted (last: its token; w: its waited_until): to the first
 -- live queued owner (a new row, new token, lease grant_ms, NOTIFY 'g' on the channel of the provider that queued
 -- that owner, so that no other JVM wakes; the table's channel for an entry without one), or else, if someone waits
--- in awaitRelease, NOTIFY 'r' on the table's channel. A queue row is only ever changed by a transaction that holds its key's row lock.
+-- in awaitRelease, NOTIFY 'r' on the table's channel. ch: the channel of the provider whose release returns the
+-- grant in its reply (NULL: none); a grant to an owner that provider queued is not notified at all. A queue row is only ever changed by a transaction that holds its key's row lock.
 -- Returns the grant's payload (NULL if none), so that a release can also hand it to a waiter of its own JVM at
 -- once, without the NOTIFY's detour through the listening connection.
-CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz) RETURNS text
+CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz, ch text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     next_owner bytea;
@@ -82,7 +84,9 @@ BEGIN
             VALUES (k, next_owner, {fn:token}(last), now + next_ms * interval '1 millisecond', w)
             RETURNING token INTO t;
         g := 'g ' || t || ' ' || next_ms || ' ' || md5(k) || ' ' || encode(next_owner, 'hex');
-        PERFORM pg_notify(coalesce(next_channel, {CHANNEL}), g);
+        IF next_channel IS NULL OR next_channel IS DISTINCT FROM ch THEN
+            PERFORM pg_notify(coalesce(next_channel, {CHANNEL}), g);
+        END IF;
     ELSIF w > now THEN
         PERFORM pg_notify({CHANNEL}, 'r ' || encode(k, 'hex'));
     END IF;
@@ -97,7 +101,7 @@ DECLARE
     w timestamptz;
 BEGIN
     DELETE FROM {T} WHERE lock_key = k RETURNING token, waited_until INTO last, w;
-    PERFORM {fn:hand_on}(k, last, w, now);
+    PERFORM {fn:hand_on}(k, last, w, now, NULL);
 END
 $$
 --//
@@ -215,8 +219,9 @@ END
 $$
 --//
 -- release: frees the keys held anonymously or by o (handing each on); returns how many it freed, and the payloads
--- of the grants it made (NULL if none).
-CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea, OUT n int, OUT grants text[]) LANGUAGE plpgsql AS $$
+-- of the grants it made (NULL if none). ch: the caller's grant channel, whose grants the caller takes from this reply.
+CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea, ch text, OUT n int, OUT grants text[])
+LANGUAGE plpgsql AS $$
 DECLARE
     now timestamptz := clock_timestamp();
     k bytea;
@@ -236,7 +241,7 @@ BEGIN
         IF FOUND THEN
             n := 1;
             IF w > now OR EXISTS (SELECT 1 FROM {Q} WHERE lock_key = k) THEN
-                g := {fn:hand_on}(k, last, w, now);
+                g := {fn:hand_on}(k, last, w, now, ch);
                 IF g IS NOT NULL THEN
                     grants := ARRAY[g];
                 END IF;
@@ -255,13 +260,19 @@ BEGIN
              RETURNING lock_key, token, waited_until LOOP
         n := n + 1;
         IF r.waited_until > now OR EXISTS (SELECT 1 FROM {Q} WHERE lock_key = r.lock_key) THEN
-            g := {fn:hand_on}(r.lock_key, r.token, r.waited_until, now);
+            g := {fn:hand_on}(r.lock_key, r.token, r.waited_until, now, ch);
             IF g IS NOT NULL THEN
                 grants := grants || g;
             END IF;
         END IF;
     END LOOP;
 END
+$$
+--//
+-- Version 2's release, for a provider of that version still running while the table is upgraded: every grant is
+-- notified.
+CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea, OUT n int, OUT grants text[]) LANGUAGE sql AS $$
+    SELECT * FROM {fn:release}(keys, o, NULL)
 $$
 --//
 -- releaseAll(owner) when o is given (through the owner index), else releaseAll(): every row, each handed on.

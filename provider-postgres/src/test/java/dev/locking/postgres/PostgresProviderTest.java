@@ -101,27 +101,35 @@ class PostgresProviderTest {
 
     @Test
     void severalProvidersCreatingTheTableAtOnce_allSucceed() throws Exception {
-        int n = 6;
         List<LockingProvider> ps = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < 6; i++) {
             ps.add(provider());
         }
+        Duration lease = Duration.ofSeconds(30);
+        for (AcquireResult r : atOnce(ps.size(), i -> ps.get(i).tryAcquire(List.of("k" + i), null, lease))) {
+            assertThat(r).isInstanceOf(AcquireResult.Acquired.class);
+        }
+    }
+
+    /** Makes n calls at once, each on a thread of its own, released together; their results in order. */
+    private static <T> List<T> atOnce(int n, java.util.function.IntFunction<T> call) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
-            List<Future<AcquireResult>> results = new ArrayList<>();
+            List<Future<T>> futures = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                LockingProvider p = ps.get(i);
-                String key = "k" + i;
-                results.add(pool.submit(() -> {
+                int index = i;
+                futures.add(pool.submit(() -> {
                     start.await();
-                    return p.tryAcquire(List.of(key), null, Duration.ofSeconds(30));
+                    return call.apply(index);
                 }));
             }
             start.countDown();
-            for (Future<AcquireResult> r : results) {
-                assertThat(r.get(60, TimeUnit.SECONDS)).isInstanceOf(AcquireResult.Acquired.class);
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : futures) {
+                results.add(f.get(60, TimeUnit.SECONDS));
             }
+            return results;
         } finally {
             pool.shutdownNow();
         }
@@ -148,27 +156,13 @@ class PostgresProviderTest {
                 .hasMessageContaining("is of an older version (no column grant_channel)")
                 .hasMessageContaining("ADD COLUMN IF NOT EXISTS grant_channel");
 
-        int n = 6;
         List<LockingProvider> upgraders = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < 6; i++) {
             upgraders.add(provider());
         }
-        CountDownLatch start = new CountDownLatch(1);
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            List<Future<Optional<dev.locking.api.LockInfo>>> seen = new ArrayList<>();
-            for (LockingProvider p : upgraders) {
-                seen.add(pool.submit(() -> {
-                    start.await();
-                    return p.inspect("held");
-                }));
-            }
-            start.countDown();
-            for (Future<Optional<dev.locking.api.LockInfo>> f : seen) {
-                assertThat(f.get(60, TimeUnit.SECONDS).map(i -> i.ownerId())).contains("holder");
-            }
-        } finally {
-            pool.shutdownNow();
+        List<Optional<dev.locking.api.LockInfo>> seen = atOnce(upgraders.size(), i -> upgraders.get(i).inspect("held"));
+        for (Optional<dev.locking.api.LockInfo> info : seen) {
+            assertThat(info.map(i -> i.ownerId())).contains("holder");
         }
         try (Connection c = PG.admin(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
                 "SELECT " + table + "_version(),"
@@ -377,6 +371,31 @@ class PostgresProviderTest {
             assertThat(p.inspect(key).map(info -> info.ownerId())).contains("b" + i);
             assertThat(p.release(List.of(key), "b" + i)).isTrue();
         }
+    }
+
+    /**
+     * A grant to an owner the releasing provider queued itself travels only in the release's reply: no NOTIFY, so
+     * neither the listening backend nor the listener thread wakes for it. A marker sent on the table's channel after
+     * the releases proves that the listener has read everything sent before it.
+     */
+    @Test
+    void aGrantToAnOwnerOfTheReleasingProvider_sendsNoNotification() throws Exception {
+        PostgresLockingProvider p = (PostgresLockingProvider) provider();
+        Duration lease = Duration.ofSeconds(30);
+        for (int i = 0; i < 5; i++) {
+            String key = "own-" + i;
+            assertThat(p.acquireOrQueue(key, "a" + i, lease, lease)).isInstanceOf(AcquireResult.Acquired.class);
+            assertThat(p.acquireOrQueue(key, "b" + i, lease, lease)).isInstanceOf(AcquireResult.Conflict.class);
+            assertThat(p.release(List.of(key), "a" + i)).isTrue();
+            assertThat(p.awaitGrant(key, "b" + i, Duration.ofNanos(1))).as("hand-off %d, from the reply", i).isNotNull();
+            assertThat(p.release(List.of(key), "b" + i)).isTrue();
+        }
+        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
+            st.execute("NOTIFY " + new Schema("public", table).channel + ", 'marker'");
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> p.payloadsHeard() - p.grantPayloadsHeard() >= 1);
+        assertThat(p.grantPayloadsHeard()).as("grant payloads the listener heard").isZero();
     }
 
     /**
