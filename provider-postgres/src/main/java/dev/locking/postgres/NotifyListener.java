@@ -16,11 +16,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The provider's one {@code LISTEN} connection, outside the pool, on a daemon thread of its own: it hands every
- * payload on its channels (the table's, and the provider's own for grants) to the provider, and when the connection drops (a restart, a
- * {@code pg_terminate_backend}, a network failure) it connects again, backing off up to two seconds, and tells the
- * provider, whose waiters then look at the table again (a notification sent meanwhile is lost). A silent
- * connection is checked with a query every {@link #PING_NANOS}. Once a minute the thread also runs the provider's
- * sweep of lapsed rows on that connection (not the pool's, which may be busy).
+ * payload on its channels (the table's, and the provider's own for grants) to the provider, and when the connection
+ * drops (a restart, a {@code pg_terminate_backend}, a network failure) it connects again, backing off up to two
+ * seconds, and tells the provider, whose waiters then look at the table again (a notification sent meanwhile is
+ * lost). A silent connection is checked with a query every {@link #PING_NANOS}. Once a minute the thread also runs
+ * the provider's sweep of lapsed rows on that connection (not the pool's, which may be busy).
  *
  * <p>Concurrency: {@link #start} and {@link #close} may be called by any thread. The thread is made once under
  * {@code lock}, which also guards {@code closed}; callers wait for the first {@code LISTEN} on a latch; the

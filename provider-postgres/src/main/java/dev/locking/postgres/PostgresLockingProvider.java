@@ -7,12 +7,12 @@ import dev.locking.spi.support.GrantInbox;
 import dev.locking.spi.support.KeyWaiters;
 import dev.locking.spi.support.Leases;
 import dev.locking.spi.support.LockingClock;
+import java.security.SecureRandom;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.security.SecureRandom;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,9 +38,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Waiting: a single-key {@code execute} waits in the key's queue table; the release that frees the key hands it
  * to the first live queued owner in the same transaction and sends {@code NOTIFY} naming that owner on the channel
- * of the provider that queued it (its own, so no other JVM wakes for it), which the {@link NotifyListener} passes to the owner's slot in the {@link GrantInbox}. Other waits
- * ({@link #awaitRelease}) mark the rows they wait for, and a release of a marked row sends a release notification
- * that wakes the first local waiter in {@link KeyWaiters}; a release nobody waits for sends nothing.
+ * of the provider that queued it (its own, so no other JVM wakes for it), which the {@link NotifyListener} passes to
+ * the owner's slot in the {@link GrantInbox}; a grant to an owner the releasing provider queued travels only in the
+ * release's reply. Other waits ({@link #awaitRelease}) mark the rows they wait for, and a release of a marked row
+ * sends a release notification that wakes the first local waiter in {@link KeyWaiters}; a release nobody waits for
+ * sends nothing.
  *
  * <p>Concurrency: the provider keeps no lock state in the JVM; its fields are final, and the shared JVM state (the
  * {@link Database}, the waiters, the expected grants and the listener) is each safe for concurrent use.

@@ -62,9 +62,9 @@ DROP FUNCTION IF EXISTS {fn:hand_on}(bytea, bigint, timestamptz, timestamptz)
 -- live queued owner (a new row, new token, lease grant_ms, NOTIFY 'g' on the channel of the provider that queued
 -- that owner, so that no other JVM wakes; the table's channel for an entry without one), or else, if someone waits
 -- in awaitRelease, NOTIFY 'r' on the table's channel. ch: the channel of the provider whose release returns the
--- grant in its reply (NULL: none); a grant to an owner that provider queued is not notified at all. A queue row is only ever changed by a transaction that holds its key's row lock.
--- Returns the grant's payload (NULL if none), so that a release can also hand it to a waiter of its own JVM at
--- once, without the NOTIFY's detour through the listening connection.
+-- grant in its reply (NULL: none); a grant to an owner that provider queued is not notified at all, as the reply
+-- wakes it at once, without the NOTIFY's detour through the listening connection. A queue row is only ever changed
+-- by a transaction that holds its key's row lock. Returns the grant's payload (NULL if none).
 CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz, ch text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -129,8 +129,8 @@ BEGIN
         k := keys[1];
         IF NOT EXISTS (SELECT 1 FROM {Q} qe
                        WHERE qe.lock_key = k AND qe.lapses_at > now AND qe.owner_id IS DISTINCT FROM o
-                         AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm WHERE qm.lock_key = k AND qm.owner_id = o),
-                                                  9223372036854775807)) THEN
+                         AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm
+                                                    WHERE qm.lock_key = k AND qm.owner_id = o), 9223372036854775807)) THEN
             looked_free := true;
             INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
                 ON CONFLICT DO NOTHING RETURNING token INTO t;
@@ -325,8 +325,8 @@ BEGIN
         END IF;
         EXIT WHEN EXISTS (SELECT 1 FROM {Q} qe  -- queued_before, inline
                           WHERE qe.lock_key = k AND qe.lapses_at > now AND qe.owner_id IS DISTINCT FROM o
-                            AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm WHERE qm.lock_key = k AND qm.owner_id = o),
-                                                     9223372036854775807));
+                            AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm
+                                                       WHERE qm.lock_key = k AND qm.owner_id = o), 9223372036854775807));
         IF have THEN
             UPDATE {T} SET owner_id = o, token = {fn:token}({T}.token), expires_at = until
                 WHERE lock_key = k RETURNING {T}.token INTO token;
