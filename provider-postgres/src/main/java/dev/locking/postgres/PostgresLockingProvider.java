@@ -10,6 +10,7 @@ import dev.locking.spi.support.LockingClock;
 import dev.locking.spi.support.jdbc.DedicatedConnection;
 import dev.locking.spi.support.jdbc.SqlCalls;
 import dev.locking.spi.support.jdbc.SqlValues;
+import java.security.SecureRandom;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -36,10 +38,12 @@ import org.slf4j.LoggerFactory;
  * deadlock), and READ COMMITTED with row locks never fails a statement for serialization.
  *
  * <p>Waiting: a single-key {@code execute} waits in the key's queue table; the release that frees the key hands it
- * to the first live queued owner in the same transaction and sends {@code NOTIFY} naming that owner, which the
- * {@link NotifyListener} passes to the owner's slot in the {@link GrantInbox}. Other waits
- * ({@link #awaitRelease}) mark the rows they wait for, and a release of a marked row sends a release notification
- * that wakes the first local waiter in {@link KeyWaiters}; a release nobody waits for sends nothing.
+ * to the first live queued owner in the same transaction and sends {@code NOTIFY} naming that owner on the channel
+ * of the provider that queued it (its own, so no other JVM wakes for it), which the {@link NotifyListener} passes to
+ * the owner's slot in the {@link GrantInbox}; a grant to an owner the releasing provider queued travels only in the
+ * release's reply. Other waits ({@link #awaitRelease}) mark the rows they wait for, and a release of a marked row
+ * sends a release notification that wakes the first local waiter in {@link KeyWaiters}; a release nobody waits for
+ * sends nothing.
  *
  * <p>Concurrency: the provider keeps no lock state in the JVM; its fields are final, and the shared JVM state (the
  * toolkit's {@link SqlCalls} and {@link DedicatedConnection}, the waiters, the expected grants) is each safe for
@@ -69,14 +73,20 @@ final class PostgresLockingProvider implements LockingProvider {
     private final KeyWaiters waiters = new KeyWaiters(MAX_WAIT_SLICE);
     private final GrantInbox grants = new GrantInbox();
     private final DedicatedConnection listener;
+    /** This provider's own channel, for grants to the owners it queued: no other JVM wakes for them. */
+    private final String grantChannel;
     private final LockingClock clock = LockingClock.SYSTEM;
+    /** For tests: the payloads the listener heard, and of those the grants. */
+    private final AtomicLong payloadsHeard = new AtomicLong();
+    private final AtomicLong grantPayloadsHeard = new AtomicLong();
 
     PostgresLockingProvider(String id, PostgresSettings settings, @Nullable DataSource borrowed) {
         this.id = id;
         this.schema = new Schema(settings.schema(), settings.table());
         this.db = Database.open(id, settings, schema, borrowed);
+        this.grantChannel = schema.channel + "_" + Codec.hex(randomBytes(8));
         this.listener = DedicatedConnection.builder(id, () -> Database.dedicated(id, settings, borrowed),
-                        new NotifyListener(id, List.of(schema.channel), this::onNotification))
+                        new NotifyListener(id, List.of(schema.channel, grantChannel), this::onHeard))
                 .events(new ListenerEvents()).chore(SWEEP_EVERY, this::sweep)
                 .startWait(settings.connectTimeout()).build();
     }
@@ -134,9 +144,10 @@ final class PostgresLockingProvider implements LockingProvider {
         Released released = db.query("release", true, schema.release, (c, ps) -> {
             ps.setArray(1, Database.keys(c, keys));
             SqlValues.setOwner(ps, 2, ownerId);
+            ps.setString(3, grantChannel);
         }, Released::read);
-        // The grants the release made: a waiter of this JVM is woken now, not after the NOTIFY's detour through
-        // the listening connection (whose copy then finds no slot and is ignored).
+        // The grants the release made: a waiter this provider queued is woken now, from the reply (the release sent
+        // no NOTIFY for it); a waiter of another provider is woken by its NOTIFY, and finds no slot here.
         for (String grant : released.grants()) {
             onNotification(grant);
         }
@@ -229,6 +240,7 @@ final class PostgresLockingProvider implements LockingProvider {
             ps.setBytes(2, SqlValues.bytes(ownerId));
             ps.setLong(3, leaseMillis);
             ps.setLong(4, stayMillis);
+            ps.setString(5, grantChannel);
         }, rs -> {
             rs.next();
             return new long[] {rs.getLong(1), rs.getLong(2), SqlValues.longOr(rs, 3, -1)};
@@ -291,6 +303,24 @@ final class PostgresLockingProvider implements LockingProvider {
         return listener.isUp();
     }
 
+    /** For tests: how many payloads the listener heard. */
+    long payloadsHeard() {
+        return payloadsHeard.get();
+    }
+
+    /** For tests: how many grant payloads the listener heard. */
+    long grantPayloadsHeard() {
+        return grantPayloadsHeard.get();
+    }
+
+    private void onHeard(String payload) {
+        payloadsHeard.incrementAndGet();
+        if (payload.startsWith("g ")) {
+            grantPayloadsHeard.incrementAndGet();
+        }
+        onNotification(payload);
+    }
+
     /** A payload on the table's channel: {@code r <hex key>} (released) or {@code g <token> <ms> <md5 key> <hex owner>}. */
     private void onNotification(String payload) {
         if (payload.startsWith("r ")) {
@@ -347,6 +377,12 @@ final class PostgresLockingProvider implements LockingProvider {
         if (db.isClosed()) {
             throw new IllegalStateException(id + " is closed");
         }
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        new SecureRandom().nextBytes(bytes);
+        return bytes;
     }
 
     static String ownerLabel(@Nullable String ownerId) {

@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class Schema {
     /** Bumped whenever schema.sql changes what a function does; {@link #ensure} replaces older functions. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(T|Q|CHANNEL|fn:\\w+|idx:\\w+)}");
     /** The columns {@link #ensure} expects, table by table, with their types as pgjdbc's metadata spells them. */
@@ -31,6 +31,8 @@ final class Schema {
         "expires_at", "timestamptz", "waited_until", "timestamptz"};
     private static final String[] QUEUE_COLUMNS = {"lock_key", "bytea", "owner_id", "bytea", "arrival", "int8",
         "grant_ms", "int8", "lapses_at", "timestamptz"};
+    /** A column version 3 added to the queue: a version-2 queue is upgraded in place (schema.sql adds it). */
+    private static final String ADDED_QUEUE_COLUMN = "grant_channel";
 
     final String schema;
     final String table;
@@ -38,7 +40,7 @@ final class Schema {
     final String locks;
     /** The queue table, quoted and qualified. */
     final String queue;
-    /** The LISTEN/NOTIFY channel: one per table, a plain identifier. */
+    /** The table's LISTEN/NOTIFY channel (releases, and grants to entries without a channel): a plain identifier. */
     final String channel;
     private final List<String> ddl;
 
@@ -63,12 +65,12 @@ final class Schema {
         this.extend = "UPDATE " + locks + " SET expires_at = clock_timestamp() + ? * interval '1 millisecond'"
                 + " WHERE lock_key = ANY (?) AND owner_id = ?"
                 + " AND (expires_at IS NULL OR expires_at > clock_timestamp())";
-        this.release = "SELECT * FROM " + fn("release") + "(?, ?)";
+        this.release = "SELECT * FROM " + fn("release") + "(?, ?, ?)";
         this.releaseAll = "SELECT " + fn("release_all") + "(?)";
         this.inspect = "SELECT owner_id, token, " + fn("ms") + "(expires_at, clock_timestamp()) FROM " + locks
                 + " WHERE lock_key = ? AND (expires_at IS NULL OR expires_at > clock_timestamp())";
         this.await = "SELECT * FROM " + fn("wait") + "(?, ?)";
-        this.enqueue = "SELECT * FROM " + fn("queue") + "(?, ?, ?, ?)";
+        this.enqueue = "SELECT * FROM " + fn("queue") + "(?, ?, ?, ?, ?)";
         this.leave = "SELECT " + fn("leave") + "(?, ?)";
         this.sweep = "SELECT " + fn("sweep") + "(?)";
     }
@@ -107,6 +109,13 @@ final class Schema {
         SchemaSetup.Problem wrong = SchemaSetup.columns(c, null, schema, table, locks, LOCK_COLUMNS);
         if (wrong == null) {
             wrong = SchemaSetup.columns(c, null, schema, table + "_queue", queue, QUEUE_COLUMNS);
+        }
+        if (wrong == null && !SchemaSetup.hasColumn(c, null, schema, table + "_queue", ADDED_QUEUE_COLUMN)) {
+            wrong = new SchemaSetup.Problem("table " + queue + " is of an older version (no column "
+                    + ADDED_QUEUE_COLUMN + ")", false);
+        }
+        if (wrong == null) {
+            wrong = SchemaSetup.columns(c, null, schema, table + "_queue", queue, ADDED_QUEUE_COLUMN, "text");
         }
         if (wrong != null) {
             return wrong;

@@ -18,8 +18,12 @@ CREATE TABLE IF NOT EXISTS {Q} (
     arrival   bigint      GENERATED ALWAYS AS IDENTITY,
     grant_ms  bigint      NOT NULL CHECK (grant_ms > 0),           -- a grant's first lease: min(lease, stay)
     lapses_at timestamptz NOT NULL,
+    grant_channel text CHECK (grant_channel ~ '^[a-z0-9_]{1,63}$'),  -- where its grant is announced
     PRIMARY KEY (lock_key, owner_id)
 )
+--//
+-- Version 2 had no grant_channel: added in place (a no-op when it is there; the DDL runs under an advisory lock).
+ALTER TABLE {Q} ADD COLUMN IF NOT EXISTS grant_channel text CHECK (grant_channel ~ '^[a-z0-9_]{1,63}$')
 --//
 CREATE INDEX IF NOT EXISTS {idx:arrival} ON {Q} (lock_key, arrival)
 --//
@@ -36,7 +40,8 @@ $$
 --//
 -- Whether a live queue entry of another owner stands before this owner's (or anywhere, if it has none).
 -- PL/pgSQL, not SQL: its plan is cached per session (a SQL function's is made again on every call, ten times
--- slower here).
+-- slower here). The hot paths (acquire's single key and its look, queue) run the same query inline: the nested
+-- call cost more than the query (measured with track_functions).
 CREATE OR REPLACE FUNCTION {fn:queued_before}(k bytea, o bytea, now timestamptz) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -48,36 +53,40 @@ END
 $$
 --//
 -- Version 1 returned nothing from hand_on and a count from release: a return type cannot be replaced, only dropped.
+-- Version 3 gave hand_on a fifth argument, and release a third (version 2's release stays as a wrapper, below).
 DROP FUNCTION IF EXISTS {fn:release}(bytea[], bytea)
 --//
 DROP FUNCTION IF EXISTS {fn:hand_on}(bytea, bigint, timestamptz, timestamptz)
 --//
 -- Hands on a key whose row this transaction has just deleted (last: its token; w: its waited_until): to the first
--- live queued owner (a new row, new token, lease grant_ms, NOTIFY 'g' to that owner), or else, if someone waits
--- in awaitRelease, NOTIFY 'r'. A queue row is only ever changed by a transaction that holds its key's row lock.
--- Returns the grant's payload (NULL if none), so that a release can also hand it to a waiter of its own JVM at
--- once, without the NOTIFY's detour through the listening connection.
-CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz) RETURNS text
+-- live queued owner (a new row, new token, lease grant_ms, NOTIFY 'g' on the channel of the provider that queued
+-- that owner, so that no other JVM wakes; the table's channel for an entry without one), or else, if someone waits
+-- in awaitRelease, NOTIFY 'r' on the table's channel. ch: the channel of the provider whose release returns the
+-- grant in its reply (NULL: none); a grant to an owner that provider queued is not notified at all, as the reply
+-- wakes it at once, without the NOTIFY's detour through the listening connection. A queue row is only ever changed
+-- by a transaction that holds its key's row lock. Returns the grant's payload (NULL if none).
+CREATE OR REPLACE FUNCTION {fn:hand_on}(k bytea, last bigint, w timestamptz, now timestamptz, ch text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     next_owner bytea;
     next_ms bigint;
+    next_channel text;
     t bigint;
     g text;
 BEGIN
-    PERFORM 1 FROM {Q} WHERE lock_key = k LIMIT 1;
-    IF FOUND THEN
-        DELETE FROM {Q} WHERE lock_key = k AND lapses_at <= now;
-        DELETE FROM {Q} WHERE lock_key = k
-            AND arrival = (SELECT min(arrival) FROM {Q} WHERE lock_key = k)
-            RETURNING owner_id, grant_ms INTO next_owner, next_ms;
-    END IF;
+    -- One statement: the lapsed entries go, and the first live one is taken out.
+    WITH lapsed AS (DELETE FROM {Q} WHERE lock_key = k AND lapses_at <= now)
+    DELETE FROM {Q} WHERE lock_key = k
+        AND arrival = (SELECT min(arrival) FROM {Q} WHERE lock_key = k AND lapses_at > now)
+        RETURNING owner_id, grant_ms, grant_channel INTO next_owner, next_ms, next_channel;
     IF next_owner IS NOT NULL THEN
         INSERT INTO {T} (lock_key, owner_id, token, expires_at, waited_until)
             VALUES (k, next_owner, {fn:token}(last), now + next_ms * interval '1 millisecond', w)
             RETURNING token INTO t;
         g := 'g ' || t || ' ' || next_ms || ' ' || md5(k) || ' ' || encode(next_owner, 'hex');
-        PERFORM pg_notify({CHANNEL}, g);
+        IF next_channel IS NULL OR next_channel IS DISTINCT FROM ch THEN
+            PERFORM pg_notify(coalesce(next_channel, {CHANNEL}), g);
+        END IF;
     ELSIF w > now THEN
         PERFORM pg_notify({CHANNEL}, 'r ' || encode(k, 'hex'));
     END IF;
@@ -92,7 +101,7 @@ DECLARE
     w timestamptz;
 BEGIN
     DELETE FROM {T} WHERE lock_key = k RETURNING token, waited_until INTO last, w;
-    PERFORM {fn:hand_on}(k, last, w, now);
+    PERFORM {fn:hand_on}(k, last, w, now, NULL);
 END
 $$
 --//
@@ -113,30 +122,53 @@ DECLARE
     never boolean := true;
     wrote boolean := false;
     have boolean;
+    looked_free boolean := false;  -- the look found nobody queued before o for any key
 BEGIN
-    tokens := array_fill(0::bigint, ARRAY[cardinality(keys)]);
-    IF cardinality(keys) = 1 AND NOT {fn:queued_before}(keys[1], o, now) THEN
-        -- The common case, a free key nobody queues for: one insert, no look first.
-        INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (keys[1], o, {fn:token}(NULL), until)
-            ON CONFLICT DO NOTHING RETURNING token INTO t;
-        IF FOUND THEN
-            tokens[1] := t;
-            left_ms := {fn:ms}(until, now);
-            RETURN;
+    IF cardinality(keys) = 1 THEN
+        -- The common case, a free key nobody queues for: one insert, no look first (queued_before inline).
+        k := keys[1];
+        IF NOT EXISTS (SELECT 1 FROM {Q} qe
+                       WHERE qe.lock_key = k AND qe.lapses_at > now AND qe.owner_id IS DISTINCT FROM o
+                         AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm
+                                                    WHERE qm.lock_key = k AND qm.owner_id = o), 9223372036854775807)) THEN
+            looked_free := true;
+            INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
+                ON CONFLICT DO NOTHING RETURNING token INTO t;
+            IF FOUND THEN
+                tokens := ARRAY[t];
+                left_ms := {fn:ms}(until, now);
+                RETURN;
+            END IF;
+            looked_free := false;  -- the row is there: the loop below looks at it first
         END IF;
-    ELSIF cardinality(keys) > 1 THEN
+    ELSE
         -- A look without locks first, so that the common conflict writes nothing and raises nothing.
         SELECT min(x.i) INTO at FROM unnest(keys) WITH ORDINALITY x(k, i)
             LEFT JOIN {T} l ON l.lock_key = x.k AND (l.expires_at IS NULL OR l.expires_at > now)
             WHERE CASE WHEN l.lock_key IS NOT NULL THEN o IS NULL OR l.owner_id IS DISTINCT FROM o
-                       ELSE {fn:queued_before}(x.k, o, now) END;
+                       ELSE EXISTS (SELECT 1 FROM {Q} qe
+                                    WHERE qe.lock_key = x.k AND qe.lapses_at > now AND qe.owner_id IS DISTINCT FROM o
+                                      AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm
+                                                                WHERE qm.lock_key = x.k AND qm.owner_id = o),
+                                                               9223372036854775807)) END;
         IF at IS NOT NULL THEN
             RETURN;
         END IF;
+        looked_free := true;
     END IF;
+    tokens := array_fill(0::bigint, ARRAY[cardinality(keys)]);
     -- Rows are locked in byte order, as every function here locks them: two calls never deadlock.
     FOR k, i IN SELECT x.k, x.i FROM unnest(keys) WITH ORDINALITY x(k, i) ORDER BY x.k LOOP
         LOOP
+            IF looked_free THEN
+                -- Free as the look saw it: insert first (a released row is deleted, so this is the common case).
+                INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
+                    ON CONFLICT DO NOTHING RETURNING token INTO t;
+                IF FOUND THEN
+                    e := until;
+                    EXIT;
+                END IF;
+            END IF;
             SELECT * INTO r FROM {T} WHERE lock_key = k FOR UPDATE;
             have := FOUND;
             IF have AND (r.expires_at IS NULL OR r.expires_at > now) THEN
@@ -150,7 +182,9 @@ BEGIN
                 e := coalesce(until, r.expires_at);
                 EXIT;
             END IF;
-            IF {fn:queued_before}(k, o, now) THEN
+            -- A queue entry for a key without a row is made without a row lock, so for an absent row a look again
+            -- under locks would know no more than the look above; an existing row's lock holds its queue still.
+            IF (have OR NOT looked_free) AND {fn:queued_before}(k, o, now) THEN
                 at := i;
                 EXIT;
             END IF;
@@ -160,9 +194,12 @@ BEGIN
                     WHERE lock_key = k RETURNING token INTO t;
                 EXIT;
             END IF;
-            INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
-                ON CONFLICT DO NOTHING RETURNING token INTO t;
-            EXIT WHEN FOUND;  -- else another call inserted it meanwhile: look again
+            IF NOT looked_free THEN
+                INSERT INTO {T} (lock_key, owner_id, token, expires_at) VALUES (k, o, {fn:token}(NULL), until)
+                    ON CONFLICT DO NOTHING RETURNING token INTO t;
+                EXIT WHEN FOUND;
+            END IF;
+            -- else another call inserted or deleted it meanwhile: again
         END LOOP;
         IF at IS NOT NULL THEN
             IF wrote THEN
@@ -182,31 +219,60 @@ END
 $$
 --//
 -- release: frees the keys held anonymously or by o (handing each on); returns how many it freed, and the payloads
--- of the grants it made (NULL if none).
-CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea, OUT n int, OUT grants text[]) LANGUAGE plpgsql AS $$
+-- of the grants it made (NULL if none). ch: the caller's grant channel, whose grants the caller takes from this reply.
+CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea, ch text, OUT n int, OUT grants text[])
+LANGUAGE plpgsql AS $$
 DECLARE
     now timestamptz := clock_timestamp();
+    k bytea;
+    last bigint;
+    w timestamptz;
     r record;
     g text;
 BEGIN
     n := 0;
-    -- The rows are deleted (so locked) first, in byte order of their keys when there are several, then each is
-    -- handed on: one index lookup per key when nobody queues.
+    IF cardinality(keys) = 1 THEN
+        -- One key: a statement of its own (one statement for both cases made PostgreSQL plan it anew on every call),
+        -- and hand_on only when someone queues or waits.
+        k := keys[1];
+        DELETE FROM {T} WHERE lock_key = k
+            AND (expires_at IS NULL OR expires_at > now) AND (owner_id IS NULL OR owner_id = o)
+            RETURNING token, waited_until INTO last, w;
+        IF FOUND THEN
+            n := 1;
+            IF w > now OR EXISTS (SELECT 1 FROM {Q} WHERE lock_key = k) THEN
+                g := {fn:hand_on}(k, last, w, now, ch);
+                IF g IS NOT NULL THEN
+                    grants := ARRAY[g];
+                END IF;
+            END IF;
+        END IF;
+        RETURN;
+    END IF;
+    -- Several keys: the rows are deleted (so locked) first, in byte order of their keys, then each is handed on.
     FOR r IN DELETE FROM {T}
-             WHERE lock_key = ANY (CASE WHEN cardinality(keys) = 1 THEN keys ELSE ARRAY(
+             WHERE lock_key = ANY (ARRAY(
                        SELECT lock_key FROM {T}
                        WHERE lock_key = ANY (keys) AND (expires_at IS NULL OR expires_at > now)
                          AND (owner_id IS NULL OR owner_id = o)
-                       ORDER BY lock_key FOR UPDATE) END)
+                       ORDER BY lock_key FOR UPDATE))
                AND (expires_at IS NULL OR expires_at > now) AND (owner_id IS NULL OR owner_id = o)
              RETURNING lock_key, token, waited_until LOOP
-        g := {fn:hand_on}(r.lock_key, r.token, r.waited_until, now);
-        IF g IS NOT NULL THEN
-            grants := grants || g;
-        END IF;
         n := n + 1;
+        IF r.waited_until > now OR EXISTS (SELECT 1 FROM {Q} WHERE lock_key = r.lock_key) THEN
+            g := {fn:hand_on}(r.lock_key, r.token, r.waited_until, now, ch);
+            IF g IS NOT NULL THEN
+                grants := grants || g;
+            END IF;
+        END IF;
     END LOOP;
 END
+$$
+--//
+-- Version 2's release, for a provider of that version still running while the table is upgraded: every grant is
+-- notified.
+CREATE OR REPLACE FUNCTION {fn:release}(keys bytea[], o bytea, OUT n int, OUT grants text[]) LANGUAGE sql AS $$
+    SELECT * FROM {fn:release}(keys, o, NULL)
 $$
 --//
 -- releaseAll(owner) when o is given (through the owner index), else releaseAll(): every row, each handed on.
@@ -233,8 +299,9 @@ END
 $$
 --//
 -- acquireOrQueue: state 1 = the owner holds the key (taken now or handed to it), with token and ms left;
--- state 0 = queued (or its entry renewed in place), with the holder's ms left (NULL: never or unknown).
-CREATE OR REPLACE FUNCTION {fn:queue}(k bytea, o bytea, lease_ms bigint, stay_ms bigint,
+-- state 0 = queued (or its entry renewed in place), with the holder's ms left (NULL: never or unknown). ch: the
+-- caller's grant channel (NULL: the table's).
+CREATE OR REPLACE FUNCTION {fn:queue}(k bytea, o bytea, lease_ms bigint, stay_ms bigint, ch text,
         OUT state int, OUT token bigint, OUT left_ms bigint) LANGUAGE plpgsql AS $$
 DECLARE
     now timestamptz := clock_timestamp();
@@ -256,7 +323,10 @@ BEGIN
             left_ms := {fn:ms}(r.expires_at, now);
             EXIT;
         END IF;
-        EXIT WHEN {fn:queued_before}(k, o, now);
+        EXIT WHEN EXISTS (SELECT 1 FROM {Q} qe  -- queued_before, inline
+                          WHERE qe.lock_key = k AND qe.lapses_at > now AND qe.owner_id IS DISTINCT FROM o
+                            AND qe.arrival < coalesce((SELECT qm.arrival FROM {Q} qm
+                                                       WHERE qm.lock_key = k AND qm.owner_id = o), 9223372036854775807));
         IF have THEN
             UPDATE {T} SET owner_id = o, token = {fn:token}({T}.token), expires_at = until
                 WHERE lock_key = k RETURNING {T}.token INTO token;
@@ -270,9 +340,10 @@ BEGIN
         left_ms := lease_ms;
         RETURN;
     END LOOP;
-    INSERT INTO {Q} (lock_key, owner_id, grant_ms, lapses_at)
-        VALUES (k, o, least(lease_ms, stay_ms), now + stay_ms * interval '1 millisecond')
-        ON CONFLICT (lock_key, owner_id) DO UPDATE SET grant_ms = EXCLUDED.grant_ms, lapses_at = EXCLUDED.lapses_at;
+    INSERT INTO {Q} (lock_key, owner_id, grant_ms, lapses_at, grant_channel)
+        VALUES (k, o, least(lease_ms, stay_ms), now + stay_ms * interval '1 millisecond', ch)
+        ON CONFLICT (lock_key, owner_id) DO UPDATE SET grant_ms = EXCLUDED.grant_ms, lapses_at = EXCLUDED.lapses_at,
+            grant_channel = EXCLUDED.grant_channel;
     -- A queue entry alone does not wait for its commit to be flushed: the key's row lock is held until the commit
     -- ends, and the release that hands on the key waits for it. A crash may lose the entry (never a lock): the
     -- owner's next call, within a slice, queues it again at the tail. A grant made from the entry is flushed with
@@ -280,6 +351,13 @@ BEGIN
     PERFORM set_config('synchronous_commit', 'off', true);
     state := 0;
 END
+$$
+--//
+-- Version 2's acquireOrQueue, for a provider of that version still running while the table is upgraded: its owners'
+-- grants go to the table's channel, which it listens to.
+CREATE OR REPLACE FUNCTION {fn:queue}(k bytea, o bytea, lease_ms bigint, stay_ms bigint,
+        OUT state int, OUT token bigint, OUT left_ms bigint) LANGUAGE sql AS $$
+    SELECT * FROM {fn:queue}(k, o, lease_ms, stay_ms, NULL)
 $$
 --//
 -- leaveQueue: out of the queue; a key the owner holds is freed (and handed on). Returns whether it held it.
@@ -327,6 +405,9 @@ BEGIN
         END IF;
     END LOOP;
     left_ms := {fn:ms}(first_expiry, now);
+    -- A mark is a hint: one lost in a crash costs its waiter a slice, never a lock. Its commit does not wait for the
+    -- flush, as the row locks it holds until then would hold the holder's release back.
+    PERFORM set_config('synchronous_commit', 'off', true);
 END
 $$
 --//

@@ -103,30 +103,84 @@ class PostgresProviderTest {
 
     @Test
     void severalProvidersCreatingTheTableAtOnce_allSucceed() throws Exception {
-        int n = 6;
         List<LockingProvider> ps = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < 6; i++) {
             ps.add(provider());
         }
+        Duration lease = Duration.ofSeconds(30);
+        for (AcquireResult r : atOnce(ps.size(), i -> ps.get(i).tryAcquire(List.of("k" + i), null, lease))) {
+            assertThat(r).isInstanceOf(AcquireResult.Acquired.class);
+        }
+    }
+
+    /** Makes n calls at once, each on a thread of its own, released together; their results in order. */
+    private static <T> List<T> atOnce(int n, java.util.function.IntFunction<T> call) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
-            List<Future<AcquireResult>> results = new ArrayList<>();
+            List<Future<T>> futures = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                LockingProvider p = ps.get(i);
-                String key = "k" + i;
-                results.add(pool.submit(() -> {
+                int index = i;
+                futures.add(pool.submit(() -> {
                     start.await();
-                    return p.tryAcquire(List.of(key), null, Duration.ofSeconds(30));
+                    return call.apply(index);
                 }));
             }
             start.countDown();
-            for (Future<AcquireResult> r : results) {
-                assertThat(r.get(60, TimeUnit.SECONDS)).isInstanceOf(AcquireResult.Acquired.class);
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : futures) {
+                results.add(f.get(60, TimeUnit.SECONDS));
             }
+            return results;
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * A table of version 2 (its queue without grant_channel) is upgraded in place by the first providers of this
+     * version, several at once, keeping its rows and queue entries; with createTable=false the message says so and
+     * holds the DDL. An entry queued without a channel still gets its grant, on the table's channel.
+     */
+    @Test
+    void aVersion2Table_isUpgradedInPlace_bySeveralProvidersAtOnce() throws Exception {
+        PostgresLockingProvider old = (PostgresLockingProvider) provider();
+        Duration lease = Duration.ofSeconds(30);
+        assertThat(old.tryAcquire(List.of("held"), "holder", lease)).isInstanceOf(AcquireResult.Acquired.class);
+        assertThat(old.acquireOrQueue("held", "exec:old", lease, lease)).isInstanceOf(AcquireResult.Conflict.class);
+        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE " + table + "_queue DROP COLUMN grant_channel"); // as version 2 made it
+            st.execute("CREATE OR REPLACE FUNCTION " + table + "_version() RETURNS int LANGUAGE sql IMMUTABLE AS"
+                    + " 'SELECT 2'");
+        }
+        LockingProvider strict = provider("createTable", "false");
+        assertThat(catchThrowable(() -> strict.inspect("held"))).isInstanceOf(LockingException.class)
+                .hasMessageContaining("is of an older version (no column grant_channel)")
+                .hasMessageContaining("ADD COLUMN IF NOT EXISTS grant_channel");
+
+        List<LockingProvider> upgraders = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            upgraders.add(provider());
+        }
+        List<Optional<dev.locking.api.LockInfo>> seen = atOnce(upgraders.size(), i -> upgraders.get(i).inspect("held"));
+        for (Optional<dev.locking.api.LockInfo> info : seen) {
+            assertThat(info.map(i -> i.ownerId())).contains("holder");
+        }
+        try (Connection c = PG.admin(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT " + table + "_version(),"
+                        + " (SELECT count(*) FROM " + table + "_queue WHERE grant_channel IS NULL),"
+                        + " (SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '" + table
+                        + "_queue'::regclass AND attname = 'grant_channel')")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("version").isEqualTo(Schema.VERSION);
+            assertThat(rs.getInt(2)).as("the entry queued before, without a channel").isEqualTo(1);
+            assertThat(rs.getString(3)).isEqualTo("text");
+        }
+        assertThat(upgraders.get(0).release(List.of("held"), "holder")).isTrue();
+        AcquireResult.Acquired grant = old.awaitGrant("held", "exec:old", Duration.ofSeconds(20));
+        assertThat(grant).as("the grant to the entry without a channel, on the table's channel").isNotNull();
+        assertThat(old.grantPayloadsHeard()).isEqualTo(1);
+        old.leaveQueue("held", "exec:old");
     }
 
     @Test
@@ -322,6 +376,31 @@ class PostgresProviderTest {
     }
 
     /**
+     * A grant to an owner the releasing provider queued itself travels only in the release's reply: no NOTIFY, so
+     * neither the listening backend nor the listener thread wakes for it. A marker sent on the table's channel after
+     * the releases proves that the listener has read everything sent before it.
+     */
+    @Test
+    void aGrantToAnOwnerOfTheReleasingProvider_sendsNoNotification() throws Exception {
+        PostgresLockingProvider p = (PostgresLockingProvider) provider();
+        Duration lease = Duration.ofSeconds(30);
+        for (int i = 0; i < 5; i++) {
+            String key = "own-" + i;
+            assertThat(p.acquireOrQueue(key, "a" + i, lease, lease)).isInstanceOf(AcquireResult.Acquired.class);
+            assertThat(p.acquireOrQueue(key, "b" + i, lease, lease)).isInstanceOf(AcquireResult.Conflict.class);
+            assertThat(p.release(List.of(key), "a" + i)).isTrue();
+            assertThat(p.awaitGrant(key, "b" + i, Duration.ofNanos(1))).as("hand-off %d, from the reply", i).isNotNull();
+            assertThat(p.release(List.of(key), "b" + i)).isTrue();
+        }
+        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
+            st.execute("NOTIFY " + new Schema("public", table).channel + ", 'marker'");
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> p.payloadsHeard() - p.grantPayloadsHeard() >= 1);
+        assertThat(p.grantPayloadsHeard()).as("grant payloads the listener heard").isZero();
+    }
+
+    /**
      * Queuing (or refreshing a queue entry) does not wait for its commit to be flushed, while the key's row lock
      * holds every release of that key back; taking a key does.
      */
@@ -332,6 +411,33 @@ class PostgresProviderTest {
                 .isInstanceOf(AcquireResult.Acquired.class);
         assertThat(queueCallCommitMode("busy", "waiter")).as("queued").isEqualTo("0 off");
         assertThat(queueCallCommitMode("free", "taker")).as("taken").isEqualTo("1 on");
+    }
+
+    /**
+     * An awaitRelease's mark on a row is a hint (a lost one costs its waiter one slice), so it commits without waiting
+     * for its flush: the row lock it takes would otherwise hold the holder's release back for that flush.
+     */
+    @Test
+    void aWaitersMarkCommitsWithoutWaitingForTheFlush() throws Exception {
+        LockingProvider p = provider();
+        assertThat(p.tryAcquire(List.of("busy"), "holder", Duration.ofSeconds(30)))
+                .isInstanceOf(AcquireResult.Acquired.class);
+        try (Connection c = PG.admin()) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL synchronous_commit = on"); // the test server's own default is off
+                try (ResultSet rs = st.executeQuery("SELECT busy FROM \"" + table
+                        + "_wait\"(ARRAY['busy'::bytea], 2000)")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).as("busy keys").isEqualTo(1);
+                }
+                try (ResultSet mode = st.executeQuery("SELECT current_setting('synchronous_commit')")) {
+                    mode.next();
+                    assertThat(mode.getString(1)).as("the mark's commit mode").isEqualTo("off");
+                }
+            }
+            c.commit();
+        }
     }
 
     /** Runs the queue function in a durable transaction of its own: its state, and the commit mode it leaves. */
@@ -382,6 +488,35 @@ class PostgresProviderTest {
         assertThat(p.inspect(key).map(i -> i.ownerId())).contains(owner);
         p.leaveQueue(key, owner);
         assertThat(p.inspect(key)).isEmpty();
+    }
+
+    /**
+     * A grant goes to the channel of the provider that queued its owner: another provider on the same table (another
+     * JVM, as far as the database can tell) is not woken by it. A marker sent on the table's channel after the grant
+     * proves that the other provider's listener has read everything sent before it.
+     */
+    @Test
+    void aGrantWakesOnlyTheProviderThatQueuedItsOwner() throws Exception {
+        PostgresLockingProvider waiting = (PostgresLockingProvider) provider();
+        PostgresLockingProvider other = (PostgresLockingProvider) provider();
+        LockingProvider releaser = provider();
+        Duration lease = Duration.ofSeconds(30);
+        assertThat(other.acquireOrQueue("other-key", "exec:other", lease, lease)) // starts its listener
+                .isInstanceOf(AcquireResult.Acquired.class);
+        other.leaveQueue("other-key", "exec:other");
+        assertThat(releaser.tryAcquire(List.of("k"), "holder", lease)).isInstanceOf(AcquireResult.Acquired.class);
+        assertThat(waiting.acquireOrQueue("k", "exec:w", lease, lease)).isInstanceOf(AcquireResult.Conflict.class);
+        assertThat(releaser.release(List.of("k"), "holder")).isTrue();
+        assertThat(waiting.awaitGrant("k", "exec:w", Duration.ofSeconds(20))).as("the grant, by notification")
+                .isNotNull();
+        try (Connection c = PG.admin(); Statement st = c.createStatement()) {
+            st.execute("NOTIFY " + new Schema("public", table).channel + ", 'marker'");
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> other.payloadsHeard() - other.grantPayloadsHeard() >= 1);
+        assertThat(waiting.grantPayloadsHeard()).as("grant payloads the waiting provider heard").isEqualTo(1);
+        assertThat(other.grantPayloadsHeard()).as("grant payloads the other provider heard").isZero();
+        waiting.leaveQueue("k", "exec:w");
     }
 
     /** Multi-key acquires in every order, releases and releaseAll(owner) at once: never a deadlock error. */

@@ -201,6 +201,28 @@ public final class SchemaSetup {
         return null;
     }
 
+    /**
+     * Whether a table has a column, through {@link DatabaseMetaData#getColumns}: for a column a later version of a
+     * provider added, so that a table of an older version is upgraded in place rather than taken for a foreign one.
+     *
+     * @param c       a connection
+     * @param catalog the table's catalog as the driver names it, or {@code null}
+     * @param schema  its schema, exactly as stored, or {@code null}
+     * @param table   its name, exactly as stored
+     * @param column  the column's name, exactly as stored
+     * @return whether the column is there (false also when the table is missing)
+     * @throws SQLException whatever the driver throws
+     */
+    public static boolean hasColumn(Connection c, @Nullable String catalog, @Nullable String schema, String table,
+            String column) throws SQLException {
+        DatabaseMetaData md = c.getMetaData();
+        String escape = md.getSearchStringEscape();
+        try (ResultSet rs = md.getColumns(catalog, schema == null ? null : pattern(schema, escape),
+                pattern(table, escape), pattern(column, escape))) {
+            return rs.next();
+        }
+    }
+
     /** A name as a metadata search pattern that matches only itself. */
     private static String pattern(String name, @Nullable String escape) {
         if (escape == null || escape.isEmpty()) {

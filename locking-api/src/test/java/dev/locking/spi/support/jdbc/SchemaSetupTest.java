@@ -106,4 +106,15 @@ class SchemaSetupTest {
         assertThat(SchemaSetup.columns(c, null, "PUBLIC", "AXB", "AXB", "OWNER_ID", "BINARY VARYING"))
                 .isEqualTo(new SchemaSetup.Problem("table AXB has no column OWNER_ID", true));
     }
+
+    @Test
+    void hasColumn_findsAColumnALaterVersionAdded_byItsExactName() throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE Q (LOCK_KEY VARBINARY(10), GRANT_CHANNEL VARCHAR(64))");
+            st.execute("CREATE TABLE QXOLD (LOCK_KEY VARBINARY(10), GRANTXCHANNEL VARCHAR(64))");
+        }
+        assertThat(SchemaSetup.hasColumn(c, null, "PUBLIC", "Q", "GRANT_CHANNEL")).isTrue();
+        assertThat(SchemaSetup.hasColumn(c, null, "PUBLIC", "QXOLD", "GRANT_CHANNEL")).isFalse();
+        assertThat(SchemaSetup.hasColumn(c, null, "PUBLIC", "MISSING", "GRANT_CHANNEL")).isFalse();
+    }
 }
