@@ -14,16 +14,24 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * port for the whole test run and stopped at its end. Tests that stop, restart or reconfigure a server
  * start their own {@link RedisProcess} instead.
  *
- * {@snippet :
+ * <pre>{@code
  * @RegisterExtension static final RedisServer REDIS = RedisServer.shared();
- * }
+ * }</pre>
+ *
+ * <p>Public, and in this module's test jar, so that other modules' tests (the Spring Integration adapter's) use the
+ * same server.
  */
-final class RedisServer implements BeforeAllCallback {
+public final class RedisServer implements BeforeAllCallback {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RedisServer.class);
 
     private volatile @Nullable Shared shared;
 
-    static RedisServer shared() {
+    /**
+     * The extension; every test class of a run shares one server.
+     *
+     * @return a new extension instance
+     */
+    public static RedisServer shared() {
         return new RedisServer();
     }
 
@@ -100,8 +108,14 @@ final class RedisServer implements BeforeAllCallback {
         return options.toArray(new String[0]);
     }
 
-    /** A new provider on this server, with its own key prefix unless the options name one. */
-    LockingProvider provider(String id, String... moreOptions) {
+    /**
+     * A new provider on this server, with its own key prefix unless the options name one.
+     *
+     * @param id          the provider's id
+     * @param moreOptions more options, as name, value, name, value...
+     * @return the provider; the caller closes it
+     */
+    public LockingProvider provider(String id, String... moreOptions) {
         return new RedisProviderFactory().create(TestConfig.of(id, options(moreOptions)));
     }
 
