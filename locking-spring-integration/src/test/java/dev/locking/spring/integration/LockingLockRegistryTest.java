@@ -11,7 +11,6 @@ import dev.locking.core.Locking;
 import dev.locking.memory.MemoryProviderFactory;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -55,35 +54,9 @@ class LockingLockRegistryTest {
 
     @Test
     void twoRegistriesExcludeEachOther_throughTheProvider_withAnExactCountAndNoOverlap() throws Exception {
-        AtomicInteger inside = new AtomicInteger();
-        AtomicInteger overlaps = new AtomicInteger();
-        int[] counter = {0};
-        int perThread = 100;
-        List<Future<?>> done = new ArrayList<>();
-        for (int t = 0; t < 6; t++) {
-            LockingLockRegistry registry = t % 2 == 0 ? one : two;
-            done.add(threads.submit(() -> {
-                for (int i = 0; i < perThread; i++) {
-                    var lock = registry.obtain(42);
-                    lock.lock();
-                    try {
-                        if (inside.incrementAndGet() != 1) {
-                            overlaps.incrementAndGet();
-                        }
-                        counter[0]++;
-                        inside.decrementAndGet();
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-                return null;
-            }));
-        }
-        for (Future<?> f : done) {
-            f.get(60, TimeUnit.SECONDS);
-        }
-        assertThat(overlaps.get()).isZero();
-        assertThat(counter[0]).isEqualTo(6 * perThread);
+        Contention result = Contention.run(threads, List.of(one, two), 42, 6, 100);
+        assertThat(result.overlaps()).isZero();
+        assertThat(result.counter()).isEqualTo(6 * 100);
         assertThat(locking.inspect("orders:42")).isEmpty();
     }
 

@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.locking.api.LockingService;
 import dev.locking.core.Locking;
 import dev.locking.redis.RedisServer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -48,35 +46,9 @@ class RedisLockRegistryContentionTest {
 
     @Test
     void twoClientsOnOneServer_excludeEachOther_withAnExactCountAndNoOverlap() throws Exception {
-        AtomicInteger inside = new AtomicInteger();
-        AtomicInteger overlaps = new AtomicInteger();
-        int[] counter = {0};
-        int perThread = 50;
-        List<Future<?>> done = new ArrayList<>();
-        for (int t = 0; t < 6; t++) {
-            LockingLockRegistry registry = t % 2 == 0 ? one : two;
-            done.add(threads.submit(() -> {
-                for (int i = 0; i < perThread; i++) {
-                    LockingLock lock = registry.obtain("stock");
-                    lock.lock();
-                    try {
-                        if (inside.incrementAndGet() != 1) {
-                            overlaps.incrementAndGet();
-                        }
-                        counter[0]++;
-                        inside.decrementAndGet();
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-                return null;
-            }));
-        }
-        for (Future<?> f : done) {
-            f.get(120, TimeUnit.SECONDS);
-        }
-        assertThat(overlaps.get()).isZero();
-        assertThat(counter[0]).isEqualTo(6 * perThread);
+        Contention result = Contention.run(threads, List.of(one, two), "stock", 6, 50);
+        assertThat(result.overlaps()).isZero();
+        assertThat(result.counter()).isEqualTo(6 * 50);
         assertThat(first.inspect("stock", "lp_redis")).isEmpty();
     }
 
