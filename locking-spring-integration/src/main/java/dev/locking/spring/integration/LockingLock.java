@@ -30,8 +30,9 @@ import org.springframework.integration.support.locks.DistributedLock;
  * While held, {@link #fencingToken()} gives the key's fencing token, to hand to the resource the lock protects.
  *
  * <p>Concurrency: the local lock orders the holder's calls. The renewal thread and the holder share the lease
- * length, the token, the loss flag and the time of the last confirmed renewal, which are volatile; the renewal's
- * future is guarded by {@code state}.
+ * length, the token, the loss flag and the time of the last confirmed renewal, which are volatile. A renewal and the
+ * release run under {@code state} (which also guards the renewal's future), one after the other: a renewal on its
+ * way to the backend when the holder unlocks finishes first, so it can never take the key back after the release.
  */
 public final class LockingLock implements DistributedLock {
     private static final Logger log = LoggerFactory.getLogger(LockingLock.class);
@@ -206,18 +207,24 @@ public final class LockingLock implements DistributedLock {
         if (!local.isHeldByCurrentThread() || !holding) {
             throw new IllegalMonitorStateException("the lock of '" + key + "' is not held by this thread");
         }
-        ttl = newTtl;
-        if (!renew()) {
-            throw lostException();
+        synchronized (state) {
+            ttl = newTtl;
+            if (!renew()) {
+                throw lostException();
+            }
+            scheduleRenewal(newTtl);
         }
-        scheduleRenewal(newTtl);
     }
 
     /** The registry closes: stop renewing and release the key if held (a holder's unlock then reports it lost). */
     void abandon() {
-        cancelRenewal();
-        if (holding) {
+        boolean wasHolding;
+        synchronized (state) {
+            cancelRenewal();
+            wasHolding = holding;
             holding = false;
+        }
+        if (wasHolding) {
             lost = true;
             registry.locking().release(List.of(key), releaseOptions());
         }
@@ -291,9 +298,12 @@ public final class LockingLock implements DistributedLock {
     }
 
     private void releaseOnBackend() {
-        cancelRenewal();
-        boolean wasHolding = holding;
-        holding = false;
+        boolean wasHolding;
+        synchronized (state) { // waits for a renewal under way; later ones see holding == false
+            cancelRenewal();
+            wasHolding = holding;
+            holding = false;
+        }
         boolean released = wasHolding && registry.locking().release(List.of(key), releaseOptions());
         if (lost || !released) {
             throw lostException();
@@ -321,9 +331,16 @@ public final class LockingLock implements DistributedLock {
     }
 
     private void renewInBackground() {
-        if (!holding || lost) {
-            return;
+        synchronized (state) {
+            if (holding && !lost) {
+                renewHeld();
+            }
         }
+    }
+
+    /** One background renewal, under {@code state}, of a lock still held. */
+    @GuardedBy("state")
+    private void renewHeld() {
         try {
             if (!renew()) {
                 log.warn("The lock of '{}' was lost: another owner holds it, or it was taken anew after it lapsed", key);

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.locking.api.LockInfo;
+import org.jspecify.annotations.Nullable;
+import dev.locking.spi.support.ForwardingLockingProvider;
+import dev.locking.spi.LockingProvider;
+import dev.locking.spi.AcquireResult;
 import dev.locking.api.LockingService;
 import dev.locking.api.ReleaseAllOptions;
 import dev.locking.core.Locking;
@@ -238,5 +242,58 @@ class LockingLockRegistryTest {
         assertThat(one.obtain("l").tryLock()).isTrue(); // the refused call left the local lock free
         one.obtain("l").unlock();
         noPrefix.close();
+    }
+
+    @Test
+    void aRenewalUnderWayWhenTheHolderUnlocks_neverTakesTheKeyBackAfterTheRelease() throws Exception {
+        String slowId = id + "-slow";
+        CountDownLatch renewalStarted = new CountDownLatch(1);
+        CountDownLatch letRenewalGo = new CountDownLatch(1);
+        CountDownLatch renewalDone = new CountDownLatch(1);
+        AtomicReference<Boolean> holdRenewals = new AtomicReference<>(false);
+        LockingProvider slow = new ForwardingLockingProvider(MemoryProviderFactory.newProvider(slowId)) {
+            @Override
+            public AcquireResult tryAcquire(List<String> keys, @Nullable String ownerId, @Nullable Duration lease) {
+                boolean held = holdRenewals.get() && renewalStarted.getCount() > 0
+                        && Thread.currentThread().getName().startsWith("locking-registry-renewal");
+                if (held) {
+                    renewalStarted.countDown();
+                    try {
+                        letRenewalGo.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                try {
+                    return super.tryAcquire(keys, ownerId, lease);
+                } finally {
+                    if (held) {
+                        renewalDone.countDown();
+                    }
+                }
+            }
+        };
+        try (LockingService service = Locking.builder().provider(slow).defaultProvider(slowId).build();
+                LockingLockRegistry registry = LockingLockRegistry.builder(service).lease(Duration.ofMillis(300)).build()) {
+            LockingLock lock = registry.obtain("m");
+            Future<?> holder = threads.submit(() -> {
+                lock.lock();
+                holdRenewals.set(true);
+                renewalStarted.await(); // a renewal is on its way to the backend now
+                lock.unlock();
+                return null;
+            });
+            await().atMost(PATIENCE).until(() -> holder.isDone() || unlockWaitsForTheRenewal());
+            letRenewalGo.countDown();
+            holder.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(renewalDone.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(service.inspect("m")).as("the key after the holder's unlock and the renewal").isEmpty();
+        }
+    }
+
+    /** Whether the registry's unlocking thread waits for the renewal under way (with the fix it does). */
+    private static boolean unlockWaitsForTheRenewal() {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getState() == Thread.State.BLOCKED
+                && java.util.Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("releaseOnBackend")));
     }
 }
