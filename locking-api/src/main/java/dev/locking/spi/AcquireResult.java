@@ -1,6 +1,8 @@
 package dev.locking.spi;
 
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -28,6 +30,30 @@ public sealed interface AcquireResult permits AcquireResult.Acquired, AcquireRes
          */
         public Acquired {
             fencingTokens = Map.copyOf(fencingTokens);
+        }
+
+        /**
+         * The result of a backend that answered one token per key, in the order it was given the keys.
+         *
+         * @param keys      the keys, in the order the backend got them
+         * @param tokens    their fencing tokens, in the same order
+         * @param expiresAt when the lease lapses, or {@code null} for never
+         * @return each key with its token
+         * @throws IllegalArgumentException if there are not as many tokens as keys
+         * @since 0.2.0
+         */
+        public static Acquired of(List<String> keys, long[] tokens, @Nullable Instant expiresAt) {
+            if (tokens.length != keys.size()) {
+                throw new IllegalArgumentException(tokens.length + " tokens for " + keys.size() + " keys");
+            }
+            if (keys.size() == 1) {
+                return new Acquired(Map.of(keys.get(0), tokens[0]), expiresAt);
+            }
+            Map<String, Long> byKey = new HashMap<>();
+            for (int i = 0; i < keys.size(); i++) {
+                byKey.put(keys.get(i), tokens[i]);
+            }
+            return new Acquired(byKey, expiresAt);
         }
     }
 

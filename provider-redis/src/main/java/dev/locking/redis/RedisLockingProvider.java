@@ -14,7 +14,6 @@ import dev.locking.spi.support.LockingClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -184,21 +183,13 @@ final class RedisLockingProvider implements LockingProvider {
                 throw e;
             }
         }
-        Map<String, Long> byKey;
-        if (keys.size() == 1) {
-            byKey = Map.of(keys.get(0), tokens[0]);
-        } else {
-            byKey = new LinkedHashMap<>();
-            for (int i = 0; i < keys.size(); i++) {
-                byKey.put(keys.get(i), tokens[i]);
-            }
-        }
-        Instant expiresAt = minTtl >= 0 ? sentAt.plusMillis(minTtl) : null;
+        AcquireResult.Acquired acquired =
+                AcquireResult.Acquired.of(keys, tokens, minTtl >= 0 ? sentAt.plusMillis(minTtl) : null);
         if (log.isDebugEnabled()) {
             log.debug("{} acquired {} for {} until {} (tokens {})", id, keys, ownerLabel(ownerId),
-                    expiresAt == null ? "released" : expiresAt, byKey);
+                    acquired.expiresAt() == null ? "released" : acquired.expiresAt(), acquired.fencingTokens());
         }
-        return new AcquireResult.Acquired(byKey, expiresAt);
+        return acquired;
     }
 
     @Override

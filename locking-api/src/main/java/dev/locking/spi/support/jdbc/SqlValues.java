@@ -11,9 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -147,13 +145,10 @@ public final class SqlValues {
      * @throws IllegalArgumentException if there are not as many tokens as keys
      */
     public static AcquireResult.Acquired acquired(List<String> keys, Long[] tokens, @Nullable Instant expiresAt) {
-        if (tokens.length != keys.size()) {
-            throw new IllegalArgumentException(tokens.length + " tokens for " + keys.size() + " keys");
+        long[] unboxed = new long[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            unboxed[i] = tokens[i];
         }
-        Map<String, Long> byKey = new HashMap<>();
-        for (int i = 0; i < keys.size(); i++) {
-            byKey.put(keys.get(i), tokens[i]);
-        }
-        return new AcquireResult.Acquired(byKey, expiresAt);
+        return AcquireResult.Acquired.of(keys, unboxed, expiresAt); // a JDBC bigint[] comes as Long[]
     }
 }
