@@ -1,15 +1,17 @@
 package dev.locking.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.locking.api.LockingService;
 import dev.locking.core.Locking;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class LockingCommandTest {
@@ -60,16 +62,13 @@ class LockingCommandTest {
     void acquireWithWait_takesTheKeyWhenAnotherThreadReleasesIt() throws Exception {
         try (LockingService other = Locking.create()) {
             other.acquire("cli-wait-2");
-            Thread[] runner = new Thread[1];
+            AtomicReference<Thread> runner = new AtomicReference<>();
             CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> {
-                runner[0] = Thread.currentThread();
+                runner.set(Thread.currentThread());
                 return command.run(new String[] {"acquire", "cli-wait-2", "--wait", "60s", "--owner", "ops"});
             });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!code.isDone() && System.nanoTime() < deadline
-                    && (runner[0] == null || runner[0].getState() != Thread.State.TIMED_WAITING)) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // until the command waits for the key
-            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> code.isDone()
+                    || (runner.get() != null && runner.get().getState() == Thread.State.TIMED_WAITING));
             assertThat(code).as("waits while the key is held").isNotDone();
             assertThat(other.release("cli-wait-2")).isTrue();
             assertThat(code.get(30, TimeUnit.SECONDS)).as(err.toString(StandardCharsets.UTF_8)).isZero();
