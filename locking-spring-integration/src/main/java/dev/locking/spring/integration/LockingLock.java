@@ -233,7 +233,7 @@ public final class LockingLock implements DistributedLock {
     private boolean takeOrUnlock(long deadline, Duration newTtl) throws InterruptedException {
         boolean taken = false;
         try {
-            taken = local.getHoldCount() > 1 || take(deadline, newTtl, true);
+            taken = take(deadline, newTtl, true);
             return taken;
         } finally {
             if (!taken) {
